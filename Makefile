@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bridged: one top-level Makefile. Parts add their objects through the
+# fragments they own (*/part.mk); see README.md, "Building".
+
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+DESTDIR   ?=
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+
+PKGS := libnl-3.0 libnl-route-3.0 libsodium json-c inih libparted libvirt blkid
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -MMD -MP -D_GNU_SOURCE -I. \
+	  -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+	  -Wno-unused-parameter
+ifeq ($(WERROR),1)
+CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CFLAGS += $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS) -lm
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# Filled by the fragments.
+COMMON_OBJS :=
+NETCFG_OBJS :=
+TUNNEL_OBJS :=
+MIGRATE_OBJS :=
+DAEMON_OBJS :=
+CTL_OBJS :=
+UNIT_TESTS :=
+FUZZERS :=
+
+include common/part.mk netcfg/part.mk tunnel/part.mk migrate/part.mk bridged/part.mk tests/part.mk
+
+BINS := bridged/bridged bridged/bridgectl
+
+all: $(BINS)
+
+bridged/bridged: $(DAEMON_OBJS) $(TUNNEL_OBJS) $(NETCFG_OBJS) $(COMMON_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bridged/bridgectl: $(CTL_OBJS) $(MIGRATE_OBJS) $(TUNNEL_OBJS) $(NETCFG_OBJS) $(COMMON_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+%.o: %.c
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# Unit tests: tests/unit/test_X links tests/unit/test_X.o plus $(test_X_OBJS).
+.SECONDEXPANSION:
+$(UNIT_TESTS): tests/unit/%: tests/unit/%.o $$($$*_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+tests: $(BINS) $(UNIT_TESTS)
+
+# Everything the build, the tests and the demo need, as Debian packages.
+deps:
+	$(Q)scripts/deps.sh
+
+check: 
+	$(Q)scripts/deps.sh --if-missing
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)tests/run.sh
+
+demo:
+	$(Q)scripts/deps.sh --if-missing
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/bridged
+	install -m 0755 bridged/bridged bridged/bridgectl $(DESTDIR)$(BINDIR)/
+
+clean:
+	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS)
+	find . -name '*.o' -o -name '*.d' | xargs rm -f
+
+.PHONY: all tests deps check demo install clean
+-include $(shell find . -name '*.d' 2>/dev/null)
+
+print-unit-tests:
+	@echo $(UNIT_TESTS)
+print-fuzzers:
+	@echo $(FUZZERS)
+.PHONY: print-unit-tests print-fuzzers

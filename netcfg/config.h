@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The configuration model of bridged (one daemon per host) and its parser.
+ *
+ * File format (INI, parsed with inih; see docs/CONFIG.md):
+ *
+ *   [Node]
+ *   PrivateKeyFile = /etc/bridged/private.key
+ *   ListenAddress  = 198.18.0.1        (default: any IPv4 address)
+ *   ListenPort     = 5880              (default 5880)
+ *   ControlSocket  = /run/bridged.sock (default)
+ *
+ *   [Bridge br-dmz]
+ *   Segment      = dmz        (default: the bridge name)
+ *   STP          = off        (default off)
+ *   ForwardDelay = 0          (seconds, default 0)
+ *   Address      = 198.18.5.1/24  (optional)
+ *   MTU          = 1500       (optional, 0 = leave as is)
+ *
+ *   [Peer newhost]
+ *   PublicKey  = base64 X25519 public key (44 chars)
+ *   Endpoint   = 198.18.0.2:5880 | none  (none: listen-only side)
+ *   Segments   = dmz, br-sv   (comma/space separated; must be defined by a
+ *                              [Bridge] of this file)
+ *   Encryption = aead | none  (default aead)
+ *   Keepalive  = 250ms | 1s | 0.5  (interval, default 250 ms; 0 disables)
+ *
+ * The parser does no I/O of its own on the key file: PrivateKeyFile is a
+ * path; the daemon loads it.
+ */
+#ifndef BRIDGED_NETCFG_CONFIG_H
+#define BRIDGED_NETCFG_CONFIG_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define CONFIG_DEFAULT_PATH    "/etc/bridged/bridged.conf"
+#define CONFIG_DEFAULT_PORT    5880
+#define CONFIG_DEFAULT_SOCKET  "/run/bridged.sock"
+#define CONFIG_DEFAULT_KEEPALIVE_MS 250
+#define CONFIG_KEY_LEN         32
+#define CONFIG_NAME_MAX        32   /* segment and peer names, incl. NUL */
+#define CONFIG_PATH_MAX        256
+
+enum encryption {
+	ENCRYPTION_AEAD,
+	ENCRYPTION_NONE,
+	_ENCRYPTION_MAX,
+};
+
+/* "aead" / "none"; NULL for out-of-range values. */
+const char *encryption_to_string(enum encryption e);
+
+struct node_cfg {
+	char private_key_file[CONFIG_PATH_MAX];
+	struct sockaddr_storage listen;  /* address and port, AF_INET or AF_INET6 */
+	socklen_t listen_len;
+	char control_socket[108];        /* sizeof(sun_path) */
+};
+
+struct bridge_cfg {
+	char name[IFNAMSIZ];
+	char segment[CONFIG_NAME_MAX];
+	bool stp;
+	unsigned forward_delay;          /* seconds */
+	char address[64];                /* "198.18.5.1/24" or "" */
+	unsigned mtu;                    /* 0: leave the kernel's value */
+	unsigned line;                   /* where the section started */
+};
+
+struct peer_cfg {
+	char name[CONFIG_NAME_MAX];
+	uint8_t public_key[CONFIG_KEY_LEN];
+	bool has_endpoint;
+	struct sockaddr_storage endpoint;
+	socklen_t endpoint_len;
+	char (*segments)[CONFIG_NAME_MAX];
+	size_t n_segments;
+	enum encryption encryption;
+	unsigned keepalive_ms;           /* 0: none */
+	unsigned line;
+};
+
+struct config {
+	char *path;                      /* as given, for messages */
+	struct node_cfg node;
+	struct bridge_cfg *bridges;
+	size_t n_bridges;
+	struct peer_cfg *peers;
+	size_t n_peers;
+};
+
+/* Error messages from a parse, each "file:line: [Section] Key: what". */
+struct config_errors {
+	char **msgs;
+	size_t n;
+};
+
+/*
+ * Parses and validates a whole configuration held in memory. name is used in
+ * messages only. On success returns 0 and *ret a new config; on a bad config
+ * returns -EINVAL with every problem found appended to errs (errs may be
+ * NULL); -ENOMEM on allocation failure. *ret is untouched on failure.
+ */
+int config_parse_buffer(const char *name, const char *buf, size_t len,
+			struct config **ret, struct config_errors *errs);
+/* Reads path and calls config_parse_buffer(); -errno if it cannot be read
+ * (with a message in errs). */
+int config_parse_file(const char *path, struct config **ret,
+		      struct config_errors *errs);
+void config_free(struct config *c);
+void config_errors_clear(struct config_errors *errs);
+
+/* Prints the canonical form: every key, defaults made explicit, fixed order.
+ * The output parses again to an equal config. */
+void config_print(const struct config *c, FILE *f);
+
+/* Lookups; NULL when absent. */
+const struct bridge_cfg *config_bridge_by_segment(const struct config *c,
+						  const char *segment);
+const struct peer_cfg *config_peer_by_name(const struct config *c,
+					   const char *name);
+/* True when the two peer entries describe the same tunnel (key, endpoint,
+ * segments, encryption, keepalive): SIGHUP keeps such a peer untouched. */
+bool peer_cfg_equal(const struct peer_cfg *a, const struct peer_cfg *b);
+
+/* "198.18.0.2:5880" / "[2001:db8::1]:5880" into buf. */
+const char *sockaddr_to_string(const struct sockaddr_storage *ss, char *buf,
+			       size_t len);
+
+#endif

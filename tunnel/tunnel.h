@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * tunnel: the wire protocol engine of bridged (docs/PROTOCOL.md).
+ *
+ * Pure: no sockets, no TAP, no clock of its own. The daemon feeds it
+ * datagrams from the UDP socket (tunnel_receive), frames from TAP devices
+ * (tunnel_encap) and timer ticks (tunnel_tick), passing the current
+ * CLOCK_MONOTONIC time in nanoseconds; the engine appends the datagrams to
+ * send to a struct tunnel_batch (the daemon sends them with sendmmsg) and
+ * hands decapsulated frames and events to callbacks.
+ *
+ * It knows nothing about bridges or config files: a peer carries a list of
+ * segment names; frames are tagged on the wire with a segment id derived
+ * from the name, and delivered with the index of the segment in the peer's
+ * list.
+ */
+#ifndef BRIDGED_TUNNEL_TUNNEL_H
+#define BRIDGED_TUNNEL_TUNNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#define TUNNEL_KEY_LEN 32
+#define TUNNEL_SEGMENT_NAME_MAX 32
+
+struct tunnel;
+struct tunnel_peer;
+
+enum tunnel_crypt {
+	TUNNEL_CRYPT_AEAD,     /* ChaCha20-Poly1305, or AES-256-GCM if available */
+	TUNNEL_CRYPT_NONE,     /* authenticated handshake, plaintext frames */
+	_TUNNEL_CRYPT_MAX,
+};
+
+enum tunnel_session_state {
+	TUNNEL_SESSION_NONE,        /* no handshake attempted yet / listen-only */
+	TUNNEL_SESSION_HANDSHAKE,   /* initiation sent, waiting */
+	TUNNEL_SESSION_UP,          /* a valid session exists */
+	TUNNEL_SESSION_EXPIRED,     /* the session timed out, re-handshaking */
+	_TUNNEL_SESSION_STATE_MAX,
+};
+const char *tunnel_session_state_to_string(enum tunnel_session_state s);
+
+/* Why a packet was dropped; counted per peer where the peer is known, per
+ * tunnel otherwise. */
+enum tunnel_drop {
+	TUNNEL_DROP_MALFORMED,      /* too short, bad type, bad lengths */
+	TUNNEL_DROP_UNKNOWN_INDEX,  /* no session with that receiver index */
+	TUNNEL_DROP_AUTH,           /* AEAD / MAC check failed */
+	TUNNEL_DROP_REPLAY,         /* counter outside or already seen in window */
+	TUNNEL_DROP_UNKNOWN_PEER,   /* handshake from a key not configured */
+	TUNNEL_DROP_HANDSHAKE,      /* a handshake that failed otherwise (stale, replayed timestamp) */
+	TUNNEL_DROP_SEGMENT,        /* frame for a segment this peer does not carry */
+	TUNNEL_DROP_FRAGMENT,       /* reassembly failed or timed out */
+	TUNNEL_DROP_NO_SESSION,     /* tx: no session yet (frame queue full) */
+	TUNNEL_DROP_TOO_BIG,        /* tx: frame larger than the protocol carries */
+	_TUNNEL_DROP_MAX,
+};
+const char *tunnel_drop_to_string(enum tunnel_drop d);
+
+enum tunnel_event {
+	TUNNEL_EV_SESSION_UP,       /* handshake completed (first or rekey) */
+	TUNNEL_EV_SESSION_DOWN,     /* no valid session any more */
+	TUNNEL_EV_ENDPOINT_CHANGED, /* authenticated packet from a new address */
+	TUNNEL_EV_HANDSHAKE_REJECTED, /* detail: why, with the offending key in base64 */
+	_TUNNEL_EV_MAX,
+};
+const char *tunnel_event_to_string(enum tunnel_event e);
+
+struct tunnel_peer_config {
+	uint8_t public_key[TUNNEL_KEY_LEN];
+	bool has_endpoint;                 /* false: listen-only, wait for it */
+	struct sockaddr_storage endpoint;
+	socklen_t endpoint_len;
+	enum tunnel_crypt crypt;
+	unsigned keepalive_ms;             /* 0: none */
+	const char (*segments)[TUNNEL_SEGMENT_NAME_MAX];
+	size_t n_segments;
+	unsigned underlay_mtu;             /* IP MTU of the path, 0 = 1500 */
+};
+
+struct tunnel_callbacks {
+	void *ctx;
+	/* A frame decapsulated, authenticated and reassembled, for the
+	 * segment with index seg in the peer's configured list. */
+	void (*deliver)(void *ctx, struct tunnel_peer *p, size_t seg,
+			const uint8_t *frame, size_t len);
+	/* p is NULL for events about unknown peers. detail may be NULL. */
+	void (*event)(void *ctx, struct tunnel_peer *p, enum tunnel_event ev,
+		      const char *detail);
+};
+
+/* Datagrams to send, in one flat arena so they map onto sendmmsg. */
+struct tunnel_dgram {
+	uint8_t *data;
+	size_t len;
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
+};
+
+struct tunnel_batch {
+	struct tunnel_dgram *d;
+	size_t n, cap;               /* cap: max datagrams */
+	uint8_t *arena;              /* cap * TUNNEL_DGRAM_MAX bytes */
+};
+#define TUNNEL_DGRAM_MAX 2048
+
+int tunnel_batch_init(struct tunnel_batch *b, size_t cap);
+void tunnel_batch_reset(struct tunnel_batch *b);
+void tunnel_batch_free(struct tunnel_batch *b);
+
+struct tunnel_peer_stats {
+	enum tunnel_session_state state;
+	struct sockaddr_storage endpoint;  /* ss_family 0 when unknown */
+	socklen_t endpoint_len;
+	uint64_t last_handshake_ns;        /* monotonic, 0 = never */
+	uint64_t last_rx_ns;               /* monotonic, any authenticated packet */
+	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint64_t handshakes;               /* completed */
+	uint64_t rtt_last_ns, rtt_min_ns, rtt_avg_ns, rtt_max_ns; /* from keepalives, 0 = none */
+	uint64_t drops[_TUNNEL_DROP_MAX];
+	const char *cipher;                /* "chacha20-poly1305", "aes-256-gcm", "none" */
+};
+
+/* private_key is copied into sodium_malloc'd memory. */
+int tunnel_new(const uint8_t private_key[TUNNEL_KEY_LEN],
+	       const struct tunnel_callbacks *cb, struct tunnel **ret);
+void tunnel_free(struct tunnel *t);
+
+/* Adds a peer. userdata is for the caller (tunnel_peer_get_userdata). */
+int tunnel_peer_add(struct tunnel *t, const struct tunnel_peer_config *cfg,
+		    void *userdata, struct tunnel_peer **ret);
+/* Removes a peer, wiping its sessions. */
+void tunnel_peer_remove(struct tunnel_peer *p);
+void *tunnel_peer_get_userdata(const struct tunnel_peer *p);
+void tunnel_peer_get_stats(const struct tunnel_peer *p, struct tunnel_peer_stats *ret);
+/* Drops per reason for packets no peer could be attributed to. */
+void tunnel_get_drops(const struct tunnel *t, uint64_t ret[_TUNNEL_DROP_MAX]);
+
+/* Encapsulates n frames (each one Ethernet frame, <= 65535 bytes) for
+ * segment index seg of peer p, fragmenting where the underlay MTU needs it.
+ * Starts a handshake (appending it to out) when there is no session and
+ * queues a few frames meanwhile. Returns the number of datagrams appended or
+ * -ENOBUFS when out is full (the caller flushes and calls again for the
+ * rest; frames already taken are counted in the return through *ret_taken). */
+int tunnel_encap(struct tunnel_peer *p, size_t seg, const struct iovec *frames,
+		 size_t n, uint64_t now_ns, struct tunnel_batch *out,
+		 size_t *ret_taken);
+
+/* Processes one received datagram from src. Calls deliver / event, may
+ * append replies (handshake response, keepalive echo) to out. Returns 0 or
+ * -errno for a dropped packet (already counted; not fatal). */
+int tunnel_receive(struct tunnel *t, const uint8_t *pkt, size_t len,
+		   const struct sockaddr *src, socklen_t src_len,
+		   uint64_t now_ns, struct tunnel_batch *out);
+
+/* Runs timers: handshake retries (jittered backoff capped at 5 s), rekey on
+ * time and volume, keepalives, session expiry, reassembly timeouts. */
+int tunnel_tick(struct tunnel *t, uint64_t now_ns, struct tunnel_batch *out);
+/* The next monotonic time at which tunnel_tick has work (UINT64_MAX: none). */
+uint64_t tunnel_next_deadline(const struct tunnel *t);
+
+#endif
