@@ -1,3 +1,313 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * bridged: joins the local bridges to those of peer hosts through
+ * Ethernet-over-UDP tunnels on TAP devices. main(), start-up, the event loop
+ * and SIGHUP reload; the rest lives in peer.c, netsync.c and ctl.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
-int main(void) { fprintf(stderr, "bridged: under construction\n"); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "bridged/daemon.h"
+#include "common/log.h"
+#include "netcfg/netcfg.h"
+#include "tunnel/keys.h"
+#include "tunnel/udp.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: bridged [-c FILE] [-f] [-n] [-v]...\n"
+"\n"
+"Joins this host's bridges to those of its peers through authenticated\n"
+"Ethernet-over-UDP tunnels, one TAP device per (peer, segment), so the VMs\n"
+"of both hosts share each Layer-2 segment.\n"
+"\n"
+"  -c FILE   configuration file (default " CONFIG_DEFAULT_PATH ")\n"
+"  -f        stay in the foreground and log to stderr (default: detach, syslog)\n"
+"  -n        check the configuration, print it in canonical form, exit\n"
+"            (0: valid; 1: errors, each as file:line: [Section] Key: what)\n"
+"  -v        more logging (debug); repeatable\n"
+"  -h        this help\n"
+"\n"
+"Signals: SIGHUP reloads the configuration (unchanged peers keep their\n"
+"sessions and TAP devices); SIGTERM and SIGINT stop the daemon.\n"
+"Control: bridgectl status [--json] talks to the ControlSocket of [Node].\n"
+"See docs/CONFIG.md for the file format and docs/PROTOCOL.md for the wire.\n");
+}
+
+static int load_config(const char *path, struct config **ret)
+{
+	struct config_errors errs = { 0 };
+	int r = config_parse_file(path, ret, &errs);
+
+	for (size_t i = 0; i < errs.n; i++)
+		log_warnx("%s", errs.msgs[i]);
+	config_errors_clear(&errs);
+	return r;
+}
+
+static void reload(struct daemon *d)
+{
+	struct config *nc = NULL, *old = d->cfg;
+	int r;
+
+	log_info("SIGHUP: reloading %s", d->config_path);
+	r = load_config(d->config_path, &nc);
+	if (r < 0) {
+		log_warnx("reload: %s has errors, keeping the running configuration", d->config_path);
+		return;
+	}
+	if (memcmp(&nc->node.listen, &old->node.listen, sizeof(nc->node.listen)) ||
+	    strcmp(nc->node.private_key_file, old->node.private_key_file) ||
+	    strcmp(nc->node.control_socket, old->node.control_socket))
+		log_warnx("reload: [Node] changes take effect only at restart, ignoring them");
+	nc->node = old->node;
+	d->cfg = nc;
+	daemon_bridges_ensure(d);
+
+	/* Peers that are gone or changed go; unchanged ones stay untouched. */
+	for (struct dpeer *p = d->peers, *next; p; p = next) {
+		const struct peer_cfg *np = config_peer_by_name(nc, p->cfg.name);
+
+		next = p->next;
+		if (np && peer_cfg_equal(np, &p->cfg)) {
+			/* TAPs may have to follow a bridge renamed under the segment */
+			for (size_t i = 0; i < p->n_taps; i++) {
+				const struct bridge_cfg *b = config_bridge_by_segment(nc, p->cfg.segments[i]);
+
+				if (b)
+					snprintf(p->taps[i].bridge, IFNAMSIZ, "%s", b->name);
+			}
+			continue;
+		}
+		log_info("reload: peer %s %s", p->cfg.name, np ? "changed: restarting it" : "removed");
+		dpeer_remove(d, p);
+	}
+	for (size_t i = 0; i < nc->n_peers; i++) {
+		bool have = false;
+
+		for (struct dpeer *p = d->peers; p; p = p->next)
+			if (!strcmp(p->cfg.name, nc->peers[i].name))
+				have = true;
+		if (have)
+			continue;
+		r = dpeer_add(d, &nc->peers[i]);
+		if (r < 0)
+			log_warnx("reload: peer %s: %s", nc->peers[i].name, strerror(-r));
+		else
+			log_info("reload: peer %s added", nc->peers[i].name);
+	}
+	config_free(old);
+	d->resync = true;
+}
+
+static void sig_cb(struct loop_source *s, uint32_t events)
+{
+	struct daemon *d = container_of(s, struct daemon, sig);
+	struct signalfd_siginfo si;
+
+	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			reload(d);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: stopping", (int)si.ssi_signo);
+			d->quit = true;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* One daemon per control socket (and so per configuration): a second one
+ * would create duplicate TAP devices, a loop in the making. */
+static int take_lock(struct daemon *d)
+{
+	char path[sizeof(d->cfg->node.control_socket) + 8];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s.lock", d->cfg->node.control_socket);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int r = errno == EWOULDBLOCK ? -EALREADY : -errno;
+
+		close(fd);
+		return r;
+	}
+	d->lock_fd = fd;
+	return 0;
+}
+
+static int setup(struct daemon *d)
+{
+	sigset_t mask;
+	int r;
+
+	d->private_key = sodium_malloc(KEY_LEN);
+	if (!d->private_key)
+		fatalx("out of memory");
+	r = key_load_private_file(d->cfg->node.private_key_file, d->private_key);
+	if (r < 0)
+		fatalx("%s: PrivateKeyFile %s: %s%s", d->config_path, d->cfg->node.private_key_file,
+		       strerror(-r), r == -EPERM ? " (it must not be readable by group or others)" : "");
+	key_public_from_private(d->private_key, d->public_key);
+
+	r = take_lock(d);
+	if (r == -EALREADY)
+		fatalx("another bridged already runs with control socket %s: refusing to start a second one",
+		       d->cfg->node.control_socket);
+	if (r < 0)
+		fatalx("lock %s.lock: %s", d->cfg->node.control_socket, strerror(-r));
+
+	if ((r = loop_new(&d->loop)) < 0)
+		fatalx("epoll: %s", strerror(-r));
+	if ((r = netcfg_new(&d->nc)) < 0)
+		fatalx("netlink: %s", strerror(-r));
+	d->nl.fd = netcfg_get_fd(d->nc);
+	d->nl.cb = daemon_nl_cb;
+	loop_add(d->loop, &d->nl, EPOLLIN);
+
+	if ((r = tunnel_new(d->private_key, &daemon_tunnel_callbacks, &d->tunnel)) < 0)
+		fatalx("tunnel: %s", strerror(-r));
+	if ((r = tunnel_batch_init(&d->batch, 256)) < 0)
+		fatalx("out of memory");
+	d->rxbuf = calloc(DAEMON_BATCH, sizeof(*d->rxbuf));
+	if (!d->rxbuf)
+		fatalx("out of memory");
+
+	r = udp_open(&d->cfg->node.listen, d->cfg->node.listen_len);
+	if (r < 0) {
+		char a[80];
+
+		fatalx("cannot listen on %s: %s", sockaddr_to_string(&d->cfg->node.listen, a, sizeof(a)),
+		       strerror(-r));
+	}
+	d->udp.fd = r;
+	d->udp.cb = daemon_udp_cb;
+	loop_add(d->loop, &d->udp, EPOLLIN);
+
+	daemon_bridges_ensure(d);
+	for (size_t i = 0; i < d->cfg->n_peers; i++) {
+		r = dpeer_add(d, &d->cfg->peers[i]);
+		if (r < 0)
+			fatalx("peer %s: %s", d->cfg->peers[i].name, strerror(-r));
+	}
+	daemon_reconcile(d);
+
+	if ((r = ctl_open(d)) < 0)
+		fatalx("control socket %s: %s", d->cfg->node.control_socket, strerror(-r));
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig.fd < 0)
+		fatal("signalfd");
+	d->sig.cb = sig_cb;
+	loop_add(d->loop, &d->sig, EPOLLIN);
+	return 0;
+}
+
+static void teardown(struct daemon *d)
+{
+	while (d->peers)
+		dpeer_remove(d, d->peers);
+	daemon_collect(d);
+	ctl_close(d);
+	tunnel_free(d->tunnel);
+	tunnel_batch_free(&d->batch);
+	netcfg_free(d->nc);
+	loop_free(d->loop);
+	if (d->udp.fd >= 0)
+		close(d->udp.fd);
+	if (d->sig.fd >= 0)
+		close(d->sig.fd);
+	sodium_free(d->private_key);
+	free(d->rxbuf);
+	config_free(d->cfg);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .config_path = CONFIG_DEFAULT_PATH, .lock_fd = -1 };
+	bool foreground = false, check = false;
+	int verbose = 0, c;
+
+	d.udp.fd = d.sig.fd = d.nl.fd = d.ctl.fd = -1;
+	while ((c = getopt(argc, argv, "c:fnvh")) != -1) {
+		switch (c) {
+		case 'c': d.config_path = optarg; break;
+		case 'f': foreground = true; break;
+		case 'n': check = true; break;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("bridged", true, verbose);
+	if (load_config(d.config_path, &d.cfg) < 0) {
+		if (check)
+			return 1;
+		fatalx("%s: invalid configuration, not starting", d.config_path);
+	}
+	if (check) {
+		config_print(d.cfg, stdout);
+		config_free(d.cfg);
+		return 0;
+	}
+	if (sodium_init() < 0)
+		fatalx("libsodium: initialisation failed");
+	setup(&d);
+	if (!foreground) {
+		if (daemon(0, 0) < 0)
+			fatal("daemon");
+		log_init("bridged", false, verbose);
+	}
+	d.started_ns = now_ns();
+	log_info("started: %zu bridge(s), %zu peer(s)", d.cfg->n_bridges, d.cfg->n_peers);
+
+	while (!d.quit) {
+		uint64_t deadline = tunnel_next_deadline(d.tunnel), now;
+		int r = loop_run_once(d.loop, deadline);
+
+		if (r < 0)
+			fatalx("epoll: %s", strerror(-r));
+		now = now_ns();
+		if (now >= tunnel_next_deadline(d.tunnel)) {
+			tunnel_tick(d.tunnel, now, &d.batch);
+			daemon_flush(&d);
+		}
+		if (d.resync) {
+			d.resync = false;
+			daemon_reconcile(&d);
+		}
+		daemon_collect(&d);
+	}
+	teardown(&d);
+	log_info("stopped");
+	return 0;
+}

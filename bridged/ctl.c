@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The control socket: a Unix stream socket, mode 0600, root only. A client
+ * sends one command line ("status"); the daemon answers with one JSON
+ * document and closes. JSON is built with json-c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bridged/daemon.h"
+#include "common/log.h"
+#include "netcfg/netcfg.h"
+#include "tunnel/keys.h"
+
+static const char *const tap_drop_names[_TAP_DROP_MAX] = {
+	[TAP_DROP_WRITE] = "tap_write",
+	[TAP_DROP_READ] = "tap_read",
+};
+
+static json_object *drops_json(const uint64_t *drops)
+{
+	json_object *o = json_object_new_object();
+
+	for (int i = 0; i < _TUNNEL_DROP_MAX; i++)
+		json_object_object_add(o, tunnel_drop_to_string(i),
+				       json_object_new_int64((int64_t)drops[i]));
+	return o;
+}
+
+static json_object *time_json(uint64_t mono_ns)
+{
+	/* monotonic -> wall clock seconds since the epoch */
+	if (!mono_ns)
+		return NULL;
+	return json_object_new_int64((int64_t)((realtime_ns() - (now_ns() - mono_ns)) / 1000000000ull));
+}
+
+static json_object *ms_json(uint64_t ns)
+{
+	return json_object_new_double((double)ns / 1e6);
+}
+
+static json_object *peer_json(struct daemon *d, struct dpeer *p)
+{
+	json_object *o = json_object_new_object(), *tunnels = json_object_new_array();
+	struct tunnel_peer_stats st;
+	char key[KEY_B64_LEN], addr[80];
+	uint64_t now = now_ns();
+
+	tunnel_peer_get_stats(p->tp, &st);
+	key_to_base64(p->cfg.public_key, key);
+	json_object_object_add(o, "name", json_object_new_string(p->cfg.name));
+	json_object_object_add(o, "public_key", json_object_new_string(key));
+	json_object_object_add(o, "configured_endpoint", p->cfg.has_endpoint ?
+		json_object_new_string(sockaddr_to_string(&p->cfg.endpoint, addr, sizeof(addr))) : NULL);
+	json_object_object_add(o, "endpoint", st.endpoint.ss_family ?
+		json_object_new_string(sockaddr_to_string(&st.endpoint, addr, sizeof(addr))) : NULL);
+	json_object_object_add(o, "encryption",
+			       json_object_new_string(encryption_to_string(p->cfg.encryption)));
+	json_object_object_add(o, "cipher", json_object_new_string(st.cipher ? st.cipher : "none"));
+	json_object_object_add(o, "state",
+			       json_object_new_string(tunnel_session_state_to_string(st.state)));
+	json_object_object_add(o, "last_handshake", time_json(st.last_handshake_ns));
+	json_object_object_add(o, "last_handshake_ago_s", st.last_handshake_ns ?
+		json_object_new_double((double)(now - st.last_handshake_ns) / 1e9) : NULL);
+	json_object_object_add(o, "last_rx_ago_s", st.last_rx_ns ?
+		json_object_new_double((double)(now - st.last_rx_ns) / 1e9) : NULL);
+	json_object_object_add(o, "handshakes", json_object_new_int64((int64_t)st.handshakes));
+	json_object_object_add(o, "keepalive_ms", json_object_new_int((int)p->cfg.keepalive_ms));
+	json_object_object_add(o, "rx_frames", json_object_new_int64((int64_t)st.rx_frames));
+	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)st.rx_bytes));
+	json_object_object_add(o, "tx_frames", json_object_new_int64((int64_t)st.tx_frames));
+	json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)st.tx_bytes));
+	if (st.rtt_last_ns) {
+		json_object *rtt = json_object_new_object();
+
+		json_object_object_add(rtt, "last", ms_json(st.rtt_last_ns));
+		json_object_object_add(rtt, "min", ms_json(st.rtt_min_ns));
+		json_object_object_add(rtt, "avg", ms_json(st.rtt_avg_ns));
+		json_object_object_add(rtt, "max", ms_json(st.rtt_max_ns));
+		json_object_object_add(o, "rtt_ms", rtt);
+	} else {
+		json_object_object_add(o, "rtt_ms", NULL);
+	}
+	{
+		json_object *drops = drops_json(st.drops);
+
+		for (int k = 0; k < _TAP_DROP_MAX; k++) {
+			uint64_t sum = 0;
+
+			for (size_t i = 0; i < p->n_taps; i++)
+				sum += p->taps[i].drops[k];
+			json_object_object_add(drops, tap_drop_names[k], json_object_new_int64((int64_t)sum));
+		}
+		json_object_object_add(o, "drops", drops);
+	}
+	for (size_t i = 0; i < p->n_taps; i++) {
+		json_object *t = json_object_new_object();
+		struct netcfg_link l;
+		bool present = netcfg_get_link(d->nc, p->taps[i].name, &l) >= 0;
+
+		json_object_object_add(t, "segment", json_object_new_string(p->cfg.segments[i]));
+		json_object_object_add(t, "tap", json_object_new_string(p->taps[i].name));
+		json_object_object_add(t, "bridge", json_object_new_string(p->taps[i].bridge));
+		json_object_object_add(t, "ifindex", json_object_new_int(present ? l.ifindex : 0));
+		json_object_object_add(t, "port_state", present && l.port_state >= 0 ?
+			json_object_new_string(port_state_to_string(l.port_state)) : NULL);
+		json_object_array_add(tunnels, t);
+	}
+	json_object_object_add(o, "tunnels", tunnels);
+	return o;
+}
+
+static json_object *status_json(struct daemon *d)
+{
+	json_object *root = json_object_new_object();
+	json_object *node = json_object_new_object();
+	json_object *segs = json_object_new_array(), *peers = json_object_new_array();
+	char key[KEY_B64_LEN], addr[80];
+	uint64_t drops[_TUNNEL_DROP_MAX];
+
+	key_to_base64(d->public_key, key);
+	json_object_object_add(node, "public_key", json_object_new_string(key));
+	json_object_object_add(node, "listen", json_object_new_string(
+		sockaddr_to_string(&d->cfg->node.listen, addr, sizeof(addr))));
+	json_object_object_add(node, "config", json_object_new_string(d->config_path));
+	json_object_object_add(node, "pid", json_object_new_int(getpid()));
+	json_object_object_add(node, "uptime_s",
+			       json_object_new_double((double)(now_ns() - d->started_ns) / 1e9));
+	tunnel_get_drops(d->tunnel, drops);
+	json_object_object_add(node, "drops", drops_json(drops));
+	json_object_object_add(root, "node", node);
+
+	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
+		const struct bridge_cfg *b = &d->cfg->bridges[i];
+		json_object *s = json_object_new_object(), *ports = json_object_new_array();
+		struct netcfg_link bl, *links = NULL;
+		size_t n = 0;
+		bool present = netcfg_get_link(d->nc, b->name, &bl) >= 0;
+
+		json_object_object_add(s, "segment", json_object_new_string(b->segment));
+		json_object_object_add(s, "bridge", json_object_new_string(b->name));
+		json_object_object_add(s, "present", json_object_new_boolean(present));
+		json_object_object_add(s, "up", json_object_new_boolean(present && (bl.flags & IFF_UP)));
+		json_object_object_add(s, "stp", json_object_new_boolean(b->stp));
+		json_object_object_add(s, "forward_delay", json_object_new_int((int)b->forward_delay));
+		if (present && netcfg_dump_links(d->nc, &links, &n) >= 0) {
+			for (size_t k = 0; k < n; k++) {
+				json_object *po;
+
+				if (links[k].master != bl.ifindex)
+					continue;
+				po = json_object_new_object();
+				json_object_object_add(po, "name", json_object_new_string(links[k].name));
+				json_object_object_add(po, "kind", json_object_new_string(links[k].kind));
+				json_object_object_add(po, "state", links[k].port_state >= 0 ?
+					json_object_new_string(port_state_to_string(links[k].port_state)) : NULL);
+				json_object_array_add(ports, po);
+			}
+		}
+		free(links);
+		json_object_object_add(s, "ports", ports);
+		json_object_array_add(segs, s);
+	}
+	json_object_object_add(root, "segments", segs);
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		json_object_array_add(peers, peer_json(d, p));
+	json_object_object_add(root, "peers", peers);
+	return root;
+}
+
+static void ctl_reply(int fd, json_object *o)
+{
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s), off = 0;
+
+	while (off < len) {
+		ssize_t w = write(fd, s + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		off += w;
+	}
+	(void)!write(fd, "\n", 1);
+}
+
+static void ctl_cb(struct loop_source *s, uint32_t events)
+{
+	struct daemon *d = container_of(s, struct daemon, ctl);
+	struct timeval tv = { .tv_sec = 1 };
+	char line[256];
+	ssize_t n;
+	int fd;
+	json_object *o;
+
+	fd = accept4(d->ctl.fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	/* Local root clients send their one line at once; a client that does
+	 * not cannot hold the daemon for more than a second. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	n = read(fd, line, sizeof(line) - 1);
+	if (n <= 0) {
+		close(fd);
+		return;
+	}
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	if (!strcmp(line, "status")) {
+		o = status_json(d);
+	} else {
+		o = json_object_new_object();
+		json_object_object_add(o, "error", json_object_new_string("unknown command"));
+	}
+	ctl_reply(fd, o);
+	json_object_put(o);
+	close(fd);
+}
+
+int ctl_open(struct daemon *d)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *path = d->cfg->node.control_socket;
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The lock (taken before) guarantees no live daemon owns the path. */
+	unlink(path);
+	old = umask(0077);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	d->ctl.fd = fd;
+	d->ctl.cb = ctl_cb;
+	return loop_add(d->loop, &d->ctl, EPOLLIN);
+}
+
+void ctl_close(struct daemon *d)
+{
+	if (d->ctl.fd < 0)
+		return;
+	loop_del(d->loop, &d->ctl);
+	close(d->ctl.fd);
+	unlink(d->cfg->node.control_socket);
+	d->ctl.fd = -1;
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Keeps the kernel's bridges and tunnel ports as configured: at start, and
+ * whenever netlink reports a change (a bridge deleted, a port pulled out of
+ * its bridge). The decision is reconcile() (pure, unit-tested); this file
+ * applies its actions and says what it did.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridged/daemon.h"
+#include "common/log.h"
+#include "netcfg/netcfg.h"
+#include "netcfg/reconcile.h"
+
+int daemon_bridges_ensure(struct daemon *d)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
+		const struct bridge_cfg *b = &d->cfg->bridges[i];
+		int r = netcfg_bridge_ensure(d->nc, b, NULL);
+
+		if (r < 0) {
+			log_warnx("bridge %s: cannot set up: %s", b->name, strerror(-r));
+			ret = r;
+		}
+	}
+	return ret;
+}
+
+static struct tap_port *find_tap(struct daemon *d, const char *name)
+{
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		for (size_t i = 0; i < p->n_taps; i++)
+			if (!strcmp(p->taps[i].name, name))
+				return &p->taps[i];
+	return NULL;
+}
+
+
+static int apply(struct daemon *d, const struct reconcile_action *a)
+{
+	struct netcfg_link l, br;
+	struct tap_port *t;
+	int r;
+
+	switch (a->op) {
+	case RECONCILE_CREATE_BRIDGE:
+		r = netcfg_bridge_ensure(d->nc, &d->cfg->bridges[a->bridge_index], NULL);
+		if (r >= 0)
+			log_info("bridge %s was missing: created it", a->name);
+		return r;
+	case RECONCILE_BRIDGE_UP:
+	case RECONCILE_PORT_UP:
+		r = netcfg_get_link(d->nc, a->name, &l);
+		if (r >= 0)
+			r = netcfg_set_up(d->nc, l.ifindex, true);
+		if (r >= 0)
+			log_info("%s was down: brought it up", a->name);
+		return r;
+	case RECONCILE_ENSLAVE:
+		r = netcfg_get_link(d->nc, a->name, &l);
+		if (r >= 0)
+			r = netcfg_get_link(d->nc, a->bridge, &br);
+		if (r >= 0)
+			r = netcfg_enslave(d->nc, l.ifindex, br.ifindex);
+		if (r >= 0)
+			log_info("%s was not in bridge %s: enslaved it again", a->name, a->bridge);
+		return r;
+	case RECONCILE_PORT_MISSING:
+		t = find_tap(d, a->name);
+		if (!t)
+			return 0;
+		r = tap_port_reopen(t);
+		if (r >= 0) {
+			r = netcfg_get_link(d->nc, a->name, &l);
+			if (r >= 0)
+				r = netcfg_get_link(d->nc, t->bridge, &br);
+			if (r >= 0)
+				r = netcfg_enslave(d->nc, l.ifindex, br.ifindex);
+			if (r >= 0)
+				r = netcfg_set_up(d->nc, l.ifindex, true);
+		}
+		if (r >= 0)
+			log_info("tunnel port %s was deleted: recreated it in %s", a->name, t->bridge);
+		return r;
+	case RECONCILE_CONFLICT:
+		log_warnx("%s exists but is not a bridge: cannot use it, ignoring", a->name);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+int daemon_reconcile(struct daemon *d)
+{
+	struct reconcile_port *ports = NULL;
+	struct reconcile_desired want = {
+		.bridges = d->cfg->bridges, .n_bridges = d->cfg->n_bridges,
+	};
+	struct reconcile_action *acts = NULL;
+	struct netcfg_link *links = NULL;
+	size_t n_links = 0, n_acts = 0, n_ports = 0, k = 0;
+	int r;
+
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		n_ports += p->n_taps;
+	ports = calloc(n_ports ? n_ports : 1, sizeof(*ports));
+	if (!ports)
+		return -ENOMEM;
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		for (size_t i = 0; i < p->n_taps; i++, k++) {
+			memcpy(ports[k].name, p->taps[i].name, IFNAMSIZ);
+			memcpy(ports[k].bridge, p->taps[i].bridge, IFNAMSIZ);
+		}
+	want.ports = ports;
+	want.n_ports = n_ports;
+
+	r = netcfg_dump_links(d->nc, &links, &n_links);
+	if (r < 0)
+		goto out;
+	r = reconcile(&want, links, n_links, &acts, &n_acts);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < n_acts; i++) {
+		int q = apply(d, &acts[i]);
+
+		if (q < 0)
+			log_warnx("reconcile: %s %s: %s", reconcile_op_to_string(acts[i].op),
+				  acts[i].name, strerror(-q));
+	}
+	r = (int)n_acts;
+out:
+	free(acts);
+	free(links);
+	free(ports);
+	return r;
+}
+
+void daemon_nl_cb(struct loop_source *s, uint32_t events)
+{
+	struct daemon *d = container_of(s, struct daemon, nl);
+	bool changed = false;
+	int r;
+
+	r = netcfg_process(d->nc, &changed);
+	if (r < 0)
+		log_debug("netlink: %s", strerror(-r));
+	if (changed)
+		d->resync = true;
+}

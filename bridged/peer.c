@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Peers and their TAP ports, and the data path between the TAPs, the tunnel
+ * engine and the UDP socket. Frames move in batches: up to DAEMON_BATCH are
+ * read from a TAP (or received with recvmmsg) before the engine is called
+ * and the resulting datagrams are sent with one sendmmsg.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bridged/daemon.h"
+#include "common/log.h"
+#include "netcfg/netcfg.h"
+#include "tunnel/tap.h"
+#include "tunnel/udp.h"
+
+void daemon_flush(struct daemon *d)
+{
+	if (d->batch.n)
+		udp_send_batch(d->udp.fd, &d->batch);
+	tunnel_batch_reset(&d->batch);
+}
+
+/* TAP names: "<peer>.<segment>", cut to fit IFNAMSIZ; unique per daemon
+ * (config validation guarantees unique (peer, segment) pairs; a clash of the
+ * shortened names falls back to a numbered form). */
+static void tap_name(struct daemon *d, const char *peer, const char *seg,
+		     char out[IFNAMSIZ])
+{
+	snprintf(out, IFNAMSIZ, "%.6s.%.8s", peer, seg);
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		for (size_t i = 0; i < p->n_taps; i++)
+			if (!strcmp(p->taps[i].name, out)) {
+				static unsigned serial;
+
+				snprintf(out, IFNAMSIZ, "bd%.6s.%u", peer, ++serial);
+				return;
+			}
+}
+
+static void tap_cb(struct loop_source *s, uint32_t events)
+{
+	struct tap_port *t = container_of(s, struct tap_port, src);
+	struct daemon *d = t->peer->d;
+	struct iovec iov[DAEMON_BATCH];
+	size_t n = 0, rounds = 0;
+
+	/* Bounded: at most 4 batches per wakeup so one busy TAP cannot starve
+	 * the UDP socket or the other ports. */
+	while (rounds++ < 4) {
+		uint64_t now;
+		size_t off = 0;
+
+		for (n = 0; n < DAEMON_BATCH; n++) {
+			ssize_t r = read(t->src.fd, d->rxbuf[n], DAEMON_FRAME_MAX);
+
+			if (r < 0) {
+				if (errno != EAGAIN && errno != EINTR) {
+					t->drops[TAP_DROP_READ]++;
+					log_debug("%s: read: %s", t->name, strerror(errno));
+				}
+				break;
+			}
+			iov[n].iov_base = d->rxbuf[n];
+			iov[n].iov_len = r;
+		}
+		if (!n)
+			break;
+		now = now_ns();
+		while (off < n) {
+			size_t taken = 0;
+			int r = tunnel_encap(t->peer->tp, t->seg, iov + off, n - off,
+					     now, &d->batch, &taken);
+
+			off += taken;
+			if (r == -ENOBUFS || d->batch.n == d->batch.cap) {
+				daemon_flush(d);
+				if (!taken && r == -ENOBUFS && d->batch.n == 0) {
+					/* cannot make progress: frame too big for an empty batch */
+					off++;
+				}
+				continue;
+			}
+			if (r < 0) {
+				log_debug("%s: encap: %s", t->name, strerror(-r));
+				break;
+			}
+			if (!taken)
+				break;
+		}
+		daemon_flush(d);
+		if (n < DAEMON_BATCH)
+			break;
+	}
+}
+
+static int tap_port_open(struct tap_port *t)
+{
+	struct daemon *d = t->peer->d;
+	int fd, r;
+
+	fd = tap_open(t->name, t->name);
+	if (fd < 0) {
+		log_warnx("%s: cannot create TAP: %s", t->name, strerror(-fd));
+		return fd;
+	}
+	t->src.fd = fd;
+	t->src.cb = tap_cb;
+	r = loop_add(d->loop, &t->src, EPOLLIN);
+	if (r < 0) {
+		close(fd);
+		t->src.fd = -1;
+		return r;
+	}
+	return 0;
+}
+
+static void tap_port_close(struct tap_port *t)
+{
+	if (t->src.fd < 0)
+		return;
+	loop_del(t->peer->d->loop, &t->src);
+	close(t->src.fd);
+	t->src.fd = -1;
+}
+
+int tap_port_reopen(struct tap_port *t)
+{
+	tap_port_close(t);
+	return tap_port_open(t);
+}
+
+/* Enslaves t to its bridge and brings it up (idempotent). */
+static int tap_port_enroll(struct tap_port *t)
+{
+	struct daemon *d = t->peer->d;
+	struct netcfg_link port, br;
+	int r;
+
+	r = netcfg_get_link(d->nc, t->name, &port);
+	if (r < 0)
+		return r;
+	r = netcfg_get_link(d->nc, t->bridge, &br);
+	if (r < 0)
+		return r;
+	r = netcfg_enslave(d->nc, port.ifindex, br.ifindex);
+	if (r < 0)
+		return r;
+	return netcfg_set_up(d->nc, port.ifindex, true);
+}
+
+static void peer_cfg_copy_free(struct peer_cfg *pc)
+{
+	free(pc->segments);
+	pc->segments = NULL;
+}
+
+static void dpeer_free(struct dpeer *p)
+{
+	if (!p)
+		return;
+	free(p->taps);
+	peer_cfg_copy_free(&p->cfg);
+	free(p);
+}
+
+int dpeer_add(struct daemon *d, const struct peer_cfg *pc)
+{
+	struct tunnel_peer_config tc = { 0 };
+	struct dpeer *p;
+	int r;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->d = d;
+	p->cfg = *pc;
+	p->cfg.segments = calloc(pc->n_segments, sizeof(*pc->segments));
+	p->taps = calloc(pc->n_segments, sizeof(*p->taps));
+	if (!p->cfg.segments || !p->taps) {
+		r = -ENOMEM;
+		goto err;
+	}
+	memcpy(p->cfg.segments, pc->segments, pc->n_segments * sizeof(*pc->segments));
+
+	memcpy(tc.public_key, pc->public_key, TUNNEL_KEY_LEN);
+	tc.has_endpoint = pc->has_endpoint;
+	tc.endpoint = pc->endpoint;
+	tc.endpoint_len = pc->endpoint_len;
+	tc.crypt = pc->encryption == ENCRYPTION_NONE ? TUNNEL_CRYPT_NONE : TUNNEL_CRYPT_AEAD;
+	tc.keepalive_ms = pc->keepalive_ms;
+	tc.segments = (const char (*)[TUNNEL_SEGMENT_NAME_MAX])p->cfg.segments;
+	tc.n_segments = pc->n_segments;
+	r = tunnel_peer_add(d->tunnel, &tc, p, &p->tp);
+	if (r < 0) {
+		log_warnx("peer %s: cannot add: %s", pc->name, strerror(-r));
+		goto err;
+	}
+
+	for (size_t i = 0; i < pc->n_segments; i++) {
+		struct tap_port *t = &p->taps[i];
+		const struct bridge_cfg *b = config_bridge_by_segment(d->cfg, pc->segments[i]);
+
+		t->peer = p;
+		t->seg = i;
+		t->src.fd = -1;
+		tap_name(d, pc->name, pc->segments[i], t->name);
+		snprintf(t->bridge, sizeof(t->bridge), "%s", b ? b->name : "");
+		p->n_taps = i + 1;
+		r = tap_port_open(t);
+		if (r < 0)
+			goto err_tunnel;
+		r = tap_port_enroll(t);
+		if (r < 0) {
+			log_warnx("%s: cannot enslave to %s: %s", t->name, t->bridge, strerror(-r));
+			goto err_tunnel;
+		}
+		log_info("peer %s: segment %s on %s in bridge %s", pc->name,
+			 pc->segments[i], t->name, t->bridge);
+	}
+	p->next = d->peers;
+	d->peers = p;
+	return 0;
+
+err_tunnel:
+	for (size_t i = 0; i < p->n_taps; i++)
+		tap_port_close(&p->taps[i]);
+	tunnel_peer_remove(p->tp);
+err:
+	dpeer_free(p);
+	return r;
+}
+
+void dpeer_remove(struct daemon *d, struct dpeer *p)
+{
+	struct dpeer **pp;
+
+	for (pp = &d->peers; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	for (size_t i = 0; i < p->n_taps; i++)
+		tap_port_close(&p->taps[i]);
+	tunnel_peer_remove(p->tp);
+	p->tp = NULL;
+	p->next = d->graveyard;
+	d->graveyard = p;
+}
+
+void daemon_collect(struct daemon *d)
+{
+	while (d->graveyard) {
+		struct dpeer *p = d->graveyard;
+
+		d->graveyard = p->next;
+		dpeer_free(p);
+	}
+}
+
+static void on_deliver(void *ctx, struct tunnel_peer *tp, size_t seg,
+		       const uint8_t *frame, size_t len)
+{
+	struct dpeer *p = tunnel_peer_get_userdata(tp);
+	struct tap_port *t;
+
+	if (!p || seg >= p->n_taps)
+		return;
+	t = &p->taps[seg];
+	if (t->src.fd < 0 || write(t->src.fd, frame, len) < 0)
+		t->drops[TAP_DROP_WRITE]++;
+}
+
+static void on_event(void *ctx, struct tunnel_peer *tp, enum tunnel_event ev,
+		     const char *detail)
+{
+	struct dpeer *p = tp ? tunnel_peer_get_userdata(tp) : NULL;
+	const char *name = p ? p->cfg.name : "(unknown peer)";
+
+	switch (ev) {
+	case TUNNEL_EV_HANDSHAKE_REJECTED:
+		log_warnx("%s: handshake rejected: %s", name, detail ? detail : "");
+		break;
+	case TUNNEL_EV_SESSION_UP:
+	case TUNNEL_EV_SESSION_DOWN:
+	case TUNNEL_EV_ENDPOINT_CHANGED:
+	default:
+		log_info("peer %s: %s%s%s", name, tunnel_event_to_string(ev),
+			 detail ? ": " : "", detail ? detail : "");
+		break;
+	}
+}
+
+const struct tunnel_callbacks daemon_tunnel_callbacks = {
+	.deliver = on_deliver,
+	.event = on_event,
+};
+
+void daemon_udp_cb(struct loop_source *s, uint32_t events)
+{
+	struct daemon *d = container_of(s, struct daemon, udp);
+	struct mmsghdr msgs[DAEMON_BATCH];
+	struct iovec iov[DAEMON_BATCH];
+	struct sockaddr_storage src[DAEMON_BATCH];
+	int rounds = 0;
+
+	while (rounds++ < 4) {
+		uint64_t now;
+		int n, i;
+
+		for (i = 0; i < DAEMON_BATCH; i++) {
+			iov[i].iov_base = d->rxbuf[i];
+			iov[i].iov_len = DAEMON_FRAME_MAX;
+			memset(&msgs[i], 0, sizeof(msgs[i]));
+			msgs[i].msg_hdr.msg_name = &src[i];
+			msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(d->udp.fd, msgs, DAEMON_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		now = now_ns();
+		for (i = 0; i < n; i++) {
+			/* keep room for the replies one datagram can cause */
+			if (d->batch.n + 4 > d->batch.cap)
+				daemon_flush(d);
+			tunnel_receive(d->tunnel, d->rxbuf[i], msgs[i].msg_len,
+				       (struct sockaddr *)&src[i],
+				       msgs[i].msg_hdr.msg_namelen, now, &d->batch);
+		}
+		daemon_flush(d);
+		if (n < DAEMON_BATCH)
+			break;
+	}
+}

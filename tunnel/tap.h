@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * TAP devices (/dev/net/tun, IFF_TAP | IFF_NO_PI). A TAP is not persistent:
+ * it vanishes with its fd, so a killed daemon leaves no stale port behind.
+ */
+#ifndef BRIDGED_TUNNEL_TAP_H
+#define BRIDGED_TUNNEL_TAP_H
+
+#include <net/if.h>
+#include <stdbool.h>
+
+/* Opens (creating) TAP name, non-blocking. Returns the fd or -errno;
+ * ret_name (IFNAMSIZ, may be NULL) gets the kernel's name. */
+int tap_open(const char *name, char *ret_name);
+/* Sets the carrier (TUNSETCARRIER): off makes the bridge stop using the port. */
+int tap_set_carrier(int fd, bool on);
+
+#endif
