@@ -1,0 +1,205 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared helpers for the namespace scenarios (sourced, not run).
+#
+# Every name created carries the per-run prefix $P (namespaces, files);
+# cleanup runs from an EXIT trap; daemons are stopped by PID only.
+# Addresses: underlay 198.18.0.0/24, VMs 198.19.<segment>.0/24.
+
+set -u
+TOP=${BRIDGED_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BRIDGED=${BRIDGED:-$TOP/bridged/bridged}
+BRIDGECTL=${BRIDGECTL:-$TOP/bridged/bridgectl}
+P=${P:-bt$(printf '%04x' $((RANDOM % 65536)))}
+WORK=$(mktemp -d "/tmp/$P.XXXXXX")
+PIDS=()
+NSS=()
+_cleanup_hooks=()
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+log() { printf '# %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
+skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
+
+[ "$(id -u)" = 0 ] || skip "needs root"
+[ -x "$BRIDGED" ] || fail "$BRIDGED not built (make)"
+
+on_cleanup() { _cleanup_hooks+=("$*"); }
+
+cleanup() {
+	local rc=$? h pid ns
+	for h in "${_cleanup_hooks[@]}"; do eval "$h" || true; done
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	for ns in "${NSS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+	# sanitizer reports of the daemons fail the test
+	if grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK"/*.log >/dev/null 2>&1; then
+		echo "sanitizer report in daemon logs:"
+		grep -h -A 15 -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK"/*.log | head -60
+		[ $rc -eq 0 ] && rc=1
+	fi
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+		for f in "$WORK"/*.log; do [ -e "$f" ] && { echo "--- $f"; tail -n 30 "$f"; }; done
+	fi
+	rm -rf "$WORK"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# add_ns NAME: creates netns $P-NAME with lo up, prints nothing
+add_ns() {
+	local ns=$P-$1
+	ip netns add "$ns" || fail "ip netns add $ns"
+	NSS+=("$ns")
+	nsx "$ns" ip link set lo up
+}
+
+# underlay H1 H2 [MTU]: veth between hosts, 198.18.0.1 and .2
+underlay() {
+	local a=$P-$1 b=$P-$2 mtu=${3:-1500}
+	ip link add ul0 netns "$a" mtu "$mtu" type veth peer name ul0 netns "$b" mtu "$mtu"
+	nsx "$a" ip addr add 198.18.0.1/24 dev ul0
+	nsx "$b" ip addr add 198.18.0.2/24 dev ul0
+	nsx "$a" ip link set ul0 up
+	nsx "$b" ip link set ul0 up
+}
+
+# underlay_n H IDX: extra hosts for 3-host topologies: a shared underlay bridge
+# (host "$P-ul") with each host at 198.18.0.IDX
+underlay_hub() {
+	local h=$P-$1 idx=$2
+	if ! ip netns list | grep -qw "$P-ul"; then
+		add_ns ul
+		nsx "$P-ul" ip link add ulbr type bridge
+		nsx "$P-ul" ip link set ulbr up
+	fi
+	ip link add "ul$idx" netns "$P-ul" type veth peer name ul0 netns "$h"
+	nsx "$P-ul" ip link set "ul$idx" master ulbr up
+	nsx "$h" ip addr add "198.18.0.$idx/24" dev ul0
+	nsx "$h" ip link set ul0 up
+}
+
+# vm HOST VMNAME BRIDGE ADDR/LEN [MTU]: a "VM" namespace with one NIC, its
+# other end enslaved to BRIDGE in HOST (the bridge must exist).
+vm() {
+	local h=$P-$1 v=$P-$2 br=$3 addr=$4 mtu=${5:-1500}
+	add_ns "$2"
+	ip link add eth0 netns "$v" mtu "$mtu" type veth peer name "vn-$2" netns "$h" mtu "$mtu"
+	nsx "$v" ip addr add "$addr" dev eth0
+	nsx "$v" ip link set eth0 up
+	nsx "$h" ip link set "vn-$2" master "$br" up
+}
+
+# genkey NAME: writes $WORK/NAME.key (0600) and sets NAME_PUB
+genkey() {
+	(umask 077; "$BRIDGECTL" genkey > "$WORK/$1.key")
+	eval "${1}_PUB=\$(\"\$BRIDGECTL\" pubkey < \"\$WORK/$1.key\")"
+}
+
+# start_bridged HOST [extra args]: runs bridged -f -c $WORK/HOST.conf in netns
+# $P-HOST; its PID in HOST_PID, log in $WORK/HOST.log; waits for its socket.
+start_bridged() {
+	local h=$1; shift
+	ip netns exec "$P-$h" "$BRIDGED" -f -v -c "$WORK/$h.conf" "$@" >>"$WORK/$h.log" 2>&1 &
+	local pid=$!
+	PIDS+=("$pid")
+	eval "${h}_PID=$pid"
+	wait_for 5 test -S "$WORK/$h.sock" || { cat "$WORK/$h.log"; fail "bridged on $h did not start"; }
+	wait_for 5 ctl "$h" status --json >/dev/null || fail "bridged on $h does not answer"
+}
+
+stop_bridged() { # HOST [SIGNAL]
+	local h=$1 sig=${2:-TERM} pid
+	eval "pid=\${${h}_PID}"
+	kill "-$sig" "$pid" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	wait "$pid" 2>/dev/null || true
+}
+
+ctl() { local h=$1; shift; "$BRIDGECTL" --socket "$WORK/$h.sock" "$@"; }
+
+# status_field HOST PEER FIELD: one field of a peer in status --json
+status_field() {
+	ctl "$1" status --json | jq -r --arg p "$2" --arg f "$3" '.peers[] | select(.name==$p) | .[$f]'
+}
+
+# wait_for SECONDS CMD...: polls CMD every 50 ms until it succeeds
+wait_for() {
+	local t=$1; shift
+	local end=$(( $(date +%s%N) + t * 1000000000 ))
+	while :; do
+		"$@" >/dev/null 2>&1 && return 0
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# elapsed_ms CMD...: polls like wait_for (max 10 s) and prints how long it took
+elapsed_ms() {
+	local t0; t0=$(date +%s%N)
+	wait_for 10 "$@" || { echo 99999; return 1; }
+	echo $(( ($(date +%s%N) - t0) / 1000000 ))
+}
+
+# conf HOST: writes $WORK/HOST.conf from stdin after a [Node] section
+node_conf() { # HOST LISTEN_ADDR
+	cat <<EOC
+[Node]
+PrivateKeyFile = $WORK/$1.key
+ListenAddress = $2
+ListenPort = 5880
+ControlSocket = $WORK/$1.sock
+EOC
+}
+
+# two_hosts ENCRYPTION: the standard topology of the scenarios.
+#
+#   vm1 198.19.1.1                                   vm2 198.19.1.2
+#    | veth                                            | veth
+#   [br-dmz]--tap (bridged)   host a   ====ul0====   host b   (bridged) tap--[br-dmz]
+#                       198.18.0.1/24  MTU 1500  198.18.0.2/24
+#
+# Host a has an endpoint for b; b is listen-only for a (Endpoint = none).
+two_hosts() {
+	local enc=${1:-aead}
+	add_ns a; add_ns b
+	underlay a b
+	genkey a; genkey b
+	{ node_conf a 198.18.0.1; cat <<EOC
+
+[Bridge br-dmz]
+Segment = dmz
+
+[Peer b]
+PublicKey = $b_PUB
+Endpoint = 198.18.0.2:5880
+Segments = dmz
+Encryption = $enc
+EOC
+	} > "$WORK/a.conf"
+	{ node_conf b 198.18.0.2; cat <<EOC
+
+[Bridge br-dmz]
+Segment = dmz
+
+[Peer a]
+PublicKey = $a_PUB
+Endpoint = none
+Segments = dmz
+Encryption = $enc
+EOC
+	} > "$WORK/b.conf"
+	start_bridged a
+	start_bridged b
+	vm a vm1 br-dmz 198.19.1.1/24
+	vm b vm2 br-dmz 198.19.1.2/24
+}
+
+session_up() { [ "$(status_field "$1" "$2" state)" = up ]; }
