@@ -1,1 +1,4 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+NETCFG_OBJS += netcfg/config.o
+UNIT_TESTS += tests/unit/test_config
+test_config_OBJS := netcfg/config.o common/log.o

@@ -7,6 +7,11 @@
 CLANG ?= clang
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
 
+# Fragments' FUZZERS lines must come before the rules below (rule targets
+# are expanded when make reads them).
+FUZZERS += tests/fuzz/fuzz_config
+fuzz_config_SRCS := netcfg/config.c common/log.c
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)
