@@ -45,6 +45,7 @@ UNIT_TESTS :=
 FUZZERS :=
 
 include common/part.mk netcfg/part.mk tunnel/part.mk migrate/part.mk bridged/part.mk tests/part.mk
+-include migrate/stream.mk
 
 BINS := bridged/bridged bridged/bridgectl
 
