@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# bridged as candidates of ../shared/bench/anchors.sh (sourced by it through
+# HOOKS=...). Two rows: bridged-none (Encryption = none) and bridged-aead.
+#
+#   OUT_DIR=/tmp/bench-$(date +%s) HOOKS=$PWD/tests/bench/anchors-hooks.sh \
+#   CANDIDATES="kernel-vxlan vtun-ether-udp openvpn-tap-none openvpn-tap-aesgcm bridged-none bridged-aead" \
+#   ../shared/bench/anchors.sh
+#
+# The harness has made the bridge ab-br on both hosts; bridged adopts it and
+# enslaves its own TAP. Keys of both sides are made on the h1 call.
+BRIDGED_TOP=${BRIDGED_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+
+_bridged_start() { # SIDE ENCRYPTION
+	local s=$1 enc=$2 other peer ep
+	if [ "$s" = h1 ]; then
+		(umask 077
+		 "$BRIDGED_TOP/bridged/bridgectl" genkey > "$AB_DIR/bd-h1.key"
+		 "$BRIDGED_TOP/bridged/bridgectl" genkey > "$AB_DIR/bd-h2.key")
+	fi
+	other=h2; [ "$s" = h2 ] && other=h1
+	peer=$("$BRIDGED_TOP/bridged/bridgectl" pubkey < "$AB_DIR/bd-$other.key")
+	ep="$AB_PEER:5880"; [ "$s" = h2 ] && ep=none
+	cat > "$AB_DIR/bd-$s.conf" <<EOC
+[Node]
+PrivateKeyFile = $AB_DIR/bd-$s.key
+ListenAddress = $AB_LOCAL
+ControlSocket = $AB_DIR/bd-$s.sock
+
+[Bridge $AB_BR]
+
+[Peer $other]
+PublicKey = $peer
+Endpoint = $ep
+Segments = $AB_BR
+Encryption = $enc
+EOC
+	spawn "$s" bridged "$BRIDGED_TOP/bridged/bridged" -f -c "$AB_DIR/bd-$s.conf"
+	local i
+	for ((i = 0; i < 50; i++)); do
+		[ -S "$AB_DIR/bd-$s.sock" ] && return 0
+		sleep 0.1
+	done
+	fail_note "bridged did not start on $s (see $AB_DIR/bridged-$s.log)"
+	return 1
+}
+
+start_bridged_none() { _bridged_start "$1" none; }
+start_bridged_aead() { _bridged_start "$1" aead; }
