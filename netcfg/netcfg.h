@@ -58,10 +58,16 @@ int netcfg_process(struct netcfg *nc, bool *ret_changed);
 int netcfg_dump_links(struct netcfg *nc, struct netcfg_link **ret, size_t *ret_n);
 /* One link by name; -ENODEV if absent. */
 int netcfg_get_link(struct netcfg *nc, const char *name, struct netcfg_link *ret);
+/* One link by ifindex; -ENODEV if absent. */
+int netcfg_get_link_by_index(struct netcfg *nc, int ifindex,
+			     struct netcfg_link *ret);
 
 /* Creates the bridge if missing, or adopts it (its ports are left alone);
  * sets STP and forward delay as configured, MTU and address if given, and
- * brings it up. *ret_ifindex (may be NULL) gets its ifindex. */
+ * brings it up. *ret_ifindex (may be NULL) gets its ifindex. Options already
+ * as configured are not written again (no spurious RTM_NEWLINK).
+ * -EEXIST: the name belongs to a link of another kind (not a bridge); it is
+ * left alone. -ERANGE: STP on with a forward delay outside 2..30 s. */
 int netcfg_bridge_ensure(struct netcfg *nc, const struct bridge_cfg *b,
 			 int *ret_ifindex);
 /* Enslaves port to bridge (no-op if already there), then verifies. */
@@ -70,7 +76,12 @@ int netcfg_enslave(struct netcfg *nc, int port_ifindex, int bridge_ifindex);
 int netcfg_release(struct netcfg *nc, int port_ifindex);
 int netcfg_set_up(struct netcfg *nc, int ifindex, bool up);
 int netcfg_set_mtu(struct netcfg *nc, int ifindex, unsigned mtu);
-/* Sets a bridge port's STP state (IFLA_BRPORT_STATE through AF_BRIDGE). */
+/* Sets a bridge port's STP state (IFLA_BRPORT_STATE through AF_BRIDGE),
+ * then verifies. Kernel rules: the port must be enslaved, up and have
+ * carrier (else -ENETDOWN / -EINVAL), and the bridge must not run kernel
+ * STP (-EBUSY). With STP off the kernel itself puts a port back to
+ * forwarding when its carrier or admin state comes back: whoever wants a
+ * port blocked must re-apply the state after such a change. */
 int netcfg_port_set_state(struct netcfg *nc, int ifindex, enum port_state s);
 
 #endif

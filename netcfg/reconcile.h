@@ -36,6 +36,9 @@ struct reconcile_desired {
 	size_t n_ports;
 };
 
+/* bridge_index of a port whose bridge is not in desired->bridges. */
+#define RECONCILE_NO_BRIDGE SIZE_MAX
+
 struct reconcile_action {
 	enum reconcile_op op;
 	char name[IFNAMSIZ];       /* the bridge or the port acted on */
@@ -44,6 +47,10 @@ struct reconcile_action {
 };
 
 /*
+ * Rules (details in reconcile.c): each desired bridge: missing ->
+ * CREATE_BRIDGE, another kind -> CONFLICT, down -> BRIDGE_UP; then each
+ * desired port: missing -> PORT_MISSING, not in its bridge -> ENSLAVE (none
+ * while its bridge's name is in CONFLICT), down -> PORT_UP.
  * Computes the actions, ordered so that bridges come before the ports that
  * go into them. *ret is malloc'd (free() it), *ret_n its length; 0 actions
  * means in sync. Returns 0 or -ENOMEM.
