@@ -2,3 +2,10 @@
 DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o \
 	       bridged/ctl.o $(TUNNEL_IO_OBJS)
 CTL_OBJS += bridged/bridgectl.o
+
+# test tools used by the namespace scenarios
+BRIDGED_TEST_TOOLS := tests/netns/udp-replay
+tests/netns/udp-replay: tests/netns/udp-replay.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+tests: $(BRIDGED_TEST_TOOLS)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Scenario 2: full-size frames over a 1500-byte underlay. A 1472-byte
+# don't-fragment ping passes VM to VM, and an underlay capture during a bulk
+# transfer counts zero IP fragments (the protocol fragments by itself).
+# Topology: two_hosts (vm1 - a ==== b - vm2), VM MTU 1500, underlay MTU 1500.
+. "$(dirname "$0")/../lib/netns.sh"
+two_hosts aead
+wait_for 5 session_up a b || fail "session not up"
+
+nsx "$P-vm1" ping -c 3 -i 0.2 -W 2 -M do -s 1472 198.19.1.2 > "$WORK/ping.out" ||
+	{ cat "$WORK/ping.out"; fail "1472-byte DF ping did not pass"; }
+log "1472-byte DF ping passes"
+
+nsx "$P-a" tcpdump -i ul0 -nn -s 96 -U -w "$WORK/ul.pcap" udp or '(ip[6:2] & 0x3fff != 0)' 2>"$WORK/tcpdump.log" &
+TCPDUMP=$!; PIDS+=("$TCPDUMP")
+wait_for 5 grep -q "listening on" "$WORK/tcpdump.log" || fail "tcpdump did not start"
+rx0=$(status_field b a rx_bytes)
+nsx "$P-vm2" iperf3 -s -1 -B 198.19.1.2 >/dev/null 2>&1 &
+PIDS+=($!)
+wait_for 5 nsx "$P-vm2" sh -c "ss -ltn | grep -q ':5201'" || fail "iperf3 server did not start"
+timeout 20 ip netns exec "$P-vm1" iperf3 -c 198.19.1.2 -t 3 -J > "$WORK/iperf.json" || fail "iperf3 failed"
+sleep 0.3
+kill "$TCPDUMP"; wait "$TCPDUMP" 2>/dev/null
+rx1=$(status_field b a rx_bytes)
+total=$(tcpdump -nn -r "$WORK/ul.pcap" 2>/dev/null | wc -l)
+frags=$(tcpdump -nn -r "$WORK/ul.pcap" 'ip[6:2] & 0x3fff != 0' 2>/dev/null | wc -l)
+bigs=$(tcpdump -nn -r "$WORK/ul.pcap" 'udp and greater 1400' 2>/dev/null | wc -l)
+gbps=$(jq '.end.sum_received.bits_per_second / 1e9' "$WORK/iperf.json")
+log "bulk: $((rx1 - rx0)) bytes through the tunnel, $gbps Gbit/s; underlay: $total packets, $bigs > 1400 bytes, $frags IP fragments"
+[ $((rx1 - rx0)) -gt 10000000 ] || fail "the bulk transfer moved less than 10 MB"
+[ "$total" -gt 1000 ] || fail "capture saw only $total packets"
+[ "$bigs" -gt 100 ] || fail "no full-size datagrams on the underlay: the test would not show fragmentation"
+[ "$frags" -eq 0 ] || fail "$frags IP fragments on the underlay"
+echo ok
