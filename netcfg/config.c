@@ -80,6 +80,8 @@ struct section {
 	uint32_t key_bad;                /* 1 << key_id: value reported bad */
 };
 
+struct error;
+
 struct parser {
 	const char *name;
 	const char *buf;
@@ -89,6 +91,8 @@ struct parser {
 	struct config *c;
 	struct config_errors *errs;
 	size_t n_errors;
+	struct error *found;             /* messages, sorted at the end */
+	size_t n_found;
 	bool oom;
 	struct section *sects;
 	size_t n_sects;
@@ -107,24 +111,64 @@ struct key_def {
 
 /* ---- error collection ---------------------------------------------------- */
 
-static void errors_push(struct parser *p, char *msg)
+struct error {
+	unsigned line;
+	size_t seq;                      /* keeps equal lines in finding order */
+	char *msg;
+};
+
+static void errors_push(struct parser *p, unsigned line, char *msg)
 {
-	struct config_errors *e = p->errs;
-	char **n;
+	struct error *n;
 
 	p->n_errors++;
-	if (!e) {
+	if (!p->errs) {
 		free(msg);
 		return;
 	}
-	n = realloc(e->msgs, (e->n + 1) * sizeof(*n));
+	n = realloc(p->found, (p->n_found + 1) * sizeof(*n));
 	if (!n) {
 		free(msg);
 		p->oom = true;
 		return;
 	}
-	e->msgs = n;
-	e->msgs[e->n++] = msg;
+	p->found = n;
+	p->found[p->n_found] = (struct error){ .line = line, .seq = p->n_found, .msg = msg };
+	p->n_found++;
+}
+
+static int error_cmp(const void *a, const void *b)
+{
+	const struct error *x = a, *y = b;
+
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Hands the messages to the caller sorted by line, or frees them. */
+static void errors_flush(struct parser *p)
+{
+	struct config_errors *e = p->errs;
+	size_t i;
+
+	if (p->n_found)
+		qsort(p->found, p->n_found, sizeof(*p->found), error_cmp);
+	for (i = 0; i < p->n_found; i++) {
+		char **n = e && !p->oom ? realloc(e->msgs, (e->n + 1) * sizeof(*n)) : NULL;
+
+		if (!n) {
+			if (e)
+				p->oom = true;
+			free(p->found[i].msg);
+			continue;
+		}
+		e->msgs = n;
+		e->msgs[e->n++] = p->found[i].msg;
+	}
+	free(p->found);
+	p->found = NULL;
+	p->n_found = 0;
 }
 
 /* "file:line: [label] key: message"; label and key may be NULL. */
@@ -144,7 +188,7 @@ verror_at(struct parser *p, unsigned line, const char *label, const char *key,
 		p->oom = true;
 		return;
 	}
-	errors_push(p, msg);
+	errors_push(p, line, msg);
 }
 
 static void __attribute__((format(printf, 5, 6)))
@@ -1011,9 +1055,10 @@ static void config_finish(struct parser *p)
 		} else if (s->kind == SECT_PEER) {
 			const struct peer_cfg *pc = &c->peers[s->idx];
 
-			if (!s->key_line[KEY_PUBLIC_KEY])
+			/* A bad header is reported already; its body may be empty. */
+			if (!s->key_line[KEY_PUBLIC_KEY] && !s->invalid)
 				error_at(p, s->line, s->label, "PublicKey", "missing");
-			if (!s->key_line[KEY_SEGMENTS])
+			if (!s->key_line[KEY_SEGMENTS] && !s->invalid)
 				error_at(p, s->line, s->label, "Segments", "missing");
 			for (k = 0; k < pc->n_segments; k++) {
 				bool found = false;
@@ -1077,6 +1122,7 @@ int config_parse_buffer(const char *name, const char *buf, size_t len,
 		config_finish(&p);
 
 	free(p.sects);
+	errors_flush(&p);
 	if (p.oom) {
 		config_free(p.c);
 		return -ENOMEM;
