@@ -1,2 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-MIGRATE_OBJS += migrate/main.o
+MIGRATE_OBJS += migrate/main.o migrate/xenlex.o migrate/xencfg.o migrate/xenjson.o migrate/cmd_plan.o
+
+# `bridgectl migrate` alone: used by tests/migrate and the storage guest.
+migrate/bridgectl-migrate: migrate/tool.o $(MIGRATE_OBJS) common/log.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+UNIT_TESTS += tests/unit/test_xencfg
+test_xencfg_OBJS := migrate/xencfg.o migrate/xenlex.o common/log.o
