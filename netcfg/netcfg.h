@@ -67,7 +67,7 @@ int netcfg_get_link_by_index(struct netcfg *nc, int ifindex,
  * brings it up. *ret_ifindex (may be NULL) gets its ifindex. Options already
  * as configured are not written again (no spurious RTM_NEWLINK).
  * -EEXIST: the name belongs to a link of another kind (not a bridge); it is
- * left alone. -ERANGE: STP on with a forward delay outside 2..30 s. */
+ * left alone. -ERANGE: a forward delay outside 2..30 s while STP is on. */
 int netcfg_bridge_ensure(struct netcfg *nc, const struct bridge_cfg *b,
 			 int *ret_ifindex);
 /* Enslaves port to bridge (no-op if already there), then verifies. */
@@ -76,12 +76,19 @@ int netcfg_enslave(struct netcfg *nc, int port_ifindex, int bridge_ifindex);
 int netcfg_release(struct netcfg *nc, int port_ifindex);
 int netcfg_set_up(struct netcfg *nc, int ifindex, bool up);
 int netcfg_set_mtu(struct netcfg *nc, int ifindex, unsigned mtu);
-/* Sets a bridge port's STP state (IFLA_BRPORT_STATE through AF_BRIDGE),
- * then verifies. Kernel rules: the port must be enslaved, up and have
- * carrier (else -ENETDOWN / -EINVAL), and the bridge must not run kernel
- * STP (-EBUSY). With STP off the kernel itself puts a port back to
- * forwarding when its carrier or admin state comes back: whoever wants a
- * port blocked must re-apply the state after such a change. */
+/*
+ * Sets a bridge port's STP state (IFLA_BRPORT_STATE through AF_BRIDGE), then
+ * verifies it. Kernel rules: the port must be enslaved (else -EOPNOTSUPP),
+ * up and with carrier (else -ENETDOWN), and the bridge must not run kernel
+ * STP (-EBUSY).
+ * On a bridge with STP off the kernel turns BLOCKING back into FORWARDING
+ * at once, so there PORT_STATE_BLOCKING is applied (and reads back) as
+ * PORT_STATE_DISABLED: no forwarding, no learning, either way.
+ * With STP off the kernel also puts a DISABLED port back to FORWARDING by
+ * itself when its carrier or admin state comes back (an RTM_NEWLINK, so
+ * netcfg_process() reports it): a blocked port must be blocked again then
+ * (see reconcile_port.blocked).
+ */
 int netcfg_port_set_state(struct netcfg *nc, int ifindex, enum port_state s);
 
 #endif

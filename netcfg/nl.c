@@ -670,6 +670,8 @@ int netcfg_release(struct netcfg *nc, int port_ifindex)
 
 int netcfg_port_set_state(struct netcfg *nc, int ifindex, enum port_state s)
 {
+	enum port_state want = s;
+	struct link_info br;
 	struct netcfg_link l;
 	struct nl_msg *msg;
 	struct nlattr *pi;
@@ -680,7 +682,22 @@ int netcfg_port_set_state(struct netcfg *nc, int ifindex, enum port_state s)
 	r = netcfg_get_link_by_index(nc, ifindex, &l);
 	if (r < 0)
 		return r;
-	if (l.port_state == (int)s)
+	/*
+	 * Kernel quirk: with STP off (BR_NO_STP), br_set_port_state() ends in
+	 * br_port_state_selection(), which at once turns a BLOCKING designated
+	 * port back to FORWARDING (br_make_forwarding()), and the request is
+	 * still acked. DISABLED is left alone by the selection, and it neither
+	 * forwards nor learns either: on such a bridge it is what "blocking"
+	 * means.
+	 */
+	if (s == PORT_STATE_BLOCKING && l.master > 0) {
+		r = get_link_info(nc, NULL, l.master, &br);
+		if (r < 0)
+			return r;
+		if (br.br_stp_state == 0)
+			want = PORT_STATE_DISABLED;
+	}
+	if (l.port_state == (int)want)
 		return 0;
 
 	msg = link_msg(RTM_SETLINK, 0, AF_BRIDGE, ifindex);
@@ -689,7 +706,7 @@ int netcfg_port_set_state(struct netcfg *nc, int ifindex, enum port_state s)
 	/* NLA_F_NESTED matters here: without it br_setlink() takes
 	 * IFLA_PROTINFO as the old bare-u8 RSTP format. */
 	pi = nla_nest_start(msg, IFLA_PROTINFO | NLA_F_NESTED);
-	if (!pi || nla_put_u8(msg, IFLA_BRPORT_STATE, (uint8_t)s) < 0) {
+	if (!pi || nla_put_u8(msg, IFLA_BRPORT_STATE, (uint8_t)want) < 0) {
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
@@ -701,9 +718,9 @@ int netcfg_port_set_state(struct netcfg *nc, int ifindex, enum port_state s)
 	r = netcfg_get_link_by_index(nc, ifindex, &l);
 	if (r < 0)
 		return r;
-	if (l.port_state != (int)s) {
+	if (l.port_state != (int)want) {
 		log_warnx("%s: port state is %d after setting %d", l.name,
-			  l.port_state, (int)s);
+			  l.port_state, (int)want);
 		return -EIO;
 	}
 	return 0;

@@ -18,6 +18,13 @@
  *                                       enslaving into a bond or team of that
  *                                       name would be worse than waiting
  *     down                           -> PORT_UP (after its ENSLAVE)
+ *     blocked, and forwarding or learning, or just enslaved
+ *                                    -> PORT_BLOCK (last: the kernel refuses
+ *                                       a state on a port that is down or
+ *                                       not enslaved). With STP off the
+ *                                       kernel forwards on a port again by
+ *                                       itself after a carrier or up/down
+ *                                       change: this puts the block back.
  */
 #include "netcfg/reconcile.h"
 
@@ -33,6 +40,7 @@ static const char *const reconcile_op_table[_RECONCILE_OP_MAX] = {
 	[RECONCILE_PORT_UP]       = "port-up",
 	[RECONCILE_CONFLICT]      = "conflict",
 	[RECONCILE_PORT_MISSING]  = "port-missing",
+	[RECONCILE_PORT_BLOCK]    = "port-block",
 };
 
 const char *reconcile_op_to_string(enum reconcile_op op)
@@ -104,12 +112,12 @@ int reconcile(const struct reconcile_desired *desired,
 	struct action_list l = { 0 };
 	size_t i, max;
 
-	/* At most 2 actions per bridge or port; +1 so that calloc(0) never
+	/* At most 3 actions per bridge or port; +1 so that calloc(0) never
 	 * happens. */
 	if (desired->n_bridges > SIZE_MAX / 8 / sizeof(*l.v) ||
 	    desired->n_ports > SIZE_MAX / 8 / sizeof(*l.v))
 		return -ENOMEM;
-	max = 2 * (desired->n_bridges + desired->n_ports) + 1;
+	max = 3 * (desired->n_bridges + desired->n_ports) + 1;
 	l.v = calloc(max, sizeof(*l.v));
 	if (!l.v)
 		return -ENOMEM;
@@ -131,6 +139,8 @@ int reconcile(const struct reconcile_desired *desired,
 		const struct netcfg_link *o = find_link(observed, n_observed, p->name);
 		const struct netcfg_link *br = find_link(observed, n_observed, p->bridge);
 		size_t bi = find_bridge_cfg(desired, p->bridge);
+		bool conflict = br && strcmp(br->kind, "bridge") != 0;
+		bool enslave;
 
 		if (!o) {
 			add(&l, RECONCILE_PORT_MISSING, p->name, p->bridge, bi);
@@ -138,10 +148,15 @@ int reconcile(const struct reconcile_desired *desired,
 		}
 		/* A missing bridge has no ifindex yet: any master is wrong. A
 		 * name in CONFLICT is no bridge to enslave into. */
-		if (!br || (strcmp(br->kind, "bridge") == 0 && o->master != br->ifindex))
+		enslave = !br || (!conflict && o->master != br->ifindex);
+
+		if (enslave)
 			add(&l, RECONCILE_ENSLAVE, p->name, p->bridge, bi);
 		if (!(o->flags & IFF_UP))
 			add(&l, RECONCILE_PORT_UP, p->name, p->bridge, bi);
+		if (p->blocked && !conflict && (enslave || o->port_state == PORT_STATE_FORWARDING ||
+				   o->port_state == PORT_STATE_LEARNING))
+			add(&l, RECONCILE_PORT_BLOCK, p->name, p->bridge, bi);
 	}
 
 	*ret = l.v;

@@ -7,6 +7,7 @@
 #ifndef BRIDGED_NETCFG_RECONCILE_H
 #define BRIDGED_NETCFG_RECONCILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "netcfg/config.h"
@@ -19,6 +20,8 @@ enum reconcile_op {
 	RECONCILE_PORT_UP,         /* port present but down */
 	RECONCILE_CONFLICT,        /* name taken by a link of another kind: report */
 	RECONCILE_PORT_MISSING,    /* a port we own is gone: its owner recreates it */
+	RECONCILE_PORT_BLOCK,      /* port wanted blocked forwards or learns:
+				    * netcfg_port_set_state(PORT_STATE_BLOCKING) */
 	_RECONCILE_OP_MAX,
 };
 const char *reconcile_op_to_string(enum reconcile_op op);
@@ -27,6 +30,7 @@ const char *reconcile_op_to_string(enum reconcile_op op);
 struct reconcile_port {
 	char name[IFNAMSIZ];
 	char bridge[IFNAMSIZ];
+	bool blocked;              /* the loop guard holds it blocked */
 };
 
 struct reconcile_desired {
@@ -50,7 +54,8 @@ struct reconcile_action {
  * Rules (details in reconcile.c): each desired bridge: missing ->
  * CREATE_BRIDGE, another kind -> CONFLICT, down -> BRIDGE_UP; then each
  * desired port: missing -> PORT_MISSING, not in its bridge -> ENSLAVE (none
- * while its bridge's name is in CONFLICT), down -> PORT_UP.
+ * while its bridge's name is in CONFLICT), down -> PORT_UP, blocked but
+ * forwarding or learning (or just enslaved) -> PORT_BLOCK.
  * Computes the actions, ordered so that bridges come before the ports that
  * go into them. *ret is malloc'd (free() it), *ret_n its length; 0 actions
  * means in sync. Returns 0 or -ENOMEM.
