@@ -909,6 +909,31 @@ static void test_golden(void **state)
 	assert_true(bad >= 3);
 }
 
+/* The documented example (docs/examples/bridged.conf) must stay valid. */
+static void test_example(void **state)
+{
+	const char *top = getenv("BRIDGED_TOP");
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+	char path[1024];
+	size_t i;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/docs/examples/bridged.conf", top && *top ? top : ".");
+	r = config_parse_file(path, &c, &errs);
+	for (i = 0; i < errs.n; i++)
+		print_error("%s\n", errs.msgs[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(c->n_bridges, 2);
+	assert_string_equal(c->bridges[0].name, "br-dmz");
+	assert_string_equal(c->bridges[1].name, "br-sv");
+	assert_int_equal(c->n_peers, 1);
+	assert_int_equal(c->peers[0].n_segments, 2);
+	assert_ptr_equal(config_bridge_by_segment(c, c->peers[0].segments[0]), &c->bridges[0]);
+	assert_ptr_equal(config_bridge_by_segment(c, c->peers[0].segments[1]), &c->bridges[1]);
+	config_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -939,6 +964,7 @@ int main(void)
 		cmocka_unit_test(test_peer_cfg_equal_cases),
 		cmocka_unit_test(test_to_string),
 		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_example),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
