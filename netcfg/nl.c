@@ -430,7 +430,7 @@ static int get_link_info(struct netcfg *nc, const char *name, int ifindex,
 	struct nl_msg *msg;
 	int r;
 
-	if (name && (name[0] == '\0' || strlen(name) >= IFNAMSIZ))
+	if (name && (name[0] == '\0' || strnlen(name, IFNAMSIZ) >= IFNAMSIZ))
 		return -EINVAL;
 	if (!name && ifindex <= 0)
 		return -ENODEV;
@@ -828,7 +828,8 @@ int netcfg_bridge_ensure(struct netcfg *nc, const struct bridge_cfg *b,
 	 * refuses delays outside 2..30 s with ERANGE, so turning STP off and
 	 * the delay to 0 in one message fails.
 	 */
-	if (li.br_stp_state != (long)stp) {
+	/* 1 is kernel STP, 2 user-space STP: both are "on". */
+	if (li.br_stp_state < 0 || (li.br_stp_state != 0) != (stp != 0)) {
 		r = bridge_newlink(nc, NULL, li.link.ifindex, IFLA_BR_STP_STATE, stp);
 		if (r < 0) {
 			log_warnx("%s: cannot set STP %s: %s", b->name,

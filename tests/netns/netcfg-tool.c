@@ -15,6 +15,11 @@
  *                              for each notified change (diffing dumps);
  *                              with NAME, exits 0 once NAME is deleted and
  *                              1 if that does not happen in time
+ *   overflow N                 shrinks the notification socket's buffer,
+ *                              creates bridges ovf0..ovfN-1 without reading
+ *                              and prints "changed=0|1" for the drain that
+ *                              follows (the lost events must read as a
+ *                              change; with -v the log says so)
  *   reconcile BRIDGE[:PORT[:blocked]]...
  *                              reconciles to that desired state the way the
  *                              daemon does (rounds until nothing is left to
@@ -27,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include "common/log.h"
 #include "netcfg/netcfg.h"
@@ -43,7 +49,7 @@ static int usage(void)
 		"       netcfg-tool [-v] enslave PORT BRIDGE | release PORT\n"
 		"       netcfg-tool [-v] port-state PORT STATE\n"
 		"       netcfg-tool [-v] set-up NAME up|down | set-mtu NAME MTU\n"
-		"       netcfg-tool [-v] watch SECONDS [NAME]\n"
+		"       netcfg-tool [-v] watch SECONDS [NAME] | overflow N\n"
 		"       netcfg-tool [-v] reconcile BRIDGE[:PORT[:blocked]]...\n");
 	return 2;
 }
@@ -283,6 +289,31 @@ static int cmd_watch(struct netcfg *nc, const char *seconds, const char *gone)
 	return rc;
 }
 
+static int cmd_overflow(struct netcfg *nc, const char *count)
+{
+	struct bridge_cfg b = { 0 };
+	int small = 1, r;
+	unsigned n, i;
+	bool changed = false;
+
+	if (parse_uint(count, &n) < 0 || n > 1000)
+		return usage();
+	/* The kernel rounds this up to its minimum, a few KiB. */
+	if (setsockopt(netcfg_get_fd(nc), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)) < 0)
+		return fail("SO_RCVBUF", -errno);
+	for (i = 0; i < n; i++) {
+		snprintf(b.name, sizeof(b.name), "ovf%u", i);
+		r = netcfg_bridge_ensure(nc, &b, NULL);
+		if (r < 0)
+			return fail(b.name, r);
+	}
+	r = netcfg_process(nc, &changed);
+	if (r < 0)
+		return fail("process", r);
+	printf("changed=%d\n", changed);
+	return 0;
+}
+
 /* What a daemon does with reconcile(): apply each action in order. */
 static int apply(struct netcfg *nc, const struct reconcile_desired *d,
 		 const struct reconcile_action *a)
@@ -449,6 +480,8 @@ int main(int argc, char **argv)
 			rc = fail(argv[0], r);
 	} else if (strcmp(cmd, "watch") == 0 && (argc == 1 || argc == 2)) {
 		rc = cmd_watch(nc, argv[0], argc == 2 ? argv[1] : NULL);
+	} else if (strcmp(cmd, "overflow") == 0 && argc == 1) {
+		rc = cmd_overflow(nc, argv[0]);
 	} else if (strcmp(cmd, "reconcile") == 0) {
 		rc = cmd_reconcile(nc, argc, argv);
 	} else {

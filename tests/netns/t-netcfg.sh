@@ -182,6 +182,13 @@ expect "reconcile after delete" "$(tool reconcile br2:v3a:blocked | tr '\n' ' ')
 expect "v3a master" "$(linkq v3a .master)" br2
 expect "v3a state" "$(portstate v3a)" disabled
 
+echo "== notifications lost (ENOBUFS) read as a change"
+expect "no events" "$(tool overflow 0)" changed=0
+tool -v overflow 40 >"$WORK/ovf" 2>&1 || die "overflow: $(cat "$WORK/ovf")"
+expect "after overflow" "$(grep '^changed=' "$WORK/ovf")" changed=1
+grep -q "notifications lost" "$WORK/ovf" || die "no ENOBUFS seen: $(tail -n3 "$WORK/ovf")"
+ok "ENOBUFS seen and reported as a change"
+
 echo "== notifications: watch sees br0 deleted"
 tool enslave v2a br0
 tool watch 10 br0 >"$WORK/watch" 2>&1 &
