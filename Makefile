@@ -27,6 +27,9 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS += $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lm
+# Each binary links only the libraries it uses (libparted's constructor trips
+# ASan in binaries that never call it).
+LDFLAGS += -Wl,--as-needed
 
 ifeq ($(V),1)
 Q :=
@@ -35,6 +38,8 @@ Q := @
 endif
 
 # Filled by the fragments.
+.DEFAULT_GOAL := all
+TEST_TOOLS :=
 COMMON_OBJS :=
 NETCFG_OBJS :=
 TUNNEL_OBJS :=
@@ -90,7 +95,7 @@ install: all
 	install -m 0755 bridged/bridged bridged/bridgectl $(DESTDIR)$(BINDIR)/
 
 clean:
-	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS)
+	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS) $(TEST_TOOLS) $(BRIDGED_TEST_TOOLS)
 	find . -name '*.o' -o -name '*.d' | xargs rm -f
 
 .PHONY: all tests deps check demo install clean
