@@ -1,4 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# --- tunnel engine (protocol, pure; docs/PROTOCOL.md) ---
+TUNNEL_ENGINE_OBJS := tunnel/tunnel.o tunnel/noise.o tunnel/wire.o tunnel/aead.o \
+		      tunnel/replay.o tunnel/frag.o tunnel/index.o tunnel/keys.o
+TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS)
 
-# TAP and UDP I/O (daemon side)
-TUNNEL_IO_OBJS := tunnel/tap.o tunnel/udp.o
+UNIT_TESTS += tests/unit/test_tunnel_handshake
+test_tunnel_codec_OBJS := tunnel/wire.o
+test_tunnel_aead_OBJS := tunnel/aead.o
+test_tunnel_replay_OBJS := tunnel/replay.o
+test_tunnel_frag_OBJS := tunnel/frag.o tunnel/wire.o
+test_tunnel_handshake_OBJS := $(TUNNEL_ENGINE_OBJS)
+test_keys_OBJS := tunnel/keys.o
+
+tests/bench/bench_codec: tests/bench/bench_codec.o $(TUNNEL_ENGINE_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench: tests/bench/bench_codec
+.PHONY: bench
+# --- end tunnel engine ---

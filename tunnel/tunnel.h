@@ -122,7 +122,12 @@ struct tunnel_peer_stats {
 	uint64_t handshakes;               /* completed */
 	uint64_t rtt_last_ns, rtt_min_ns, rtt_avg_ns, rtt_max_ns; /* from keepalives, 0 = none */
 	uint64_t drops[_TUNNEL_DROP_MAX];
-	const char *cipher;                /* "chacha20-poly1305", "aes-256-gcm", "none" */
+	const char *cipher;                /* "chacha20-poly1305", "aes-256-gcm", "none";
+					    * "pending" while not negotiated yet (aead) */
+	/* Additions. */
+	uint64_t rx_lost;                  /* counter gaps on received sessions (estimate) */
+	uint64_t keepalives_tx, keepalives_rx; /* keepalives sent / echoes received */
+	size_t n_remote_segments;          /* from the last handshake */
 };
 
 /* private_key is copied into sodium_malloc'd memory. */
@@ -162,5 +167,48 @@ int tunnel_receive(struct tunnel *t, const uint8_t *pkt, size_t len,
 int tunnel_tick(struct tunnel *t, uint64_t now_ns, struct tunnel_batch *out);
 /* The next monotonic time at which tunnel_tick has work (UINT64_MAX: none). */
 uint64_t tunnel_next_deadline(const struct tunnel *t);
+
+/* ---- Additions to the original contract. ---- */
+
+/* Tunables; tunnel_params_default gives the protocol defaults
+ * (docs/PROTOCOL.md, "Sessions, indices and rekey"). Tests shrink them to
+ * force rekeys. */
+struct tunnel_params {
+	uint64_t rekey_after_time_ns;      /* 120 s */
+	uint64_t reject_after_time_ns;     /* 180 s */
+	uint64_t rekey_after_messages;     /* 2^60 */
+	uint64_t reject_after_messages;    /* 2^64 - 2^13 - 1 (also the maximum) */
+	uint64_t hs_backoff_min_ns;        /* 100 ms */
+	uint64_t hs_backoff_max_ns;        /* 5 s */
+	uint64_t frag_timeout_ns;          /* 1 s */
+	unsigned queue_max;                /* 16 frames per peer, <= TUNNEL_QUEUE_MAX */
+	bool disable_aesgcm;               /* offer/accept ChaCha20-Poly1305 only */
+	/* CLOCK_REALTIME - CLOCK_MONOTONIC in ns, for the handshake's TAI64N
+	 * timestamp; tunnel_new reads both clocks once to set it (the only
+	 * clock read of the engine). */
+	int64_t wallclock_offset_ns;
+};
+#define TUNNEL_QUEUE_MAX 64
+
+void tunnel_params_default(struct tunnel_params *ret);
+void tunnel_get_params(const struct tunnel *t, struct tunnel_params *ret);
+/* -EINVAL if inconsistent (zero times, rekey > reject, ...). Applies to
+ * existing peers and sessions at once. */
+int tunnel_set_params(struct tunnel *t, const struct tunnel_params *p);
+
+/* The peer's static public key. */
+void tunnel_peer_get_public_key(const struct tunnel_peer *p, uint8_t ret[TUNNEL_KEY_LEN]);
+/* Sets (or, with sa NULL, forgets) the peer's endpoint, e.g. after DNS
+ * re-resolution. -EINVAL for a length that does not fit. */
+int tunnel_peer_set_endpoint(struct tunnel_peer *p, const struct sockaddr *sa, socklen_t len);
+/* Copies up to max segment names the peer announced in the last handshake
+ * (NUL-terminated); returns how many it announced. */
+size_t tunnel_peer_get_remote_segments(const struct tunnel_peer *p,
+				       char (*ret)[TUNNEL_SEGMENT_NAME_MAX], size_t max);
+/* The wire segment id of a name (docs/PROTOCOL.md, "Segment ids"). */
+uint32_t tunnel_segment_id(const char *name);
+
+/* Callbacks run inside tunnel_receive / tunnel_encap / tunnel_tick: they
+ * must not remove peers or free the tunnel. */
 
 #endif

@@ -1,0 +1,832 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Two struct tunnel instances in memory, datagrams passed by hand from one's
+ * batch into the other's tunnel_receive: handshake, data both ways,
+ * rejections, replays, tampering, rekey, roaming, keepalive RTT, queues,
+ * timers.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "tunnel/keys.h"
+#include "tunnel/tunnel.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+struct node {
+	struct tunnel *t;
+	struct tunnel_peer *peer;
+	uint8_t priv[32], pub[32];
+	struct sockaddr_in addr;
+	struct tunnel_batch out;
+	size_t n_deliv, last_seg, last_len;
+	uint8_t last_frame[65536];
+	uint32_t next_expected;        /* for in-order sequence checks */
+	size_t seq_errors;
+	int ev[_TUNNEL_EV_MAX];
+	char last_detail[256];
+	struct tunnel_peer *last_ev_peer;
+};
+
+static char seg_a[][TUNNEL_SEGMENT_NAME_MAX] = { "br-dmz", "br-sv" };
+static char seg_b[][TUNNEL_SEGMENT_NAME_MAX] = { "br-sv", "br-dmz", "br-only-b" };
+
+static void on_deliver(void *ctx, struct tunnel_peer *p, size_t seg, const uint8_t *f, size_t len)
+{
+	struct node *n = ctx;
+
+	n->n_deliv++;
+	n->last_seg = seg;
+	n->last_len = len;
+	memcpy(n->last_frame, f, len);
+	if (len >= 4) {
+		uint32_t seq;
+
+		memcpy(&seq, f, 4);
+		if (seq != n->next_expected)
+			n->seq_errors++;
+		n->next_expected = seq + 1;
+	}
+}
+
+static void on_event(void *ctx, struct tunnel_peer *p, enum tunnel_event ev, const char *detail)
+{
+	struct node *n = ctx;
+
+	n->ev[ev]++;
+	n->last_ev_peer = p;
+	snprintf(n->last_detail, sizeof(n->last_detail), "%s", detail ? detail : "");
+}
+
+static void node_init(struct node *n, uint16_t port)
+{
+	struct tunnel_callbacks cb = { .ctx = n, .deliver = on_deliver, .event = on_event };
+
+	memset(n, 0, sizeof(*n));
+	assert_int_equal(key_generate_private(n->priv), 0);
+	assert_int_equal(key_public_from_private(n->priv, n->pub), 0);
+	assert_int_equal(tunnel_new(n->priv, &cb, &n->t), 0);
+	assert_int_equal(tunnel_batch_init(&n->out, 256), 0);
+	n->addr.sin_family = AF_INET;
+	n->addr.sin_port = htons(port);
+	n->addr.sin_addr.s_addr = htonl(0x0a000001u + port);
+}
+
+static void node_free(struct node *n)
+{
+	tunnel_free(n->t);
+	tunnel_batch_free(&n->out);
+}
+
+static void peer_cfg(struct tunnel_peer_config *c, const struct node *remote, bool endpoint,
+		     enum tunnel_crypt crypt, char (*segs)[TUNNEL_SEGMENT_NAME_MAX], size_t nseg)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->public_key, remote->pub, 32);
+	c->has_endpoint = endpoint;
+	if (endpoint) {
+		memcpy(&c->endpoint, &remote->addr, sizeof(remote->addr));
+		c->endpoint_len = sizeof(remote->addr);
+	}
+	c->crypt = crypt;
+	c->segments = (const char (*)[TUNNEL_SEGMENT_NAME_MAX])segs;
+	c->n_segments = nseg;
+}
+
+/* a and b configured for each other. */
+static void pair_init(struct node *a, struct node *b, enum tunnel_crypt ca,
+		      enum tunnel_crypt cb, bool b_endpoint)
+{
+	struct tunnel_peer_config c;
+
+	node_init(a, 1);
+	node_init(b, 2);
+	peer_cfg(&c, b, true, ca, seg_a, 2);
+	assert_int_equal(tunnel_peer_add(a->t, &c, a, &a->peer), 0);
+	peer_cfg(&c, a, b_endpoint, cb, seg_b, 3);
+	assert_int_equal(tunnel_peer_add(b->t, &c, b, &b->peer), 0);
+}
+
+/* Delivers every datagram queued in from->out to `to` (from from->addr),
+ * checking its destination; returns how many. */
+static size_t pump(struct node *from, struct node *to, uint64_t now)
+{
+	size_t i, n = from->out.n;
+	struct tunnel_batch copy;
+
+	/* Copy first: to's receive may append to its own batch only, but keep
+	 * from's batch stable anyway. */
+	assert_int_equal(tunnel_batch_init(&copy, n ? n : 1), 0);
+	for (i = 0; i < n; i++) {
+		memcpy(copy.arena + i * TUNNEL_DGRAM_MAX, from->out.d[i].data, from->out.d[i].len);
+		copy.d[i] = from->out.d[i];
+		copy.d[i].data = copy.arena + i * TUNNEL_DGRAM_MAX;
+	}
+	tunnel_batch_reset(&from->out);
+	for (i = 0; i < n; i++) {
+		const struct sockaddr_in *dst = (const void *)&copy.d[i].dst;
+
+		assert_int_equal(copy.d[i].dst_len, sizeof(struct sockaddr_in));
+		assert_int_equal(dst->sin_port, to->addr.sin_port);
+		assert_int_equal(dst->sin_addr.s_addr, to->addr.sin_addr.s_addr);
+		assert_true(copy.d[i].len <= 1500 - 28);
+		tunnel_receive(to->t, copy.d[i].data, copy.d[i].len,
+			       (const struct sockaddr *)&from->addr, sizeof(from->addr), now, &to->out);
+	}
+	tunnel_batch_free(&copy);
+	return n;
+}
+
+static void exchange(struct node *a, struct node *b, uint64_t now)
+{
+	int i;
+
+	for (i = 0; i < 20 && (a->out.n || b->out.n); i++) {
+		pump(a, b, now);
+		pump(b, a, now);
+	}
+	assert_int_equal(a->out.n, 0);
+	assert_int_equal(b->out.n, 0);
+}
+
+static enum tunnel_session_state state_of(const struct node *n)
+{
+	struct tunnel_peer_stats st;
+
+	tunnel_peer_get_stats(n->peer, &st);
+	return st.state;
+}
+
+static void bring_up(struct node *a, struct node *b, uint64_t now)
+{
+	assert_true(tunnel_tick(a->t, now, &a->out) >= 1);
+	exchange(a, b, now);
+	assert_int_equal(a->ev[TUNNEL_EV_SESSION_UP], 1);
+	assert_int_equal(b->ev[TUNNEL_EV_SESSION_UP], 1);
+	assert_int_equal(state_of(a), TUNNEL_SESSION_UP);
+	assert_int_equal(state_of(b), TUNNEL_SESSION_UP);
+}
+
+static int send_frame(struct node *n, size_t seg, uint32_t seq, size_t len, uint64_t now)
+{
+	uint8_t f[65535];
+	struct iovec iov = { f, len };
+	size_t taken, i;
+	int r;
+
+	for (i = 0; i < len; i++)
+		f[i] = (uint8_t)(i * 7 + seq);
+	memcpy(f, &seq, 4);
+	r = tunnel_encap(n->peer, seg, &iov, 1, now, &n->out, &taken);
+	assert_int_equal(taken, 1);
+	return r;
+}
+
+static void check_frame(const struct node *n, uint32_t seq, size_t len)
+{
+	size_t i;
+	uint32_t got;
+
+	assert_int_equal(n->last_len, len);
+	memcpy(&got, n->last_frame, 4);
+	assert_int_equal(got, seq);
+	for (i = 4; i < len; i++)
+		assert_int_equal(n->last_frame[i], (uint8_t)(i * 7 + seq));
+}
+
+static void test_session_and_frames(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_stats st;
+	char remote[8][TUNNEL_SEGMENT_NAME_MAX];
+	uint64_t now = 10 * SEC;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	bring_up(&a, &b, now);
+
+	/* a's segment 0 "br-dmz" is b's segment 1. */
+	assert_int_equal(send_frame(&a, 0, 0, 60, now), 1);
+	exchange(&a, &b, now);
+	assert_int_equal(b.n_deliv, 1);
+	assert_int_equal(b.last_seg, 1);
+	check_frame(&b, 0, 60);
+
+	/* Full-size frame: fragmented into 2 datagrams, reassembled. */
+	assert_int_equal(send_frame(&a, 1, 1, 1514, now), 2);
+	exchange(&a, &b, now);
+	assert_int_equal(b.n_deliv, 2);
+	assert_int_equal(b.last_seg, 0);
+	check_frame(&b, 1, 1514);
+
+	/* Jumbo frame and the other way round. */
+	assert_int_equal(send_frame(&b, 1, 0, 9000, now), 7);
+	exchange(&a, &b, now);
+	assert_int_equal(a.n_deliv, 1);
+	assert_int_equal(a.last_seg, 0);
+	check_frame(&a, 0, 9000);
+
+	/* b's third segment is not carried by a. */
+	send_frame(&b, 2, 1, 100, now);
+	exchange(&a, &b, now);
+	assert_int_equal(a.n_deliv, 1);
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_int_equal(st.drops[TUNNEL_DROP_SEGMENT], 1);
+	assert_int_equal(st.rx_frames, 1);
+	assert_int_equal(st.tx_frames, 2);
+	assert_int_equal(st.handshakes, 1);
+	assert_int_equal(st.rx_lost, 0);
+	assert_true(st.last_rx_ns == now);
+	assert_int_equal(st.n_remote_segments, 3);
+	if (crypto_aead_aes256gcm_is_available())
+		assert_string_equal(st.cipher, "aes-256-gcm");
+	else
+		assert_string_equal(st.cipher, "chacha20-poly1305");
+	assert_int_equal(tunnel_peer_get_remote_segments(a.peer, remote, 8), 3);
+	assert_string_equal(remote[2], "br-only-b");
+	assert_int_equal(tunnel_peer_get_remote_segments(b.peer, remote, 8), 2);
+	assert_string_equal(remote[0], "br-dmz");
+	assert_ptr_equal(tunnel_peer_get_userdata(a.peer), &a);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_chacha_forced(void **state)
+{
+	struct node a, b;
+	struct tunnel_params pr;
+	struct tunnel_peer_stats st;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	tunnel_get_params(b.t, &pr);
+	pr.disable_aesgcm = true;
+	assert_int_equal(tunnel_set_params(b.t, &pr), 0);
+	bring_up(&a, &b, SEC);
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_string_equal(st.cipher, "chacha20-poly1305");
+	tunnel_peer_get_stats(b.peer, &st);
+	assert_string_equal(st.cipher, "chacha20-poly1305");
+	send_frame(&a, 0, 0, 1514, SEC);
+	exchange(&a, &b, SEC);
+	check_frame(&b, 0, 1514);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_crossing_handshakes(void **state)
+{
+	struct node a, b;
+	uint32_t i;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	assert_int_equal(tunnel_tick(a.t, SEC, &a.out), 1);
+	assert_int_equal(tunnel_tick(b.t, SEC, &b.out), 1);
+	exchange(&a, &b, SEC);
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
+	assert_int_equal(state_of(&b), TUNNEL_SESSION_UP);
+	for (i = 0; i < 10; i++) {
+		send_frame(&a, 0, i, 200, SEC);
+		send_frame(&b, 0, i, 200, SEC);
+		exchange(&a, &b, SEC);
+	}
+	assert_int_equal(a.n_deliv, 10);
+	assert_int_equal(b.n_deliv, 10);
+	assert_int_equal(a.seq_errors + b.seq_errors, 0);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_none_mode(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_stats st;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_NONE, TUNNEL_CRYPT_NONE, true);
+	bring_up(&a, &b, SEC);
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_string_equal(st.cipher, "none");
+	send_frame(&a, 0, 0, 1514, SEC);
+	/* Plaintext on the wire: the frame bytes are visible after the header. */
+	assert_int_equal(a.out.n, 2);
+	assert_int_equal(a.out.d[0].data[24 + 4], (uint8_t)(4 * 7));
+	/* And no integrity: a flipped bit is delivered (documented). */
+	a.out.d[0].data[24 + 10] ^= 1;
+	exchange(&a, &b, SEC);
+	assert_int_equal(b.n_deliv, 1);
+	assert_int_equal(b.last_frame[10], (uint8_t)(10 * 7) ^ 1);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_unknown_key(void **state)
+{
+	struct node a, b, c;
+	struct tunnel_peer_config cfg;
+	uint64_t drops[_TUNNEL_DROP_MAX];
+	char b64[KEY_B64_LEN];
+	int r;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	node_init(&c, 3);
+	peer_cfg(&cfg, &b, true, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	assert_int_equal(tunnel_peer_add(c.t, &cfg, NULL, &c.peer), 0);
+	assert_int_equal(tunnel_tick(c.t, SEC, &c.out), 1);
+	r = tunnel_receive(b.t, c.out.d[0].data, c.out.d[0].len,
+			   (const struct sockaddr *)&c.addr, sizeof(c.addr), SEC, &b.out);
+	assert_int_equal(r, -EPERM);
+	assert_int_equal(b.out.n, 0);     /* no reply at all */
+	assert_int_equal(b.ev[TUNNEL_EV_HANDSHAKE_REJECTED], 1);
+	assert_null(b.last_ev_peer);
+	key_to_base64(c.pub, b64);
+	assert_non_null(strstr(b.last_detail, b64));
+	tunnel_get_drops(b.t, drops);
+	assert_int_equal(drops[TUNNEL_DROP_UNKNOWN_PEER], 1);
+	assert_int_equal(b.ev[TUNNEL_EV_SESSION_UP], 0);
+	node_free(&a);
+	node_free(&b);
+	node_free(&c);
+}
+
+static void test_crypt_mismatch(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_stats st;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_NONE, true);
+	assert_int_equal(tunnel_tick(a.t, SEC, &a.out), 1);
+	pump(&a, &b, SEC);
+	assert_int_equal(b.out.n, 0);
+	assert_int_equal(b.ev[TUNNEL_EV_HANDSHAKE_REJECTED], 1);
+	assert_ptr_equal(b.last_ev_peer, b.peer);
+	assert_non_null(strstr(b.last_detail, "crypt mode mismatch"));
+	assert_non_null(strstr(b.last_detail, "aead"));
+	tunnel_peer_get_stats(b.peer, &st);
+	assert_int_equal(st.drops[TUNNEL_DROP_HANDSHAKE], 1);
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_HANDSHAKE);
+	assert_int_equal(state_of(&b), TUNNEL_SESSION_NONE);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_replayed_initiation(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_stats st;
+	uint8_t init[2048];
+	size_t len;
+	int r;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	assert_int_equal(tunnel_tick(a.t, SEC, &a.out), 1);
+	len = a.out.d[0].len;
+	memcpy(init, a.out.d[0].data, len);
+	exchange(&a, &b, SEC);
+	assert_int_equal(state_of(&b), TUNNEL_SESSION_UP);
+	r = tunnel_receive(b.t, init, len, (const struct sockaddr *)&a.addr, sizeof(a.addr),
+			   2 * SEC, &b.out);
+	assert_int_equal(r, -ESTALE);
+	assert_int_equal(b.out.n, 0);
+	tunnel_peer_get_stats(b.peer, &st);
+	assert_int_equal(st.drops[TUNNEL_DROP_HANDSHAKE], 1);
+	assert_int_equal(st.handshakes, 1);
+	/* A response is never larger than the initiation. */
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_response_size(void **state)
+{
+	struct node a, b;
+	size_t init_len;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	assert_int_equal(tunnel_tick(a.t, SEC, &a.out), 1);
+	init_len = a.out.d[0].len;
+	assert_int_equal(init_len, 1156);
+	pump(&a, &b, SEC);
+	assert_int_equal(b.out.n, 1);
+	assert_true(b.out.d[0].len <= init_len);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_replayed_data_and_tamper(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_stats st;
+	uint8_t pkt[2048];
+	size_t len;
+	int r;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	bring_up(&a, &b, SEC);
+	send_frame(&a, 0, 0, 300, SEC);
+	len = a.out.d[0].len;
+	memcpy(pkt, a.out.d[0].data, len);
+	exchange(&a, &b, SEC);
+	assert_int_equal(b.n_deliv, 1);
+	r = tunnel_receive(b.t, pkt, len, (const struct sockaddr *)&a.addr, sizeof(a.addr),
+			   SEC, &b.out);
+	assert_int_equal(r, -EALREADY);
+	assert_int_equal(b.n_deliv, 1);
+	tunnel_peer_get_stats(b.peer, &st);
+	assert_int_equal(st.drops[TUNNEL_DROP_REPLAY], 1);
+
+	/* Flip a payload bit, then a header bit (authenticated as AD). */
+	send_frame(&a, 0, 1, 300, SEC);
+	a.out.d[0].data[100] ^= 0x20;
+	pump(&a, &b, SEC);
+	send_frame(&a, 0, 2, 300, SEC);
+	a.out.d[0].data[17] ^= 0x01;          /* segment id */
+	pump(&a, &b, SEC);
+	send_frame(&a, 0, 3, 300, SEC);
+	a.out.d[0].data[a.out.d[0].len - 1] ^= 0x80;   /* tag */
+	pump(&a, &b, SEC);
+	assert_int_equal(b.n_deliv, 1);
+	tunnel_peer_get_stats(b.peer, &st);
+	assert_int_equal(st.drops[TUNNEL_DROP_AUTH], 3);
+	/* A genuine one still passes, after the forged ones. */
+	b.next_expected = 4;
+	send_frame(&a, 0, 4, 300, SEC);
+	pump(&a, &b, SEC);
+	assert_int_equal(b.n_deliv, 2);
+	check_frame(&b, 4, 300);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void run_volume_rekey(bool both_ways)
+{
+	struct node a, b;
+	struct tunnel_params pr;
+	struct tunnel_peer_stats sa, sb;
+	uint64_t now = SEC, drops[_TUNNEL_DROP_MAX];
+	uint32_t i;
+	size_t d;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	tunnel_get_params(a.t, &pr);
+	pr.rekey_after_messages = 40;
+	pr.reject_after_messages = 100;
+	assert_int_equal(tunnel_set_params(a.t, &pr), 0);
+	assert_int_equal(tunnel_set_params(b.t, &pr), 0);
+	bring_up(&a, &b, now);
+	for (i = 0; i < 1000; i++) {
+		now += MS;
+		send_frame(&a, i % 2, i, i % 3 ? 100 : 1514, now);
+		if (both_ways)
+			send_frame(&b, i % 2, i, 64, now);
+		exchange(&a, &b, now);
+	}
+	assert_int_equal(b.n_deliv, 1000);
+	assert_int_equal(b.seq_errors, 0);
+	if (both_ways) {
+		assert_int_equal(a.n_deliv, 1000);
+		assert_int_equal(a.seq_errors, 0);
+	}
+	tunnel_peer_get_stats(a.peer, &sa);
+	tunnel_peer_get_stats(b.peer, &sb);
+	assert_true(sa.handshakes >= 10);
+	assert_true(sb.handshakes >= 10);
+	for (d = 0; d < _TUNNEL_DROP_MAX; d++) {
+		assert_int_equal(sa.drops[d], 0);
+		assert_int_equal(sb.drops[d], 0);
+	}
+	tunnel_get_drops(b.t, drops);
+	for (d = 0; d < _TUNNEL_DROP_MAX; d++)
+		assert_int_equal(drops[d], 0);
+	assert_int_equal(sb.rx_lost, 0);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_rekey_volume_one_way(void **state)
+{
+	run_volume_rekey(false);
+}
+
+static void test_rekey_volume_both_ways(void **state)
+{
+	run_volume_rekey(true);
+}
+
+static void test_rekey_time(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_stats st;
+	uint64_t now = SEC;
+	uint32_t i;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	bring_up(&a, &b, now);
+	for (i = 0; i < 400; i++) {
+		now += SEC;
+		send_frame(&a, 0, i, 100, now);
+		tunnel_tick(a.t, now, &a.out);
+		tunnel_tick(b.t, now, &b.out);
+		exchange(&a, &b, now);
+	}
+	assert_int_equal(b.n_deliv, 400);
+	assert_int_equal(b.seq_errors, 0);
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_true(st.handshakes >= 3);
+	assert_int_equal(st.state, TUNNEL_SESSION_UP);
+	assert_int_equal(a.ev[TUNNEL_EV_SESSION_DOWN] + b.ev[TUNNEL_EV_SESSION_DOWN], 0);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_roaming(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_stats st;
+	const struct sockaddr_in *ep;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	bring_up(&a, &b, SEC);
+	assert_int_equal(b.ev[TUNNEL_EV_ENDPOINT_CHANGED], 0);
+	/* a moves to a new address/port. */
+	a.addr.sin_port = htons(4444);
+	a.addr.sin_addr.s_addr = htonl(0xc0a80001u);
+	send_frame(&a, 0, 0, 100, SEC);
+	pump(&a, &b, SEC);
+	assert_int_equal(b.n_deliv, 1);
+	assert_int_equal(b.ev[TUNNEL_EV_ENDPOINT_CHANGED], 1);
+	assert_non_null(strstr(b.last_detail, "192.168.0.1:4444"));
+	tunnel_peer_get_stats(b.peer, &st);
+	ep = (const void *)&st.endpoint;
+	assert_int_equal(ep->sin_port, htons(4444));
+	/* b's traffic now goes to the new address (pump checks dst). */
+	send_frame(&b, 0, 0, 100, SEC);
+	pump(&b, &a, SEC);
+	assert_int_equal(a.n_deliv, 1);
+	/* A forged packet from elsewhere does not move it. */
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_keepalive_rtt(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_config c;
+	struct tunnel_peer_stats st;
+	uint64_t now = SEC;
+
+	node_init(&a, 1);
+	node_init(&b, 2);
+	peer_cfg(&c, &b, true, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	c.keepalive_ms = 1000;
+	assert_int_equal(tunnel_peer_add(a.t, &c, NULL, &a.peer), 0);
+	peer_cfg(&c, &a, true, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	c.keepalive_ms = 1000;
+	assert_int_equal(tunnel_peer_add(b.t, &c, NULL, &b.peer), 0);
+	assert_int_equal(tunnel_tick(a.t, now, &a.out), 1);
+	exchange(&a, &b, now);
+	/* The confirming keepalive after the handshake already measured 0. */
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_int_equal(st.keepalives_rx, 1);
+	/* Idle: keepalives due after keepalive_ms. */
+	assert_true(tunnel_next_deadline(a.t) <= now + 1000 * MS);
+	now += 1000 * MS;
+	assert_true(tunnel_tick(a.t, now, &a.out) >= 1);
+	pump(&a, &b, now + 5 * MS);         /* one-way 5 ms */
+	tunnel_tick(b.t, now + 5 * MS, &b.out);
+	pump(&b, &a, now + 12 * MS);        /* back 7 ms */
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_int_equal(st.keepalives_rx, 2);
+	assert_int_equal(st.rtt_last_ns, 12 * MS);
+	assert_int_equal(st.rtt_max_ns, 12 * MS);
+	assert_int_equal(st.rtt_min_ns, 0);
+	assert_int_equal(st.rtt_avg_ns, 6 * MS);
+	assert_int_equal(st.last_rx_ns, now + 12 * MS);
+	tunnel_peer_get_stats(b.peer, &st);
+	assert_int_equal(st.last_rx_ns, now + 5 * MS);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_queue_while_handshaking(void **state)
+{
+	struct node a, b;
+	uint8_t f[3][100];
+	struct iovec iov[3];
+	size_t taken, i;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	for (i = 0; i < 3; i++) {
+		memset(f[i], (int)i, sizeof(f[i]));
+		memcpy(f[i], &(uint32_t){ (uint32_t)i }, 4);
+		iov[i].iov_base = f[i];
+		iov[i].iov_len = sizeof(f[i]);
+	}
+	assert_int_equal(tunnel_encap(a.peer, 0, iov, 3, SEC, &a.out, &taken), 1);
+	assert_int_equal(taken, 3);
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_HANDSHAKE);
+	exchange(&a, &b, SEC);
+	assert_int_equal(b.n_deliv, 3);
+	assert_int_equal(b.seq_errors, 0);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_listen_only(void **state)
+{
+	struct node a, b;
+	struct iovec iov = { (uint8_t[64]){ 0 }, 64 };
+	size_t taken;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, false);
+	assert_int_equal(tunnel_tick(b.t, SEC, &b.out), 0);
+	assert_int_equal(tunnel_next_deadline(b.t), UINT64_MAX);
+	assert_int_equal(tunnel_encap(b.peer, 0, &iov, 1, SEC, &b.out, &taken), 0);
+	assert_int_equal(b.out.n, 0);
+	assert_int_equal(state_of(&b), TUNNEL_SESSION_NONE);
+	bring_up(&a, &b, 2 * SEC);
+	assert_int_equal(b.ev[TUNNEL_EV_ENDPOINT_CHANGED], 1);
+	/* The queued frame went out when the session was confirmed. */
+	assert_int_equal(a.n_deliv, 1);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_handshake_retry_backoff(void **state)
+{
+	struct node a, b;
+	uint64_t now = SEC, d, gap, prev_gap = 0;
+	int i;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	assert_int_equal(tunnel_tick(a.t, now, &a.out), 1);
+	tunnel_batch_reset(&a.out);            /* lost */
+	for (i = 0; i < 12; i++) {
+		d = tunnel_next_deadline(a.t);
+		gap = d - now;
+		if (i == 0)
+			assert_true(gap >= 75 * MS && gap <= 125 * MS);
+		assert_true(gap <= 5 * SEC * 5 / 4);
+		if (i > 0 && prev_gap < 2 * SEC)
+			assert_true(gap > prev_gap);
+		assert_int_equal(tunnel_tick(a.t, d - 1, &a.out), 0);
+		assert_int_equal(tunnel_tick(a.t, d, &a.out), 1);
+		tunnel_batch_reset(&a.out);
+		now = d;
+		prev_gap = gap;
+	}
+	assert_true(prev_gap >= 5 * SEC * 3 / 4);
+	/* The last one gets through. */
+	assert_int_equal(tunnel_tick(a.t, tunnel_next_deadline(a.t), &a.out), 1);
+	exchange(&a, &b, now + 6 * SEC);
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_session_expiry(void **state)
+{
+	struct node a, b;
+	uint64_t now = SEC;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	bring_up(&a, &b, now);
+	/* Nothing passes any more: rekey attempts are lost. */
+	while (now < 182 * SEC) {
+		now += SEC / 2;
+		tunnel_tick(a.t, now, &a.out);
+		tunnel_tick(b.t, now, &b.out);
+		tunnel_batch_reset(&a.out);
+		tunnel_batch_reset(&b.out);
+	}
+	assert_int_equal(a.ev[TUNNEL_EV_SESSION_DOWN], 1);
+	assert_int_equal(b.ev[TUNNEL_EV_SESSION_DOWN], 1);
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_EXPIRED);
+	/* And it recovers. */
+	tunnel_tick(a.t, now + 10 * SEC, &a.out);
+	tunnel_batch_reset(&b.out);
+	exchange(&a, &b, now + 10 * SEC);
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
+	assert_int_equal(state_of(&b), TUNNEL_SESSION_UP);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_garbage(void **state)
+{
+	struct node a, b;
+	uint64_t drops[_TUNNEL_DROP_MAX];
+	uint8_t pkt[200];
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	bring_up(&a, &b, SEC);
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = 4;
+	pkt[3] = 1;
+	pkt[4] = 0x55;                 /* unknown index */
+	pkt[22] = 200 - 24 - 16;
+	assert_int_equal(tunnel_receive(b.t, pkt, sizeof(pkt), (const struct sockaddr *)&a.addr,
+					sizeof(a.addr), SEC, &b.out), -ENOENT);
+	pkt[0] = 9;
+	assert_int_equal(tunnel_receive(b.t, pkt, sizeof(pkt), (const struct sockaddr *)&a.addr,
+					sizeof(a.addr), SEC, &b.out), -EBADMSG);
+	pkt[0] = 1;                    /* initiation of the wrong size */
+	pkt[3] = 0;
+	assert_int_equal(tunnel_receive(b.t, pkt, sizeof(pkt), (const struct sockaddr *)&a.addr,
+					sizeof(a.addr), SEC, &b.out), -EBADMSG);
+	pkt[0] = 2;                    /* response with a bad mac1 */
+	assert_int_equal(tunnel_receive(b.t, pkt, 100, (const struct sockaddr *)&a.addr,
+					sizeof(a.addr), SEC, &b.out), -EACCES);
+	tunnel_get_drops(b.t, drops);
+	assert_int_equal(drops[TUNNEL_DROP_UNKNOWN_INDEX], 1);
+	assert_int_equal(drops[TUNNEL_DROP_MALFORMED], 2);
+	assert_int_equal(drops[TUNNEL_DROP_AUTH], 1);
+	assert_int_equal(b.out.n, 0);
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_config_errors(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_config c;
+	char dup[][TUNNEL_SEGMENT_NAME_MAX] = { "x", "x" };
+	char long_name[][TUNNEL_SEGMENT_NAME_MAX] = { "0123456789012345678901234567890" };
+	struct tunnel_params pr;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	peer_cfg(&c, &b, true, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	assert_int_equal(tunnel_peer_add(a.t, &c, NULL, NULL), -EEXIST);
+	peer_cfg(&c, &a, true, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	assert_int_equal(tunnel_peer_add(a.t, &c, NULL, NULL), -EINVAL);   /* ourselves */
+	node_free(&b);
+	node_init(&b, 2);
+	peer_cfg(&c, &a, true, TUNNEL_CRYPT_AEAD, dup, 2);
+	assert_int_equal(tunnel_peer_add(b.t, &c, NULL, NULL), -EINVAL);
+	peer_cfg(&c, &a, true, TUNNEL_CRYPT_AEAD, long_name, 1);
+	assert_int_equal(tunnel_peer_add(b.t, &c, NULL, NULL), 0);
+	tunnel_get_params(a.t, &pr);
+	pr.rekey_after_messages = pr.reject_after_messages + 1;
+	assert_int_equal(tunnel_set_params(a.t, &pr), -EINVAL);
+	assert_string_equal(tunnel_drop_to_string(TUNNEL_DROP_AUTH), "auth");
+	assert_string_equal(tunnel_event_to_string(TUNNEL_EV_SESSION_UP), "session-up");
+	assert_string_equal(tunnel_session_state_to_string(TUNNEL_SESSION_EXPIRED), "expired");
+	node_free(&a);
+	node_free(&b);
+}
+
+static void test_peer_remove(void **state)
+{
+	struct node a, b;
+	uint64_t drops[_TUNNEL_DROP_MAX];
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	bring_up(&a, &b, SEC);
+	tunnel_peer_remove(b.peer);
+	send_frame(&a, 0, 0, 100, SEC);
+	pump(&a, &b, SEC);
+	tunnel_get_drops(b.t, drops);
+	assert_int_equal(drops[TUNNEL_DROP_UNKNOWN_INDEX], 1);
+	node_free(&a);
+	node_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_session_and_frames),
+		cmocka_unit_test(test_chacha_forced),
+		cmocka_unit_test(test_crossing_handshakes),
+		cmocka_unit_test(test_none_mode),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_crypt_mismatch),
+		cmocka_unit_test(test_replayed_initiation),
+		cmocka_unit_test(test_response_size),
+		cmocka_unit_test(test_replayed_data_and_tamper),
+		cmocka_unit_test(test_rekey_volume_one_way),
+		cmocka_unit_test(test_rekey_volume_both_ways),
+		cmocka_unit_test(test_rekey_time),
+		cmocka_unit_test(test_roaming),
+		cmocka_unit_test(test_keepalive_rtt),
+		cmocka_unit_test(test_queue_while_handshaking),
+		cmocka_unit_test(test_listen_only),
+		cmocka_unit_test(test_handshake_retry_backoff),
+		cmocka_unit_test(test_session_expiry),
+		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_peer_remove),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
