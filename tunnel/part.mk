@@ -4,7 +4,9 @@ TUNNEL_ENGINE_OBJS := tunnel/tunnel.o tunnel/noise.o tunnel/wire.o tunnel/aead.o
 		      tunnel/replay.o tunnel/frag.o tunnel/index.o tunnel/keys.o
 TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS)
 
-UNIT_TESTS += tests/unit/test_tunnel_handshake
+UNIT_TESTS += tests/unit/test_tunnel_codec tests/unit/test_tunnel_aead \
+	      tests/unit/test_tunnel_replay tests/unit/test_tunnel_frag \
+	      tests/unit/test_tunnel_handshake tests/unit/test_keys
 test_tunnel_codec_OBJS := tunnel/wire.o
 test_tunnel_aead_OBJS := tunnel/aead.o
 test_tunnel_replay_OBJS := tunnel/replay.o
