@@ -37,6 +37,7 @@ struct pipe_slot {
 	uint32_t len;
 	uint8_t hash[STREAM_HASH_LEN];		/* computed here */
 	uint8_t peer_hash[STREAM_HASH_LEN];	/* from the other side */
+	bool peer_valid;
 	uint8_t *buf;
 };
 

@@ -14,6 +14,7 @@ static const char *const smsg_names[SMSG_MAX] = {
 	[SMSG_ZERO] = "zero",
 	[SMSG_END] = "end",
 	[SMSG_RESULT] = "result",
+	[SMSG_SAME] = "same",
 };
 
 const char *smsg_type_to_string(enum smsg_type t)
@@ -48,6 +49,13 @@ size_t smsg_encode_zero(uint8_t *buf, const struct smsg_block *m)
 	buf[0] = SMSG_ZERO;
 	put_le32(buf + 4, m->len);
 	put_le64(buf + 8, m->offset);
+	return SMSG_ZERO_LEN;
+}
+
+size_t smsg_encode_same(uint8_t *buf, const struct smsg_block *m)
+{
+	smsg_encode_zero(buf, m);
+	buf[0] = SMSG_SAME;
 	return SMSG_ZERO_LEN;
 }
 
@@ -143,6 +151,7 @@ int smsg_decode(const uint8_t *buf, size_t len, struct smsg *ret)
 		break;
 	case SMSG_DATA:
 	case SMSG_ZERO:
+	case SMSG_SAME:
 		if (len != (m.type == SMSG_DATA ? SMSG_DATA_LEN : SMSG_ZERO_LEN))
 			return -EBADMSG;
 		m.block.len = get_le32(buf + 4);

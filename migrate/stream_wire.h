@@ -21,6 +21,7 @@ enum smsg_type {
 	SMSG_ZERO,	/* sender: a block of zeros */
 	SMSG_END,	/* sender: no more blocks, the image hash */
 	SMSG_RESULT,	/* receiver: the verdict */
+	SMSG_SAME,	/* sender: delta, this block's hash matched, nothing to write */
 	SMSG_MAX,
 };
 
@@ -48,7 +49,7 @@ struct smsg_info {
 	uint8_t source_id[STREAM_HASH_LEN];
 };
 
-struct smsg_block {		/* DATA and ZERO */
+struct smsg_block {		/* DATA, ZERO and SAME */
 	uint32_t len;
 	uint64_t offset;
 	uint8_t hash[STREAM_HASH_LEN];	/* DATA only */
@@ -95,6 +96,7 @@ const char *smsg_type_to_string(enum smsg_type t);
 size_t smsg_encode_info(uint8_t *buf, const struct smsg_info *m);
 size_t smsg_encode_data(uint8_t *buf, const struct smsg_block *m);
 size_t smsg_encode_zero(uint8_t *buf, const struct smsg_block *m);
+size_t smsg_encode_same(uint8_t *buf, const struct smsg_block *m);
 size_t smsg_encode_end(uint8_t *buf, const struct smsg_end *m);
 size_t smsg_encode_refuse(uint8_t *buf, uint16_t code, const char *text);
 size_t smsg_hashes_size(uint32_t count);
