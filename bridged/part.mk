@@ -9,3 +9,7 @@ tests/netns/udp-replay: tests/netns/udp-replay.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 tests: $(BRIDGED_TEST_TOOLS)
+
+UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard
+test_health_OBJS := bridged/health.o
+test_loopguard_OBJS := bridged/loopguard.o
