@@ -21,6 +21,12 @@ fuzz_config_SRCS := netcfg/config.c common/log.c
 # libparted (in LDLIBS) trips ASan in its constructor: link only what is used.
 tests/fuzz/fuzz_config: LDLIBS := -Wl,--as-needed $(LDLIBS)
 
+# tunnel: the packet receive path (tunnel/ engine).
+FUZZERS += tests/fuzz/fuzz_packet
+fuzz_packet_SRCS := tunnel/tunnel.c tunnel/noise.c tunnel/wire.c tunnel/aead.c \
+	tunnel/replay.c tunnel/frag.c tunnel/index.c tunnel/keys.c common/log.c
+tests/fuzz/fuzz_packet: LDLIBS := -Wl,--as-needed $(LDLIBS)
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)
