@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "netcfg/config.h"
 
@@ -41,8 +42,26 @@ struct netcfg_link {
 	int port_state;         /* enum port_state when enslaved, else -1 */
 };
 
-/* Opens the netlink sockets: one for requests, one subscribed to link (and,
- * later, neighbour) notifications with an enlarged receive buffer. */
+/*
+ * One change of a bridge's forwarding database: a MAC learned (or moved) on a
+ * port, or a learned entry gone (aged out, flushed, deleted, its port left
+ * the bridge). Only learned (dynamic) entries: the bridge's and its ports'
+ * own addresses (local, permanent), static entries and a device's own
+ * address lists (NTF_SELF) are never reported. A MAC that moves to another
+ * port comes as a new event naming the new port; the kernel sends nothing
+ * for the old one.
+ */
+struct netcfg_fdb_event {
+	bool deleted;           /* RTM_DELNEIGH */
+	uint8_t mac[6];
+	int port_ifindex;       /* the port it was learned on (may be gone) */
+	int bridge_ifindex;
+	uint16_t vlan;          /* 0 if the entry has none */
+};
+typedef void (*netcfg_fdb_cb)(void *ctx, const struct netcfg_fdb_event *ev);
+
+/* Opens the netlink sockets: one for requests, one subscribed to link and
+ * neighbour notifications with an enlarged receive buffer. */
 int netcfg_new(struct netcfg **ret);
 void netcfg_free(struct netcfg *nc);
 
@@ -51,8 +70,45 @@ int netcfg_get_fd(const struct netcfg *nc);
 /* Drains pending notifications without blocking. Sets *ret_changed when a
  * link appeared, vanished or changed master/flags since the last call, or
  * when notifications were lost (ENOBUFS): the caller then re-reads all links
- * and reconciles. */
+ * and reconciles; FDB events may have been lost too, so an FDB consumer
+ * re-reads with netcfg_dump_fdb() as well. FDB changes alone never set
+ * *ret_changed: they go to the callback of netcfg_set_fdb_callback(), in
+ * the order the kernel sent them, from inside this call. */
 int netcfg_process(struct netcfg *nc, bool *ret_changed);
+
+/* Registers the callback that netcfg_process() calls for each bridge FDB
+ * change (NULL: FDB notifications are dropped, the default). The callback
+ * may use the other netcfg calls, but not netcfg_process() or
+ * netcfg_free(). */
+void netcfg_set_fdb_callback(struct netcfg *nc, netcfg_fdb_cb cb, void *ctx);
+/* A dump of the learned FDB entries of a bridge (ifindex), for the initial
+ * state: subscribe (netcfg_new()), dump, then process. *ret is malloc'd
+ * (free() it, also when *ret_n is 0); every entry has deleted == false.
+ * -ENODEV if there is no such link; a link that is not a bridge has no
+ * entries. */
+int netcfg_dump_fdb(struct netcfg *nc, int bridge_ifindex,
+		    struct netcfg_fdb_event **ret, size_t *ret_n);
+
+/*
+ * The output interface (RTA_OIF) of the route the kernel would use for dst
+ * (AF_INET, or AF_INET6 with sin6_scope_id honoured and v4-mapped addresses
+ * looked up as IPv4), as "ip route get" says. Errors are the kernel's:
+ * -ENETUNREACH (no route), -EHOSTUNREACH (an unreachable route), -EACCES
+ * (prohibit), -EINVAL (blackhole); -EAFNOSUPPORT for another family. A
+ * local address yields the loopback device.
+ */
+int netcfg_route_oif(struct netcfg *nc, const struct sockaddr_storage *dst,
+		     int *ret_ifindex);
+/*
+ * Whether traffic to dst would leave through one of the bridges (ifindexes)
+ * given: returns 1 if the route's output interface is one of them, a port
+ * enslaved to one of them, or a VLAN device on top of either, and then sets
+ * *ret_bridge (may be NULL) to that bridge; 0 if not; -errno as
+ * netcfg_route_oif(). For the guard "a tunnel must not route through its
+ * own segment".
+ */
+int netcfg_route_via_bridge(struct netcfg *nc, const struct sockaddr_storage *dst,
+			    const int *bridge_ifindexes, size_t n, int *ret_bridge);
 
 /* A fresh dump of all links. *ret is malloc'd; free() it. */
 int netcfg_dump_links(struct netcfg *nc, struct netcfg_link **ret, size_t *ret_n);

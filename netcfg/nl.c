@@ -5,9 +5,10 @@
  *
  * Owns two sockets per instance: a blocking request socket (requests, acks,
  * dumps, one transaction at a time) and a non-blocking notification socket
- * subscribed to RTNLGRP_LINK with an enlarged receive buffer. Requests that
- * libnl 3.7 has no object setters for (bridge IFLA_INFO_DATA, AF_BRIDGE port
- * state) are built by hand with nlmsg_alloc_simple() + nla_put*(), and so,
+ * subscribed to RTNLGRP_LINK and RTNLGRP_NEIGH (bridge FDB changes) with an
+ * enlarged receive buffer. Requests that libnl 3.7 has no object setters for
+ * (bridge IFLA_INFO_DATA, AF_BRIDGE port state, FDB dumps, route lookups)
+ * are built by hand with nlmsg_alloc_simple() + nla_put*(), and so,
  * for uniformity, are the other link requests; replies are parsed from the
  * raw ifinfomsg. A kernel error comes back as the raw errno of its
  * NLMSG_ERROR (its extended-ack text goes to the debug log); libnl's own
@@ -16,6 +17,7 @@
 #include "netcfg/netcfg.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,6 +30,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/rtnl.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -48,8 +51,10 @@
 
 struct netcfg {
 	struct nl_sock *req;    /* requests, acks, dumps */
-	struct nl_sock *ev;     /* RTNLGRP_LINK notifications */
+	struct nl_sock *ev;     /* RTNLGRP_LINK + RTNLGRP_NEIGH notifications */
 	bool ev_changed;        /* set by ev_valid() inside netcfg_process() */
+	netcfg_fdb_cb fdb_cb;   /* called by ev_valid(), NULL: none */
+	void *fdb_ctx;
 };
 
 /* ---- errors ------------------------------------------------------------ */
@@ -252,12 +257,15 @@ struct link_info {
 	struct netcfg_link link;
 	long br_stp_state;      /* IFLA_BR_STP_STATE, -1 if not a bridge */
 	long br_forward_delay;  /* IFLA_BR_FORWARD_DELAY (clock_t), or -1 */
+	int lower;              /* IFLA_LINK in this namespace (a VLAN's
+				 * parent ...), 0 if none or elsewhere */
 };
 
 static const struct nla_policy ifla_policy[IFLA_MAX + 1] = {
 	[IFLA_IFNAME]   = { .type = NLA_STRING, .maxlen = IFNAMSIZ },
 	[IFLA_MTU]      = { .type = NLA_U32 },
 	[IFLA_MASTER]   = { .type = NLA_U32 },
+	[IFLA_LINK]     = { .type = NLA_U32 },
 	[IFLA_LINKINFO] = { .type = NLA_NESTED },
 };
 
@@ -341,6 +349,9 @@ static int parse_link(struct nl_msg *msg, struct link_info *li)
 		li->link.mtu = nla_get_u32(tb[IFLA_MTU]);
 	if (tb[IFLA_MASTER])
 		li->link.master = (int)nla_get_u32(tb[IFLA_MASTER]);
+	/* With IFLA_LINK_NETNSID the index is one of another namespace. */
+	if (tb[IFLA_LINK] && !tb[IFLA_LINK_NETNSID])
+		li->lower = (int)nla_get_u32(tb[IFLA_LINK]);
 	if (tb[IFLA_ADDRESS] && nla_len(tb[IFLA_ADDRESS]) == sizeof(li->link.mac))
 		memcpy(li->link.mac, nla_data(tb[IFLA_ADDRESS]), sizeof(li->link.mac));
 	if (tb[IFLA_LINKINFO]) {
@@ -478,18 +489,102 @@ int netcfg_get_link_by_index(struct netcfg *nc, int ifindex,
 
 /* ---- notifications ------------------------------------------------------ */
 
+static const struct nla_policy nda_policy[NDA_MAX + 1] = {
+	[NDA_VLAN]   = { .type = NLA_U16 },
+	[NDA_MASTER] = { .type = NLA_U32 },
+};
+
+/*
+ * Parses an RTM_NEWNEIGH / RTM_DELNEIGH into *ev. Returns 0 for a learned
+ * bridge FDB entry, 1 for anything else (skipped: IP neighbours, local and
+ * static entries, a device's own address lists), or -errno.
+ */
+static int parse_fdb(struct nlmsghdr *nlh, struct netcfg_fdb_event *ev)
+{
+	struct nlattr *tb[NDA_MAX + 1];
+	struct ndmsg *ndm;
+	int r, master;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH)
+		return 1;
+	if (!nlmsg_valid_hdr(nlh, sizeof(*ndm)))
+		return -EBADMSG;
+	ndm = nlmsg_data(nlh);
+	/* The same group carries ARP/ND neighbours (AF_INET, AF_INET6). */
+	if (ndm->ndm_family != AF_BRIDGE)
+		return 1;
+	/*
+	 * The bridge's own entries: local addresses (its own MAC and its
+	 * ports') are NUD_PERMANENT, user-added static ones NUD_NOARP, and
+	 * NTF_SELF marks a device's own unicast/multicast lists (and VXLAN's
+	 * remote table), not the bridge's learning. What is left is learned
+	 * (NUD_REACHABLE, or NUD_STALE once idle).
+	 */
+	if (ndm->ndm_state & (NUD_PERMANENT | NUD_NOARP))
+		return 1;
+	if (ndm->ndm_flags & NTF_SELF)
+		return 1;
+	r = nlmsg_parse(nlh, sizeof(*ndm), tb, NDA_MAX, nda_policy);
+	if (r < 0)
+		return nle_to_errno(r);
+	if (!tb[NDA_LLADDR] || nla_len(tb[NDA_LLADDR]) != (int)sizeof(ev->mac))
+		return 1;
+	/* The bridge's fdb_fill_info() always sends NDA_MASTER. */
+	if (!tb[NDA_MASTER])
+		return 1;
+	master = (int)nla_get_u32(tb[NDA_MASTER]);
+	if (master <= 0 || ndm->ndm_ifindex <= 0 || ndm->ndm_ifindex == master)
+		return 1;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->deleted = nlh->nlmsg_type == RTM_DELNEIGH;
+	memcpy(ev->mac, nla_data(tb[NDA_LLADDR]), sizeof(ev->mac));
+	ev->port_ifindex = ndm->ndm_ifindex;
+	ev->bridge_ifindex = master;
+	if (tb[NDA_VLAN])
+		ev->vlan = nla_get_u16(tb[NDA_VLAN]);
+	return 0;
+}
+
 static int ev_valid(struct nl_msg *msg, void *arg)
 {
 	struct netcfg *nc = arg;
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct sockaddr_nl *src = nlmsg_get_src(msg);
+	struct netcfg_fdb_event ev;
+	int r;
 
 	/* Only the kernel speaks for the kernel. */
 	if (src && src->nl_pid != 0)
 		return NL_SKIP;
-	if (nlh->nlmsg_type == RTM_NEWLINK || nlh->nlmsg_type == RTM_DELLINK)
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
 		nc->ev_changed = true;
+		break;
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+		/* FDB changes are not link changes: a MAC learned must not
+		 * cost the daemon a full link resync. */
+		if (!nc->fdb_cb)
+			break;
+		r = parse_fdb(nlh, &ev);
+		if (r < 0)
+			log_debug("netlink: bad neighbour notification: %s, ignoring",
+				  strerror(-r));
+		else if (r == 0)
+			nc->fdb_cb(nc->fdb_ctx, &ev);
+		break;
+	default:
+		break;
+	}
 	return NL_OK;
+}
+
+void netcfg_set_fdb_callback(struct netcfg *nc, netcfg_fdb_cb cb, void *ctx)
+{
+	nc->fdb_cb = cb;
+	nc->fdb_ctx = ctx;
 }
 
 int netcfg_get_fd(const struct netcfg *nc)
@@ -518,6 +613,197 @@ int netcfg_process(struct netcfg *nc, bool *ret_changed)
 	}
 	*ret_changed = nc->ev_changed;
 	return 0;
+}
+
+/* ---- FDB dump ----------------------------------------------------------- */
+
+struct fdb_dump_ctx {
+	int bridge;
+	struct netcfg_fdb_event *v;
+	size_t n, cap;
+};
+
+static int fdb_dump_valid(struct nl_msg *msg, void *arg)
+{
+	struct fdb_dump_ctx *d = arg;
+	struct netcfg_fdb_event ev;
+	int r;
+
+	r = parse_fdb(nlmsg_hdr(msg), &ev);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	/* The kernel filters by bridge already; this keeps a kernel that
+	 * ignores the filter from mixing bridges. */
+	if (ev.bridge_ifindex != d->bridge)
+		return 0;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		struct netcfg_fdb_event *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n++] = ev;
+	return 0;
+}
+
+int netcfg_dump_fdb(struct netcfg *nc, int bridge_ifindex,
+		    struct netcfg_fdb_event **ret, size_t *ret_n)
+{
+	struct fdb_dump_ctx d = { .bridge = bridge_ifindex };
+	struct nl_msg *msg;
+	int r = -EINTR, i;
+
+	if (bridge_ifindex <= 0)
+		return -ENODEV;
+	for (i = 0; i < NETCFG_DUMP_RETRIES && r == -EINTR; i++) {
+		d.n = 0;
+		/*
+		 * Kernel quirk: without NETLINK_GET_STRICT_CHK, rtnl_fdb_dump()
+		 * reads the header as an ndmsg only when the message is exactly
+		 * an ndmsg (plus one u32); anything else is an ifinfomsg whose
+		 * IFLA_MASTER names the bridge (what iproute2's "bridge fdb
+		 * show br X" sends). AF_BRIDGE is the first byte of both.
+		 */
+		msg = link_msg(RTM_GETNEIGH, NLM_F_DUMP, AF_BRIDGE, 0);
+		if (!msg || nla_put_u32(msg, IFLA_MASTER, (uint32_t)bridge_ifindex) < 0) {
+			nlmsg_free(msg);
+			r = -ENOMEM;
+			break;
+		}
+		r = nc_transact(nc, msg, fdb_dump_valid, &d);
+		if (r == -EINTR)
+			log_debug("netlink: FDB dump interrupted, retrying");
+	}
+	if (r < 0) {
+		free(d.v);
+		return r;
+	}
+	*ret = d.v;
+	*ret_n = d.n;
+	return 0;
+}
+
+/* ---- route lookup ------------------------------------------------------- */
+
+static int route_valid(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[RTA_MAX + 1];
+	int *oif = arg, r;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE)
+		return 0;
+	if (!nlmsg_valid_hdr(nlh, sizeof(struct rtmsg)))
+		return -EBADMSG;
+	r = nlmsg_parse(nlh, sizeof(struct rtmsg), tb, RTA_MAX, NULL);
+	if (r < 0)
+		return nle_to_errno(r);
+	if (tb[RTA_OIF] && nla_len(tb[RTA_OIF]) >= (int)sizeof(uint32_t))
+		*oif = (int)nla_get_u32(tb[RTA_OIF]);
+	return 0;
+}
+
+int netcfg_route_oif(struct netcfg *nc, const struct sockaddr_storage *dst,
+		     int *ret_ifindex)
+{
+	const struct sockaddr_in6 *sin6;
+	struct rtmsg rtm = { 0 };
+	struct nl_msg *msg;
+	const void *addr;
+	uint32_t scope = 0;
+	int oif = 0, r;
+
+	switch (dst->ss_family) {
+	case AF_INET:
+		rtm.rtm_family = AF_INET;
+		addr = &((const struct sockaddr_in *)dst)->sin_addr;
+		rtm.rtm_dst_len = 32;
+		break;
+	case AF_INET6:
+		sin6 = (const struct sockaddr_in6 *)dst;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			/* A dual-stack socket sends these over IPv4. */
+			rtm.rtm_family = AF_INET;
+			addr = &sin6->sin6_addr.s6_addr[12];
+			rtm.rtm_dst_len = 32;
+		} else {
+			rtm.rtm_family = AF_INET6;
+			addr = &sin6->sin6_addr;
+			rtm.rtm_dst_len = 128;
+			scope = sin6->sin6_scope_id;
+		}
+		break;
+	default:
+		return -EAFNOSUPPORT;
+	}
+
+	msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) < 0 ||
+	    nla_put(msg, RTA_DST, rtm.rtm_dst_len / 8, addr) < 0 ||
+	    (scope && nla_put_u32(msg, RTA_OIF, scope) < 0)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	r = nc_transact(nc, msg, route_valid, &oif);
+	if (r < 0)
+		return r;
+	if (oif <= 0)
+		return -ENETUNREACH;
+	*ret_ifindex = oif;
+	return 0;
+}
+
+static bool index_in(int ifindex, const int *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == ifindex)
+			return true;
+	return false;
+}
+
+/* How many lower links (a VLAN on a VLAN on a bridge ...) to follow. */
+#define NETCFG_ROUTE_MAX_DEPTH 4
+
+int netcfg_route_via_bridge(struct netcfg *nc, const struct sockaddr_storage *dst,
+			    const int *bridge_ifindexes, size_t n, int *ret_bridge)
+{
+	struct link_info li;
+	int ifindex, depth, r;
+
+	r = netcfg_route_oif(nc, dst, &ifindex);
+	if (r < 0)
+		return r;
+	for (depth = 0; depth < NETCFG_ROUTE_MAX_DEPTH && ifindex > 0; depth++) {
+		if (index_in(ifindex, bridge_ifindexes, n))
+			goto found;
+		r = get_link_info(nc, NULL, ifindex, &li);
+		if (r == -ENODEV)
+			return 0;   /* gone meanwhile: not a bridge of ours */
+		if (r < 0)
+			return r;
+		if (li.link.master > 0 && index_in(li.link.master, bridge_ifindexes, n)) {
+			ifindex = li.link.master;
+			goto found;
+		}
+		/* A VLAN device sends through its parent, which may be the
+		 * bridge; other stacked kinds (veth's IFLA_LINK is its peer)
+		 * are not followed. */
+		if (strcmp(li.link.kind, "vlan") != 0)
+			break;
+		ifindex = li.lower;
+	}
+	return 0;
+found:
+	if (ret_bridge)
+		*ret_bridge = ifindex;
+	return 1;
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -553,7 +839,7 @@ int netcfg_new(struct netcfg **ret)
 	r = nl_connect(nc->ev, NETLINK_ROUTE);
 	if (r < 0)
 		goto err_nl;
-	r = nl_socket_add_membership(nc->ev, RTNLGRP_LINK);
+	r = nl_socket_add_memberships(nc->ev, RTNLGRP_LINK, RTNLGRP_NEIGH, 0);
 	if (r < 0)
 		goto err_nl;
 	r = nl_socket_set_nonblocking(nc->ev);

@@ -25,8 +25,21 @@
  *                              daemon does (rounds until nothing is left to
  *                              do); prints each applied action, then
  *                              "in sync"
+ *   fdb-watch SECONDS          prints "ready", then for each bridge FDB
+ *                              event "new|del MAC port=NAME bridge=NAME"
+ *                              (plus " vlan=N" if tagged), and "links" for
+ *                              each netcfg_process() that reported a link
+ *                              change; exits 0 after SECONDS
+ *   fdb-dump BRIDGE            the learned entries, "MAC port=NAME
+ *                              bridge=NAME[ vlan=N]" each
+ *   route-oif ADDR             "dev=NAME ifindex=N" of the route to ADDR
+ *   route-via-bridge ADDR BRIDGE...
+ *                              "1 bridge=NAME" if ADDR routes through one
+ *                              of the bridges (or a port or VLAN of one),
+ *                              else "0"
  */
 #include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +63,9 @@ static int usage(void)
 		"       netcfg-tool [-v] port-state PORT STATE\n"
 		"       netcfg-tool [-v] set-up NAME up|down | set-mtu NAME MTU\n"
 		"       netcfg-tool [-v] watch SECONDS [NAME] | overflow N\n"
-		"       netcfg-tool [-v] reconcile BRIDGE[:PORT[:blocked]]...\n");
+		"       netcfg-tool [-v] reconcile BRIDGE[:PORT[:blocked]]...\n"
+		"       netcfg-tool [-v] fdb-watch SECONDS | fdb-dump BRIDGE\n"
+		"       netcfg-tool [-v] route-oif ADDR | route-via-bridge ADDR BRIDGE...\n");
 	return 2;
 }
 
@@ -429,6 +444,179 @@ static int cmd_reconcile(struct netcfg *nc, int argc, char **argv)
 	return 1;
 }
 
+/* fdb-watch: a snapshot of the links, for the names of ports that are
+ * gone by the time their entries' deletions are read. */
+struct fdb_watch {
+	struct netcfg *nc;
+	struct netcfg_link *links;
+	size_t n;
+};
+
+static void fdb_name(struct fdb_watch *w, int ifindex, char *buf, size_t len)
+{
+	struct netcfg_link l;
+	const char *name = name_of(w->links, w->n, ifindex);
+
+	if (strcmp(name, "?") == 0 && netcfg_get_link_by_index(w->nc, ifindex, &l) == 0)
+		name = l.name;
+	if (strcmp(name, "?") == 0)
+		snprintf(buf, len, "#%d", ifindex);
+	else
+		snprintf(buf, len, "%s", name);
+}
+
+static void print_fdb(struct fdb_watch *w, const char *prefix,
+		      const struct netcfg_fdb_event *ev)
+{
+	char port[IFNAMSIZ + 16], br[IFNAMSIZ + 16];
+
+	fdb_name(w, ev->port_ifindex, port, sizeof(port));
+	fdb_name(w, ev->bridge_ifindex, br, sizeof(br));
+	printf("%s%02x:%02x:%02x:%02x:%02x:%02x port=%s bridge=%s", prefix,
+	       ev->mac[0], ev->mac[1], ev->mac[2], ev->mac[3], ev->mac[4],
+	       ev->mac[5], port, br);
+	if (ev->vlan)
+		printf(" vlan=%u", ev->vlan);
+	printf("\n");
+}
+
+static void on_fdb(void *ctx, const struct netcfg_fdb_event *ev)
+{
+	print_fdb(ctx, ev->deleted ? "del " : "new ", ev);
+}
+
+static int cmd_fdb_watch(struct netcfg *nc, const char *seconds)
+{
+	struct fdb_watch w = { .nc = nc };
+	unsigned secs;
+	long deadline;
+	bool changed;
+	int r, rc = 0;
+
+	if (parse_uint(seconds, &secs) < 0)
+		return usage();
+	deadline = now_ms() + secs * 1000L;
+	r = netcfg_dump_links(nc, &w.links, &w.n);
+	if (r < 0)
+		return fail("dump", r);
+	netcfg_set_fdb_callback(nc, on_fdb, &w);
+	printf("ready\n");
+	fflush(stdout);
+
+	for (;;) {
+		struct pollfd p = { .fd = netcfg_get_fd(nc), .events = POLLIN };
+		long left = deadline - now_ms();
+
+		if (left <= 0)
+			break;
+		r = poll(&p, 1, (int)left);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = fail("poll", -errno);
+			break;
+		}
+		if (r == 0)
+			continue;
+		r = netcfg_process(nc, &changed);
+		if (r < 0) {
+			rc = fail("process", r);
+			break;
+		}
+		if (changed) {
+			struct netcfg_link *v = NULL;
+			size_t n = 0;
+
+			printf("links\n");
+			/* Keep the old snapshot if the dump fails: names only. */
+			if (netcfg_dump_links(nc, &v, &n) == 0) {
+				free(w.links);
+				w.links = v;
+				w.n = n;
+			}
+		}
+		fflush(stdout);
+	}
+	free(w.links);
+	return rc;
+}
+
+static int cmd_fdb_dump(struct netcfg *nc, const char *bridge)
+{
+	struct netcfg_fdb_event *v = NULL;
+	struct fdb_watch w = { .nc = nc };
+	size_t n = 0, i;
+	int r, br;
+
+	if (lookup(nc, bridge, &br))
+		return 1;
+	r = netcfg_dump_fdb(nc, br, &v, &n);
+	if (r < 0)
+		return fail(bridge, r);
+	r = netcfg_dump_links(nc, &w.links, &w.n);
+	if (r < 0) {
+		free(v);
+		return fail("dump", r);
+	}
+	for (i = 0; i < n; i++)
+		print_fdb(&w, "", &v[i]);
+	free(w.links);
+	free(v);
+	return 0;
+}
+
+/* A numeric IPv4 or IPv6 address, "fe80::1%dev" included. */
+static int parse_addr(const char *s, struct sockaddr_storage *ret)
+{
+	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST, .ai_family = AF_UNSPEC };
+	struct addrinfo *ai = NULL;
+
+	if (getaddrinfo(s, NULL, &hints, &ai) != 0 || !ai)
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	memcpy(ret, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	return 0;
+}
+
+static int cmd_route_oif(struct netcfg *nc, const char *addr)
+{
+	struct sockaddr_storage ss;
+	struct netcfg_link l;
+	int r, oif;
+
+	if (parse_addr(addr, &ss) < 0)
+		return usage();
+	r = netcfg_route_oif(nc, &ss, &oif);
+	if (r < 0)
+		return fail(addr, r);
+	r = netcfg_get_link_by_index(nc, oif, &l);
+	printf("dev=%s ifindex=%d\n", r == 0 ? l.name : "?", oif);
+	return 0;
+}
+
+static int cmd_route_via_bridge(struct netcfg *nc, int argc, char **argv)
+{
+	struct sockaddr_storage ss;
+	struct netcfg_link l;
+	int bridges[16], n, i, r, br = 0;
+
+	if (argc < 2 || argc > 17 || parse_addr(argv[0], &ss) < 0)
+		return usage();
+	for (n = 0, i = 1; i < argc; i++)
+		if (lookup(nc, argv[i], &bridges[n++]))
+			return 1;
+	r = netcfg_route_via_bridge(nc, &ss, bridges, (size_t)n, &br);
+	if (r < 0)
+		return fail(argv[0], r);
+	if (r == 0) {
+		printf("0\n");
+		return 0;
+	}
+	printf("1 bridge=%s\n", netcfg_get_link_by_index(nc, br, &l) == 0 ? l.name : "?");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct netcfg *nc = NULL;
@@ -484,6 +672,14 @@ int main(int argc, char **argv)
 		rc = cmd_overflow(nc, argv[0]);
 	} else if (strcmp(cmd, "reconcile") == 0) {
 		rc = cmd_reconcile(nc, argc, argv);
+	} else if (strcmp(cmd, "fdb-watch") == 0 && argc == 1) {
+		rc = cmd_fdb_watch(nc, argv[0]);
+	} else if (strcmp(cmd, "fdb-dump") == 0 && argc == 1) {
+		rc = cmd_fdb_dump(nc, argv[0]);
+	} else if (strcmp(cmd, "route-oif") == 0 && argc == 1) {
+		rc = cmd_route_oif(nc, argv[0]);
+	} else if (strcmp(cmd, "route-via-bridge") == 0) {
+		rc = cmd_route_via_bridge(nc, argc, argv);
 	} else {
 		rc = usage();
 	}
