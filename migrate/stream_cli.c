@@ -580,8 +580,13 @@ static int args_parse(int argc, char **argv, bool send, struct args *a)
 			return -1;
 		}
 		if (!ok) {
-			fprintf(stderr, "%s: option '%s' belongs to %s (see --help)\n", role,
-				argv[optind - 1], send ? "receive" : "send");
+			const char *name = "?";
+
+			for (const struct option *lo = long_opts; lo->name; lo++)
+				if (lo->val == c)
+					name = lo->name;
+			fprintf(stderr, "%s: option '--%s' belongs to %s (see --help)\n", role,
+				name, send ? "receive" : "send");
 			return -1;
 		}
 		if (num && parse_size(optarg, num) < 0) {

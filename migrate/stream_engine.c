@@ -334,6 +334,9 @@ static int send_read_verdict(struct sender *x, int timeout_ms)
 	for (uint32_t i = 0; i < m.result.nlisted; i++)
 		rep_bad(rep, smsg_result_offset(&m.result, i));
 	rep->nbad = m.result.nbad;
+	if (rep->result != STREAM_RESULT_VERIFIED && !rep->message[0])
+		snprintf(rep->message, sizeof(rep->message), "the receiver reports %u differing block(s)",
+			 rep->nbad);
 	if (rep->result == STREAM_RESULT_VERIFIED &&
 	    (!rep->have_hash || sodium_memcmp(rep->image_hash, rep->peer_image_hash, STREAM_HASH_LEN) != 0)) {
 		/* Cannot happen with an honest receiver; never call it verified. */

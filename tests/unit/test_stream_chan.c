@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit test: disk stream handshake and channel (migrate/stream_chan.c),
+ * both ends over a socketpair, the responder in a thread. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "migrate/stream.h"
+#include "migrate/stream_chan.h"
+
+struct side {
+	uint8_t priv[32], pub[32];
+};
+
+struct resp_arg {
+	int fd;
+	struct stream_auth auth;
+	struct stream_chan *ch;
+	unsigned peer;
+	int r;
+	char err[256];
+};
+
+static void *responder(void *v)
+{
+	struct resp_arg *a = v;
+
+	a->r = stream_handshake(a->fd, STREAM_RESPONDER, &a->auth, 5000, &a->ch, &a->peer,
+				a->err, sizeof(a->err));
+	if (a->r < 0)
+		close(a->fd);	/* as the CLI does: the initiator sees EOF */
+	return NULL;
+}
+
+static void keypair(struct side *s)
+{
+	crypto_box_keypair(s->pub, s->priv);
+}
+
+/* Runs both ends; returns the initiator's result, fills *ra. */
+static int run(struct stream_auth *ia, struct resp_arg *ra, struct stream_chan **ich, int sp[2])
+{
+	pthread_t t;
+	char err[256];
+	int r;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ra->fd = sp[1];
+	pthread_create(&t, NULL, responder, ra);
+	r = stream_handshake(sp[0], STREAM_INITIATOR, ia, 5000, ich, NULL, err, sizeof(err));
+	pthread_join(t, NULL);
+	return r;
+}
+
+static void test_handshake_and_records(void **state)
+{
+	struct side i, r, other;
+	uint8_t iallowed[1][32], rallowed[2][32], buf[256];
+	struct stream_auth ia = { 0 };
+	struct resp_arg ra = { 0 };
+	struct stream_chan *ich = NULL;
+	int sp[2], sp2[2];
+	size_t len;
+
+	(void)state;
+	keypair(&i);
+	keypair(&r);
+	keypair(&other);
+	memcpy(iallowed[0], r.pub, 32);
+	memcpy(rallowed[0], other.pub, 32);
+	memcpy(rallowed[1], i.pub, 32);
+	ia = (struct stream_auth){ .local_priv = i.priv, .peers = (const uint8_t (*)[32])iallowed, .n_peers = 1 };
+	ra.auth = (struct stream_auth){ .local_priv = r.priv, .peers = (const uint8_t (*)[32])rallowed, .n_peers = 2 };
+	assert_int_equal(run(&ia, &ra, &ich, sp), 0);
+	assert_int_equal(ra.r, 0);
+	assert_int_equal(ra.peer, 1);	/* the second allowed key */
+	assert_true(stream_chan_encrypted(ich));
+
+	/* both directions, a || b gathered */
+	assert_int_equal(chan_send(ich, sp[0], "hello ", 6, "world", 5), 0);
+	assert_int_equal(chan_recv(ra.ch, sp[1], buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 11);
+	assert_memory_equal(buf, "hello world", 11);
+	assert_int_equal(chan_send(ra.ch, sp[1], "back", 4, NULL, 0), 0);
+	assert_int_equal(chan_recv(ich, sp[0], buf, sizeof(buf), &len), 0);
+	assert_memory_equal(buf, "back", 4);
+
+	/* one flipped bit in flight: the frame does not authenticate */
+	{
+		uint8_t raw[64];
+		ssize_t n;
+
+		assert_int_equal(chan_send(ich, sp[0], "secret", 6, NULL, 0), 0);
+		n = read(sp[1], raw, sizeof(raw));
+		assert_int_equal(n, 4 + 6 + 17);
+		assert_memory_not_equal(raw + 4 + 1, "secret", 6);	/* encrypted */
+		raw[10] ^= 0x40;
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp2), 0);
+		assert_int_equal(write(sp2[0], raw, (size_t)n), n);
+		assert_int_equal(chan_recv(ra.ch, sp2[1], buf, sizeof(buf), &len), -EBADMSG);
+		close(sp2[0]);
+		close(sp2[1]);
+	}
+	/* too long for the buffer */
+	assert_int_equal(chan_send(ich, sp[0], buf, 200, NULL, 0), 0);
+	assert_int_equal(chan_recv(ra.ch, sp[1], buf, 100, &len), -EBADMSG);
+	stream_chan_free(ich);
+	stream_chan_free(ra.ch);
+	close(sp[0]);
+	close(sp[1]);
+}
+
+static void test_wrong_keys(void **state)
+{
+	struct side i, r, mallory;
+	uint8_t iallowed[1][32], rallowed[1][32];
+	struct stream_auth ia;
+	struct resp_arg ra = { 0 };
+	struct stream_chan *ich = NULL;
+	int sp[2];
+
+	(void)state;
+	keypair(&i);
+	keypair(&r);
+	keypair(&mallory);
+	/* the responder accepts only i; mallory connects */
+	memcpy(iallowed[0], r.pub, 32);
+	memcpy(rallowed[0], i.pub, 32);
+	ia = (struct stream_auth){ .local_priv = mallory.priv, .peers = (const uint8_t (*)[32])iallowed, .n_peers = 1 };
+	ra.auth = (struct stream_auth){ .local_priv = r.priv, .peers = (const uint8_t (*)[32])rallowed, .n_peers = 1 };
+	assert_int_equal(run(&ia, &ra, &ich, sp), -EACCES);
+	assert_int_equal(ra.r, -EACCES);
+	assert_null(ich);
+	assert_null(ra.ch);
+	close(sp[0]);
+
+	/* the initiator expects r, mallory answers holding r's public key only */
+	memset(&ra, 0, sizeof(ra));
+	ia = (struct stream_auth){ .local_priv = i.priv, .peers = (const uint8_t (*)[32])iallowed, .n_peers = 1 };
+	ra.auth = (struct stream_auth){ .local_priv = mallory.priv, .peers = (const uint8_t (*)[32])rallowed, .n_peers = 1 };
+	assert_int_not_equal(run(&ia, &ra, &ich, sp), 0);
+	assert_int_equal(ra.r, -EACCES);
+	close(sp[0]);
+}
+
+static void test_plain_and_mismatch(void **state)
+{
+	struct side i, r;
+	uint8_t iallowed[1][32], rallowed[1][32], buf[16];
+	struct stream_auth ia;
+	struct resp_arg ra = { 0 };
+	struct stream_chan *ich = NULL;
+	int sp[2];
+	size_t len;
+
+	(void)state;
+	keypair(&i);
+	keypair(&r);
+	memcpy(iallowed[0], r.pub, 32);
+	memcpy(rallowed[0], i.pub, 32);
+	ia = (struct stream_auth){ .plain = true };
+	ra.auth = (struct stream_auth){ .plain = true };
+	assert_int_equal(run(&ia, &ra, &ich, sp), 0);
+	assert_false(stream_chan_encrypted(ich));
+	assert_int_equal(chan_send(ich, sp[0], "abc", 3, NULL, 0), 0);
+	assert_int_equal(chan_recv(ra.ch, sp[1], buf, sizeof(buf), &len), 0);
+	assert_int_equal(len, 3);
+	stream_chan_free(ich);
+	stream_chan_free(ra.ch);
+	close(sp[0]);
+	close(sp[1]);
+
+	/* one side plain, the other not: refused on both ends */
+	memset(&ra, 0, sizeof(ra));
+	ich = NULL;
+	ia = (struct stream_auth){ .local_priv = i.priv, .peers = (const uint8_t (*)[32])iallowed, .n_peers = 1 };
+	ra.auth = (struct stream_auth){ .plain = true };
+	assert_int_equal(run(&ia, &ra, &ich, sp), -EPROTO);
+	assert_int_equal(ra.r, -EPROTO);
+	assert_non_null(strstr(ra.err, "plain"));
+	close(sp[0]);
+}
+
+static void test_not_a_peer(void **state)
+{
+	struct stream_auth ra_auth = { .plain = true };
+	struct stream_chan *ch = NULL;
+	char err[128];
+	int sp[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(write(sp[0], "GET / HTTP/1.0\r\n\r\n", 18), 18);
+	assert_int_equal(stream_handshake(sp[1], STREAM_RESPONDER, &ra_auth, 1000, &ch, NULL, err, sizeof(err)),
+			 -EPROTO);
+	assert_null(ch);
+	close(sp[0]);
+	close(sp[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handshake_and_records),
+		cmocka_unit_test(test_wrong_keys),
+		cmocka_unit_test(test_plain_and_mismatch),
+		cmocka_unit_test(test_not_a_peer),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
