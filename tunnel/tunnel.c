@@ -30,6 +30,7 @@
 #define QUEUE_AGE_NS (3 * NSEC)
 #define NEXT_CONFIRM_NS (1 * NSEC)   /* wait this long for a "next" to confirm */
 #define DEAD_MIN_NS (15 * NSEC)
+#define PASSIVE_KEEPALIVE_NS (10 * NSEC)
 #define REJECT_AFTER_MESSAGES_MAX (UINT64_MAX - REPLAY_WINDOW_SIZE - 1)
 
 enum index_kind { IDX_HANDSHAKE = 1, IDX_KEYPAIR = 2 };
@@ -408,7 +409,7 @@ static int encap_one(struct tunnel_peer *p, struct keypair *kp, uint8_t kind,
 		return r;
 	if (out->n + count > out->cap)
 		return -ENOBUFS;
-	if (!kp_can_send(p->t, kp, now, count))
+	if (!kp_can_send(p->t, kp, now, count) || !p->has_endpoint)
 		return -ESTALE;
 	h.frag_count = (uint8_t)count;
 	for (i = 0; i < count; i++) {
@@ -623,24 +624,22 @@ int tunnel_encap(struct tunnel_peer *p, size_t seg, const struct iovec *frames,
 		if (p->q_n && out->n == out->cap)
 			return -ENOBUFS;
 	}
-	{
-		/* Keep order: while frames are queued, queue behind them. */
-		if (p->q_n || !kp_can_send(p->t, kp, now_ns, 1)) {
-			for (i = 0; i < n; i++) {
-				if (frames[i].iov_len == 0 || frames[i].iov_len > WIRE_FRAME_MAX)
-					p->st.drops[TUNNEL_DROP_TOO_BIG]++;
-				else
-					queue_push(p, seg, frames[i].iov_base, frames[i].iov_len, now_ns);
-			}
-			*ret_taken = n;
-			if (!p->hs_pending) {
-				size_t before = out->n;
-
-				maybe_rekey(p, now_ns, out);
-				total += (int)(out->n - before);
-			}
-			return total;
+	/* No session (or frames still queued, keep the order): queue. */
+	if (p->q_n || !kp_can_send(p->t, kp, now_ns, 1) || !p->has_endpoint) {
+		for (i = 0; i < n; i++) {
+			if (frames[i].iov_len == 0 || frames[i].iov_len > WIRE_FRAME_MAX)
+				p->st.drops[TUNNEL_DROP_TOO_BIG]++;
+			else
+				queue_push(p, seg, frames[i].iov_base, frames[i].iov_len, now_ns);
 		}
+		*ret_taken = n;
+		if (!p->hs_pending) {
+			size_t before = out->n;
+
+			maybe_rekey(p, now_ns, out);
+			total += (int)(out->n - before);
+		}
+		return total;
 	}
 	for (i = 0; i < n; i++) {
 		r = encap_one(p, kp, WIRE_KIND_FRAME, p->seg_ids[seg], frames[i].iov_base,
@@ -1088,6 +1087,11 @@ static bool keepalive_due(const struct tunnel_peer *p, uint64_t now)
 {
 	uint64_t ka = (uint64_t)p->keepalive_ms * MSEC;
 
+	/* Passive keepalive (WireGuard): data came in and we said nothing
+	 * back for a while; tell the peer we are alive before it declares
+	 * us dead and re-handshakes. */
+	if (p->last_rx_ns > p->last_tx_ns && now - p->last_rx_ns >= PASSIVE_KEEPALIVE_NS)
+		return true;
 	if (!ka)
 		return false;
 	return now - p->last_tx_ns >= ka ||
@@ -1167,6 +1171,8 @@ static uint64_t peer_deadline(const struct tunnel_peer *p)
 	}
 	if (p->q_n)
 		d = 0;
+	if (p->last_rx_ns > p->last_tx_ns)
+		d = min64(d, p->last_rx_ns + PASSIVE_KEEPALIVE_NS);
 	if (ka) {
 		d = min64(d, p->last_tx_ns + ka);
 		d = min64(d, p->last_ka_tx_ns + 4 * ka);

@@ -208,7 +208,19 @@ size_t tunnel_peer_get_remote_segments(const struct tunnel_peer *p,
 /* The wire segment id of a name (docs/PROTOCOL.md, "Segment ids"). */
 uint32_t tunnel_segment_id(const char *name);
 
-/* Callbacks run inside tunnel_receive / tunnel_encap / tunnel_tick: they
- * must not remove peers or free the tunnel. */
+/* Notes on the functions above (contract details, no change of signature):
+ * - Callbacks run inside tunnel_receive / tunnel_encap / tunnel_tick: they
+ *   must not remove peers or free the tunnel.
+ * - tunnel_encap returns -EINVAL (nothing taken) for seg out of range; a
+ *   frame of 0 or more than 65535 bytes is dropped as TUNNEL_DROP_TOO_BIG.
+ * - tunnel_tick returns the number of datagrams appended, or -ENOBUFS when
+ *   out filled up: flush it and call tunnel_tick again.
+ * - tunnel_receive returns -EINVAL for a NULL or oversized src; drops
+ *   return -EBADMSG (malformed / fragment), -ENOENT (unknown index), -EACCES
+ *   (auth), -EALREADY (replay), -EPERM (unknown peer), -ESTALE / -EPROTO
+ *   (handshake), -ENXIO (segment), -ENOBUFS (no room for the reply; not
+ *   counted, the initiator retries).
+ * - tunnel_peer_get_stats: cipher is "pending" while an aead session is not
+ *   negotiated yet. */
 
 #endif
