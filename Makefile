@@ -37,6 +37,16 @@ else
 Q := @
 endif
 
+.SECONDEXPANSION:
+
+# Rebuild everything when the flags change (SANITIZE=1 and plain objects
+# must never mix).
+FLAGS_STAMP := .build-flags
+_flags := $(CC) $(CFLAGS) $(LDFLAGS)
+ifneq ($(_flags),$(shell cat $(FLAGS_STAMP) 2>/dev/null))
+$(shell echo '$(_flags)' > $(FLAGS_STAMP))
+endif
+
 # Filled by the fragments.
 .DEFAULT_GOAL := all
 TEST_TOOLS :=
@@ -64,12 +74,11 @@ bridged/bridgectl: $(CTL_OBJS) $(MIGRATE_OBJS) $(TUNNEL_OBJS) $(NETCFG_OBJS) $(C
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-%.o: %.c
+%.o: %.c $(FLAGS_STAMP)
 	@echo "  CC      $@"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 # Unit tests: tests/unit/test_X links tests/unit/test_X.o plus $(test_X_OBJS).
-.SECONDEXPANSION:
 $(UNIT_TESTS): tests/unit/%: tests/unit/%.o $$($$*_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
