@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o \
-	       bridged/ctl.o $(TUNNEL_IO_OBJS)
+	       bridged/ctl.o tunnel/tap.o tunnel/udp.o
 CTL_OBJS += bridged/bridgectl.o
 
 # test tools used by the namespace scenarios
