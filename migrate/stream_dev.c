@@ -383,6 +383,11 @@ int dest_sync(struct stream_dest *d)
 	return fdatasync(d->fd) < 0 ? -errno : 0;
 }
 
+void dest_start_writeback(struct stream_dest *d, size_t len, uint64_t off)
+{
+	sync_file_range(d->fd, (off64_t)(d->o.offset + off), (off64_t)len, SYNC_FILE_RANGE_WRITE);
+}
+
 void dest_drop_cache(struct stream_dest *d, uint64_t length)
 {
 	if (d->is_blk)

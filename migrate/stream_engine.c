@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,16 @@ static int send_read(struct pipe_slot *s, void *arg)
 		s->kind = SLOT_RESUMED;
 		return 0;
 	}
+	if (!x->src->is_blk) {
+		/* A hole in a sparse image file: zeros without reading them. */
+		off_t d = lseek(x->src->fd, (off_t)s->offset, SEEK_DATA);
+
+		if ((d < 0 && errno == ENXIO) || (d >= 0 && (uint64_t)d >= s->offset + s->len)) {
+			s->kind = SLOT_ZERO;
+			memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
+			return 0;
+		}
+	}
 	r = io_pread_full(x->src->fd, s->buf, s->len, s->offset);
 	if (r < 0) {
 		snprintf(x->rep->message, sizeof(x->rep->message), "read %s at offset %llu: %s",
@@ -192,12 +203,12 @@ static int send_hash(struct pipe_slot *s, void *arg)
 {
 	struct sender *x = arg;
 
-	if (s->kind != SLOT_DATA)
+	if (s->kind != SLOT_DATA && s->kind != SLOT_ZERO)
 		return 0;
-	if (buf_is_zero(s->buf, s->len)) {
+	if (s->kind == SLOT_DATA && buf_is_zero(s->buf, s->len)) {
 		s->kind = SLOT_ZERO;
 		memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
-	} else {
+	} else if (s->kind == SLOT_DATA) {
 		crypto_generichash(s->hash, STREAM_HASH_LEN, s->buf, s->len, NULL, 0);
 	}
 	if (x->o->delta && s->peer_valid && sodium_memcmp(s->hash, s->peer_hash, STREAM_HASH_LEN) == 0)
@@ -475,6 +486,16 @@ struct receiver {
 	bool delta;
 	unsigned ckpt_every, since_ckpt;
 	double t0, last_progress, last_ckpt;
+	/* The checkpointer thread: flushes the destination and then saves a
+	 * snapshot of the map taken before the flush began, so the map never
+	 * claims a block that is not on stable storage, and the write stage
+	 * does not wait for the disk. */
+	pthread_t ckpt_tid;
+	pthread_mutex_t ckpt_mu;
+	pthread_cond_t ckpt_cv;
+	bool ckpt_started, ckpt_busy, ckpt_stop;
+	int ckpt_err;
+	struct smap *snap;
 };
 
 static int recv_expect_block(struct receiver *x, const struct smsg_block *b, struct pipe_slot *s)
@@ -591,6 +612,7 @@ static int recv_hash(struct pipe_slot *s, void *arg)
 	return 0;
 }
 
+/* Synchronous checkpoint: flush, then save the whole map. */
 static int recv_checkpoint(struct receiver *x)
 {
 	int r;
@@ -605,6 +627,87 @@ static int recv_checkpoint(struct receiver *x)
 	x->since_ckpt = 0;
 	x->last_ckpt = now_s();
 	return r;
+}
+
+static void *ckpt_thread(void *arg)
+{
+	struct receiver *x = arg;
+
+	pthread_mutex_lock(&x->ckpt_mu);
+	for (;;) {
+		int r;
+
+		while (!x->ckpt_busy && !x->ckpt_stop)
+			pthread_cond_wait(&x->ckpt_cv, &x->ckpt_mu);
+		if (!x->ckpt_busy)
+			break;
+		pthread_mutex_unlock(&x->ckpt_mu);
+		r = dest_sync(x->dst);
+		if (r == 0)
+			r = smap_save(x->snap, x->dst->state_path);
+		pthread_mutex_lock(&x->ckpt_mu);
+		if (r < 0 && !x->ckpt_err)
+			x->ckpt_err = r;
+		x->ckpt_busy = false;
+		pthread_cond_broadcast(&x->ckpt_cv);
+	}
+	pthread_mutex_unlock(&x->ckpt_mu);
+	return NULL;
+}
+
+/* Hands a snapshot of the map to the checkpointer unless it is still busy
+ * with the previous one. */
+static int recv_checkpoint_async(struct receiver *x)
+{
+	int r;
+
+	pthread_mutex_lock(&x->ckpt_mu);
+	r = x->ckpt_err;
+	if (r == 0 && !x->ckpt_busy) {
+		memcpy(x->snap->entries, x->map->entries, x->map->nblocks * SMAP_ENTRY);
+		x->ckpt_busy = true;
+		x->since_ckpt = 0;
+		x->last_ckpt = now_s();
+		pthread_cond_broadcast(&x->ckpt_cv);
+	}
+	pthread_mutex_unlock(&x->ckpt_mu);
+	if (r < 0)
+		snprintf(x->rep->message, sizeof(x->rep->message), "checkpoint %s: %s",
+			 x->dst->state_path, strerror(-r));
+	return r;
+}
+
+static int ckpt_start(struct receiver *x)
+{
+	int r;
+
+	r = smap_new(x->bs, x->map->offset, x->length, x->map->source_id, &x->snap);
+	if (r < 0)
+		return r;
+	pthread_mutex_init(&x->ckpt_mu, NULL);
+	pthread_cond_init(&x->ckpt_cv, NULL);
+	if (pthread_create(&x->ckpt_tid, NULL, ckpt_thread, x) != 0) {
+		pthread_cond_destroy(&x->ckpt_cv);
+		pthread_mutex_destroy(&x->ckpt_mu);
+		return -EAGAIN;
+	}
+	x->ckpt_started = true;
+	return 0;
+}
+
+/* Waits for a checkpoint in progress and ends the thread. */
+static void ckpt_stop(struct receiver *x)
+{
+	if (!x->ckpt_started)
+		return;
+	pthread_mutex_lock(&x->ckpt_mu);
+	x->ckpt_stop = true;
+	pthread_cond_broadcast(&x->ckpt_cv);
+	pthread_mutex_unlock(&x->ckpt_mu);
+	pthread_join(x->ckpt_tid, NULL);
+	pthread_cond_destroy(&x->ckpt_cv);
+	pthread_mutex_destroy(&x->ckpt_mu);
+	x->ckpt_started = false;
 }
 
 static int recv_write(struct pipe_slot *s, void *arg)
@@ -645,8 +748,10 @@ static int recv_write(struct pipe_slot *s, void *arg)
 	}
 	rep->bytes_done += s->len;
 	rep->bytes_sent = chan_bytes_in(x->ch);
+	if (s->kind == SLOT_DATA || s->kind == SLOT_ZERO)
+		dest_start_writeback(x->dst, s->len, s->offset);
 	if (x->since_ckpt >= x->ckpt_every || (x->since_ckpt && now_s() - x->last_ckpt >= 1.0)) {
-		r = recv_checkpoint(x);
+		r = recv_checkpoint_async(x);
 		if (r < 0)
 			return r;
 	}
@@ -904,7 +1009,11 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 	r = recv_setup(&x);
 	if (r < 0)
 		goto out;
+	r = ckpt_start(&x);
+	if (r < 0)
+		goto out;
 	r = pipe_run(o->window ? o->window : WINDOW_DEFAULT, x.bs, 3, stages, recv_abort, &x);
+	ckpt_stop(&x);
 	rep->bytes_sent = chan_bytes_in(ch);
 	if (r == 0) {
 		r = recv_finish(&x);
@@ -933,7 +1042,9 @@ out:
 		r = -EBADMSG;
 	if (r < 0 && rep->result == STREAM_RESULT_MISMATCH)
 		r = -EBADMSG;
+	ckpt_stop(&x);
 	smap_free(x.map);
+	smap_free(x.snap);
 	free(x.adv);
 	return r;
 }
