@@ -121,7 +121,12 @@ static char *ctl_request(const char *sock, const char *cmd)
 			close(fd);
 		return NULL;
 	}
-	if (write(fd, cmd, strlen(cmd)) < 0 || write(fd, "\n", 1) < 0) {
+	/* one write: a daemon that answered before reading a second one would
+	 * close with unread data, and the kernel would reset the connection */
+	char line[128];
+	int ll = snprintf(line, sizeof(line), "%s\n", cmd);
+
+	if (ll < 0 || (size_t)ll >= sizeof(line) || write(fd, line, ll) != ll) {
 		fprintf(stderr, "bridgectl: %s: %s\n", sock, strerror(errno));
 		close(fd);
 		return NULL;

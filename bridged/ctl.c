@@ -213,7 +213,18 @@ static void ctl_cb(struct loop_source *s, uint32_t events)
 	 * not cannot hold the daemon for more than a second. */
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	n = read(fd, line, sizeof(line) - 1);
+	/* read the whole line: closing with unread bytes would reset the
+	 * connection before the client has read the answer */
+	n = 0;
+	while ((size_t)n < sizeof(line) - 1 && !memchr(line, '\n', n)) {
+		ssize_t r = read(fd, line + n, sizeof(line) - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += r;
+	}
 	if (n <= 0) {
 		close(fd);
 		return;
