@@ -340,7 +340,7 @@ static int send_read_verdict(struct sender *x, int timeout_ms)
 	}
 	rep->result = m.result.result;
 	memcpy(rep->peer_image_hash, m.result.image_hash, STREAM_HASH_LEN);
-	rep->have_peer_hash = rep->result == STREAM_RESULT_VERIFIED || rep->result == STREAM_RESULT_MISMATCH;
+	rep->have_peer_hash = !sodium_is_zero(m.result.image_hash, STREAM_HASH_LEN);
 	rep->nbad = 0;
 	for (uint32_t i = 0; i < m.result.nlisted; i++)
 		rep_bad(rep, smsg_result_offset(&m.result, i));
@@ -478,7 +478,7 @@ struct receiver {
 	struct stream_report *rep;
 	uint64_t length, nblocks, last_offset;
 	uint32_t bs;
-	bool any_block;
+	bool any_block, recv_failed;
 	struct smap *map;
 	uint8_t *adv;			/* the entries we advertised (HASHES) */
 	struct zero_hashes zh;
@@ -518,16 +518,30 @@ static int recv_expect_block(struct receiver *x, const struct smsg_block *b, str
 	return 0;
 }
 
+static int recv_one(struct receiver *x, struct pipe_slot *s);
+
 static int recv_stage(struct pipe_slot *s, void *arg)
 {
 	struct receiver *x = arg;
+	int r;
+
+	if (cancelled(x->o))
+		return -EINTR;
+	/* Until proven otherwise, a failure here is the receive stage's own. */
+	x->recv_failed = true;
+	r = recv_one(x, s);
+	if (r >= 0)
+		x->recv_failed = false;
+	return r;
+}
+
+static int recv_one(struct receiver *x, struct pipe_slot *s)
+{
 	uint8_t hdr[SMSG_TEXT_MAX + SMSG_REFUSE_HDR];
 	struct smsg m;
 	size_t len;
 	int r;
 
-	if (cancelled(x->o))
-		return -EINTR;
 	r = chan_recv(x->ch, x->fd, hdr, sizeof(hdr), &len);
 	if (r == -EBADMSG) {
 		if (x->any_block)
@@ -766,7 +780,25 @@ static void recv_abort(int err, void *arg)
 	/* Wake the receive stage if it sleeps in read(); sending stays
 	 * possible, for the RESULT that says why. */
 	(void)err;
-	shutdown(x->fd, SHUT_RD);
+	if (!x->recv_failed)
+		shutdown(x->fd, SHUT_RD);
+}
+
+static void recv_drain(int fd, int timeout_ms)
+{
+	uint8_t sink[16384];
+	double end = now_s() + timeout_ms / 1000.0;
+
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double left = end - now_s();
+
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			break;
+		if (read(fd, sink, sizeof(sink)) <= 0)
+			break;
+	}
 }
 
 static int recv_refuse(struct receiver *x, int code, const char *text)
@@ -1027,9 +1059,13 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 		rep->result = rep->nbad ? STREAM_RESULT_MISMATCH :
 			      r == -EINTR || r == -ECONNRESET || r == -EPIPE || r == -ETIMEDOUT ||
 			      r == -ECANCELED ? STREAM_RESULT_INTERRUPTED : STREAM_RESULT_FAILED;
-		/* Tell the sender, if it still listens (best effort). */
+		/* Tell the sender, if it still listens (best effort), then
+		 * read until it hangs up (5 s at most): closing with unread
+		 * data would reset the connection and lose the verdict. */
 		chan_send(ch, fd, msg, smsg_encode_result(msg, (uint8_t)rep->result, rep->nbad,
 							  rep->nbad ? 1 : 0, rep->bad, none), NULL, 0);
+		if (x.recv_failed)
+			recv_drain(fd, 5000);
 	}
 out:
 	rep->duration = now_s() - x.t0;

@@ -18,7 +18,19 @@ struct pipe {
 	void *arg;
 	int err;
 	bool abort;
+	unsigned abort_stage;	/* the stage that failed */
+	bool exited[PIPE_STAGES_MAX];
 };
+
+/* After a failure in stage abort_stage, stage j may still receive slots
+ * while a stage between the two is running. */
+static bool upstream_done(const struct pipe *p, unsigned j)
+{
+	for (unsigned k = p->abort_stage + 1; k < j; k++)
+		if (!p->exited[k])
+			return false;
+	return true;
+}
 
 struct pipe_worker {
 	struct pipe *p;
@@ -38,9 +50,13 @@ static void *pipe_thread(void *v)
 		int r;
 
 		pthread_mutex_lock(&p->mu);
-		while (s->state != (int)w->stage && !p->abort)
+		/* After a failure, the stages downstream of it still finish
+		 * the slots already handed to them (blocks received are
+		 * written and count for the resume), then stop. */
+		while (s->state != (int)w->stage &&
+		       !(p->abort && (w->stage <= p->abort_stage || upstream_done(p, w->stage))))
 			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->abort) {
+		if (p->abort && (w->stage <= p->abort_stage || s->state != (int)w->stage)) {
 			pthread_mutex_unlock(&p->mu);
 			break;
 		}
@@ -60,8 +76,10 @@ static void *pipe_thread(void *v)
 			bool first = !p->abort;
 
 			p->abort = true;
-			if (first)
+			if (first) {
 				p->err = r;
+				p->abort_stage = w->stage;
+			}
 			pthread_cond_broadcast(&p->cv);
 			pthread_mutex_unlock(&p->mu);
 			if (first && p->on_abort)
@@ -74,6 +92,10 @@ static void *pipe_thread(void *v)
 		if (last)
 			break;
 	}
+	pthread_mutex_lock(&p->mu);
+	p->exited[w->stage] = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
