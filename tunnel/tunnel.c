@@ -573,6 +573,18 @@ static int queue_flush(struct tunnel_peer *p, uint64_t now, struct tunnel_batch 
 
 /* Starts a handshake if the session needs one (rekey by time or volume,
  * responder-side aging, silence from the peer). */
+/* How long a peer may stay silent while we send before we handshake again:
+ * 3 keepalive intervals (at least 500 ms) when keepalives run, so a
+ * restarted peer is back within about a second; 15 s without keepalives. */
+static uint64_t silence_dead_ns(const struct tunnel_peer *p)
+{
+	uint64_t ka = (uint64_t)p->keepalive_ms * MSEC;
+
+	if (!ka)
+		return DEAD_MIN_NS;
+	return 3 * ka < 500 * MSEC ? 500 * MSEC : 3 * ka;
+}
+
 static void maybe_rekey(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *out)
 {
 	const struct tunnel_params *pr = &p->t->params;
@@ -589,9 +601,7 @@ static void maybe_rekey(struct tunnel_peer *p, uint64_t now, struct tunnel_batch
 		       !kp_alive(p->t, p->kp_next, now);
 	} else {
 		age = now - kp->created_ns;
-		dead = 3ull * p->keepalive_ms * MSEC;
-		if (dead < DEAD_MIN_NS)
-			dead = DEAD_MIN_NS;
+		dead = silence_dead_ns(p);
 		if (kp->send_counter >= pr->rekey_after_messages)
 			want = true;
 		else if (kp->initiator && age >= pr->rekey_after_time_ns)
@@ -1165,7 +1175,7 @@ static uint64_t peer_deadline(const struct tunnel_peer *p)
 		else
 			d = min64(d, kp->created_ns + pr->reject_after_time_ns -
 					     min64(pr->reject_after_time_ns / 4, DEAD_MIN_NS));
-		dead = 3 * ka < DEAD_MIN_NS ? DEAD_MIN_NS : 3 * ka;
+		dead = silence_dead_ns(p);
 		if (p->last_tx_ns > p->last_rx_ns)
 			d = min64(d, (p->last_rx_ns > p->hs_sent_ns ? p->last_rx_ns : p->hs_sent_ns) + dead);
 	}

@@ -10,7 +10,7 @@ for mode in aead none; do
 	P=bt$(printf '%04x' $((RANDOM % 65536)))
 	two_hosts "$mode"
 	wait_for 5 session_up a b || fail "$mode: session not up"
-	nsx "$P-a" tcpdump -i ul0 -nn -s 0 -U -w "$WORK/$mode.pcap" udp port 5880 2>"$WORK/tcpdump.log" &
+	nsx "$P-a" tcpdump --immediate-mode -i ul0 -nn -s 0 -U -w "$WORK/$mode.pcap" udp port 5880 2>"$WORK/tcpdump.log" &
 	TD=$!; PIDS+=("$TD")
 	wait_for 5 grep -q "listening on" "$WORK/tcpdump.log" || fail "tcpdump did not start"
 	nsx "$P-vm1" ping -c 5 -i 0.1 -W 2 -p "$MARK" 198.19.1.2 >/dev/null || fail "$mode: ping failed"

@@ -22,8 +22,8 @@ if nsx "$P-vm1" ping -c 3 -i 0.3 -W 1 198.19.1.2 >/dev/null 2>&1; then fail "vm1
 [ "$(status_field a b state)" != up ] || fail "a reports a session"
 [ "$(status_field b a state)" != up ] || fail "b reports a session"
 tap=$(ctl b status --json | jq -r '.peers[0].tunnels[0].tap')
-rxp=$(nsx "$P-b" ip -j -s link show "$tap" | jq '.[0].stats64.tx.packets')
-# frames that b's daemon wrote into its TAP appear as the TAP's tx count
+# frames that b's daemon writes into its TAP are the TAP's rx count
+rxp=$(nsx "$P-b" ip -j -s link show "$tap" | jq '.[0].stats64.rx.packets')
 [ "$rxp" -eq 0 ] || fail "$rxp frames reached b's bridge"
 unk=$(ctl b status --json | jq '.node.drops.unknown_peer // .node.drops["unknown-peer"] // 0')
 [ "$unk" -gt 0 ] || fail "b counted no unknown-peer drops"
