@@ -203,3 +203,12 @@ EOC
 }
 
 session_up() { [ "$(status_field "$1" "$2" state)" = up ]; }
+
+# bg NS CMD...: runs CMD in netns NS in the background; BG_PID is CMD's own
+# PID (ip netns exec execs it), also recorded for cleanup.
+bg() {
+	local ns=$1; shift
+	ip netns exec "$ns" "$@" &
+	BG_PID=$!
+	PIDS+=("$BG_PID")
+}

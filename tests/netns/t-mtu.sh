@@ -12,12 +12,11 @@ nsx "$P-vm1" ping -c 3 -i 0.2 -W 2 -M do -s 1472 198.19.1.2 > "$WORK/ping.out" |
 	{ cat "$WORK/ping.out"; fail "1472-byte DF ping did not pass"; }
 log "1472-byte DF ping passes"
 
-nsx "$P-a" tcpdump --immediate-mode -i ul0 -nn -s 96 -U -w "$WORK/ul.pcap" udp or '(ip[6:2] & 0x3fff != 0)' 2>"$WORK/tcpdump.log" &
-TCPDUMP=$!; PIDS+=("$TCPDUMP")
+bg "$P-a" tcpdump --immediate-mode -i ul0 -nn -s 96 -U -w "$WORK/ul.pcap" udp or '(ip[6:2] & 0x3fff != 0)' 2>"$WORK/tcpdump.log"
+TCPDUMP=$BG_PID
 wait_for 5 grep -q "listening on" "$WORK/tcpdump.log" || fail "tcpdump did not start"
 rx0=$(status_field b a rx_bytes)
-nsx "$P-vm2" iperf3 -s -1 -B 198.19.1.2 >/dev/null 2>&1 &
-PIDS+=($!)
+bg "$P-vm2" iperf3 -s -1 -B 198.19.1.2 >/dev/null 2>&1
 wait_for 5 nsx "$P-vm2" sh -c "ss -ltn | grep -q ':5201'" || fail "iperf3 server did not start"
 timeout 20 ip netns exec "$P-vm1" iperf3 -c 198.19.1.2 -t 3 -J > "$WORK/iperf.json" || fail "iperf3 failed"
 sleep 0.3

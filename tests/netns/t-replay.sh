@@ -10,8 +10,8 @@ REPLAY=$TOP/tests/netns/udp-replay
 two_hosts aead
 wait_for 5 session_up a b || fail "session not up"
 
-nsx "$P-b" tcpdump --immediate-mode -i ul0 -nn -s 0 -U -w "$WORK/cap.pcap" src 198.18.0.1 and udp dst port 5880 2>"$WORK/td.log" &
-TD=$!; PIDS+=("$TD")
+bg "$P-b" tcpdump --immediate-mode -i ul0 -nn -s 0 -U -w "$WORK/cap.pcap" src 198.18.0.1 and udp dst port 5880 2>"$WORK/td.log"
+TD=$BG_PID
 wait_for 5 grep -q "listening on" "$WORK/td.log" || fail "tcpdump did not start"
 nsx "$P-vm1" ping -c 10 -i 0.05 -s 200 -W 2 198.19.1.2 >/dev/null || fail "ping failed"
 sleep 0.2; kill "$TD"; wait "$TD" 2>/dev/null

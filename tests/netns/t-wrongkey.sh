@@ -27,8 +27,16 @@ rxp=$(nsx "$P-b" ip -j -s link show "$tap" | jq '.[0].stats64.rx.packets')
 [ "$rxp" -eq 0 ] || fail "$rxp frames reached b's bridge"
 unk=$(ctl b status --json | jq '.node.drops.unknown_peer // .node.drops["unknown-peer"] // 0')
 [ "$unk" -gt 0 ] || fail "b counted no unknown-peer drops"
-# the reply rule: b sent nothing back to a
-sent=$(nsx "$P-b" ip -j -s link show ul0 | jq '.[0].stats64.tx.packets')
-log "b sent $sent packets on the underlay (ARP/ND at most)"
-[ "$sent" -le 5 ] || fail "b answered the unknown peer ($sent packets)"
+# the reply rule: b sent no UDP back to a (a capture on b's underlay)
+bg "$P-b" tcpdump --immediate-mode -i ul0 -nn -U -w "$WORK/b.pcap" udp and src 198.18.0.2 2>"$WORK/td.log"
+TD=$BG_PID
+wait_for 5 grep -q "listening on" "$WORK/td.log" || fail "tcpdump did not start"
+a_tx0=$(nsx "$P-a" ip -j -s link show ul0 | jq '.[0].stats64.tx.packets')
+sleep 1.5
+kill "$TD"; wait "$TD" 2>/dev/null
+a_tx1=$(nsx "$P-a" ip -j -s link show ul0 | jq '.[0].stats64.tx.packets')
+replies=$(tcpdump -nn -r "$WORK/b.pcap" 2>/dev/null | wc -l)
+log "in 1.5 s a sent $((a_tx1 - a_tx0)) packets to b; b answered with $replies UDP datagrams"
+[ $((a_tx1 - a_tx0)) -ge 1 ] || fail "a did not retry its handshake: the reply check shows nothing"
+[ "$replies" -eq 0 ] || fail "b answered the unknown peer ($replies datagrams)"
 echo ok

@@ -3,7 +3,8 @@
 #
 #   host a (sender)  ul0 198.18.0.1/24 ===veth=== 198.18.0.2/24 ul0  host b (receiver)
 #
-# Every name carries the per-run prefix $P; cleanup runs from an EXIT trap;
+# Background processes are started with `ip netns exec` directly (it execs
+# the tool, so $! is the tool's PID). Every name carries the per-run prefix $P; cleanup runs from an EXIT trap;
 # processes are stopped by PID only; every wait is bounded in time.
 set -u
 TOP=${BRIDGED_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -73,7 +74,7 @@ two_hosts() {
 # 198.18.0.2:$PORT, JSON to $WORK/NAME.json; sets RXPID.
 rx() {
 	local name=$1; shift
-	nsx "$P-b" "$TOOL" receive --listen "198.18.0.2:$PORT" --key "$WORK/b.key" --peer-key "$APUB" \
+	ip netns exec "$P-b" "$TOOL" receive --listen "198.18.0.2:$PORT" --key "$WORK/b.key" --peer-key "$APUB" \
 		--json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err" &
 	RXPID=$!
 	PIDS+=("$RXPID")
@@ -91,7 +92,7 @@ tx() {
 # txbg NAME ARGS...: the same in the background; sets TXPID.
 txbg() {
 	local name=$1; shift
-	nsx "$P-a" "$TOOL" send --to "198.18.0.2:$PORT" --key "$WORK/a.key" --peer-key "$BPUB" \
+	ip netns exec "$P-a" "$TOOL" send --to "198.18.0.2:$PORT" --key "$WORK/a.key" --peer-key "$BPUB" \
 		--json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err" &
 	TXPID=$!
 	PIDS+=("$TXPID")

@@ -20,11 +20,11 @@ flip_run() {
 	local name=$1 mode=$2 ppid txrc rxrc rxk txk
 	if [ "$mode" = plain ]; then rxk=(--plain); txk=(--plain)
 	else rxk=(--key "$WORK/b.key" --peer-key "$APUB"); txk=(--key "$WORK/a.key" --peer-key "$BPUB"); fi
-	nsx "$P-b" "$PROXY" 198.18.0.2 5001 127.0.0.1 5000 $flip 2>"$WORK/$name-proxy.err" &
+	ip netns exec "$P-b" "$PROXY" 198.18.0.2 5001 127.0.0.1 5000 $flip 2>"$WORK/$name-proxy.err" &
 	ppid=$!
 	PIDS+=("$ppid")
 	wait_listen 5001
-	nsx "$P-b" "$TOOL" receive --listen 127.0.0.1:5000 --json "${rxk[@]}" "$WORK/dst.img" \
+	ip netns exec "$P-b" "$TOOL" receive --listen 127.0.0.1:5000 --json "${rxk[@]}" "$WORK/dst.img" \
 		>"$WORK/$name-rx.json" 2>"$WORK/$name-rx.err" &
 	RXPID=$!
 	PIDS+=("$RXPID")
@@ -72,7 +72,7 @@ off=$(result plain-rx 'bad_blocks[0]')
 near "$off" || fail "plain: named block $off, flipped near $flip"
 [ "$(result plain-tx 'bad_blocks[0]')" = "$off" ] || fail "plain: the sender names another block"
 log "plain: flip in flight detected, block at $off named"
-nsx "$P-b" "$TOOL" receive --listen 198.18.0.2:$PORT --plain --json "$WORK/dst.img" \
+ip netns exec "$P-b" "$TOOL" receive --listen 198.18.0.2:$PORT --plain --json "$WORK/dst.img" \
 	>"$WORK/plain-rerun-rx.json" 2>"$WORK/plain-rerun-rx.err" &
 RXPID=$!; PIDS+=("$RXPID")
 wait_listen $PORT
