@@ -451,8 +451,13 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 
 		if (rr == 0 && rep->result == STREAM_RESULT_VERIFIED)
 			rep->result = STREAM_RESULT_INTERRUPTED;
-		if (rr == 0 || rr == -EPERM)
+		if (rr == 0 || rr == -EPERM) {
 			r = rr == -EPERM ? rr : -EBADMSG;
+		} else {
+			r = -ECONNRESET;
+			snprintf(rep->message, sizeof(rep->message),
+				 "the receiver closed the connection");
+		}
 	}
 out:
 	rep->duration = now_s() - x.t0;

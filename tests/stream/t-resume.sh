@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# kill -9 of the sender, then of the receiver, at a random point of a copy
+# of 256 MiB of random data (1 MiB blocks, rate-limited so that the kill
+# lands mid-way): the rerun of the same two commands completes verified,
+# byte-identical, and resends little:
+#   sender killed:   the receiver keeps every block it wrote, so
+#                    resent <= (window + 1) blocks
+#   receiver killed: resent <= (checkpoint + window + 1) blocks plus what
+#                    sat in the TCP buffers (tcp_wmem + tcp_rmem maxima)
+# where resent = data bytes of the killed run + of the rerun - image size.
+. "$(dirname "$0")/lib.sh"
+two_hosts
+bs=$MiB
+win=4
+ckpt=4
+size=$((256 * MiB))
+random_file "$WORK/src.img" 256
+
+# kill_run WHO: one interrupted copy then a rerun; prints the resent bytes
+kill_run() {
+	local who=$1 d1 d2 done1 i pid
+	rm -f "$WORK"/.dst.img@*
+	truncate -s 0 "$WORK/dst.img"; truncate -s $size "$WORK/dst.img"
+	rx $who-1-rx --checkpoint $ckpt --window $win "$WORK/dst.img"
+	txbg $who-1-tx --block-size $bs --window $win --max-rate 60M "$WORK/src.img"
+	# a random point between 15 % and 75 % of the copy
+	local at=$(((RANDOM % 60 + 15) * size / 100))
+	for ((i = 0; i < 400; i++)); do
+		done1=$(jq -r 'select(.event == "progress") | .bytes_done' "$WORK/$who-1-rx.json" 2>/dev/null | tail -1)
+		[ "${done1:-0}" -ge "$at" ] && break
+		sleep 0.02
+	done
+	[ "${done1:-0}" -ge "$at" ] || fail "$who: the copy did not reach $at bytes"
+	sleep 0.$((RANDOM % 5))
+	if [ "$who" = sender ]; then pid=$TXPID; else pid=$RXPID; fi
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null
+	if [ "$who" = sender ]; then
+		wait_pid "$RXPID" 20; local rc=$?
+		[ $rc = 4 ] || fail "receiver after the sender's death: exit $rc, want 4 (interrupted)"
+		[ "$(result $who-1-rx)" = interrupted ] || fail "receiver reports $(result $who-1-rx)"
+		d1=$(result $who-1-rx data_bytes)
+	else
+		wait_pid "$TXPID" 20; local rc=$?
+		[ $rc = 4 ] || fail "sender after the receiver's death: exit $rc, want 4 (interrupted)"
+		[ "$(result $who-1-tx)" = interrupted ] || fail "sender reports $(result $who-1-tx)"
+		d1=$(result $who-1-tx data_bytes)
+	fi
+	[ "$d1" -lt $size ] || fail "$who: the first run was not interrupted"
+	rx $who-2-rx --checkpoint $ckpt --window $win "$WORK/dst.img"
+	tx $who-2-tx --block-size $bs --window $win "$WORK/src.img" || fail "$who: rerun send exit $?"
+	wait_pid "$RXPID" 30 || fail "$who: rerun receive exit $?"
+	expect_verified $who-2-rx $who-2-tx
+	[ "$(result $who-2-tx image_hash)" = "$(result $who-2-rx image_hash)" ] || fail "$who: hashes differ"
+	same "$WORK/src.img" "$WORK/dst.img"
+	d2=$(result $who-2-tx data_bytes)
+	RESENT=$((d1 + d2 - size))
+	log "$who killed after $((d1 / MiB)) MiB: rerun resumed $(($(result $who-2-tx resumed_bytes) / MiB)) MiB, sent $((d2 / MiB)) MiB, resent $RESENT bytes"
+}
+
+kill_run sender
+[ $RESENT -le $(((win + 1) * bs)) ] || fail "sender killed: resent $RESENT bytes > $(((win + 1) * bs))"
+
+wmem=$(awk '{print $3}' /proc/sys/net/ipv4/tcp_wmem)
+rmem=$(awk '{print $3}' /proc/sys/net/ipv4/tcp_rmem)
+kill_run receiver
+bound=$(((ckpt + win + 1) * bs + wmem + rmem))
+[ $RESENT -le $bound ] || fail "receiver killed: resent $RESENT bytes > $bound"
+echo ok
