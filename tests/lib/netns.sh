@@ -58,6 +58,8 @@ add_ns() {
 	local ns=$P-$1
 	ip netns add "$ns" || fail "ip netns add $ns"
 	NSS+=("$ns")
+	# no IPv6: its autoconfiguration chatter would blur frame counts
+	nsx "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 	nsx "$ns" ip link set lo up
 }
 

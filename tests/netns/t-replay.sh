@@ -33,7 +33,7 @@ n3=$(nsx "$P-a" "$REPLAY" "$WORK/cap.pcap" 198.18.0.2 5880 --min-len 200 --flip 
 sleep 0.3
 log "flipped: auth drops +$(( $(drop auth) - auth0 )), replay drops +$(( $(drop replay) - rep0 ))"
 rx1=$(status_field b a rx_frames)
-[ "$rx1" -eq "$rx0" ] || [ $((rx1 - rx0)) -le 6 ] || fail "b delivered $((rx1 - rx0)) frames during the attack"
+[ $((rx1 - rx0)) -le 2 ] || fail "b delivered $((rx1 - rx0)) frames during the attack"
 # the endpoint did not move to the attacker's port
 ep=$(status_field b a endpoint)
 [ "$ep" = "198.18.0.1:5880" ] || fail "endpoint moved to $ep"
