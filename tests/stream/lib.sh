@@ -14,6 +14,7 @@ P=st$(printf '%04x' $((RANDOM % 65536)))
 WORK=$(mktemp -d "/tmp/$P.XXXXXX")
 PIDS=()
 NSS=()
+CLEANUP=()	# commands run first at exit (umount, losetup -d)
 MiB=$((1024 * 1024))
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
@@ -28,7 +29,8 @@ skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
 command -v jq >/dev/null || skip "jq missing"
 
 cleanup() {
-	local rc=$? pid ns
+	local rc=$? pid ns c
+	for c in "${CLEANUP[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do
 		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
