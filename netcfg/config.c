@@ -67,6 +67,15 @@ enum key_id {
 	KEY_SEGMENTS,
 	KEY_ENCRYPTION,
 	KEY_KEEPALIVE,
+	KEY_DEAD_AFTER,
+	KEY_PROBE_INTERVAL,
+	KEY_LOOP_RETRY_MIN,
+	KEY_LOOP_RETRY_MAX,
+	KEY_MAC_FLAP_MOVES,
+	KEY_MAC_FLAP_WINDOW,
+	KEY_STORM_LIMIT,
+	KEY_METRICS_LISTEN,
+	KEY_METRICS_FILE,
 	_KEY_MAX,
 };
 
@@ -663,6 +672,99 @@ static int key_keepalive(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+/* Intervals of [Node]: positive, at most an hour; "0" only where noted. */
+static int node_interval(struct parser *p, const char *v, unsigned min_ms, unsigned *ret)
+{
+	unsigned ms;
+	int r = parse_interval_ms(v, &ms);
+
+	if (r == -EDOM)
+		return key_error(p, "not a whole number of milliseconds: \"%s\"", v);
+	if (r == -ERANGE)
+		return key_error(p, "too long (at most %us): \"%s\"", CONFIG_KEEPALIVE_MAX_MS / 1000, v);
+	if (r < 0)
+		return key_error(p, "not an interval (250ms, 1s, 0.5): \"%s\"", v);
+	if (ms < min_ms)
+		return key_error(p, "too short (at least %ums): \"%s\"", min_ms, v);
+	*ret = ms;
+	return 0;
+}
+
+static int key_dead_after(struct parser *p, void *obj, const char *v)
+{
+	return node_interval(p, v, 100, &((struct node_cfg *)obj)->dead_after_ms);
+}
+
+static int key_probe_interval(struct parser *p, void *obj, const char *v)
+{
+	return node_interval(p, v, 50, &((struct node_cfg *)obj)->probe_interval_ms);
+}
+
+static int key_loop_retry_min(struct parser *p, void *obj, const char *v)
+{
+	return node_interval(p, v, 100, &((struct node_cfg *)obj)->loop_retry_min_ms);
+}
+
+static int key_loop_retry_max(struct parser *p, void *obj, const char *v)
+{
+	return node_interval(p, v, 100, &((struct node_cfg *)obj)->loop_retry_max_ms);
+}
+
+static int key_mac_flap_window(struct parser *p, void *obj, const char *v)
+{
+	return node_interval(p, v, 100, &((struct node_cfg *)obj)->mac_flap_window_ms);
+}
+
+static int key_mac_flap_moves(struct parser *p, void *obj, const char *v)
+{
+	unsigned long n;
+
+	if (parse_uint(v, 16, &n) < 0 || n < 2)
+		return key_error(p, "not a number of moves from 2 to 16: \"%s\"", v);
+	((struct node_cfg *)obj)->mac_flap_moves = (unsigned)n;
+	return 0;
+}
+
+static int key_storm_limit(struct parser *p, void *obj, const char *v)
+{
+	unsigned long n;
+
+	if (parse_uint(v, 10000000, &n) < 0)
+		return key_error(p, "not a number of frames per second (0: no limit): \"%s\"", v);
+	((struct node_cfg *)obj)->storm_limit = (unsigned)n;
+	return 0;
+}
+
+static int key_metrics_listen(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+
+	if (!strcasecmp(v, "none")) {
+		n->has_metrics_listen = false;
+		return 0;
+	}
+	if (parse_endpoint(v, &n->metrics_listen, &n->metrics_listen_len) < 0)
+		return key_error(p, "not address:port or none: \"%s\"", v);
+	n->has_metrics_listen = true;
+	return 0;
+}
+
+static int key_metrics_file(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+	const char *why;
+
+	if (!strcasecmp(v, "none")) {
+		n->metrics_file[0] = '\0';
+		return 0;
+	}
+	why = check_path(v, sizeof(n->metrics_file));
+	if (why)
+		return key_error(p, "%s", why);
+	strcpy(n->metrics_file, v);
+	return 0;
+}
+
 static const struct key_def key_table[_KEY_MAX] = {
 	[KEY_PRIVATE_KEY_FILE] = { SECT_NODE,   "PrivateKeyFile", key_private_key_file },
 	[KEY_LISTEN_ADDRESS]   = { SECT_NODE,   "ListenAddress",  key_listen_address },
@@ -678,6 +780,15 @@ static const struct key_def key_table[_KEY_MAX] = {
 	[KEY_SEGMENTS]         = { SECT_PEER,   "Segments",       key_segments },
 	[KEY_ENCRYPTION]       = { SECT_PEER,   "Encryption",     key_encryption },
 	[KEY_KEEPALIVE]        = { SECT_PEER,   "Keepalive",      key_keepalive },
+	[KEY_DEAD_AFTER]       = { SECT_NODE,   "DeadAfter",      key_dead_after },
+	[KEY_PROBE_INTERVAL]   = { SECT_NODE,   "ProbeInterval",  key_probe_interval },
+	[KEY_LOOP_RETRY_MIN]   = { SECT_NODE,   "LoopRetryMin",   key_loop_retry_min },
+	[KEY_LOOP_RETRY_MAX]   = { SECT_NODE,   "LoopRetryMax",   key_loop_retry_max },
+	[KEY_MAC_FLAP_MOVES]   = { SECT_NODE,   "MacFlapMoves",   key_mac_flap_moves },
+	[KEY_MAC_FLAP_WINDOW]  = { SECT_NODE,   "MacFlapWindow",  key_mac_flap_window },
+	[KEY_STORM_LIMIT]      = { SECT_NODE,   "StormLimit",     key_storm_limit },
+	[KEY_METRICS_LISTEN]   = { SECT_NODE,   "MetricsListen",  key_metrics_listen },
+	[KEY_METRICS_FILE]     = { SECT_NODE,   "MetricsFile",    key_metrics_file },
 };
 
 /* ---- sections --------------------------------------------------------------- */
@@ -692,6 +803,13 @@ static void node_defaults(struct node_cfg *n)
 	sin->sin_port = htons(CONFIG_DEFAULT_PORT);
 	n->listen_len = sizeof(*sin);
 	strcpy(n->control_socket, CONFIG_DEFAULT_SOCKET);
+	n->dead_after_ms = 1000;
+	n->probe_interval_ms = 300;
+	n->loop_retry_min_ms = 2000;
+	n->loop_retry_max_ms = 60000;
+	n->mac_flap_moves = 5;
+	n->mac_flap_window_ms = 10000;
+	n->storm_limit = 2000;
 }
 
 static struct section *section_new(struct parser *p, enum sect_kind kind,
@@ -1287,6 +1405,16 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "ListenAddress = %s\n", host);
 	fprintf(f, "ListenPort = %u\n", port);
 	fprintf(f, "ControlSocket = %s\n", n->control_socket);
+	fprintf(f, "DeadAfter = %ums\n", n->dead_after_ms);
+	fprintf(f, "ProbeInterval = %ums\n", n->probe_interval_ms);
+	fprintf(f, "LoopRetryMin = %ums\n", n->loop_retry_min_ms);
+	fprintf(f, "LoopRetryMax = %ums\n", n->loop_retry_max_ms);
+	fprintf(f, "MacFlapMoves = %u\n", n->mac_flap_moves);
+	fprintf(f, "MacFlapWindow = %ums\n", n->mac_flap_window_ms);
+	fprintf(f, "StormLimit = %u\n", n->storm_limit);
+	fprintf(f, "MetricsListen = %s\n", n->has_metrics_listen
+		? sockaddr_to_string(&n->metrics_listen, addr, sizeof(addr)) : "none");
+	fprintf(f, "MetricsFile = %s\n", n->metrics_file[0] ? n->metrics_file : "none");
 
 	for (i = 0; i < c->n_bridges; i++) {
 		const struct bridge_cfg *b = &c->bridges[i];

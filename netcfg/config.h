@@ -9,6 +9,16 @@
  *   ListenAddress  = 198.18.0.1        (default: any IPv4 address)
  *   ListenPort     = 5880              (default 5880)
  *   ControlSocket  = /run/bridged.sock (default)
+ *   DeadAfter      = 1s     a tunnel with nothing received this long is down
+ *   ProbeInterval  = 300ms  loop-guard probes into every tunnel port
+ *   LoopRetryMin   = 2s     a port blocked for a loop is retried after this,
+ *   LoopRetryMax   = 60s      doubling up to this
+ *   MacFlapMoves   = 5      this many moves of one MAC ...
+ *   MacFlapWindow  = 10s      ... within this window raise a loop alarm
+ *   StormLimit     = 2000   broadcast/multicast/unknown-unicast frames per
+ *                           second into one tunnel port (0: no limit)
+ *   MetricsListen  = 127.0.0.1:9587 | none  Prometheus text over HTTP
+ *   MetricsFile    = /var/lib/node_exporter/bridged.prom | none
  *
  *   [Bridge br-dmz]
  *   Segment      = dmz        (default: the bridge name)
@@ -60,6 +70,16 @@ struct node_cfg {
 	struct sockaddr_storage listen;  /* address and port, AF_INET or AF_INET6 */
 	socklen_t listen_len;
 	char control_socket[108];        /* sizeof(sun_path) */
+	unsigned dead_after_ms;
+	unsigned probe_interval_ms;
+	unsigned loop_retry_min_ms, loop_retry_max_ms;
+	unsigned mac_flap_moves;
+	unsigned mac_flap_window_ms;
+	unsigned storm_limit;            /* frames/s, 0: none */
+	bool has_metrics_listen;
+	struct sockaddr_storage metrics_listen;
+	socklen_t metrics_listen_len;
+	char metrics_file[CONFIG_PATH_MAX]; /* "" none */
 };
 
 struct bridge_cfg {

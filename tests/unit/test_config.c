@@ -639,6 +639,15 @@ static const char classic_canon[] =
 	"ListenAddress = 198.18.0.1\n"
 	"ListenPort = 5880\n"
 	"ControlSocket = /run/bridged.sock\n"
+	"DeadAfter = 1000ms\n"
+	"ProbeInterval = 300ms\n"
+	"LoopRetryMin = 2000ms\n"
+	"LoopRetryMax = 60000ms\n"
+	"MacFlapMoves = 5\n"
+	"MacFlapWindow = 10000ms\n"
+	"StormLimit = 2000\n"
+	"MetricsListen = none\n"
+	"MetricsFile = none\n"
 	"\n"
 	"[Bridge br-dmz]\n"
 	"Segment = br-dmz\n"
@@ -660,6 +669,43 @@ static const char classic_canon[] =
 	"Segments = sv, br-dmz\n"
 	"Encryption = aead\n"
 	"Keepalive = 250ms\n";
+
+static void test_guard_keys(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+	static const char good[] =
+		"[Node]\nPrivateKeyFile = /k\nDeadAfter = 0.5\nProbeInterval = 100ms\n"
+		"LoopRetryMin = 1s\nLoopRetryMax = 4s\nMacFlapMoves = 3\nMacFlapWindow = 5s\n"
+		"StormLimit = 0\nMetricsListen = 127.0.0.1:9587\nMetricsFile = /tmp/m.prom\n";
+	static const char bad[] =
+		"[Node]\nPrivateKeyFile = /k\nDeadAfter = 10ms\nMacFlapMoves = 1\n"
+		"StormLimit = -1\nMetricsListen = localhost\nProbeInterval = 1h\n";
+	char addr[64];
+
+	assert_int_equal(config_parse_buffer("g.conf", good, strlen(good), &c, &errs), 0);
+	assert_int_equal(c->node.dead_after_ms, 500);
+	assert_int_equal(c->node.probe_interval_ms, 100);
+	assert_int_equal(c->node.loop_retry_min_ms, 1000);
+	assert_int_equal(c->node.loop_retry_max_ms, 4000);
+	assert_int_equal(c->node.mac_flap_moves, 3);
+	assert_int_equal(c->node.mac_flap_window_ms, 5000);
+	assert_int_equal(c->node.storm_limit, 0);
+	assert_true(c->node.has_metrics_listen);
+	assert_string_equal(sockaddr_to_string(&c->node.metrics_listen, addr, sizeof(addr)), "127.0.0.1:9587");
+	assert_string_equal(c->node.metrics_file, "/tmp/m.prom");
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("b.conf", bad, strlen(bad), &c, &errs), -EINVAL);
+	assert_null(c);
+	assert_int_equal(errs.n, 5);
+	assert_non_null(strstr(errs.msgs[0], "b.conf:3: [Node] DeadAfter: too short"));
+	assert_non_null(strstr(errs.msgs[1], "b.conf:4: [Node] MacFlapMoves"));
+	assert_non_null(strstr(errs.msgs[2], "b.conf:5: [Node] StormLimit"));
+	assert_non_null(strstr(errs.msgs[3], "b.conf:6: [Node] MetricsListen"));
+	assert_non_null(strstr(errs.msgs[4], "b.conf:7: [Node] ProbeInterval"));
+	config_errors_clear(&errs);
+}
 
 static void test_print_canonical_round_trip(void **state)
 {
@@ -961,6 +1007,7 @@ int main(void)
 		cmocka_unit_test(test_errs_null_and_file),
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_print_canonical_round_trip),
+		cmocka_unit_test(test_guard_keys),
 		cmocka_unit_test(test_peer_cfg_equal_cases),
 		cmocka_unit_test(test_to_string),
 		cmocka_unit_test(test_golden),
