@@ -86,7 +86,7 @@ struct tunnel_peer {
 	size_t q_head, q_n;
 
 	struct tunnel_peer_stats st;
-	uint64_t rtt_sum, rtt_n, lost_closed;
+	uint64_t rtt_sum, rtt_n, lost_closed, rx_closed;
 };
 
 struct tunnel {
@@ -319,6 +319,7 @@ static void kp_free(struct tunnel *t, struct keypair *kp)
 		return;
 	if (kp->replay.counter > kp->rx_count)
 		kp->peer->lost_closed += kp->replay.counter - kp->rx_count;
+	kp->peer->rx_closed += kp->rx_count;
 	index_table_remove(&t->idx, kp->local_index);
 	aead_key_free(kp->send);
 	aead_key_free(kp->recv);
@@ -1445,9 +1446,13 @@ void tunnel_peer_get_stats(const struct tunnel_peer *p, struct tunnel_peer_stats
 	ret->last_rx_ns = p->last_rx_ns;
 	ret->n_remote_segments = p->n_remote;
 	ret->rx_lost = p->lost_closed;
-	for (i = 0; i < 3; i++)
+	ret->rx_packets = p->rx_closed;
+	for (i = 0; i < 3; i++) {
+		if (kps[i])
+			ret->rx_packets += kps[i]->rx_count;
 		if (kps[i] && kps[i]->replay.counter > kps[i]->rx_count)
 			ret->rx_lost += kps[i]->replay.counter - kps[i]->rx_count;
+	}
 	/* No clock here: "up" means a current keypair that tunnel_tick has not
 	 * expired yet. */
 	if (p->kp_cur && p->session_up)

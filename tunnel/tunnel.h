@@ -126,6 +126,8 @@ struct tunnel_peer_stats {
 					    * "pending" while not negotiated yet (aead) */
 	/* Additions. */
 	uint64_t rx_lost;                  /* counter gaps on received sessions (estimate) */
+	uint64_t rx_packets;               /* data packets accepted, all keypairs: with
+					    * rx_lost, the loss ratio */
 	uint64_t keepalives_tx, keepalives_rx; /* keepalives sent / echoes received */
 	size_t n_remote_segments;          /* from the last handshake */
 };
