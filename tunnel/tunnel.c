@@ -733,7 +733,7 @@ static int rx_initiation(struct tunnel *t, const uint8_t *pkt, size_t len,
 	struct keypair *kp = NULL;
 	uint8_t tai[WIRE_TAI64N_LEN], payload[WIRE_HS_PAYLOAD_LEN], *slot;
 	enum aead_cipher c = AEAD_NONE;
-	char b64[KEY_B64_LEN], detail[128];
+	char b64[KEY_B64_LEN], detail[256];
 	uint32_t idx, remote;
 	int r, plen, rlen;
 
@@ -763,6 +763,29 @@ static int rx_initiation(struct tunnel *t, const uint8_t *pkt, size_t len,
 	/* Replayed (or reordered, older) initiation. */
 	if (memcmp(tai, p->last_tai, sizeof(tai)) <= 0) {
 		r = drop(t, p, TUNNEL_DROP_HANDSHAKE, -ESTALE);
+		goto out;
+	}
+	/* Loop guard, first layer: one live session per identity. A second
+	 * daemon with the same key, or the same peer reachable at a second
+	 * address, must not take over a session that is alive elsewhere (that
+	 * would put two tunnels into one bridge pair): the established session
+	 * wins until it falls silent. A restart at the same address passes. */
+	if (p->session_up && p->has_endpoint && p->last_rx_ns &&
+	    now - p->last_rx_ns < silence_dead_ns(p) &&
+	    !addr_equal(&p->endpoint, p->endpoint_len, src, src_len)) {
+		char cur[INET6_ADDRSTRLEN + 16], other[INET6_ADDRSTRLEN + 16];
+		struct sockaddr_storage ss;
+
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, src, src_len < sizeof(ss) ? src_len : sizeof(ss));
+		addr_to_string(&p->endpoint, cur, sizeof(cur));
+		addr_to_string(&ss, other, sizeof(other));
+		key_to_base64(p->pub, b64);
+		snprintf(detail, sizeof(detail),
+			 "duplicate identity: %s already has a live session from %s; "
+			 "refusing the handshake from %s", b64, cur, other);
+		emit(t, p, TUNNEL_EV_HANDSHAKE_REJECTED, detail);
+		r = drop(t, p, TUNNEL_DROP_HANDSHAKE, -EEXIST);
 		goto out;
 	}
 	pl = malloc(sizeof(*pl));
