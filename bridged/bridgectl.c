@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "migrate/migrate.h"
@@ -42,8 +43,14 @@ static void usage(FILE *f)
 "  pubkey                    read a private key on stdin, print its public key\n"
 "                              bridgectl pubkey < /etc/bridged/private.key\n"
 "  status [--json]           node, segments and bridges, peers: endpoint, session\n"
-"                            state, last handshake, RTT, rx/tx frames and bytes,\n"
-"                            drops by reason; --json for scripts\n"
+"                            state, health, last handshake, RTT (min/avg/max/p99,\n"
+"                            jitter), loss, rx/tx frames and bytes, drops by\n"
+"                            reason, loop-guard state of every tunnel port\n"
+"  events [--json] [--count N] [--timeout SECONDS]\n"
+"                            stream tunnel-state, port-state, loop, mac-move,\n"
+"                            mac-flap and handshake-rejected events as they\n"
+"                            happen (one JSON object per line with --json);\n"
+"                            stops after N events or SECONDS if given\n"
 );
 	migrate_usage(f);
 	stream_usage(f);
@@ -219,7 +226,12 @@ static void print_status(json_object *st)
 		human_bytes(json_object_get_int64(jget(p, "rx_bytes")), rx, sizeof(rx));
 		human_bytes(json_object_get_int64(jget(p, "tx_bytes")), tx, sizeof(tx));
 		printf("  %s  %s\n", js(p, "name"), js(p, "public_key"));
-		printf("    state:          %s (%s, %s)\n", js(p, "state"), js(p, "encryption"), js(p, "cipher"));
+		printf("    state:          %s, health %s, carrier %s (%s, %s)\n", js(p, "state"), js(p, "health"),
+		       json_object_get_boolean(jget(p, "carrier")) ? "on" : "off", js(p, "encryption"), js(p, "cipher"));
+		if (jget(p, "refused"))
+			printf("    REFUSED:        %s\n", js(p, "refused"));
+		if (jget(p, "loss_pct"))
+			printf("    loss:           %.2f %% (10 s window)\n", json_object_get_double(jget(p, "loss_pct")));
 		printf("    endpoint:       %s\n", js(p, "endpoint"));
 		if (jget(p, "last_handshake_ago_s"))
 			printf("    last handshake: %.1f s ago\n",
@@ -227,9 +239,10 @@ static void print_status(json_object *st)
 		else
 			printf("    last handshake: never\n");
 		if (rtt)
-			printf("    rtt:            %.3f ms (min %.3f, avg %.3f, max %.3f)\n",
+			printf("    rtt:            %.3f ms (min %.3f, avg %.3f, max %.3f, p99 %.3f, jitter %.3f)\n",
 			       json_object_get_double(jget(rtt, "last")), json_object_get_double(jget(rtt, "min")),
-			       json_object_get_double(jget(rtt, "avg")), json_object_get_double(jget(rtt, "max")));
+			       json_object_get_double(jget(rtt, "avg")), json_object_get_double(jget(rtt, "max")),
+			       json_object_get_double(jget(rtt, "p99")), json_object_get_double(jget(rtt, "jitter")));
 		printf("    transfer:       rx %s frames (%s), tx %s frames (%s)\n",
 		       js(p, "rx_frames"), rx, js(p, "tx_frames"), tx);
 		printf("    drops:         ");
@@ -247,8 +260,11 @@ static void print_status(json_object *st)
 		for (size_t k = 0; tun && k < json_object_array_length(tun); k++) {
 			json_object *t = json_object_array_get_idx(tun, k);
 
-			printf("    segment %-10s tap %-15s in %-12s port %s\n", js(t, "segment"),
-			       js(t, "tap"), js(t, "bridge"), js(t, "port_state"));
+			printf("    segment %-10s tap %-15s in %-12s port %s, guard %s", js(t, "segment"),
+			       js(t, "tap"), js(t, "bridge"), js(t, "port_state"), js(t, "guard"));
+			if (jget(t, "retry_in_s"))
+				printf(" (loop; retry in %.1f s)", json_object_get_double(jget(t, "retry_in_s")));
+			printf("\n");
 		}
 	}
 }
@@ -289,6 +305,101 @@ static int cmd_status(const char *sock, int argc, char **argv)
 	return 0;
 }
 
+static void print_event(json_object *e)
+{
+	double t = json_object_get_double(jget(e, "time"));
+	time_t secs = (time_t)t;
+	struct tm tm;
+	char ts[32];
+	const char *type = js(e, "type");
+
+	localtime_r(&secs, &tm);
+	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+	printf("%s.%03d %-18s", ts, (int)((t - (double)secs) * 1000), type);
+	json_object_object_foreach(e, k, v) {
+		if (!strcmp(k, "time") || !strcmp(k, "type"))
+			continue;
+		printf(" %s=%s", k, v ? json_object_get_string(v) : "null");
+	}
+	printf("\n");
+}
+
+static int cmd_events(const char *sock, int argc, char **argv)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	bool json = false;
+	long count = -1, seen = 0;
+	double timeout = -1;
+	char buf[65536];
+	size_t have = 0;
+	int fd;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
+			count = atol(argv[++i]);
+		} else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
+			timeout = atof(argv[++i]);
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("Usage: bridgectl events [--json] [--count N] [--timeout SECONDS]\n");
+			return 0;
+		} else {
+			fprintf(stderr, "bridgectl events: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	if (strlen(sock) >= sizeof(sun.sun_path))
+		return 1;
+	strcpy(sun.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    write(fd, "events\n", 7) != 7) {
+		fprintf(stderr, "bridgectl: cannot reach bridged at %s: %s\n", sock, strerror(errno));
+		return 1;
+	}
+	if (timeout >= 0) {
+		struct timeval tv = { .tv_sec = (time_t)timeout,
+				      .tv_usec = (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6) };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while (count < 0 || seen < count) {
+		ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *nl, *line;
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		buf[have] = '\0';
+		line = buf;
+		while ((nl = strchr(line, '\n')) && (count < 0 || seen < count)) {
+			json_object *e;
+
+			*nl = '\0';
+			e = json_tokener_parse(line);
+			if (e && strcmp(js(e, "type"), "hello")) {
+				if (json)
+					printf("%s\n", line);
+				else
+					print_event(e);
+				seen++;
+			}
+			json_object_put(e);
+			line = nl + 1;
+		}
+		have -= (size_t)(line - buf);
+		memmove(buf, line, have);
+		if (have >= sizeof(buf) - 1)
+			have = 0;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("BRIDGED_SOCKET");
@@ -326,6 +437,8 @@ int main(int argc, char **argv)
 		return cmd_pubkey();
 	if (!strcmp(argv[i], "status"))
 		return cmd_status(sock, argc - i, argv + i);
+	if (!strcmp(argv[i], "events"))
+		return cmd_events(sock, argc - i, argv + i);
 	if (!strcmp(argv[i], "migrate") && i + 1 < argc && !strcmp(argv[i + 1], "send"))
 		return stream_send_main(argc - i - 1, argv + i + 1);
 	if (!strcmp(argv[i], "migrate") && i + 1 < argc && !strcmp(argv[i + 1], "receive"))

@@ -155,6 +155,7 @@ static int take_lock(struct daemon *d)
 
 static int setup(struct daemon *d)
 {
+	struct tunnel_callbacks cb;
 	sigset_t mask;
 	int r;
 
@@ -182,7 +183,9 @@ static int setup(struct daemon *d)
 	d->nl.cb = daemon_nl_cb;
 	loop_add(d->loop, &d->nl, EPOLLIN);
 
-	if ((r = tunnel_new(d->private_key, &daemon_tunnel_callbacks, &d->tunnel)) < 0)
+	cb = daemon_tunnel_callbacks;
+	cb.ctx = d;
+	if ((r = tunnel_new(d->private_key, &cb, &d->tunnel)) < 0)
 		fatalx("tunnel: %s", strerror(-r));
 	if ((r = tunnel_batch_init(&d->batch, 256)) < 0)
 		fatalx("out of memory");
@@ -202,6 +205,10 @@ static int setup(struct daemon *d)
 	loop_add(d->loop, &d->udp, EPOLLIN);
 
 	daemon_bridges_ensure(d);
+	if ((r = guard_init(d)) < 0)
+		fatalx("loop guard: %s", strerror(-r));
+	if ((r = metrics_open(d)) < 0)
+		fatalx("metrics: %s", strerror(-r));
 	for (size_t i = 0; i < d->cfg->n_peers; i++) {
 		r = dpeer_add(d, &d->cfg->peers[i]);
 		if (r < 0)
@@ -231,6 +238,8 @@ static void teardown(struct daemon *d)
 	while (d->peers)
 		dpeer_remove(d, d->peers);
 	daemon_collect(d);
+	metrics_close(d);
+	guard_free(d);
 	ctl_close(d);
 	tunnel_free(d->tunnel);
 	tunnel_batch_free(&d->batch);
@@ -292,15 +301,20 @@ int main(int argc, char **argv)
 
 	while (!d.quit) {
 		uint64_t deadline = tunnel_next_deadline(d.tunnel), now;
-		int r = loop_run_once(d.loop, deadline);
+		int r;
 
+		if (guard_next_deadline(&d) < deadline)
+			deadline = guard_next_deadline(&d);
+		r = loop_run_once(d.loop, deadline);
 		if (r < 0)
 			fatalx("epoll: %s", strerror(-r));
-		now = now_ns();
+		now = d.now = now_ns();
 		if (now >= tunnel_next_deadline(d.tunnel)) {
-			tunnel_tick(d.tunnel, now, &d.batch);
+			while (tunnel_tick(d.tunnel, now, &d.batch) == -ENOBUFS)
+				daemon_flush(&d);
 			daemon_flush(&d);
 		}
+		guard_tick(&d, now);
 		if (d.resync) {
 			d.resync = false;
 			daemon_reconcile(&d);

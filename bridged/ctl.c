@@ -22,9 +22,24 @@
 #include "netcfg/netcfg.h"
 #include "tunnel/keys.h"
 
-static const char *const tap_drop_names[_TAP_DROP_MAX] = {
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000   /* RFC 2863 operational, <linux/if.h> clashes with <net/if.h> */
+#endif
+
+const char *const tap_drop_names[_TAP_DROP_MAX] = {
 	[TAP_DROP_WRITE] = "tap_write",
 	[TAP_DROP_READ] = "tap_read",
+	[TAP_DROP_GUARD] = "port_not_forwarding",
+	[TAP_DROP_STORM] = "storm",
+	[TAP_DROP_PROBE] = "probe",
+};
+
+/* A `bridgectl events` client: stays connected, gets one JSON line per event. */
+struct ctl_client {
+	struct loop_source src;
+	struct daemon *d;
+	struct ctl_client *next;
+	bool dead;
 };
 
 static json_object *drops_json(const uint64_t *drops)
@@ -57,7 +72,10 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 	char key[KEY_B64_LEN], addr[80];
 	uint64_t now = now_ns();
 
-	tunnel_peer_get_stats(p->tp, &st);
+	if (p->tp)
+		tunnel_peer_get_stats(p->tp, &st);
+	else
+		memset(&st, 0, sizeof(st));
 	key_to_base64(p->cfg.public_key, key);
 	json_object_object_add(o, "name", json_object_new_string(p->cfg.name));
 	json_object_object_add(o, "public_key", json_object_new_string(key));
@@ -68,8 +86,22 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 	json_object_object_add(o, "encryption",
 			       json_object_new_string(encryption_to_string(p->cfg.encryption)));
 	json_object_object_add(o, "cipher", json_object_new_string(st.cipher ? st.cipher : "none"));
-	json_object_object_add(o, "state",
-			       json_object_new_string(tunnel_session_state_to_string(st.state)));
+	json_object_object_add(o, "state", json_object_new_string(p->refused[0] ? "refused" :
+			       tunnel_session_state_to_string(st.state)));
+	json_object_object_add(o, "refused", p->refused[0] ? json_object_new_string(p->refused) : NULL);
+	json_object_object_add(o, "health", json_object_new_string(health_state_to_string(p->health)));
+	json_object_object_add(o, "health_since_s",
+			       json_object_new_double((double)(now - p->health_since_ns) / 1e9));
+	json_object_object_add(o, "carrier", json_object_new_boolean(p->carrier));
+	{
+		double loss = health_loss_pct(&p->loss, now, 10000000000ull);
+
+		json_object_object_add(o, "loss_pct", loss >= 0 ? json_object_new_double(loss) : NULL);
+		json_object_object_add(o, "rx_lost", json_object_new_int64((int64_t)st.rx_lost));
+		json_object_object_add(o, "rx_packets", json_object_new_int64((int64_t)st.rx_packets));
+		json_object_object_add(o, "keepalives_tx", json_object_new_int64((int64_t)st.keepalives_tx));
+		json_object_object_add(o, "keepalives_rx", json_object_new_int64((int64_t)st.keepalives_rx));
+	}
 	json_object_object_add(o, "last_handshake", time_json(st.last_handshake_ns));
 	json_object_object_add(o, "last_handshake_ago_s", st.last_handshake_ns ?
 		json_object_new_double((double)(now - st.last_handshake_ns) / 1e9) : NULL);
@@ -88,6 +120,8 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_object_add(rtt, "min", ms_json(st.rtt_min_ns));
 		json_object_object_add(rtt, "avg", ms_json(st.rtt_avg_ns));
 		json_object_object_add(rtt, "max", ms_json(st.rtt_max_ns));
+		json_object_object_add(rtt, "p99", ms_json(health_rtt_p99(&p->rtt)));
+		json_object_object_add(rtt, "jitter", json_object_new_double(p->rtt.jitter / 1e6));
 		json_object_object_add(o, "rtt_ms", rtt);
 	} else {
 		json_object_object_add(o, "rtt_ms", NULL);
@@ -115,6 +149,22 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_object_add(t, "ifindex", json_object_new_int(present ? l.ifindex : 0));
 		json_object_object_add(t, "port_state", present && l.port_state >= 0 ?
 			json_object_new_string(port_state_to_string(l.port_state)) : NULL);
+		json_object_object_add(t, "guard", json_object_new_string(guard_state_to_string(p->taps[i].guard)));
+		json_object_object_add(t, "guard_since_s", json_object_new_double(
+			(double)(now - p->taps[i].guard_since_ns) / 1e9));
+		json_object_object_add(t, "loops", json_object_new_int64((int64_t)p->taps[i].loops));
+		json_object_object_add(t, "retry_in_s", p->taps[i].guard == GUARD_BLOCKED ?
+			json_object_new_double((double)(p->taps[i].retry_at_ns > now ?
+				p->taps[i].retry_at_ns - now : 0) / 1e9) : NULL);
+		json_object_object_add(t, "carrier", json_object_new_boolean(present && (l.flags & IFF_LOWER_UP)));
+		{
+			json_object *dr = json_object_new_object();
+
+			for (int k = 0; k < _TAP_DROP_MAX; k++)
+				json_object_object_add(dr, tap_drop_names[k],
+						       json_object_new_int64((int64_t)p->taps[i].drops[k]));
+			json_object_object_add(t, "drops", dr);
+		}
 		json_object_array_add(tunnels, t);
 	}
 	json_object_object_add(o, "tunnels", tunnels);
@@ -139,6 +189,17 @@ static json_object *status_json(struct daemon *d)
 			       json_object_new_double((double)(now_ns() - d->started_ns) / 1e9));
 	tunnel_get_drops(d->tunnel, drops);
 	json_object_object_add(node, "drops", drops_json(drops));
+	{
+		json_object *g = json_object_new_object();
+
+		json_object_object_add(g, "loops_blocked", json_object_new_int64((int64_t)d->counters[CNT_LOOPS]));
+		json_object_object_add(g, "mac_moves", json_object_new_int64((int64_t)d->counters[CNT_MAC_MOVES]));
+		json_object_object_add(g, "mac_flaps", json_object_new_int64((int64_t)d->counters[CNT_MAC_FLAPS]));
+		json_object_object_add(g, "dead_after_ms", json_object_new_int((int)d->cfg->node.dead_after_ms));
+		json_object_object_add(g, "probe_interval_ms", json_object_new_int((int)d->cfg->node.probe_interval_ms));
+		json_object_object_add(g, "storm_limit", json_object_new_int((int)d->cfg->node.storm_limit));
+		json_object_object_add(node, "loop_guard", g);
+	}
 	json_object_object_add(root, "node", node);
 
 	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
@@ -197,6 +258,62 @@ static void ctl_reply(int fd, json_object *o)
 	(void)!write(fd, "\n", 1);
 }
 
+static void client_drop(struct ctl_client *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	loop_del(c->d->loop, &c->src);
+	close(c->src.fd);
+	c->src.fd = -1;
+}
+
+static void client_cb(struct loop_source *s, uint32_t events)
+{
+	struct ctl_client *c = container_of(s, struct ctl_client, src);
+	char buf[256];
+
+	/* the client sends nothing more; EOF or error ends it */
+	if (read(s->fd, buf, sizeof(buf)) <= 0 || (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
+		client_drop(c);
+}
+
+void ctl_event(struct daemon *d, const char *type, json_object *o)
+{
+	const char *s;
+	size_t len;
+
+	d->counters[CNT_EVENTS]++;
+	json_object_object_add(o, "time", json_object_new_double((double)realtime_ns() / 1e9));
+	json_object_object_add(o, "type", json_object_new_string(type));
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	len = strlen(s);
+	for (struct ctl_client *c = d->clients; c; c = c->next) {
+		if (c->dead)
+			continue;
+		if (write(c->src.fd, s, len) != (ssize_t)len || write(c->src.fd, "\n", 1) != 1)
+			client_drop(c);
+	}
+	json_object_put(o);
+}
+
+/* Frees clients that ended (after the loop round, see daemon_collect). */
+void ctl_collect(struct daemon *d)
+{
+	struct ctl_client **pp = &d->clients;
+
+	while (*pp) {
+		struct ctl_client *c = *pp;
+
+		if (c->dead) {
+			*pp = c->next;
+			free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+}
+
 static void ctl_cb(struct loop_source *s, uint32_t events)
 {
 	struct daemon *d = container_of(s, struct daemon, ctl);
@@ -231,6 +348,25 @@ static void ctl_cb(struct loop_source *s, uint32_t events)
 	}
 	line[n] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
+	if (!strcmp(line, "events")) {
+		struct ctl_client *c = calloc(1, sizeof(*c));
+
+		if (!c) {
+			close(fd);
+			return;
+		}
+		/* events go out non-blocking: a client that does not read is
+		 * dropped, never waited for */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		c->src.fd = fd;
+		c->src.cb = client_cb;
+		c->d = d;
+		c->next = d->clients;
+		d->clients = c;
+		loop_add(d->loop, &c->src, EPOLLIN | EPOLLRDHUP);
+		ctl_event(d, "hello", json_object_new_object());
+		return;
+	}
 	if (!strcmp(line, "status")) {
 		o = status_json(d);
 	} else {
@@ -272,6 +408,9 @@ int ctl_open(struct daemon *d)
 
 void ctl_close(struct daemon *d)
 {
+	for (struct ctl_client *c = d->clients; c; c = c->next)
+		client_drop(c);
+	ctl_collect(d);
 	if (d->ctl.fd < 0)
 		return;
 	loop_del(d->loop, &d->ctl);

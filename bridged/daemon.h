@@ -10,12 +10,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bridged/health.h"
 #include "bridged/loop.h"
+#include "bridged/loopguard.h"
 #include "netcfg/config.h"
 #include "tunnel/tunnel.h"
 
 struct netcfg;
 struct ctl_client;
+struct netcfg_fdb_event;
+struct netcfg_link;
 
 #define DAEMON_BATCH 64
 #define DAEMON_FRAME_MAX 16384
@@ -23,7 +27,20 @@ struct ctl_client;
 enum tap_drop {
 	TAP_DROP_WRITE,      /* the TAP would not take a frame (queue full) */
 	TAP_DROP_READ,       /* read error on the TAP */
+	TAP_DROP_GUARD,      /* the port is not forwarding (probing, blocked, down) */
+	TAP_DROP_STORM,      /* broadcast/multicast/unknown unicast over StormLimit */
+	TAP_DROP_PROBE,      /* loop-guard probes taken out of the data path */
 	_TAP_DROP_MAX,
+};
+extern const char *const tap_drop_names[_TAP_DROP_MAX];
+
+/* MACs seen behind a tunnel port (sources of frames from the peer): a
+ * unicast frame to a MAC not in here is unknown unicast (flooded). */
+#define SEEN_SETS 256
+#define SEEN_WAYS 4
+struct seen_macs {
+	uint8_t mac[SEEN_SETS][SEEN_WAYS][6];
+	uint8_t next[SEEN_SETS];       /* round-robin replacement */
 };
 
 /* One TAP per (peer, segment), enslaved to the segment's bridge. */
@@ -34,6 +51,17 @@ struct tap_port {
 	char name[IFNAMSIZ];
 	char bridge[IFNAMSIZ];
 	uint64_t drops[_TAP_DROP_MAX];
+	/* loop guard */
+	enum guard_state guard;
+	uint64_t guard_since_ns;
+	uint64_t probe_deadline_ns;    /* PROBING: passes at this time */
+	uint64_t next_probe_ns;        /* FORWARDING: periodic probes */
+	uint64_t retry_at_ns;          /* BLOCKED: probe again at this time */
+	unsigned retries;
+	uint64_t loops;                /* times blocked for a loop */
+	uint32_t seg_id;
+	struct storm_bucket storm;
+	struct seen_macs seen;
 };
 
 struct dpeer {
@@ -43,6 +71,30 @@ struct dpeer {
 	struct tap_port *taps;
 	size_t n_taps;
 	struct dpeer *next;
+	uint8_t node_id[NODE_ID_LEN];  /* from its public key */
+	/* health */
+	enum health_state health;
+	uint64_t health_since_ns;
+	struct health_loss loss;
+	struct health_rtt rtt;
+	uint64_t keepalives_rx_seen;
+	bool carrier;
+	uint64_t last_reject_log_ns;
+	char refused[128];             /* non-empty: not started, and why */
+};
+
+/* A write-only TAP per bridge through which probes that arrive on a
+ * non-forwarding tunnel port are flooded into the bridge. */
+struct probe_port {
+	struct loop_source src;        /* drained: the bridge floods into it */
+	char name[IFNAMSIZ];
+	char bridge[IFNAMSIZ];
+	uint32_t seg_id;
+};
+
+struct link_name {
+	int ifindex;
+	char name[IFNAMSIZ];
 };
 
 struct daemon {
@@ -63,6 +115,28 @@ struct daemon {
 	int lock_fd;
 	bool quit;
 	bool resync;                   /* netlink says: reconcile */
+	/* loop guard and health */
+	uint8_t node_id[NODE_ID_LEN];
+	uint8_t *probe_key;            /* sodium_malloc, 32 bytes */
+	uint64_t probe_seq;
+	struct probe_port *probes;     /* one per configured bridge */
+	size_t n_probes;
+	struct mac_table macs;
+	struct link_name *names;       /* every link name seen, for events */
+	size_t n_names, cap_names;
+	uint64_t next_guard_tick_ns;
+	uint64_t next_metrics_ns;
+	struct loop_source metrics;
+	uint64_t counters[8];          /* see enum daemon_counter */
+	uint64_t now;                  /* monotonic time of the current batch */
+	uint64_t last_unknown_log_ns;  /* rate limit for strangers' handshakes */
+};
+
+enum daemon_counter {
+	CNT_MAC_MOVES,
+	CNT_MAC_FLAPS,
+	CNT_LOOPS,
+	CNT_EVENTS,
 };
 
 /* peer.c */
@@ -82,8 +156,36 @@ int daemon_bridges_ensure(struct daemon *d);
 int daemon_reconcile(struct daemon *d);
 void daemon_nl_cb(struct loop_source *s, uint32_t events);
 
-/* ctl.c: the control socket. */
+/* ctl.c: the control socket and the event stream. */
 int ctl_open(struct daemon *d);
 void ctl_close(struct daemon *d);
+struct json_object;
+/* Sends an event (takes ownership of o, adds "time" and "type") to every
+ * `bridgectl events` client. */
+void ctl_event(struct daemon *d, const char *type, struct json_object *o);
+void ctl_collect(struct daemon *d);
+
+/* guard.c: loop guard and health. */
+int guard_init(struct daemon *d);
+void guard_free(struct daemon *d);
+void guard_peer_init(struct daemon *d, struct dpeer *p);
+void guard_port_init(struct daemon *d, struct tap_port *t);
+void guard_tick(struct daemon *d, uint64_t now);
+uint64_t guard_next_deadline(const struct daemon *d);
+/* Frame from the TAP towards the tunnel: false = do not send it (the frame
+ * may be modified in place and grow by a probe hop: cap is its buffer). */
+bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap, uint64_t now);
+/* Frame from the tunnel towards the TAP: false = do not write it. */
+bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, uint64_t now);
+void guard_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev);
+void guard_note_links(struct daemon *d, const struct netcfg_link *links, size_t n);
+/* Whether the port is held blocked (for reconcile). */
+bool guard_port_blocked(const struct tap_port *t);
+void guard_peer_refuse_check(struct daemon *d, struct dpeer *p);
+
+/* metrics.c */
+int metrics_open(struct daemon *d);
+void metrics_close(struct daemon *d);
+void metrics_write_file(struct daemon *d);
 
 #endif

@@ -73,6 +73,8 @@ static int apply(struct daemon *d, const struct reconcile_action *a)
 		t = find_tap(d, a->name);
 		if (!t)
 			return 0;
+		if (t->peer->refused[0])
+			return 0;
 		r = tap_port_reopen(t);
 		if (r >= 0) {
 			r = netcfg_get_link(d->nc, a->name, &l);
@@ -85,6 +87,15 @@ static int apply(struct daemon *d, const struct reconcile_action *a)
 		}
 		if (r >= 0)
 			log_info("tunnel port %s was deleted: recreated it in %s", a->name, t->bridge);
+		return r;
+	case RECONCILE_PORT_BLOCK:
+		/* the kernel re-enabled a port the loop guard holds blocked
+		 * (it does so on every carrier change) */
+		r = netcfg_get_link(d->nc, a->name, &l);
+		if (r >= 0)
+			r = netcfg_port_set_state(d->nc, l.ifindex, PORT_STATE_BLOCKING);
+		if (r == -ENETDOWN)
+			r = 0;
 		return r;
 	case RECONCILE_CONFLICT:
 		log_warnx("%s exists but is not a bridge: cannot use it, ignoring", a->name);
@@ -107,6 +118,7 @@ int daemon_reconcile(struct daemon *d)
 
 	for (struct dpeer *p = d->peers; p; p = p->next)
 		n_ports += p->n_taps;
+	n_ports += d->n_probes;
 	ports = calloc(n_ports ? n_ports : 1, sizeof(*ports));
 	if (!ports)
 		return -ENOMEM;
@@ -114,13 +126,23 @@ int daemon_reconcile(struct daemon *d)
 		for (size_t i = 0; i < p->n_taps; i++, k++) {
 			memcpy(ports[k].name, p->taps[i].name, IFNAMSIZ);
 			memcpy(ports[k].bridge, p->taps[i].bridge, IFNAMSIZ);
+			ports[k].blocked = guard_port_blocked(&p->taps[i]);
 		}
+	for (size_t i = 0; i < d->n_probes; i++) {
+		if (d->probes[i].src.fd < 0)
+			continue;
+		memcpy(ports[k].name, d->probes[i].name, IFNAMSIZ);
+		memcpy(ports[k].bridge, d->probes[i].bridge, IFNAMSIZ);
+		k++;
+	}
+	n_ports = k;
 	want.ports = ports;
 	want.n_ports = n_ports;
 
 	r = netcfg_dump_links(d->nc, &links, &n_links);
 	if (r < 0)
 		goto out;
+	guard_note_links(d, links, n_links);
 	r = reconcile(&want, links, n_links, &acts, &n_acts);
 	if (r < 0)
 		goto out;

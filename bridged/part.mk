@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o \
-	       bridged/ctl.o tunnel/tap.o tunnel/udp.o
+	       bridged/ctl.o bridged/guard.o bridged/health.o bridged/loopguard.o \
+	       bridged/metrics.o tunnel/tap.o tunnel/udp.o
 CTL_OBJS += bridged/bridgectl.o
 
 # test tools used by the namespace scenarios

@@ -6,6 +6,7 @@
  * and the resulting datagrams are sent with one sendmmsg.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,22 +57,32 @@ static void tap_cb(struct loop_source *s, uint32_t events)
 		uint64_t now;
 		size_t off = 0;
 
-		for (n = 0; n < DAEMON_BATCH; n++) {
-			ssize_t r = read(t->src.fd, d->rxbuf[n], DAEMON_FRAME_MAX);
+		bool more = true;
+
+		now = d->now = now_ns();
+		n = 0;
+		while (n < DAEMON_BATCH) {
+			ssize_t r = read(t->src.fd, d->rxbuf[n], DAEMON_FRAME_MAX - PROBE_HOP_LEN);
+			size_t len;
 
 			if (r < 0) {
 				if (errno != EAGAIN && errno != EINTR) {
 					t->drops[TAP_DROP_READ]++;
 					log_debug("%s: read: %s", t->name, strerror(errno));
 				}
+				more = false;
 				break;
 			}
+			len = (size_t)r;
+			/* loop guard: probes, ports not forwarding, storms */
+			if (!guard_tap_frame(t, d->rxbuf[n], &len, DAEMON_FRAME_MAX, now))
+				continue;
 			iov[n].iov_base = d->rxbuf[n];
-			iov[n].iov_len = r;
+			iov[n].iov_len = len;
+			n++;
 		}
-		if (!n)
+		if (!n && !more)
 			break;
-		now = now_ns();
 		while (off < n) {
 			size_t taken = 0;
 			int r = tunnel_encap(t->peer->tp, t->seg, iov + off, n - off,
@@ -94,7 +105,7 @@ static void tap_cb(struct loop_source *s, uint32_t events)
 				break;
 		}
 		daemon_flush(d);
-		if (n < DAEMON_BATCH)
+		if (!more)
 			break;
 	}
 }
@@ -131,8 +142,13 @@ static void tap_port_close(struct tap_port *t)
 
 int tap_port_reopen(struct tap_port *t)
 {
+	int r;
+
 	tap_port_close(t);
-	return tap_port_open(t);
+	r = tap_port_open(t);
+	if (r >= 0)
+		tap_set_carrier(t->src.fd, t->peer->carrier);
+	return r;
 }
 
 /* Enslaves t to its bridge and brings it up (idempotent). */
@@ -188,6 +204,15 @@ int dpeer_add(struct daemon *d, const struct peer_cfg *pc)
 	}
 	memcpy(p->cfg.segments, pc->segments, pc->n_segments * sizeof(*pc->segments));
 
+	guard_peer_init(d, p);
+	guard_peer_refuse_check(d, p);
+	if (p->refused[0]) {
+		/* kept in the list so status shows it, with no tunnel and no TAP */
+		log_warnx("peer %s: REFUSED: %s", pc->name, p->refused);
+		p->next = d->peers;
+		d->peers = p;
+		return 0;
+	}
 	memcpy(tc.public_key, pc->public_key, TUNNEL_KEY_LEN);
 	tc.has_endpoint = pc->has_endpoint;
 	tc.endpoint = pc->endpoint;
@@ -215,6 +240,7 @@ int dpeer_add(struct daemon *d, const struct peer_cfg *pc)
 		r = tap_port_open(t);
 		if (r < 0)
 			goto err_tunnel;
+		guard_port_init(d, t);
 		r = tap_port_enroll(t);
 		if (r < 0) {
 			log_warnx("%s: cannot enslave to %s: %s", t->name, t->bridge, strerror(-r));
@@ -247,7 +273,8 @@ void dpeer_remove(struct daemon *d, struct dpeer *p)
 		}
 	for (size_t i = 0; i < p->n_taps; i++)
 		tap_port_close(&p->taps[i]);
-	tunnel_peer_remove(p->tp);
+	if (p->tp)
+		tunnel_peer_remove(p->tp);
 	p->tp = NULL;
 	p->next = d->graveyard;
 	d->graveyard = p;
@@ -255,6 +282,7 @@ void dpeer_remove(struct daemon *d, struct dpeer *p)
 
 void daemon_collect(struct daemon *d)
 {
+	ctl_collect(d);
 	while (d->graveyard) {
 		struct dpeer *p = d->graveyard;
 
@@ -272,6 +300,8 @@ static void on_deliver(void *ctx, struct tunnel_peer *tp, size_t seg,
 	if (!p || seg >= p->n_taps)
 		return;
 	t = &p->taps[seg];
+	if (!guard_tunnel_frame(t, frame, len, p->d->now))
+		return;
 	if (t->src.fd < 0 || write(t->src.fd, frame, len) < 0)
 		t->drops[TAP_DROP_WRITE]++;
 }
@@ -283,9 +313,24 @@ static void on_event(void *ctx, struct tunnel_peer *tp, enum tunnel_event ev,
 	const char *name = p ? p->cfg.name : "(unknown peer)";
 
 	switch (ev) {
-	case TUNNEL_EV_HANDSHAKE_REJECTED:
+	case TUNNEL_EV_HANDSHAKE_REJECTED: {
+		/* a stranger retries every few seconds: say it, not forever */
+		struct daemon *d = ctx;
+		uint64_t *last = p ? &p->last_reject_log_ns : &d->last_unknown_log_ns, now = now_ns();
+		json_object *o;
+
+		if (*last && now - *last < 10000000000ull)
+			break;
+		*last = now;
 		log_warnx("%s: handshake rejected: %s", name, detail ? detail : "");
+		if (p) {
+			o = json_object_new_object();
+			json_object_object_add(o, "peer", json_object_new_string(name));
+			json_object_object_add(o, "reason", json_object_new_string(detail ? detail : ""));
+			ctl_event(p->d, "handshake-rejected", o);
+		}
 		break;
+	}
 	case TUNNEL_EV_SESSION_UP:
 	case TUNNEL_EV_SESSION_DOWN:
 	case TUNNEL_EV_ENDPOINT_CHANGED:
@@ -325,7 +370,7 @@ void daemon_udp_cb(struct loop_source *s, uint32_t events)
 		n = recvmmsg(d->udp.fd, msgs, DAEMON_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
-		now = now_ns();
+		now = d->now = now_ns();
 		for (i = 0; i < n; i++) {
 			/* keep room for the replies one datagram can cause */
 			if (d->batch.n + 4 > d->batch.cap)

@@ -204,7 +204,11 @@ EOC
 	vm b vm2 br-dmz 198.19.1.2/24
 }
 
-session_up() { [ "$(status_field "$1" "$2" state)" = up ]; }
+# session_up HOST PEER: the session is up and every tunnel port forwards
+session_up() {
+	ctl "$1" status --json | jq -e --arg p "$2" '.peers[] | select(.name==$p) |
+		.state == "up" and ([.tunnels[].guard] | all(. == "forwarding"))' >/dev/null
+}
 
 # bg NS CMD...: runs CMD in netns NS in the background; BG_PID is CMD's own
 # PID (ip netns exec execs it), also recorded for cleanup.

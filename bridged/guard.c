@@ -1,0 +1,707 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Loop guard and tunnel health in the daemon: wires the pure decisions of
+ * loopguard.c and health.c to the TAPs, the bridge port states (netlink),
+ * the carrier of the TAPs, the FDB notifications and the event stream.
+ *
+ * Per peer, health (connecting/up/degraded/down) drives the carrier of its
+ * TAPs; per tunnel port, the guard (down/probing/forwarding/blocked) drives
+ * its bridge port state. A port forwards only after a probe round showed no
+ * loop; probes run periodically while it forwards; a loop blocks the
+ * tunnel that loopguard_victim() names, and the block is retried later.
+ */
+#include <errno.h>
+#include <json-c/json.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "bridged/daemon.h"
+#include "common/log.h"
+#include "netcfg/netcfg.h"
+#include "tunnel/tap.h"
+#include "tunnel/tunnel.h"
+
+#define MS 1000000ull
+#define GUARD_TICK_NS (50 * MS)
+#define PROBE_TIMEOUT_NS (250 * MS)
+
+static const uint8_t probe_src_prefix[3] = { 0x02, 0x62, 0x64 };
+
+/* ---- names ---------------------------------------------------------------- */
+
+void guard_note_links(struct daemon *d, const struct netcfg_link *links, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+
+		for (k = 0; k < d->n_names; k++)
+			if (d->names[k].ifindex == links[i].ifindex)
+				break;
+		if (k == d->n_names) {
+			if (d->n_names == d->cap_names) {
+				size_t nc = d->cap_names ? d->cap_names * 2 : 64;
+				struct link_name *nn;
+
+				if (nc > 4096)
+					return;
+				nn = realloc(d->names, nc * sizeof(*nn));
+				if (!nn)
+					return;
+				d->names = nn;
+				d->cap_names = nc;
+			}
+			d->n_names++;
+		}
+		d->names[k].ifindex = links[i].ifindex;
+		memcpy(d->names[k].name, links[i].name, IFNAMSIZ);
+	}
+}
+
+static const char *name_of(struct daemon *d, int ifindex, char buf[IFNAMSIZ + 16])
+{
+	struct netcfg_link l;
+
+	if (netcfg_get_link_by_index(d->nc, ifindex, &l) >= 0) {
+		guard_note_links(d, &l, 1);
+		snprintf(buf, IFNAMSIZ + 16, "%s", l.name);
+		return buf;
+	}
+	for (size_t k = 0; k < d->n_names; k++)
+		if (d->names[k].ifindex == ifindex) {
+			snprintf(buf, IFNAMSIZ + 16, "%s", d->names[k].name);
+			return buf;
+		}
+	snprintf(buf, IFNAMSIZ + 16, "ifindex %d", ifindex);
+	return buf;
+}
+
+static void node_id_of(const uint8_t pub[32], uint8_t ret[NODE_ID_LEN])
+{
+	crypto_generichash(ret, NODE_ID_LEN, pub, 32, NULL, 0);
+}
+
+/* A node id as the peer's name where we know it, else hex. */
+static const char *node_name(struct daemon *d, const uint8_t id[NODE_ID_LEN], char *buf, size_t len)
+{
+	if (!memcmp(id, d->node_id, NODE_ID_LEN)) {
+		snprintf(buf, len, "(this node)");
+		return buf;
+	}
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		if (!memcmp(p->node_id, id, NODE_ID_LEN)) {
+			snprintf(buf, len, "%s", p->cfg.name);
+			return buf;
+		}
+	sodium_bin2hex(buf, len, id, len / 2 > NODE_ID_LEN ? NODE_ID_LEN : (len - 1) / 2);
+	return buf;
+}
+
+/* ---- seen MACs (known unicast destinations behind a port) ----------------- */
+
+static unsigned mac_set(const uint8_t *mac)
+{
+	return (mac[5] ^ mac[4] * 7u ^ mac[3] * 31u ^ mac[2] * 131u) & (SEEN_SETS - 1);
+}
+
+static void seen_learn(struct seen_macs *s, const uint8_t *mac)
+{
+	unsigned set = mac_set(mac);
+
+	for (unsigned w = 0; w < SEEN_WAYS; w++)
+		if (!memcmp(s->mac[set][w], mac, 6))
+			return;
+	memcpy(s->mac[set][s->next[set]], mac, 6);
+	s->next[set] = (s->next[set] + 1) % SEEN_WAYS;
+}
+
+static bool seen_has(const struct seen_macs *s, const uint8_t *mac)
+{
+	unsigned set = mac_set(mac);
+
+	for (unsigned w = 0; w < SEEN_WAYS; w++)
+		if (!memcmp(s->mac[set][w], mac, 6))
+			return true;
+	return false;
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+static void event_port(struct daemon *d, struct tap_port *t, enum guard_state from,
+		       enum guard_state to, const char *why)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "peer", json_object_new_string(t->peer->cfg.name));
+	json_object_object_add(o, "segment", json_object_new_string(t->peer->cfg.segments[t->seg]));
+	json_object_object_add(o, "port", json_object_new_string(t->name));
+	json_object_object_add(o, "from", json_object_new_string(guard_state_to_string(from)));
+	json_object_object_add(o, "to", json_object_new_string(guard_state_to_string(to)));
+	if (why)
+		json_object_object_add(o, "reason", json_object_new_string(why));
+	ctl_event(d, "port-state", o);
+}
+
+/* ---- port guard ---------------------------------------------------------- */
+
+bool guard_port_blocked(const struct tap_port *t)
+{
+	return t->guard == GUARD_PROBING || t->guard == GUARD_BLOCKED;
+}
+
+static void port_kernel_state(struct daemon *d, struct tap_port *t, enum port_state s)
+{
+	struct netcfg_link l;
+	int r = netcfg_get_link(d->nc, t->name, &l);
+
+	if (r >= 0)
+		r = netcfg_port_set_state(d->nc, l.ifindex, s);
+	/* ENETDOWN: no carrier (the bridge keeps it disabled anyway) */
+	if (r < 0 && r != -ENETDOWN)
+		log_debug("%s: port state %s: %s", t->name, port_state_to_string(s), strerror(-r));
+}
+
+static void guard_set(struct daemon *d, struct tap_port *t, enum guard_event ev,
+		      uint64_t now, const char *why)
+{
+	enum guard_state from = t->guard, to = guard_next(from, ev);
+
+	if (to == from)
+		return;
+	t->guard = to;
+	t->guard_since_ns = now;
+	switch (to) {
+	case GUARD_FORWARDING:
+		port_kernel_state(d, t, PORT_STATE_FORWARDING);
+		t->next_probe_ns = now + (uint64_t)d->cfg->node.probe_interval_ms * MS;
+		break;
+	case GUARD_PROBING:
+	case GUARD_BLOCKED:
+		port_kernel_state(d, t, PORT_STATE_BLOCKING);
+		break;
+	case GUARD_DOWN:
+	default:
+		break;
+	}
+	if (to == GUARD_BLOCKED || from == GUARD_BLOCKED || to == GUARD_FORWARDING)
+		log_info("%s (peer %s, segment %s): %s -> %s%s%s", t->name, t->peer->cfg.name,
+			 t->peer->cfg.segments[t->seg], guard_state_to_string(from),
+			 guard_state_to_string(to), why ? ": " : "", why ? why : "");
+	else
+		log_debug("%s: %s -> %s", t->name, guard_state_to_string(from), guard_state_to_string(to));
+	event_port(d, t, from, to, why);
+}
+
+static void send_probe(struct daemon *d, struct tap_port *t, uint64_t now)
+{
+	uint8_t frame[PROBE_MAX_LEN];
+	struct iovec iov;
+	size_t len, taken = 0;
+	int r;
+
+	len = probe_build(frame, d->node_id, t->seg_id, ++d->probe_seq, d->probe_key);
+	r = probe_append_hop(frame, len, sizeof(frame), d->node_id, t->peer->node_id,
+			     t->guard == GUARD_FORWARDING ? 0 : HOP_PROBING);
+	if (r < 0)
+		return;
+	iov.iov_base = frame;
+	iov.iov_len = (size_t)r;
+	if (d->batch.n + 8 > d->batch.cap)
+		daemon_flush(d);
+	tunnel_encap(t->peer->tp, t->seg, &iov, 1, now, &d->batch, &taken);
+}
+
+static void start_probing(struct daemon *d, struct tap_port *t, enum guard_event ev, uint64_t now)
+{
+	uint64_t rtt = t->peer->rtt.count ? (uint64_t)t->peer->rtt.mean : 0;
+
+	guard_set(d, t, ev, now, NULL);
+	t->probe_deadline_ns = now + PROBE_TIMEOUT_NS + 3 * rtt;
+	send_probe(d, t, now);
+}
+
+static struct tap_port *port_for(struct daemon *d, const uint8_t node[NODE_ID_LEN], uint32_t seg_id)
+{
+	for (struct dpeer *p = d->peers; p; p = p->next) {
+		if (memcmp(p->node_id, node, NODE_ID_LEN))
+			continue;
+		for (size_t i = 0; i < p->n_taps; i++)
+			if (p->taps[i].seg_id == seg_id)
+				return &p->taps[i];
+	}
+	return NULL;
+}
+
+/* A probe proved a loop through hops[first..]: block the victim tunnel if
+ * this node is one of its ends. */
+static void loop_found(struct daemon *d, const struct probe *pr, unsigned first,
+		       const char *where, uint64_t now)
+{
+	uint8_t a[NODE_ID_LEN], b[NODE_ID_LEN];
+	const uint8_t *other = NULL;
+	struct tap_port *t;
+	char path[512] = "", n1[40], n2[40], why[640];
+	size_t off = 0;
+	json_object *o, *hops;
+
+	loopguard_victim(pr->hops, pr->n_hops, first, a, b);
+	if (!memcmp(a, d->node_id, NODE_ID_LEN))
+		other = b;
+	else if (!memcmp(b, d->node_id, NODE_ID_LEN))
+		other = a;
+	for (unsigned i = first; i < pr->n_hops && off < sizeof(path) - 1; i++) {
+		int w = snprintf(path + off, sizeof(path) - off, "%s%s->%s", i > first ? ", " : "",
+				 node_name(d, pr->hops[i].from, n1, sizeof(n1)),
+				 node_name(d, pr->hops[i].to, n2, sizeof(n2)));
+
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+	if (!other) {
+		log_debug("loop through tunnels %s (%s): its ends block it", path, where);
+		return;
+	}
+	t = port_for(d, other, pr->segment);
+	if (!t || t->guard == GUARD_BLOCKED || t->guard == GUARD_DOWN)
+		return;
+	d->counters[CNT_LOOPS]++;
+	t->loops++;
+	t->retry_at_ns = now + guard_backoff_ns(t->retries, (uint64_t)d->cfg->node.loop_retry_min_ms * MS,
+						 (uint64_t)d->cfg->node.loop_retry_max_ms * MS);
+	t->retries++;
+	snprintf(why, sizeof(why), "loop through tunnels %s (probe %s); retry in %.1f s", path, where,
+		 (double)(t->retry_at_ns - now) / 1e9);
+	log_warnx("LOOP on segment %s: blocking %s (tunnel to %s): %s", t->peer->cfg.segments[t->seg],
+		  t->name, t->peer->cfg.name, why);
+	guard_set(d, t, GUARD_EV_LOOP, now, why);
+	o = json_object_new_object();
+	hops = json_object_new_array();
+	for (unsigned i = first; i < pr->n_hops; i++) {
+		json_object *h = json_object_new_object();
+
+		json_object_object_add(h, "from", json_object_new_string(node_name(d, pr->hops[i].from, n1, sizeof(n1))));
+		json_object_object_add(h, "to", json_object_new_string(node_name(d, pr->hops[i].to, n2, sizeof(n2))));
+		json_object_array_add(hops, h);
+	}
+	json_object_object_add(o, "segment", json_object_new_string(t->peer->cfg.segments[t->seg]));
+	json_object_object_add(o, "blocked_port", json_object_new_string(t->name));
+	json_object_object_add(o, "peer", json_object_new_string(t->peer->cfg.name));
+	json_object_object_add(o, "path", hops);
+	json_object_object_add(o, "detected", json_object_new_string(where));
+	json_object_object_add(o, "retry_in_s", json_object_new_double((double)(t->retry_at_ns - now) / 1e9));
+	ctl_event(d, "loop", o);
+}
+
+/* Our own probe, or a probe we carried before: a loop. Returns true when
+ * it was (and the frame must go no further). */
+static bool probe_loop_check(struct tap_port *t, const struct probe *pr, const char *where, uint64_t now)
+{
+	struct daemon *d = t->peer->d;
+	int k;
+
+	if (!memcmp(pr->origin, d->node_id, NODE_ID_LEN)) {
+		/* ours: only a probe we really sent recently counts */
+		if (pr->seq > d->probe_seq || d->probe_seq - pr->seq > 100000 ||
+		    !probe_verify(pr, d->probe_key)) {
+			log_debug("%s: probe claiming to be ours failed verification, dropped", t->name);
+			return true;
+		}
+		loop_found(d, pr, 0, where, now);
+		return true;
+	}
+	k = probe_find_from(pr, d->node_id);
+	if (k >= 0) {
+		loop_found(d, pr, (unsigned)k, where, now);
+		return true;
+	}
+	return false;
+}
+
+bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap, uint64_t now)
+{
+	struct daemon *d = t->peer->d;
+
+	if (probe_is(frame, *len)) {
+		struct probe pr;
+		char where[64];
+		int r;
+
+		t->drops[TAP_DROP_PROBE]++;
+		if (probe_parse(frame, *len, &pr) < 0)
+			return false;
+		snprintf(where, sizeof(where), "came back through the bridge into %s", t->name);
+		if (probe_loop_check(t, &pr, where, now))
+			return false;
+		r = probe_append_hop(frame, *len, cap, d->node_id, t->peer->node_id,
+				     t->guard == GUARD_FORWARDING ? 0 : HOP_PROBING);
+		if (r < 0)
+			return false;
+		t->drops[TAP_DROP_PROBE]--;   /* carried on, not dropped */
+		*len = (size_t)r;
+		return true;
+	}
+	if (!guard_forwards(t->guard)) {
+		t->drops[TAP_DROP_GUARD]++;
+		return false;
+	}
+	if (((frame[0] & 1) || !seen_has(&t->seen, frame)) && !storm_allow(&t->storm, now)) {
+		t->drops[TAP_DROP_STORM]++;
+		return false;
+	}
+	return true;
+}
+
+static struct probe_port *probe_port_for(struct daemon *d, const char *bridge)
+{
+	for (size_t i = 0; i < d->n_probes; i++)
+		if (!strcmp(d->probes[i].bridge, bridge))
+			return &d->probes[i];
+	return NULL;
+}
+
+bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, uint64_t now)
+{
+	struct daemon *d = t->peer->d;
+
+	if (probe_is(frame, len)) {
+		struct probe pr;
+		struct probe_port *pp;
+		char where[64];
+
+		if (probe_parse(frame, len, &pr) < 0) {
+			t->drops[TAP_DROP_PROBE]++;
+			return false;
+		}
+		snprintf(where, sizeof(where), "came back from peer %s", t->peer->cfg.name);
+		if (probe_loop_check(t, &pr, where, now))
+			return false;
+		if (guard_forwards(t->guard))
+			return true;
+		/* The port does not forward: flood the probe into the bridge
+		 * through the probe port, so a loop that this port would close
+		 * still shows. */
+		pp = probe_port_for(d, t->bridge);
+		if (pp && pp->src.fd >= 0 && write(pp->src.fd, frame, len) < 0)
+			log_debug("%s: probe write: %s", pp->name, strerror(errno));
+		return false;
+	}
+	if (!guard_forwards(t->guard)) {
+		t->drops[TAP_DROP_GUARD]++;
+		return false;
+	}
+	if (len >= 12 && !(frame[6] & 1))
+		seen_learn(&t->seen, frame + 6);
+	return true;
+}
+
+/* ---- health --------------------------------------------------------------- */
+
+static void set_carrier(struct daemon *d, struct dpeer *p, bool on)
+{
+	if (p->carrier == on)
+		return;
+	p->carrier = on;
+	for (size_t i = 0; i < p->n_taps; i++)
+		if (p->taps[i].src.fd >= 0)
+			tap_set_carrier(p->taps[i].src.fd, on);
+	log_info("peer %s: carrier %s on %zu tunnel port(s)", p->cfg.name, on ? "on" : "off", p->n_taps);
+}
+
+static void health_step(struct daemon *d, struct dpeer *p, uint64_t now)
+{
+	const struct health_params hp = {
+		.dead_after_ns = (uint64_t)d->cfg->node.dead_after_ms * MS,
+		.degraded_loss_pct = 2,
+		.loss_window_ns = 10000 * MS,
+	};
+	struct tunnel_peer_stats st;
+	struct health_input in;
+
+	tunnel_peer_get_stats(p->tp, &st);
+	health_loss_sample(&p->loss, now, st.rx_packets + st.rx_lost, st.rx_packets);
+	if (st.keepalives_rx != p->keepalives_rx_seen) {
+		p->keepalives_rx_seen = st.keepalives_rx;
+		if (st.rtt_last_ns)
+			health_rtt_add(&p->rtt, st.rtt_last_ns);
+	}
+	in.now_ns = now;
+	in.session_up = st.state == TUNNEL_SESSION_UP;
+	in.last_rx_ns = st.last_rx_ns;
+	in.loss_pct = health_loss_pct(&p->loss, now, hp.loss_window_ns);
+
+	for (int guard = 0; guard < 4; guard++) {
+		enum health_event ev = health_evaluate(p->health, &in, &hp);
+		enum health_state from = p->health, to;
+		json_object *o;
+
+		if (ev == _HEALTH_EVENT_MAX)
+			break;
+		to = health_next(from, ev);
+		if (to == from)
+			break;
+		p->health = to;
+		p->health_since_ns = now;
+		if (to == HEALTH_DOWN)
+			log_warnx("peer %s: tunnel %s -> %s (%s; last received %.0f ms ago)", p->cfg.name,
+				  health_state_to_string(from), health_state_to_string(to),
+				  health_event_to_string(ev),
+				  st.last_rx_ns ? (double)(now - st.last_rx_ns) / 1e6 : -1.0);
+		else
+			log_info("peer %s: tunnel %s -> %s (%s)", p->cfg.name, health_state_to_string(from),
+				 health_state_to_string(to), health_event_to_string(ev));
+		o = json_object_new_object();
+		json_object_object_add(o, "peer", json_object_new_string(p->cfg.name));
+		json_object_object_add(o, "from", json_object_new_string(health_state_to_string(from)));
+		json_object_object_add(o, "to", json_object_new_string(health_state_to_string(to)));
+		json_object_object_add(o, "reason", json_object_new_string(health_event_to_string(ev)));
+		if (in.loss_pct >= 0)
+			json_object_object_add(o, "loss_pct", json_object_new_double(in.loss_pct));
+		ctl_event(d, "tunnel-state", o);
+	}
+	set_carrier(d, p, health_carrier(p->health));
+	for (size_t i = 0; i < p->n_taps; i++) {
+		struct tap_port *t = &p->taps[i];
+
+		if (p->carrier && t->guard == GUARD_DOWN)
+			start_probing(d, t, GUARD_EV_TUNNEL_UP, now);
+		else if (!p->carrier && t->guard != GUARD_DOWN)
+			guard_set(d, t, GUARD_EV_TUNNEL_DOWN, now, "tunnel down");
+	}
+}
+
+static void guard_port_step(struct daemon *d, struct tap_port *t, uint64_t now)
+{
+	uint64_t interval = (uint64_t)d->cfg->node.probe_interval_ms * MS;
+
+	switch (t->guard) {
+	case GUARD_PROBING:
+		if (now >= t->probe_deadline_ns)
+			guard_set(d, t, GUARD_EV_PROBE_PASSED, now, "probe round showed no loop");
+		break;
+	case GUARD_FORWARDING:
+		if (now >= t->next_probe_ns) {
+			send_probe(d, t, now);
+			t->next_probe_ns = now + interval;
+		}
+		/* a long quiet spell forgives earlier loops */
+		if (t->retries && now - t->guard_since_ns > 2 * (uint64_t)d->cfg->node.loop_retry_max_ms * MS)
+			t->retries = 0;
+		break;
+	case GUARD_BLOCKED:
+		if (now >= t->retry_at_ns)
+			start_probing(d, t, GUARD_EV_RETRY, now);
+		break;
+	case GUARD_DOWN:
+	default:
+		break;
+	}
+}
+
+void guard_tick(struct daemon *d, uint64_t now)
+{
+	if (now < d->next_guard_tick_ns)
+		return;
+	d->next_guard_tick_ns = now + GUARD_TICK_NS;
+	for (struct dpeer *p = d->peers; p; p = p->next) {
+		if (p->refused[0])
+			continue;
+		health_step(d, p, now);
+		for (size_t i = 0; i < p->n_taps; i++)
+			guard_port_step(d, &p->taps[i], now);
+	}
+	daemon_flush(d);
+	if (d->cfg->node.metrics_file[0] && now >= d->next_metrics_ns) {
+		d->next_metrics_ns = now + 1000 * MS;
+		metrics_write_file(d);
+	}
+}
+
+uint64_t guard_next_deadline(const struct daemon *d)
+{
+	return d->next_guard_tick_ns;
+}
+
+void guard_peer_init(struct daemon *d, struct dpeer *p)
+{
+	node_id_of(p->cfg.public_key, p->node_id);
+	p->health = HEALTH_CONNECTING;
+	p->health_since_ns = now_ns();
+	p->carrier = false;
+}
+
+void guard_port_init(struct daemon *d, struct tap_port *t)
+{
+	unsigned rate = d->cfg->node.storm_limit;
+
+	t->guard = GUARD_DOWN;
+	t->seg_id = tunnel_segment_id(t->peer->cfg.segments[t->seg]);
+	t->storm.rate = rate;
+	t->storm.burst = rate / 10 > 64 ? rate / 10 : 64;
+	/* no session yet: no carrier, the bridge does not flood into it */
+	if (t->src.fd >= 0)
+		tap_set_carrier(t->src.fd, false);
+}
+
+/* Loop guard, last layer: a tunnel must not route through itself. */
+void guard_peer_refuse_check(struct daemon *d, struct dpeer *p)
+{
+	int *idx = calloc(d->cfg->n_bridges ? d->cfg->n_bridges : 1, sizeof(int));
+	size_t n = 0;
+	int via = 0, r;
+	char a[80], b[IFNAMSIZ + 16];
+
+	p->refused[0] = '\0';
+	if (!idx || !p->cfg.has_endpoint)
+		goto out;
+	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
+		struct netcfg_link l;
+
+		if (netcfg_get_link(d->nc, d->cfg->bridges[i].name, &l) >= 0)
+			idx[n++] = l.ifindex;
+	}
+	r = netcfg_route_via_bridge(d->nc, &p->cfg.endpoint, idx, n, &via);
+	if (r == 1)
+		snprintf(p->refused, sizeof(p->refused),
+			 "endpoint %s is routed through bridge %s: the tunnel would carry itself",
+			 sockaddr_to_string(&p->cfg.endpoint, a, sizeof(a)), name_of(d, via, b));
+out:
+	free(idx);
+}
+
+/* ---- FDB: MAC moves ----------------------------------------------------- */
+
+static const struct bridge_cfg *our_bridge(struct daemon *d, int ifindex)
+{
+	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
+		struct netcfg_link l;
+
+		if (netcfg_get_link(d->nc, d->cfg->bridges[i].name, &l) >= 0 && l.ifindex == ifindex)
+			return &d->cfg->bridges[i];
+	}
+	return NULL;
+}
+
+void guard_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev)
+{
+	struct daemon *d = ctx;
+	const struct bridge_cfg *b;
+	uint64_t now = now_ns();
+	int old = 0, v;
+	char mac[18], from[IFNAMSIZ + 16], to[IFNAMSIZ + 16];
+	json_object *o;
+
+	if (ev->deleted || !memcmp(ev->mac, probe_src_prefix, 3))
+		return;
+	b = our_bridge(d, ev->bridge_ifindex);
+	if (!b)
+		return;
+	v = mac_table_learn(&d->macs, ev->mac, ev->port_ifindex, now, &old);
+	if (v != MAC_MOVED && v != MAC_FLAPPING)
+		return;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ev->mac[0], ev->mac[1],
+		 ev->mac[2], ev->mac[3], ev->mac[4], ev->mac[5]);
+	name_of(d, old, from);
+	name_of(d, ev->port_ifindex, to);
+	o = json_object_new_object();
+	json_object_object_add(o, "mac", json_object_new_string(mac));
+	json_object_object_add(o, "bridge", json_object_new_string(b->name));
+	json_object_object_add(o, "segment", json_object_new_string(b->segment));
+	json_object_object_add(o, "from_port", json_object_new_string(from));
+	json_object_object_add(o, "to_port", json_object_new_string(to));
+	if (v == MAC_MOVED) {
+		d->counters[CNT_MAC_MOVES]++;
+		log_info("%s: MAC %s moved from %s to %s", b->name, mac, from, to);
+		ctl_event(d, "mac-move", o);
+		return;
+	}
+	d->counters[CNT_MAC_FLAPS]++;
+	log_warnx("%s: LOOP ALARM: MAC %s flapping between %s and %s (%u moves within %u ms)",
+		  b->name, mac, from, to, d->macs.flap_moves, d->cfg->node.mac_flap_window_ms);
+	json_object_object_add(o, "moves", json_object_new_int((int)d->macs.flap_moves));
+	json_object_object_add(o, "window_s", json_object_new_double(d->cfg->node.mac_flap_window_ms / 1e3));
+	ctl_event(d, "mac-flap", o);
+	/* probe the segment's tunnel ports now rather than at their next turn */
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		for (size_t i = 0; i < p->n_taps; i++)
+			if (!strcmp(p->taps[i].bridge, b->name))
+				p->taps[i].next_probe_ns = now;
+}
+
+/* ---- probe ports ------------------------------------------------------- */
+
+static void probe_port_cb(struct loop_source *s, uint32_t events)
+{
+	uint8_t buf[2048];
+
+	/* Write-only port: drain what the bridge floods into it. */
+	for (int i = 0; i < 64; i++)
+		if (read(s->fd, buf, sizeof(buf)) < 0)
+			break;
+}
+
+int guard_init(struct daemon *d)
+{
+	uint8_t seed[] = "bridged probe key v1";
+
+	node_id_of(d->public_key, d->node_id);
+	d->probe_key = sodium_malloc(32);
+	if (!d->probe_key)
+		return -ENOMEM;
+	crypto_generichash(d->probe_key, 32, seed, sizeof(seed) - 1, d->private_key, 32);
+	d->macs.flap_moves = d->cfg->node.mac_flap_moves;
+	d->macs.flap_window_ns = (uint64_t)d->cfg->node.mac_flap_window_ms * MS;
+	d->macs.forget_ns = 3600ull * 1000 * MS;
+	netcfg_set_fdb_callback(d->nc, guard_fdb_cb, d);
+
+	d->probes = calloc(d->cfg->n_bridges ? d->cfg->n_bridges : 1, sizeof(*d->probes));
+	if (!d->probes)
+		return -ENOMEM;
+	d->n_probes = d->cfg->n_bridges;
+	for (size_t i = 0; i < d->n_probes; i++) {
+		struct probe_port *pp = &d->probes[i];
+		const struct bridge_cfg *b = &d->cfg->bridges[i];
+		struct netcfg_fdb_event *fdb = NULL;
+		struct netcfg_link bl, pl;
+		size_t n = 0;
+		int fd;
+
+		snprintf(pp->name, sizeof(pp->name), "%.8s.probe", b->name);
+		snprintf(pp->bridge, sizeof(pp->bridge), "%s", b->name);
+		pp->seg_id = tunnel_segment_id(b->segment);
+		pp->src.fd = -1;
+		fd = tap_open(pp->name, pp->name);
+		if (fd < 0) {
+			log_warnx("%s: cannot create the probe port: %s", pp->name, strerror(-fd));
+			continue;
+		}
+		pp->src.fd = fd;
+		pp->src.cb = probe_port_cb;
+		loop_add(d->loop, &pp->src, EPOLLIN);
+		if (netcfg_get_link(d->nc, b->name, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0) {
+			netcfg_enslave(d->nc, pl.ifindex, bl.ifindex);
+			netcfg_set_up(d->nc, pl.ifindex, true);
+			if (netcfg_dump_fdb(d->nc, bl.ifindex, &fdb, &n) >= 0)
+				for (size_t k = 0; k < n; k++)
+					mac_table_learn(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now_ns(), NULL);
+			free(fdb);
+		}
+	}
+	return 0;
+}
+
+void guard_free(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_probes; i++)
+		if (d->probes[i].src.fd >= 0) {
+			loop_del(d->loop, &d->probes[i].src);
+			close(d->probes[i].src.fd);
+		}
+	free(d->probes);
+	free(d->names);
+	mac_table_free(&d->macs);
+	sodium_free(d->probe_key);
+}

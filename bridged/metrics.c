@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Metrics in the Prometheus text format: on an optional localhost HTTP
+ * listener (MetricsListen; any request gets the page) and/or written to a
+ * textfile-collector file (MetricsFile; replaced atomically every second).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bridged/daemon.h"
+#include "common/log.h"
+#include "tunnel/tunnel.h"
+
+static void metrics_render(struct daemon *d, FILE *f)
+{
+	uint64_t now = now_ns();
+
+	fprintf(f, "# HELP bridged_up 1 while the daemon runs.\n# TYPE bridged_up gauge\nbridged_up 1\n");
+	fprintf(f, "# TYPE bridged_mac_moves_total counter\nbridged_mac_moves_total %llu\n",
+		(unsigned long long)d->counters[CNT_MAC_MOVES]);
+	fprintf(f, "# TYPE bridged_mac_flaps_total counter\nbridged_mac_flaps_total %llu\n",
+		(unsigned long long)d->counters[CNT_MAC_FLAPS]);
+	fprintf(f, "# TYPE bridged_loops_blocked_total counter\nbridged_loops_blocked_total %llu\n",
+		(unsigned long long)d->counters[CNT_LOOPS]);
+	fprintf(f, "# HELP bridged_peer_health 1 for the peer's current health state.\n"
+		   "# TYPE bridged_peer_health gauge\n");
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		for (int s = 0; s < _HEALTH_STATE_MAX; s++)
+			fprintf(f, "bridged_peer_health{peer=\"%s\",state=\"%s\"} %d\n", p->cfg.name,
+				health_state_to_string(s), p->health == (enum health_state)s);
+	fprintf(f, "# TYPE bridged_peer_rx_frames_total counter\n# TYPE bridged_peer_tx_frames_total counter\n"
+		   "# TYPE bridged_peer_rx_bytes_total counter\n# TYPE bridged_peer_tx_bytes_total counter\n"
+		   "# TYPE bridged_peer_rtt_seconds gauge\n# TYPE bridged_peer_loss_ratio gauge\n"
+		   "# TYPE bridged_peer_last_rx_age_seconds gauge\n# TYPE bridged_peer_drops_total counter\n");
+	for (struct dpeer *p = d->peers; p; p = p->next) {
+		struct tunnel_peer_stats st;
+		double loss;
+
+		if (!p->tp)
+			continue;
+		tunnel_peer_get_stats(p->tp, &st);
+		fprintf(f, "bridged_peer_rx_frames_total{peer=\"%s\"} %llu\n", p->cfg.name, (unsigned long long)st.rx_frames);
+		fprintf(f, "bridged_peer_tx_frames_total{peer=\"%s\"} %llu\n", p->cfg.name, (unsigned long long)st.tx_frames);
+		fprintf(f, "bridged_peer_rx_bytes_total{peer=\"%s\"} %llu\n", p->cfg.name, (unsigned long long)st.rx_bytes);
+		fprintf(f, "bridged_peer_tx_bytes_total{peer=\"%s\"} %llu\n", p->cfg.name, (unsigned long long)st.tx_bytes);
+		if (p->rtt.count) {
+			fprintf(f, "bridged_peer_rtt_seconds{peer=\"%s\",stat=\"last\"} %.6f\n", p->cfg.name, p->rtt.last / 1e9);
+			fprintf(f, "bridged_peer_rtt_seconds{peer=\"%s\",stat=\"avg\"} %.6f\n", p->cfg.name, p->rtt.mean / 1e9);
+			fprintf(f, "bridged_peer_rtt_seconds{peer=\"%s\",stat=\"p99\"} %.6f\n", p->cfg.name,
+				health_rtt_p99(&p->rtt) / 1e9);
+			fprintf(f, "bridged_peer_rtt_seconds{peer=\"%s\",stat=\"jitter\"} %.6f\n", p->cfg.name, p->rtt.jitter / 1e9);
+		}
+		loss = health_loss_pct(&p->loss, now, 10000000000ull);
+		if (loss >= 0)
+			fprintf(f, "bridged_peer_loss_ratio{peer=\"%s\"} %.4f\n", p->cfg.name, loss / 100);
+		if (st.last_rx_ns)
+			fprintf(f, "bridged_peer_last_rx_age_seconds{peer=\"%s\"} %.3f\n", p->cfg.name,
+				(double)(now - st.last_rx_ns) / 1e9);
+		for (int k = 0; k < _TUNNEL_DROP_MAX; k++)
+			fprintf(f, "bridged_peer_drops_total{peer=\"%s\",reason=\"%s\"} %llu\n", p->cfg.name,
+				tunnel_drop_to_string(k), (unsigned long long)st.drops[k]);
+		for (size_t i = 0; i < p->n_taps; i++)
+			for (int k = 0; k < _TAP_DROP_MAX; k++)
+				fprintf(f, "bridged_peer_drops_total{peer=\"%s\",port=\"%s\",reason=\"%s\"} %llu\n",
+					p->cfg.name, p->taps[i].name, tap_drop_names[k],
+					(unsigned long long)p->taps[i].drops[k]);
+	}
+	fprintf(f, "# HELP bridged_port_guard 1 for the tunnel port's loop-guard state.\n"
+		   "# TYPE bridged_port_guard gauge\n");
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		for (size_t i = 0; i < p->n_taps; i++)
+			for (int s = 0; s < _GUARD_STATE_MAX; s++)
+				fprintf(f, "bridged_port_guard{peer=\"%s\",segment=\"%s\",port=\"%s\",state=\"%s\"} %d\n",
+					p->cfg.name, p->cfg.segments[i], p->taps[i].name,
+					guard_state_to_string(s), p->taps[i].guard == (enum guard_state)s);
+}
+
+void metrics_write_file(struct daemon *d)
+{
+	char tmp[CONFIG_PATH_MAX + 8];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->cfg->node.metrics_file);
+	f = fopen(tmp, "w");
+	if (!f) {
+		log_debug("metrics: %s: %s", tmp, strerror(errno));
+		return;
+	}
+	metrics_render(d, f);
+	if (fclose(f) != 0 || rename(tmp, d->cfg->node.metrics_file) < 0)
+		log_debug("metrics: %s: %s", d->cfg->node.metrics_file, strerror(errno));
+}
+
+static void metrics_cb(struct loop_source *s, uint32_t events)
+{
+	struct daemon *d = container_of(s, struct daemon, metrics);
+	struct timeval tv = { .tv_sec = 1 };
+	char req[1024], *body = NULL;
+	size_t len = 0;
+	FILE *f;
+	int fd;
+
+	fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* one read of the request line is enough: every path gets the page */
+	if (read(fd, req, sizeof(req)) > 0) {
+		f = open_memstream(&body, &len);
+		if (f) {
+			metrics_render(d, f);
+			fclose(f);
+			dprintf(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+				    "Content-Length: %zu\r\nConnection: close\r\n\r\n", len);
+			if (write(fd, body, len) < 0)
+				log_debug("metrics: write: %s", strerror(errno));
+			free(body);
+		}
+	}
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+int metrics_open(struct daemon *d)
+{
+	int fd, one = 1;
+
+	d->metrics.fd = -1;
+	if (!d->cfg->node.has_metrics_listen)
+		return 0;
+	fd = socket(d->cfg->node.metrics_listen.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&d->cfg->node.metrics_listen, d->cfg->node.metrics_listen_len) < 0 ||
+	    listen(fd, 8) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	d->metrics.fd = fd;
+	d->metrics.cb = metrics_cb;
+	return loop_add(d->loop, &d->metrics, EPOLLIN);
+}
+
+void metrics_close(struct daemon *d)
+{
+	if (d->metrics.fd < 0)
+		return;
+	loop_del(d->loop, &d->metrics);
+	close(d->metrics.fd);
+	d->metrics.fd = -1;
+}
