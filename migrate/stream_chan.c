@@ -195,16 +195,19 @@ int chan_send(struct stream_chan *ch, int fd, const void *a, size_t alen,
 	flen = mlen + SS_ABYTES;
 	/* secretstream seals one contiguous message: gather a and b first,
 	 * behind the room for the prefix and the ciphertext. */
-	r = dir_reserve(&ch->tx, 4 + flen + mlen);
+	r = dir_reserve(&ch->tx, 4 + flen + (blen ? mlen : 0));
 	if (r < 0)
 		return r;
 	{
-		uint8_t *plain = ch->tx.buf + 4 + flen;
+		const uint8_t *plain = a;
 
-		if (alen)
-			memcpy(plain, a, alen);
-		if (blen)
-			memcpy(plain + alen, b, blen);
+		if (blen) {
+			uint8_t *p = ch->tx.buf + 4 + flen;
+
+			memcpy(p, a, alen);
+			memcpy(p + alen, b, blen);
+			plain = p;
+		}
 		put_le32(ch->tx.buf, (uint32_t)flen);
 		crypto_secretstream_xchacha20poly1305_push(&ch->tx.st, ch->tx.buf + 4, NULL,
 							   plain, mlen, NULL, 0, 0);
