@@ -87,6 +87,7 @@ struct dpeer {
  * non-forwarding tunnel port are flooded into the bridge. */
 struct probe_port {
 	struct loop_source src;        /* drained: the bridge floods into it */
+	struct daemon *d;
 	char name[IFNAMSIZ];
 	char bridge[IFNAMSIZ];
 	uint32_t seg_id;

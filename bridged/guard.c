@@ -635,12 +635,32 @@ void guard_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev)
 
 static void probe_port_cb(struct loop_source *s, uint32_t events)
 {
+	struct probe_port *pp = container_of(s, struct probe_port, src);
 	uint8_t buf[2048];
 
-	/* Write-only port: drain what the bridge floods into it. */
-	for (int i = 0; i < 64; i++)
-		if (read(s->fd, buf, sizeof(buf)) < 0)
+	/* The bridge floods into this port: everything is drained, and a
+	 * probe of ours (or one we carried) arriving here came back into our
+	 * own bridge: a loop, whichever way it went. */
+	for (int i = 0; i < 64; i++) {
+		ssize_t r = read(s->fd, buf, sizeof(buf));
+		struct probe pr;
+		struct daemon *d = pp->d;
+		int k;
+
+		if (r < 0)
 			break;
+		if (!probe_is(buf, (size_t)r) || probe_parse(buf, (size_t)r, &pr) < 0)
+			continue;
+		if (!memcmp(pr.origin, d->node_id, NODE_ID_LEN)) {
+			if (pr.seq > d->probe_seq || d->probe_seq - pr.seq > 100000 ||
+			    !probe_verify(&pr, d->probe_key))
+				continue;
+			loop_found(d, &pr, 0, "came back into our bridge", now_ns());
+		} else if ((k = probe_find_from(&pr, d->node_id)) >= 0) {
+			loop_found(d, &pr, (unsigned)k, "came back into our bridge", now_ns());
+		}
+	}
+	daemon_flush(pp->d);
 }
 
 int guard_init(struct daemon *d)
@@ -680,6 +700,7 @@ int guard_init(struct daemon *d)
 		}
 		pp->src.fd = fd;
 		pp->src.cb = probe_port_cb;
+		pp->d = d;
 		loop_add(d->loop, &pp->src, EPOLLIN);
 		if (netcfg_get_link(d->nc, b->name, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0) {
 			netcfg_enslave(d->nc, pl.ifindex, bl.ifindex);

@@ -803,7 +803,7 @@ static void node_defaults(struct node_cfg *n)
 	sin->sin_port = htons(CONFIG_DEFAULT_PORT);
 	n->listen_len = sizeof(*sin);
 	strcpy(n->control_socket, CONFIG_DEFAULT_SOCKET);
-	n->dead_after_ms = 1000;
+	n->dead_after_ms = 800;
 	n->probe_interval_ms = 300;
 	n->loop_retry_min_ms = 2000;
 	n->loop_retry_max_ms = 60000;

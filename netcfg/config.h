@@ -9,7 +9,7 @@
  *   ListenAddress  = 198.18.0.1        (default: any IPv4 address)
  *   ListenPort     = 5880              (default 5880)
  *   ControlSocket  = /run/bridged.sock (default)
- *   DeadAfter      = 1s     a tunnel with nothing received this long is down
+ *   DeadAfter      = 800ms  a tunnel with nothing received this long is down
  *   ProbeInterval  = 300ms  loop-guard probes into every tunnel port
  *   LoopRetryMin   = 2s     a port blocked for a loop is retried after this,
  *   LoopRetryMax   = 60s      doubling up to this
