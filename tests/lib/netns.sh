@@ -158,6 +158,7 @@ PrivateKeyFile = $WORK/$1.key
 ListenAddress = $2
 ListenPort = 5880
 ControlSocket = $WORK/$1.sock
+${NODE_EXTRA:-}
 EOC
 }
 
@@ -217,4 +218,17 @@ bg() {
 	ip netns exec "$ns" "$@" &
 	BG_PID=$!
 	PIDS+=("$BG_PID")
+}
+
+# events_bg HOST FILE: `bridgectl events --json` of HOST into FILE, in the background
+events_bg() {
+	"$BRIDGECTL" --socket "$WORK/$1.sock" events --json > "$2" 2>&1 &
+	PIDS+=($!)
+	EVENTS_PID=$!
+	sleep 0.2
+}
+
+# port_guard HOST PEER: the loop-guard state of HOST's (first) tunnel port to PEER
+port_guard() {
+	ctl "$1" status --json | jq -r --arg p "$2" '.peers[] | select(.name==$p) | .tunnels[0].guard'
 }
