@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Health: the peer daemon killed (SIGKILL): a reports the tunnel down and its
+# TAP loses carrier within 1 s; the peer restarted: up within 2 s. Events
+# and metrics show it.
+# Topology: two_hosts (vm1 - a ==== b - vm2), metrics on a.
+. "$(dirname "$0")/../lib/netns.sh"
+NODE_EXTRA="MetricsListen = 127.0.0.1:9587"$'\n'"MetricsFile = $WORK/a.prom"
+two_hosts aead
+unset NODE_EXTRA
+wait_for 5 session_up a b || fail "session not up"
+events_bg a "$WORK/events-a.json"
+tap=$(ctl a status --json | jq -r '.peers[0].tunnels[0].tap')
+down() {
+	ctl a status --json | jq -e '.peers[0].health == "down" and .peers[0].carrier == false' >/dev/null &&
+	! nsx "$P-a" ip -j link show "$tap" | jq -e '.[0].flags | index("LOWER_UP")' >/dev/null
+}
+stop_bridged b KILL
+ms=$(elapsed_ms down) || fail "a did not see the peer die"
+log "peer killed: a reports down, carrier off after $ms ms"
+[ "$ms" -le 1000 ] || fail "dead-peer detection took $ms ms"
+rm -f "$WORK/b.sock"
+t0=$(date +%s%N)
+start_bridged b
+up() { ctl a status --json | jq -e '.peers[0].health == "up" and .peers[0].carrier == true' >/dev/null; }
+wait_for 5 up || fail "the tunnel did not come back"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+log "peer restarted: up after $ms ms"
+[ "$ms" -le 2000 ] || fail "recovery took $ms ms"
+nsx "$P-vm1" ping -c 2 -i 0.2 -W 2 198.19.1.2 >/dev/null || fail "no traffic after recovery"
+jq -e 'select(.type=="tunnel-state" and .to=="down")' "$WORK/events-a.json" >/dev/null || fail "no down event"
+jq -e 'select(.type=="tunnel-state" and .to=="up")' "$WORK/events-a.json" >/dev/null || fail "no up event"
+# idle traffic stays small: count a's underlay packets over 2 s
+p0=$(nsx "$P-a" ip -j -s link show ul0 | jq '.[0].stats64.tx.packets')
+sleep 2
+p1=$(nsx "$P-a" ip -j -s link show ul0 | jq '.[0].stats64.tx.packets')
+log "idle: $(( (p1 - p0) / 2 )) packets per second from a to b (keepalives and probes)"
+[ $(( (p1 - p0) / 2 )) -le 12 ] || fail "too chatty when idle: $(( (p1 - p0) / 2 )) packets/s"
+# metrics, over HTTP and in the textfile
+page=$(ip netns exec "$P-a" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9587; printf "GET /metrics HTTP/1.0\r\n\r\n" >&3; cat <&3')
+grep -q 'bridged_peer_health{peer="b",state="up"} 1' <<<"$page" || { echo "$page" | head; fail "metrics page lacks the peer's health"; }
+grep -q '^bridged_peer_rtt_seconds{peer="b",stat="p99"}' <<<"$page" || fail "metrics page lacks RTT"
+wait_for 3 grep -q 'bridged_port_guard{peer="b"' "$WORK/a.prom" || fail "no metrics textfile"
+echo ok
