@@ -30,7 +30,9 @@
 #define STREAM_KEY_LEN 32
 #define STREAM_BLOCK_MIN (64u * 1024)
 #define STREAM_BLOCK_MAX (16u * 1024 * 1024)
-#define STREAM_BLOCK_DEFAULT (4u * 1024 * 1024)
+#define STREAM_BLOCK_DEFAULT (1u * 1024 * 1024)
+#define STREAM_BLOCK_DEFAULT_BIG (4u * 1024 * 1024)	/* images above STREAM_BIG_IMAGE */
+#define STREAM_BIG_IMAGE (256ull << 30)
 /* Bad block offsets carried in a result message, at most. */
 #define STREAM_BAD_MAX 1024
 
@@ -126,7 +128,7 @@ struct stream_report {
 typedef void (*stream_progress_fn)(const struct stream_report *rep, bool final, void *arg);
 
 struct stream_opts {
-	uint32_t block_size;		/* sender: 0 = STREAM_BLOCK_DEFAULT */
+	uint32_t block_size;		/* sender: 0 = 1 MiB (4 MiB above 256 GiB) */
 	uint64_t length;		/* sender: bytes of the source, 0 = all */
 	bool delta;			/* sender: compare hashes, send changed blocks */
 	bool verify_readback;		/* receiver: re-read the destination at the end */

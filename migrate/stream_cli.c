@@ -56,7 +56,7 @@ static const char send_help[] =
 "                        whose hash differs from the receiver's\n"
 "  --length BYTES        send only the first BYTES of SRC (default: all)\n"
 "  --block-size BYTES    block size, a power of two from 64K to 16M\n"
-"                        (default 4M); suffixes K, M, G\n"
+"                        (default 1M, 4M for images above 256 GiB)\n"
 "  --max-rate BYTES      limit to BYTES per second on the wire (e.g. 100M)\n"
 "  --window N            blocks in flight in the pipeline (default 4)\n"
 "  --connect-timeout S   keep trying to connect for S seconds (default 30)\n"
