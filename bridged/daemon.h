@@ -76,6 +76,7 @@ struct dpeer {
 	enum health_state health;
 	uint64_t health_since_ns;
 	struct health_loss loss;
+	uint64_t last_loss_sample_ns;
 	struct health_rtt rtt;
 	uint64_t keepalives_rx_seen;
 	bool carrier;

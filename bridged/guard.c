@@ -422,7 +422,12 @@ static void health_step(struct daemon *d, struct dpeer *p, uint64_t now)
 	struct health_input in;
 
 	tunnel_peer_get_stats(p->tp, &st);
-	health_loss_sample(&p->loss, now, st.rx_packets + st.rx_lost, st.rx_packets);
+	/* one sample per 250 ms: the ring then spans 16 s, more than the
+	 * 10 s window the loss is reported over */
+	if (now - p->last_loss_sample_ns >= 250 * MS) {
+		p->last_loss_sample_ns = now;
+		health_loss_sample(&p->loss, now, st.rx_packets + st.rx_lost, st.rx_packets);
+	}
 	if (st.keepalives_rx != p->keepalives_rx_seen) {
 		p->keepalives_rx_seen = st.keepalives_rx;
 		if (st.rtt_last_ns)
