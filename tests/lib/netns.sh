@@ -232,3 +232,7 @@ events_bg() {
 port_guard() {
 	ctl "$1" status --json | jq -r --arg p "$2" '.peers[] | select(.name==$p) | .tunnels[0].guard'
 }
+
+# has_event FILE EXPR: an event in FILE (JSON lines) matches the jq EXPR
+# (jq 1.6's -e looks at the last input only, hence the slurp)
+has_event() { jq -s -e "[.[] | select($2)] | length > 0" "$1" >/dev/null 2>&1; }

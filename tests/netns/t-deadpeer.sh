@@ -28,9 +28,9 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 log "peer restarted: up after $ms ms"
 [ "$ms" -le 2000 ] || fail "recovery took $ms ms"
 nsx "$P-vm1" ping -c 2 -i 0.2 -W 2 198.19.1.2 >/dev/null || fail "no traffic after recovery"
-jq -e 'select(.type=="tunnel-state" and .to=="down")' "$WORK/events-a.json" >/dev/null ||
+has_event "$WORK/events-a.json" '.type=="tunnel-state" and .to=="down"' ||
 	{ cat "$WORK/events-a.json"; fail "no down event"; }
-jq -e 'select(.type=="tunnel-state" and .to=="up")' "$WORK/events-a.json" >/dev/null || fail "no up event"
+has_event "$WORK/events-a.json" '.type=="tunnel-state" and .to=="up"' || fail "no up event"
 # idle traffic stays small: count a's underlay packets over 2 s
 p0=$(nsx "$P-a" ip -j -s link show ul0 | jq '.[0].stats64.tx.packets')
 sleep 2

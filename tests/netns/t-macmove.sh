@@ -19,7 +19,7 @@ events_bg a "$WORK/events-a.json"
 ip -n "$P-a" link set vn-vm1 netns "$P-b"
 nsx "$P-b" ip link set vn-vm1 master br-dmz up
 nsx "$P-vm1" ping -c 3 -i 0.2 -W 2 198.19.1.2 >/dev/null || fail "vm1 cannot talk after the move"
-moved() { jq -e --arg m "$mac1" 'select(.type=="mac-move" and .mac==$m)' "$WORK/events-a.json" >/dev/null; }
+moved() { has_event "$WORK/events-a.json" ".type==\"mac-move\" and .mac==\"$mac1\""; }
 wait_for 3 moved || { cat "$WORK/events-a.json"; fail "no mac-move event for $mac1"; }
 sleep 1
 n=$(jq -s --arg m "$mac1" '[.[] | select(.type=="mac-move" and .mac==$m)] | length' "$WORK/events-a.json")
@@ -28,7 +28,7 @@ log "event: $ev"
 [ "$n" -eq 1 ] || fail "$n move events for $mac1, expected exactly 1"
 jq -e --arg t "$tap" '.from_port == "vn-vm1" and .to_port == $t' <<<"$ev" >/dev/null ||
 	fail "the move event does not name vn-vm1 -> $tap"
-jq -e 'select(.type=="mac-flap")' "$WORK/events-a.json" >/dev/null && fail "a single move raised an alarm"
+has_event "$WORK/events-a.json" '.type=="mac-flap"' && fail "a single move raised an alarm"
 
 # a flapping MAC: two namespaces with one MAC on two ports of a's bridge
 for f in f1 f2; do
@@ -42,7 +42,7 @@ done
 for i in 1 2 3 4; do
 	for f in f1 f2; do nsx "$P-$f" ping -c 1 -W 0.3 198.19.1.2 >/dev/null 2>&1 || true; done
 done
-wait_for 3 jq -e 'select(.type=="mac-flap" and .mac=="02:00:00:00:fa:01")' "$WORK/events-a.json" ||
+wait_for 3 has_event "$WORK/events-a.json" '.type=="mac-flap" and .mac=="02:00:00:00:fa:01"' ||
 	{ cat "$WORK/events-a.json"; fail "no mac-flap alarm"; }
 grep -q "LOOP ALARM: MAC 02:00:00:00:fa:01 flapping" "$WORK/a.log" || fail "no alarm in the log"
 echo ok
