@@ -15,22 +15,27 @@ down() {
 	ctl a status --json | jq -e '.peers[0].health == "down" and .peers[0].carrier == false' >/dev/null &&
 	! nsx "$P-a" ip -j link show "$tap" | jq -e '.[0].flags | index("LOWER_UP")' >/dev/null
 }
+# times are taken from the daemon's own events (wall clock), so the
+# polling of this script does not count
+ev_time() { jq -s -r "[.[] | select($1)] | last | .time // empty" "$WORK/events-a.json"; }
+t_kill=$(date +%s.%N)
 stop_bridged b KILL
-ms=$(elapsed_ms down) || fail "a did not see the peer die"
-log "peer killed: a reports down, carrier off after $ms ms"
+wait_for 3 down || fail "a did not see the peer die"
+t_down=$(ev_time '.type=="tunnel-state" and .to=="down"')
+[ -n "$t_down" ] || { cat "$WORK/events-a.json"; fail "no down event"; }
+ms=$(awk -v a="$t_kill" -v b="$t_down" 'BEGIN { printf "%d", (b - a) * 1000 }')
+log "peer killed: a reported down (carrier off) $ms ms later"
 [ "$ms" -le 1000 ] || fail "dead-peer detection took $ms ms"
 rm -f "$WORK/b.sock"
-t0=$(date +%s%N)
+t_start=$(date +%s.%N)
 start_bridged b
 up() { ctl a status --json | jq -e '.peers[0].health == "up" and .peers[0].carrier == true' >/dev/null; }
 wait_for 5 up || fail "the tunnel did not come back"
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-log "peer restarted: up after $ms ms"
+t_up=$(ev_time '.type=="tunnel-state" and .to=="up"')
+ms=$(awk -v a="$t_start" -v b="$t_up" 'BEGIN { printf "%d", (b - a) * 1000 }')
+log "peer restarted: a reported up $ms ms after the start"
 [ "$ms" -le 2000 ] || fail "recovery took $ms ms"
 nsx "$P-vm1" ping -c 2 -i 0.2 -W 2 198.19.1.2 >/dev/null || fail "no traffic after recovery"
-has_event "$WORK/events-a.json" '.type=="tunnel-state" and .to=="down"' ||
-	{ cat "$WORK/events-a.json"; fail "no down event"; }
-has_event "$WORK/events-a.json" '.type=="tunnel-state" and .to=="up"' || fail "no up event"
 # idle traffic stays small: count a's underlay packets over 2 s
 p0=$(nsx "$P-a" ip -j -s link show ul0 | jq '.[0].stats64.tx.packets')
 sleep 2
