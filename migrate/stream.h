@@ -64,6 +64,7 @@ const char *stream_result_to_string(enum stream_result r);
  * and the peer must prove it holds the private key of one of peers[]. */
 struct stream_auth {
 	bool plain;
+	bool no_aesgcm;		/* use XChaCha20-Poly1305 even with AES-NI on both ends */
 	const uint8_t *local_priv;		/* STREAM_KEY_LEN bytes */
 	const uint8_t (*peers)[STREAM_KEY_LEN];	/* allowed peer public keys */
 	unsigned n_peers;
@@ -79,6 +80,8 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 		     char *errbuf, size_t errlen);
 void stream_chan_free(struct stream_chan *ch);
 bool stream_chan_encrypted(const struct stream_chan *ch);
+/* "aes256gcm", "xchacha20poly1305" or "none". */
+const char *stream_chan_cipher(const struct stream_chan *ch);
 
 /* Opens a source read-only and measures it. A block device that another
  * holder opened exclusively, or a regular file that some process has open

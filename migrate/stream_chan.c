@@ -2,6 +2,9 @@
 /*
  * Disk stream handshake and channel (stream.h, stream_chan.h).
  *
+ * Records: AES-256-GCM with a per-direction frame counter as nonce when both
+ * CPUs have AES-NI (hello flag), else crypto_secretstream_xchacha20poly1305.
+ *
  * Handshake, Noise-KK in spirit (both static keys known in advance), built
  * from crypto_scalarmult and keyed BLAKE2b (crypto_generichash) as the KDF:
  *
@@ -41,20 +44,47 @@
 #define HS_MAGIC "BRSTRM01"
 #define HS_VERSION 1
 #define HS_FLAG_PLAIN 0x0001
+#define HS_FLAG_AESGCM 0x0002	/* this side has AES-NI: AES-256-GCM if both do */
 #define SS_HDR crypto_secretstream_xchacha20poly1305_HEADERBYTES
 #define SS_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 
 struct chan_dir {
+	crypto_aead_aes256gcm_state gcm;	/* first: 16-byte aligned */
+	uint64_t ctr;				/* AES-GCM: the frame counter (nonce) */
 	crypto_secretstream_xchacha20poly1305_state st;
 	uint8_t *buf;		/* frame scratch: prefix + ciphertext */
 	size_t cap;
 	uint64_t bytes;
 };
 
-struct stream_chan {
-	bool encrypted;
-	struct chan_dir tx, rx;
+enum chan_cipher {
+	CHAN_PLAIN,
+	CHAN_XCHACHA,		/* crypto_secretstream_xchacha20poly1305 */
+	CHAN_AESGCM,		/* crypto_aead_aes256gcm, counter nonces */
+	CHAN_CIPHER_MAX,
 };
+
+static const char *const cipher_names[CHAN_CIPHER_MAX] = {
+	[CHAN_PLAIN] = "none",
+	[CHAN_XCHACHA] = "xchacha20poly1305",
+	[CHAN_AESGCM] = "aes256gcm",
+};
+
+struct stream_chan {
+	struct chan_dir tx, rx;
+	bool encrypted;
+	enum chan_cipher cipher;
+};
+
+/* sodium_malloc aligns the end of the region to a page: a size that is a
+ * multiple of 64 keeps the AES-GCM states aligned. */
+#define CHAN_ALLOC_SIZE ((sizeof(struct stream_chan) + 63) & ~(size_t)63)
+
+static void gcm_nonce(uint8_t n[crypto_aead_aes256gcm_NPUBBYTES], uint64_t ctr)
+{
+	memset(n, 0, crypto_aead_aes256gcm_NPUBBYTES);
+	put_le64(n + 4, ctr);
+}
 
 int io_write_all(int fd, const void *buf, size_t len)
 {
@@ -192,7 +222,7 @@ int chan_send(struct stream_chan *ch, int fd, const void *a, size_t alen,
 		ch->tx.bytes += 4 + mlen;
 		return 0;
 	}
-	flen = mlen + SS_ABYTES;
+	flen = mlen + (ch->cipher == CHAN_AESGCM ? crypto_aead_aes256gcm_ABYTES : SS_ABYTES);
 	/* secretstream seals one contiguous message: gather a and b first,
 	 * behind the room for the prefix and the ciphertext. */
 	r = dir_reserve(&ch->tx, 4 + flen + (blen ? mlen : 0));
@@ -209,8 +239,17 @@ int chan_send(struct stream_chan *ch, int fd, const void *a, size_t alen,
 			plain = p;
 		}
 		put_le32(ch->tx.buf, (uint32_t)flen);
-		crypto_secretstream_xchacha20poly1305_push(&ch->tx.st, ch->tx.buf + 4, NULL,
-							   plain, mlen, NULL, 0, 0);
+		if (ch->cipher == CHAN_AESGCM) {
+			uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
+
+			/* One key per direction, the counter never repeats. */
+			gcm_nonce(n, ch->tx.ctr++);
+			crypto_aead_aes256gcm_encrypt_afternm(ch->tx.buf + 4, NULL, plain, mlen,
+							      NULL, 0, NULL, n, &ch->tx.gcm);
+		} else {
+			crypto_secretstream_xchacha20poly1305_push(&ch->tx.st, ch->tx.buf + 4, NULL,
+								   plain, mlen, NULL, 0, 0);
+		}
 	}
 	r = io_write_all(fd, ch->tx.buf, 4 + flen);
 	if (r < 0)
@@ -241,8 +280,12 @@ int chan_recv(struct stream_chan *ch, int fd, uint8_t *buf, size_t cap, size_t *
 		*ret_len = flen;
 		return 0;
 	}
-	if (flen < SS_ABYTES || flen - SS_ABYTES > cap || flen > SMSG_MAX_LEN + SS_ABYTES)
-		return -EBADMSG;
+	{
+		size_t ab = ch->cipher == CHAN_AESGCM ? crypto_aead_aes256gcm_ABYTES : SS_ABYTES;
+
+		if (flen < ab || flen - ab > cap || flen > SMSG_MAX_LEN + ab)
+			return -EBADMSG;
+	}
 	r = dir_reserve(&ch->rx, flen);
 	if (r < 0)
 		return r;
@@ -250,9 +293,20 @@ int chan_recv(struct stream_chan *ch, int fd, uint8_t *buf, size_t cap, size_t *
 	if (r < 0)
 		return r;
 	ch->rx.bytes += 4 + (uint64_t)flen;
-	if (crypto_secretstream_xchacha20poly1305_pull(&ch->rx.st, buf, &mlen, &tag,
-						       ch->rx.buf, flen, NULL, 0) != 0)
+	if (ch->cipher == CHAN_AESGCM) {
+		uint8_t n[crypto_aead_aes256gcm_NPUBBYTES];
+
+		/* The expected counter: a dropped, replayed or reordered frame
+		 * does not authenticate. */
+		gcm_nonce(n, ch->rx.ctr++);
+		if (crypto_aead_aes256gcm_decrypt_afternm(buf, &mlen, NULL, ch->rx.buf, flen,
+							  NULL, 0, n, &ch->rx.gcm) != 0)
+			return -EBADMSG;
+		(void)tag;
+	} else if (crypto_secretstream_xchacha20poly1305_pull(&ch->rx.st, buf, &mlen, &tag,
+							      ch->rx.buf, flen, NULL, 0) != 0) {
 		return -EBADMSG;
+	}
 	*ret_len = (size_t)mlen;
 	return 0;
 }
@@ -260,6 +314,7 @@ int chan_recv(struct stream_chan *ch, int fd, uint8_t *buf, size_t cap, size_t *
 uint64_t chan_bytes_out(const struct stream_chan *ch) { return ch->tx.bytes; }
 uint64_t chan_bytes_in(const struct stream_chan *ch) { return ch->rx.bytes; }
 bool stream_chan_encrypted(const struct stream_chan *ch) { return ch->encrypted; }
+const char *stream_chan_cipher(const struct stream_chan *ch) { return cipher_names[ch->cipher]; }
 
 void stream_chan_free(struct stream_chan *ch)
 {
@@ -293,12 +348,12 @@ static int set_timeout(int fd, int timeout_ms)
 	return 0;
 }
 
-static void hello_encode(uint8_t *h, bool plain)
+static void hello_encode(uint8_t *h, bool plain, bool aesgcm)
 {
 	memset(h, 0, HS_HELLO_LEN);
 	memcpy(h, HS_MAGIC, 8);
 	h[8] = HS_VERSION;
-	h[10] = plain ? HS_FLAG_PLAIN : 0;
+	h[10] = (plain ? HS_FLAG_PLAIN : 0) | (aesgcm ? HS_FLAG_AESGCM : 0);
 }
 
 /* H_key(a || b || c): keyed BLAKE2b-256; key may be NULL. */
@@ -353,6 +408,11 @@ static int chan_start(struct stream_chan *ch, int fd, struct hs *s)
 	uint8_t hdr[SS_HDR], peer_hdr[SS_HDR];
 	int r;
 
+	if (ch->cipher == CHAN_AESGCM) {
+		crypto_aead_aes256gcm_beforenm(&ch->tx.gcm, s->k_tx);
+		crypto_aead_aes256gcm_beforenm(&ch->rx.gcm, s->k_rx);
+		return 0;
+	}
 	crypto_secretstream_xchacha20poly1305_init_push(&ch->tx.st, hdr, s->k_tx);
 	r = io_write_all(fd, hdr, sizeof(hdr));
 	if (r < 0)
@@ -482,7 +542,8 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 	r = set_timeout(fd, timeout_ms);
 	if (r < 0)
 		return r;
-	hello_encode(ours, auth->plain);
+	hello_encode(ours, auth->plain, !auth->plain && !auth->no_aesgcm &&
+		     crypto_aead_aes256gcm_is_available());
 	if (role == STREAM_INITIATOR) {
 		memcpy(hello_i, ours, HS_HELLO_LEN);
 		theirs = hello_r;
@@ -512,12 +573,16 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 		r = -EPROTO;
 		goto out;
 	}
-	ch = sodium_malloc(sizeof(*ch));
+	ch = sodium_malloc(CHAN_ALLOC_SIZE);
 	if (!ch) {
 		r = -ENOMEM;
 		goto out;
 	}
 	memset(ch, 0, sizeof(*ch));
+	/* Both hellos are in the transcript (h0): a downgrade does not
+	 * authenticate. */
+	ch->cipher = auth->plain ? CHAN_PLAIN :
+		     (ours[10] & theirs[10] & HS_FLAG_AESGCM) ? CHAN_AESGCM : CHAN_XCHACHA;
 	ch->tx.bytes = ch->rx.bytes = 2 * HS_HELLO_LEN;
 	if (!auth->plain) {
 		s = sodium_malloc(sizeof(*s));

@@ -296,6 +296,7 @@ static int listen_on(const char *addr)
 /* Progress and report output. */
 struct out {
 	const char *role;
+	const char *cipher;
 	bool json, quiet, tty;
 	double last_plain;
 	bool bar_drawn;
@@ -375,6 +376,11 @@ static void on_progress(const struct stream_report *rep, bool final, void *arg)
 	}
 }
 
+static json_object *out_cipher(const struct out *o)
+{
+	return o->cipher ? json_object_new_string(o->cipher) : NULL;
+}
+
 static void report_print(struct out *o, const char *what, const struct stream_report *rep)
 {
 	char h[2 * STREAM_HASH_LEN + 1], ph[2 * STREAM_HASH_LEN + 1];
@@ -391,6 +397,7 @@ static void report_print(struct out *o, const char *what, const struct stream_re
 		json_object_object_add(j, "role", json_object_new_string(o->role));
 		json_object_object_add(j, "result", json_object_new_string(stream_result_to_string(rep->result)));
 		json_object_object_add(j, "path", json_object_new_string(what));
+		json_object_object_add(j, "cipher", out_cipher(o));
 		json_object_object_add(j, "length", json_object_new_int64((int64_t)rep->length));
 		json_object_object_add(j, "block_size", json_object_new_int64(rep->block_size));
 		json_object_object_add(j, "bytes_done", json_object_new_int64((int64_t)rep->bytes_done));
@@ -428,6 +435,8 @@ static void report_print(struct out *o, const char *what, const struct stream_re
 		       rep->message[0] ? ": " : "", rep->message);
 		printf("  image       %llu bytes (%s), block size %u\n", (unsigned long long)rep->length, a,
 		       rep->block_size);
+		if (o->cipher)
+			printf("  cipher      %s\n", o->cipher);
 		if (!strcmp(o->role, "send"))
 			printf("  read        %s\n", b);
 		printf("  %s %s (wire)\n", !strcmp(o->role, "send") ? "sent       " : "received   ", c);
@@ -665,6 +674,7 @@ int stream_send_main(int argc, char **argv)
 		status = r == -EACCES || r == -EPROTO ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}
+	out.cipher = stream_chan_cipher(ch);
 	o.block_size = (uint32_t)a.block;
 	if (a.block && a.block != o.block_size) {
 		fprintf(stderr, "send: --block-size too large\n");
@@ -780,6 +790,7 @@ int stream_receive_main(int argc, char **argv)
 		status = r == -EACCES || r == -EPROTO ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}
+	out.cipher = stream_chan_cipher(ch);
 	o.verify_readback = a.readback;
 	o.window = (unsigned)a.window;
 	o.checkpoint_blocks = (unsigned)a.ckpt;

@@ -121,6 +121,7 @@ int stream_source_open(const char *path, bool warm, struct stream_source **ret,
 		goto err;
 	}
 	posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	s->warm = warm;
 	*ret = s;
 	return 0;
 err:
@@ -381,11 +382,6 @@ int dest_zero(struct stream_dest *d, size_t len, uint64_t off)
 int dest_sync(struct stream_dest *d)
 {
 	return fdatasync(d->fd) < 0 ? -errno : 0;
-}
-
-void dest_start_writeback(struct stream_dest *d, size_t len, uint64_t off)
-{
-	sync_file_range(d->fd, (off64_t)(d->o.offset + off), (off64_t)len, SYNC_FILE_RANGE_WRITE);
 }
 
 void dest_drop_cache(struct stream_dest *d, uint64_t length)

@@ -17,6 +17,7 @@ struct stream_source {
 	char *path;		/* as given */
 	char *real;		/* realpath, for the source id */
 	bool is_blk;
+	bool warm;		/* opened in use (--warm) */
 	uint64_t size;
 };
 
@@ -40,9 +41,7 @@ int dest_read(struct stream_dest *d, void *buf, size_t len, uint64_t off);
  * through the page cache when the kernel can. */
 int dest_zero(struct stream_dest *d, size_t len, uint64_t off);
 int dest_sync(struct stream_dest *d);
-/* Starts writeback of a range just written (does not wait), so dirty
- * pages do not pile up for the next flush. */
-void dest_start_writeback(struct stream_dest *d, size_t len, uint64_t off);
+
 /* Drops the destination's cached pages so a read-back hits the disk. */
 void dest_drop_cache(struct stream_dest *d, uint64_t length);
 

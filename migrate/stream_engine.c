@@ -369,7 +369,7 @@ static int send_exchange(struct sender *x)
 	bool first = true;
 	int r;
 
-	info.flags = (x->o->delta ? SMSG_INFO_DELTA : 0);
+	info.flags = (x->o->delta ? SMSG_INFO_DELTA : 0) | (x->src->warm ? SMSG_INFO_WARM : 0);
 	source_id(x->src, x->length, x->bs, info.source_id);
 	r = chan_send(x->ch, x->fd, msg, smsg_encode_info(msg, &info), NULL, 0);
 	if (r < 0)
@@ -446,7 +446,10 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 		goto out;
 	r = pipe_run(o->window ? o->window : WINDOW_DEFAULT, x.bs, 3, stages, send_abort, &x);
 	rep->bytes_sent = chan_bytes_out(ch);
-	if (r == 0) {
+	if (r < 0 && cancelled(o)) {
+		r = -EINTR;
+		snprintf(rep->message, sizeof(rep->message), "stopped by a signal");
+	} else if (r == 0) {
 		r = send_read_verdict(&x, -1);
 	} else if (x.peer_spoke || r == -EPIPE || r == -ECONNRESET) {
 		/* The receiver stopped first: its reason, if it sent one. */
@@ -770,8 +773,6 @@ static int recv_write(struct pipe_slot *s, void *arg)
 	}
 	rep->bytes_done += s->len;
 	rep->bytes_sent = chan_bytes_in(x->ch);
-	if (s->kind == SLOT_DATA || s->kind == SLOT_ZERO)
-		dest_start_writeback(x->dst, s->len, s->offset);
 	if (x->since_ckpt >= x->ckpt_every || (x->since_ckpt && now_s() - x->last_ckpt >= 1.0)) {
 		r = recv_checkpoint_async(x);
 		if (r < 0)

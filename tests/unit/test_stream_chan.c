@@ -2,6 +2,7 @@
 /* Unit test: disk stream handshake and channel (migrate/stream_chan.c),
  * both ends over a socketpair, the responder in a thread. */
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,8 +62,10 @@ static int run(struct stream_auth *ia, struct resp_arg *ra, struct stream_chan *
 	return r;
 }
 
+/* *state: force XChaCha20-Poly1305 (else AES-256-GCM where both have AES-NI). */
 static void test_handshake_and_records(void **state)
 {
+	bool no_aes = *(bool *)*state;
 	struct side i, r, other;
 	uint8_t iallowed[1][32], rallowed[2][32], buf[256];
 	struct stream_auth ia = { 0 };
@@ -71,16 +74,21 @@ static void test_handshake_and_records(void **state)
 	int sp[2], sp2[2];
 	size_t len;
 
-	(void)state;
 	keypair(&i);
 	keypair(&r);
 	keypair(&other);
 	memcpy(iallowed[0], r.pub, 32);
 	memcpy(rallowed[0], other.pub, 32);
 	memcpy(rallowed[1], i.pub, 32);
-	ia = (struct stream_auth){ .local_priv = i.priv, .peers = (const uint8_t (*)[32])iallowed, .n_peers = 1 };
+	ia = (struct stream_auth){ .local_priv = i.priv, .peers = (const uint8_t (*)[32])iallowed, .n_peers = 1,
+				   .no_aesgcm = no_aes };
 	ra.auth = (struct stream_auth){ .local_priv = r.priv, .peers = (const uint8_t (*)[32])rallowed, .n_peers = 2 };
 	assert_int_equal(run(&ia, &ra, &ich, sp), 0);
+	if (no_aes || !crypto_aead_aes256gcm_is_available())
+		assert_string_equal(stream_chan_cipher(ich), "xchacha20poly1305");
+	else
+		assert_string_equal(stream_chan_cipher(ich), "aes256gcm");
+	assert_string_equal(stream_chan_cipher(ra.ch), stream_chan_cipher(ich));
 	assert_int_equal(ra.r, 0);
 	assert_int_equal(ra.peer, 1);	/* the second allowed key */
 	assert_true(stream_chan_encrypted(ich));
@@ -94,6 +102,23 @@ static void test_handshake_and_records(void **state)
 	assert_int_equal(chan_recv(ich, sp[0], buf, sizeof(buf), &len), 0);
 	assert_memory_equal(buf, "back", 4);
 
+	/* a frame replayed does not authenticate */
+	{
+		uint8_t raw[64];
+		ssize_t n;
+
+		assert_int_equal(chan_send(ich, sp[0], "once", 4, NULL, 0), 0);
+		n = read(sp[1], raw, sizeof(raw));
+		assert_true(n > 0);
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp2), 0);
+		assert_int_equal(write(sp2[0], raw, (size_t)n), n);
+		assert_int_equal(write(sp2[0], raw, (size_t)n), n);
+		assert_int_equal(chan_recv(ra.ch, sp2[1], buf, sizeof(buf), &len), 0);
+		assert_memory_equal(buf, "once", 4);
+		assert_int_equal(chan_recv(ra.ch, sp2[1], buf, sizeof(buf), &len), -EBADMSG);
+		close(sp2[0]);
+		close(sp2[1]);
+	}
 	/* one flipped bit in flight: the frame does not authenticate */
 	{
 		uint8_t raw[64];
@@ -101,7 +126,7 @@ static void test_handshake_and_records(void **state)
 
 		assert_int_equal(chan_send(ich, sp[0], "secret", 6, NULL, 0), 0);
 		n = read(sp[1], raw, sizeof(raw));
-		assert_int_equal(n, 4 + 6 + 17);
+		assert_int_equal(n, 4 + 6 + (strcmp(stream_chan_cipher(ich), "aes256gcm") ? 17 : 16));
 		assert_memory_not_equal(raw + 4 + 1, "secret", 6);	/* encrypted */
 		raw[10] ^= 0x40;
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp2), 0);
@@ -207,10 +232,13 @@ static void test_not_a_peer(void **state)
 	close(sp[1]);
 }
 
+static bool aes = false, chacha = true;
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_handshake_and_records),
+		cmocka_unit_test_prestate(test_handshake_and_records, &aes),
+		cmocka_unit_test_prestate(test_handshake_and_records, &chacha),
 		cmocka_unit_test(test_wrong_keys),
 		cmocka_unit_test(test_plain_and_mismatch),
 		cmocka_unit_test(test_not_a_peer),
