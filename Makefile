@@ -111,7 +111,7 @@ clean:
 -include $(shell find . -name '*.d' 2>/dev/null)
 
 print-unit-tests:
-	@echo $(UNIT_TESTS)
+	@echo $(sort $(UNIT_TESTS))
 print-fuzzers:
-	@echo $(FUZZERS)
+	@echo $(sort $(FUZZERS))
 .PHONY: print-unit-tests print-fuzzers
