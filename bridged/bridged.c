@@ -73,7 +73,11 @@ static void reload(struct daemon *d)
 		log_warnx("reload: [Node] changes take effect only at restart, ignoring them");
 	nc->node = old->node;
 	d->cfg = nc;
+	/* bridge ifindexes are re-learned by the reconcile this reload ends with */
+	free(d->bridge_ifindex);
+	d->bridge_ifindex = NULL;
 	daemon_bridges_ensure(d);
+	guard_probe_ports_sync(d);
 
 	/* Peers that are gone or changed go; unchanged ones stay untouched. */
 	for (struct dpeer *p = d->peers, *next; p; p = next) {

@@ -121,9 +121,10 @@ struct daemon {
 	uint8_t node_id[NODE_ID_LEN];
 	uint8_t *probe_key;            /* sodium_malloc, 32 bytes */
 	uint64_t probe_seq;
-	struct probe_port *probes;     /* one per configured bridge */
+	struct probe_port **probes;    /* one per configured bridge */
 	size_t n_probes;
 	struct mac_table macs;
+	int *bridge_ifindex;           /* per configured bridge, from the last reconcile */
 	struct link_name *names;       /* every link name seen, for events */
 	size_t n_names, cap_names;
 	uint64_t next_guard_tick_ns;
@@ -169,6 +170,7 @@ void ctl_collect(struct daemon *d);
 
 /* guard.c: loop guard and health. */
 int guard_init(struct daemon *d);
+int guard_probe_ports_sync(struct daemon *d);
 void guard_free(struct daemon *d);
 void guard_peer_init(struct daemon *d, struct dpeer *p);
 void guard_port_init(struct daemon *d, struct tap_port *t);

@@ -358,8 +358,8 @@ bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap
 static struct probe_port *probe_port_for(struct daemon *d, const char *bridge)
 {
 	for (size_t i = 0; i < d->n_probes; i++)
-		if (!strcmp(d->probes[i].bridge, bridge))
-			return &d->probes[i];
+		if (!strcmp(d->probes[i]->bridge, bridge))
+			return d->probes[i];
 	return NULL;
 }
 
@@ -581,12 +581,11 @@ out:
 
 static const struct bridge_cfg *our_bridge(struct daemon *d, int ifindex)
 {
-	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
-		struct netcfg_link l;
-
-		if (netcfg_get_link(d->nc, d->cfg->bridges[i].name, &l) >= 0 && l.ifindex == ifindex)
+	if (!d->bridge_ifindex)
+		return NULL;
+	for (size_t i = 0; i < d->cfg->n_bridges; i++)
+		if (d->bridge_ifindex[i] == ifindex)
 			return &d->cfg->bridges[i];
-	}
 	return NULL;
 }
 
@@ -682,22 +681,37 @@ int guard_init(struct daemon *d)
 	d->macs.forget_ns = 3600ull * 1000 * MS;
 	netcfg_set_fdb_callback(d->nc, guard_fdb_cb, d);
 
-	d->probes = calloc(d->cfg->n_bridges ? d->cfg->n_bridges : 1, sizeof(*d->probes));
-	if (!d->probes)
-		return -ENOMEM;
-	d->n_probes = d->cfg->n_bridges;
-	for (size_t i = 0; i < d->n_probes; i++) {
-		struct probe_port *pp = &d->probes[i];
+	return guard_probe_ports_sync(d);
+}
+
+/* One probe port per configured bridge: creates those missing (at start
+ * and after a reload that added bridges); ports of bridges no longer
+ * configured are left until restart (harmless: they only drain). */
+int guard_probe_ports_sync(struct daemon *d)
+{
+	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
 		const struct bridge_cfg *b = &d->cfg->bridges[i];
 		struct netcfg_fdb_event *fdb = NULL;
 		struct netcfg_link bl, pl;
+		struct probe_port *pp, **np;
 		size_t n = 0;
 		int fd;
 
+		if (probe_port_for(d, b->name))
+			continue;
+		np = realloc(d->probes, (d->n_probes + 1) * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		d->probes = np;
+		pp = calloc(1, sizeof(*pp));
+		if (!pp)
+			return -ENOMEM;
+		d->probes[d->n_probes++] = pp;
 		snprintf(pp->name, sizeof(pp->name), "%.8s.probe", b->name);
 		snprintf(pp->bridge, sizeof(pp->bridge), "%s", b->name);
 		pp->seg_id = tunnel_segment_id(b->segment);
 		pp->src.fd = -1;
+		pp->d = d;
 		fd = tap_open(pp->name, pp->name);
 		if (fd < 0) {
 			log_warnx("%s: cannot create the probe port: %s", pp->name, strerror(-fd));
@@ -705,7 +719,6 @@ int guard_init(struct daemon *d)
 		}
 		pp->src.fd = fd;
 		pp->src.cb = probe_port_cb;
-		pp->d = d;
 		loop_add(d->loop, &pp->src, EPOLLIN);
 		if (netcfg_get_link(d->nc, b->name, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0) {
 			netcfg_enslave(d->nc, pl.ifindex, bl.ifindex);
@@ -721,13 +734,17 @@ int guard_init(struct daemon *d)
 
 void guard_free(struct daemon *d)
 {
-	for (size_t i = 0; i < d->n_probes; i++)
-		if (d->probes[i].src.fd >= 0) {
-			loop_del(d->loop, &d->probes[i].src);
-			close(d->probes[i].src.fd);
+	for (size_t i = 0; i < d->n_probes; i++) {
+		if (d->probes[i]->src.fd >= 0) {
+			loop_del(d->loop, &d->probes[i]->src);
+			close(d->probes[i]->src.fd);
 		}
+		free(d->probes[i]);
+	}
 	free(d->probes);
 	free(d->names);
+	free(d->bridge_ifindex);
+	d->bridge_ifindex = NULL;
 	mac_table_free(&d->macs);
 	sodium_free(d->probe_key);
 }

@@ -105,6 +105,22 @@ static int apply(struct daemon *d, const struct reconcile_action *a)
 	}
 }
 
+/* Caches the bridges' ifindexes (FDB events name the bridge by ifindex). */
+static void note_bridges(struct daemon *d, const struct netcfg_link *links, size_t n)
+{
+	int *idx = realloc(d->bridge_ifindex, (d->cfg->n_bridges ? d->cfg->n_bridges : 1) * sizeof(int));
+
+	if (!idx)
+		return;
+	d->bridge_ifindex = idx;
+	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
+		idx[i] = 0;
+		for (size_t k = 0; k < n; k++)
+			if (!strcmp(links[k].name, d->cfg->bridges[i].name))
+				idx[i] = links[k].ifindex;
+	}
+}
+
 int daemon_reconcile(struct daemon *d)
 {
 	struct reconcile_port *ports = NULL;
@@ -129,10 +145,10 @@ int daemon_reconcile(struct daemon *d)
 			ports[k].blocked = guard_port_blocked(&p->taps[i]);
 		}
 	for (size_t i = 0; i < d->n_probes; i++) {
-		if (d->probes[i].src.fd < 0)
+		if (d->probes[i]->src.fd < 0)
 			continue;
-		memcpy(ports[k].name, d->probes[i].name, IFNAMSIZ);
-		memcpy(ports[k].bridge, d->probes[i].bridge, IFNAMSIZ);
+		memcpy(ports[k].name, d->probes[i]->name, IFNAMSIZ);
+		memcpy(ports[k].bridge, d->probes[i]->bridge, IFNAMSIZ);
 		k++;
 	}
 	n_ports = k;
@@ -143,6 +159,7 @@ int daemon_reconcile(struct daemon *d)
 	if (r < 0)
 		goto out;
 	guard_note_links(d, links, n_links);
+	note_bridges(d, links, n_links);
 	r = reconcile(&want, links, n_links, &acts, &n_acts);
 	if (r < 0)
 		goto out;
