@@ -921,7 +921,7 @@ static int recv_finish(struct receiver *x)
 	crypto_generichash_state img;
 	uint64_t offs[STREAM_BAD_MAX];
 	uint8_t *msg;
-	uint32_t i, listed;
+	uint32_t listed;
 	int r;
 
 	r = recv_checkpoint(x);
@@ -932,20 +932,16 @@ static int recv_finish(struct receiver *x)
 		if (r < 0)
 			return r;
 	}
+	/* Every block that is not verified now (failed its hash, differed at
+	 * read-back, never arrived) is in the list, in order. */
+	rep->nbad = 0;
 	image_hash_init(&img, x->length, x->bs);
 	for (uint64_t b = 0; b < x->nblocks; b++) {
 		bool valid = smap_valid(x->map, b);
 
 		crypto_generichash_update(&img, valid ? smap_hash(x->map, b) : none, STREAM_HASH_LEN);
-		if (!valid) {
-			bool listed_already = false;
-
-			for (i = 0; i < rep->nbad && i < STREAM_BAD_MAX; i++)
-				if (rep->bad[i] == b * x->bs)
-					listed_already = true;
-			if (!listed_already)
-				rep_bad(rep, b * x->bs);
-		}
+		if (!valid)
+			rep_bad(rep, b * x->bs);
 	}
 	crypto_generichash_final(&img, rep->image_hash, STREAM_HASH_LEN);
 	rep->have_hash = true;
