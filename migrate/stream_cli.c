@@ -614,7 +614,12 @@ static int args_parse(int argc, char **argv, bool send, struct args *a)
 		return -1;
 	}
 	if (a->window > 64 || a->ckpt > 1u << 20) {
-		fprintf(stderr, "%s: --window at most 64\n", role);
+		fprintf(stderr, "%s: --window at most 64, --checkpoint at most 1048576\n", role);
+		return -1;
+	}
+	if (a->block && (a->block < STREAM_BLOCK_MIN || a->block > STREAM_BLOCK_MAX ||
+			 (a->block & (a->block - 1)))) {
+		fprintf(stderr, "%s: --block-size must be a power of two from 64K to 16M\n", role);
 		return -1;
 	}
 	return 0;
@@ -654,7 +659,7 @@ int stream_send_main(int argc, char **argv)
 		goto out;
 	r = stream_source_open(a.path, a.warm, &src, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "send: refused: %s\n", err);
+		fprintf(stderr, "send: %s%s\n", r == -EBUSY ? "refused: " : "", err);
 		status = r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}
@@ -676,11 +681,6 @@ int stream_send_main(int argc, char **argv)
 	}
 	out.cipher = stream_chan_cipher(ch);
 	o.block_size = (uint32_t)a.block;
-	if (a.block && a.block != o.block_size) {
-		fprintf(stderr, "send: --block-size too large\n");
-		status = EXIT_USAGE;
-		goto out;
-	}
 	o.length = a.length;
 	o.delta = a.delta;
 	o.max_rate = a.rate;
@@ -763,7 +763,7 @@ int stream_receive_main(int argc, char **argv)
 	dopts.state_dir = a.state_dir;
 	r = stream_dest_open(a.path, &dopts, &dst, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "receive: refused: %s\n", err);
+		fprintf(stderr, "receive: %s%s\n", r == -EBUSY ? "refused: " : "", err);
 		status = r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}
