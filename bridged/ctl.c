@@ -101,6 +101,8 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_object_add(o, "rx_packets", json_object_new_int64((int64_t)st.rx_packets));
 		json_object_object_add(o, "keepalives_tx", json_object_new_int64((int64_t)st.keepalives_tx));
 		json_object_object_add(o, "keepalives_rx", json_object_new_int64((int64_t)st.keepalives_rx));
+		json_object_object_add(o, "path_mtu", json_object_new_int((int)st.path_mtu));
+		json_object_object_add(o, "max_payload", json_object_new_int((int)st.max_payload));
 	}
 	json_object_object_add(o, "last_handshake", time_json(st.last_handshake_ns));
 	json_object_object_add(o, "last_handshake_ago_s", st.last_handshake_ns ?

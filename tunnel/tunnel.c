@@ -1470,6 +1470,8 @@ void tunnel_peer_get_stats(const struct tunnel_peer *p, struct tunnel_peer_stats
 	ret->n_remote_segments = p->n_remote;
 	ret->rx_lost = p->lost_closed;
 	ret->rx_packets = p->rx_closed;
+	ret->path_mtu = p->underlay_mtu ? p->underlay_mtu : 1500;
+	ret->max_payload = (unsigned)p->max_payload;
 	for (i = 0; i < 3; i++) {
 		if (kps[i])
 			ret->rx_packets += kps[i]->rx_count;

@@ -128,6 +128,8 @@ struct tunnel_peer_stats {
 	uint64_t rx_lost;                  /* counter gaps on received sessions (estimate) */
 	uint64_t rx_packets;               /* data packets accepted, all keypairs: with
 					    * rx_lost, the loss ratio */
+	unsigned path_mtu;                 /* underlay IP MTU used for this peer */
+	unsigned max_payload;              /* frame bytes per datagram before fragmenting */
 	uint64_t keepalives_tx, keepalives_rx; /* keepalives sent / echoes received */
 	size_t n_remote_segments;          /* from the last handshake */
 };
