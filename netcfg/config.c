@@ -76,6 +76,8 @@ enum key_id {
 	KEY_STORM_LIMIT,
 	KEY_METRICS_LISTEN,
 	KEY_METRICS_FILE,
+	KEY_MIGRATE_LISTEN,
+	KEY_XEN_CONFIG_DIR,
 	_KEY_MAX,
 };
 
@@ -765,6 +767,31 @@ static int key_metrics_file(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+static int key_migrate_listen(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+
+	if (!strcasecmp(v, "none")) {
+		n->has_migrate_listen = false;
+		return 0;
+	}
+	if (parse_endpoint(v, &n->migrate_listen, &n->migrate_listen_len) < 0)
+		return key_error(p, "not address:port or none: \"%s\"", v);
+	n->has_migrate_listen = true;
+	return 0;
+}
+
+static int key_xen_config_dir(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+	const char *why = check_path(v, sizeof(n->xen_config_dir));
+
+	if (why)
+		return key_error(p, "%s", why);
+	strcpy(n->xen_config_dir, v);
+	return 0;
+}
+
 static const struct key_def key_table[_KEY_MAX] = {
 	[KEY_PRIVATE_KEY_FILE] = { SECT_NODE,   "PrivateKeyFile", key_private_key_file },
 	[KEY_LISTEN_ADDRESS]   = { SECT_NODE,   "ListenAddress",  key_listen_address },
@@ -789,6 +816,8 @@ static const struct key_def key_table[_KEY_MAX] = {
 	[KEY_STORM_LIMIT]      = { SECT_NODE,   "StormLimit",     key_storm_limit },
 	[KEY_METRICS_LISTEN]   = { SECT_NODE,   "MetricsListen",  key_metrics_listen },
 	[KEY_METRICS_FILE]     = { SECT_NODE,   "MetricsFile",    key_metrics_file },
+	[KEY_MIGRATE_LISTEN]   = { SECT_NODE,   "MigrateListen",  key_migrate_listen },
+	[KEY_XEN_CONFIG_DIR]   = { SECT_NODE,   "XenConfigDir",   key_xen_config_dir },
 };
 
 /* ---- sections --------------------------------------------------------------- */
@@ -810,6 +839,7 @@ static void node_defaults(struct node_cfg *n)
 	n->mac_flap_moves = 5;
 	n->mac_flap_window_ms = 10000;
 	n->storm_limit = 2000;
+	strcpy(n->xen_config_dir, CONFIG_DEFAULT_XEN_DIR);
 }
 
 static struct section *section_new(struct parser *p, enum sect_kind kind,
@@ -1415,6 +1445,9 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "MetricsListen = %s\n", n->has_metrics_listen
 		? sockaddr_to_string(&n->metrics_listen, addr, sizeof(addr)) : "none");
 	fprintf(f, "MetricsFile = %s\n", n->metrics_file[0] ? n->metrics_file : "none");
+	fprintf(f, "MigrateListen = %s\n", n->has_migrate_listen
+		? sockaddr_to_string(&n->migrate_listen, addr, sizeof(addr)) : "none");
+	fprintf(f, "XenConfigDir = %s\n", n->xen_config_dir);
 
 	for (i = 0; i < c->n_bridges; i++) {
 		const struct bridge_cfg *b = &c->bridges[i];

@@ -19,6 +19,10 @@
  *                           second into one tunnel port (0: no limit)
  *   MetricsListen  = 127.0.0.1:9587 | none  Prometheus text over HTTP
  *   MetricsFile    = /var/lib/node_exporter/bridged.prom | none
+ *   MigrateListen  = 198.18.0.1:5881 | none  (default none) the source side
+ *                    of a disk copy, served to authenticated [Peer]s only
+ *   XenConfigDir   = /etc/xen   (default) where MigrateListen finds the VMs'
+ *                    Xen configs (NAME or NAME.cfg)
  *
  *   [Bridge br-dmz]
  *   Segment      = dmz        (default: the bridge name)
@@ -55,6 +59,7 @@
 #define CONFIG_KEY_LEN         32
 #define CONFIG_NAME_MAX        32   /* segment and peer names, incl. NUL */
 #define CONFIG_PATH_MAX        256
+#define CONFIG_DEFAULT_XEN_DIR "/etc/xen"
 
 enum encryption {
 	ENCRYPTION_AEAD,
@@ -80,6 +85,10 @@ struct node_cfg {
 	struct sockaddr_storage metrics_listen;
 	socklen_t metrics_listen_len;
 	char metrics_file[CONFIG_PATH_MAX]; /* "" none */
+	bool has_migrate_listen;         /* false: the migration source is off */
+	struct sockaddr_storage migrate_listen;
+	socklen_t migrate_listen_len;
+	char xen_config_dir[CONFIG_PATH_MAX];
 };
 
 struct bridge_cfg {

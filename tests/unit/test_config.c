@@ -648,6 +648,8 @@ static const char classic_canon[] =
 	"StormLimit = 2000\n"
 	"MetricsListen = none\n"
 	"MetricsFile = none\n"
+	"MigrateListen = none\n"
+	"XenConfigDir = /etc/xen\n"
 	"\n"
 	"[Bridge br-dmz]\n"
 	"Segment = br-dmz\n"
@@ -704,6 +706,50 @@ static void test_guard_keys(void **state)
 	assert_non_null(strstr(errs.msgs[2], "b.conf:5: [Node] StormLimit"));
 	assert_non_null(strstr(errs.msgs[3], "b.conf:6: [Node] MetricsListen"));
 	assert_non_null(strstr(errs.msgs[4], "b.conf:7: [Node] ProbeInterval"));
+	config_errors_clear(&errs);
+}
+
+static void test_migrate_keys(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+	static const char dflt[] = "[Node]\nPrivateKeyFile = /k\n";
+	static const char good[] =
+		"[Node]\nPrivateKeyFile = /k\nMigrateListen = 198.18.0.1:5881\n"
+		"XenConfigDir = /srv/xen\n";
+	static const char none[] =
+		"[Node]\nPrivateKeyFile = /k\nMigrateListen = none\n";
+	static const char bad[] =
+		"[Node]\nPrivateKeyFile = /k\nMigrateListen = 198.18.0.1\n"
+		"XenConfigDir = etc/xen\n";
+	char addr[64];
+	char *out;
+
+	assert_int_equal(config_parse_buffer("d.conf", dflt, strlen(dflt), &c, &errs), 0);
+	assert_false(c->node.has_migrate_listen);
+	assert_string_equal(c->node.xen_config_dir, "/etc/xen");
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("g.conf", good, strlen(good), &c, &errs), 0);
+	assert_true(c->node.has_migrate_listen);
+	assert_string_equal(sockaddr_to_string(&c->node.migrate_listen, addr, sizeof(addr)),
+			    "198.18.0.1:5881");
+	assert_string_equal(c->node.xen_config_dir, "/srv/xen");
+	out = print_to_string(c);
+	assert_non_null(strstr(out, "MigrateListen = 198.18.0.1:5881\n"));
+	assert_non_null(strstr(out, "XenConfigDir = /srv/xen\n"));
+	free(out);
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("n.conf", none, strlen(none), &c, &errs), 0);
+	assert_false(c->node.has_migrate_listen);
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("b.conf", bad, strlen(bad), &c, &errs), -EINVAL);
+	assert_null(c);
+	assert_int_equal(errs.n, 2);
+	assert_non_null(strstr(errs.msgs[0], "b.conf:3: [Node] MigrateListen: not address:port or none"));
+	assert_non_null(strstr(errs.msgs[1], "b.conf:4: [Node] XenConfigDir: not an absolute path"));
 	config_errors_clear(&errs);
 }
 
@@ -1008,6 +1054,7 @@ int main(void)
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_print_canonical_round_trip),
 		cmocka_unit_test(test_guard_keys),
+		cmocka_unit_test(test_migrate_keys),
 		cmocka_unit_test(test_peer_cfg_equal_cases),
 		cmocka_unit_test(test_to_string),
 		cmocka_unit_test(test_golden),
