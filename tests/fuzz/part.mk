@@ -27,6 +27,11 @@ fuzz_packet_SRCS := tunnel/tunnel.c tunnel/noise.c tunnel/wire.c tunnel/aead.c \
 	tunnel/replay.c tunnel/frag.c tunnel/index.c tunnel/keys.c common/log.c
 tests/fuzz/fuzz_packet: LDLIBS := -Wl,--as-needed $(LDLIBS)
 
+# migrate: the disk stream's record decoder.
+FUZZERS += tests/fuzz/fuzz_stream
+fuzz_stream_SRCS := migrate/stream_wire.c
+tests/fuzz/fuzz_stream: LDLIBS := -Wl,--as-needed $(LDLIBS)
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)
