@@ -102,6 +102,7 @@ demo:
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/bridged
 	install -m 0755 bridged/bridged bridged/bridgectl $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/examples/bridged.conf $(DESTDIR)$(SYSCONFDIR)/bridged/bridged.conf.example
 
 clean:
 	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS) $(TEST_TOOLS) $(BRIDGED_TEST_TOOLS)
