@@ -577,6 +577,63 @@ static void test_roaming(void **state)
 	node_free(&b);
 }
 
+/* Loop guard, first layer: a second daemon with b's key, at another
+ * address, cannot take over a's live session with b; once b has been
+ * silent past the limit, it can (a peer that really moved). */
+static void test_duplicate_identity(void **state)
+{
+	struct tunnel_callbacks cb;
+	struct tunnel_peer_config c;
+	struct tunnel_peer_stats st;
+	struct node a, b, b2;
+	const struct sockaddr_in *ep;
+	uint64_t hs;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	bring_up(&a, &b, SEC);
+	tunnel_peer_get_stats(a.peer, &st);
+	hs = st.handshakes;
+
+	memset(&b2, 0, sizeof(b2));
+	memcpy(b2.priv, b.priv, 32);
+	memcpy(b2.pub, b.pub, 32);
+	cb = (struct tunnel_callbacks){ .ctx = &b2, .deliver = on_deliver, .event = on_event };
+	assert_int_equal(tunnel_new(b2.priv, &cb, &b2.t), 0);
+	assert_int_equal(tunnel_batch_init(&b2.out, 256), 0);
+	b2.addr.sin_family = AF_INET;
+	b2.addr.sin_port = htons(3);
+	b2.addr.sin_addr.s_addr = htonl(0x0a000009u);
+	peer_cfg(&c, &a, true, TUNNEL_CRYPT_AEAD, seg_b, 3);
+	assert_int_equal(tunnel_peer_add(b2.t, &c, &b2, &b2.peer), 0);
+
+	assert_true(tunnel_tick(b2.t, 2 * SEC, &b2.out) >= 1);
+	pump(&b2, &a, 2 * SEC);
+	assert_int_equal(a.out.n, 0);              /* no reply to the newcomer */
+	assert_int_equal(a.ev[TUNNEL_EV_HANDSHAKE_REJECTED], 1);
+	assert_non_null(strstr(a.last_detail, "duplicate identity"));
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_int_equal(st.state, TUNNEL_SESSION_UP);
+	assert_int_equal(st.handshakes, hs);
+	assert_int_equal(st.drops[TUNNEL_DROP_HANDSHAKE], 1);
+	ep = (const void *)&st.endpoint;
+	assert_int_equal(ep->sin_port, b.addr.sin_port);
+	/* frames still go to b */
+	send_frame(&a, 0, 0, 100, 2 * SEC);
+	pump(&a, &b, 2 * SEC);
+	assert_int_equal(b.n_deliv, 1);
+
+	/* b falls silent for longer than the limit (15 s without keepalives):
+	 * the newcomer is now a peer that moved, and is accepted */
+	tunnel_batch_reset(&b2.out);
+	assert_true(tunnel_tick(b2.t, 30 * SEC, &b2.out) >= 1);
+	pump(&b2, &a, 30 * SEC);
+	assert_int_equal(a.ev[TUNNEL_EV_HANDSHAKE_REJECTED], 1);
+	assert_int_equal(a.out.n, 1);              /* the response */
+	node_free(&a);
+	node_free(&b);
+	node_free(&b2);
+}
+
 static void test_keepalive_rtt(void **state)
 {
 	struct node a, b;
@@ -816,6 +873,7 @@ int main(void)
 		cmocka_unit_test(test_rekey_volume_both_ways),
 		cmocka_unit_test(test_rekey_time),
 		cmocka_unit_test(test_roaming),
+		cmocka_unit_test(test_duplicate_identity),
 		cmocka_unit_test(test_keepalive_rtt),
 		cmocka_unit_test(test_queue_while_handshaking),
 		cmocka_unit_test(test_listen_only),
