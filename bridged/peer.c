@@ -60,8 +60,12 @@ static void tap_cb(struct loop_source *s, uint32_t events)
 		bool more = true;
 
 		now = d->now = now_ns();
+		size_t reads = 0;
+
 		n = 0;
-		while (n < DAEMON_BATCH) {
+		/* bounded in reads too: dropped frames (blocked port, storm)
+		 * must not keep this loop going */
+		while (n < DAEMON_BATCH && reads++ < 2 * DAEMON_BATCH) {
 			ssize_t r = read(t->src.fd, d->rxbuf[n], DAEMON_FRAME_MAX - PROBE_HOP_LEN);
 			size_t len;
 
