@@ -130,6 +130,9 @@ static void sig_cb(struct loop_source *s, uint32_t events)
 			log_info("signal %d: stopping", (int)si.ssi_signo);
 			d->quit = true;
 			break;
+		case SIGCHLD:
+			migsrv_reap(d);
+			break;
 		default:
 			break;
 		}
@@ -213,6 +216,8 @@ static int setup(struct daemon *d)
 		fatalx("loop guard: %s", strerror(-r));
 	if ((r = metrics_open(d)) < 0)
 		fatalx("metrics: %s", strerror(-r));
+	if ((r = migsrv_open(d)) < 0)
+		fatalx("MigrateListen: %s", strerror(-r));
 	for (size_t i = 0; i < d->cfg->n_peers; i++) {
 		r = dpeer_add(d, &d->cfg->peers[i]);
 		if (r < 0)
@@ -227,6 +232,7 @@ static int setup(struct daemon *d)
 	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -242,6 +248,7 @@ static void teardown(struct daemon *d)
 	while (d->peers)
 		dpeer_remove(d, d->peers);
 	daemon_collect(d);
+	migsrv_close(d);
 	metrics_close(d);
 	guard_free(d);
 	ctl_close(d);

@@ -130,6 +130,7 @@ struct daemon {
 	uint64_t next_guard_tick_ns;
 	uint64_t next_metrics_ns;
 	struct loop_source metrics;
+	struct loop_source migsrv;     /* MigrateListen, -1: off */
 	uint64_t counters[8];          /* see enum daemon_counter */
 	uint64_t now;                  /* monotonic time of the current batch */
 	uint64_t last_unknown_log_ns;  /* rate limit for strangers' handshakes */
@@ -191,5 +192,11 @@ void guard_peer_refuse_check(struct daemon *d, struct dpeer *p);
 int metrics_open(struct daemon *d);
 void metrics_close(struct daemon *d);
 void metrics_write_file(struct daemon *d);
+
+/* migsrv.c: the source side of a disk copy (MigrateListen). Each connection
+ * is served by a forked child; migsrv_reap() collects them (SIGCHLD). */
+int migsrv_open(struct daemon *d);
+void migsrv_close(struct daemon *d);
+void migsrv_reap(struct daemon *d);
 
 #endif

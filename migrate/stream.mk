@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The disk stream (bridgectl migrate send|receive): engine, CLI, tests.
 STREAM_CORE_OBJS := migrate/stream_wire.o migrate/stream_chan.o migrate/stream_map.o \
-	migrate/stream_dev.o migrate/stream_pipe.o migrate/stream_engine.o
+	migrate/stream_dev.o migrate/stream_pipe.o migrate/stream_engine.o migrate/stream_fetch.o
 STREAM_OBJS := $(STREAM_CORE_OBJS) migrate/stream_cli.o
 MIGRATE_OBJS += $(STREAM_OBJS)
 LDLIBS += -lpthread

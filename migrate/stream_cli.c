@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "migrate/stream.h"
+#include "migrate/stream_fetch.h"
 #include "tunnel/keys.h"
 
 #define DEFAULT_KEY "/etc/bridged/private.key"
@@ -112,7 +113,29 @@ static const char receive_help[] =
 "  -q, --quiet           no progress, only the final report\n"
 "  -h, --help            this text\n"
 "\n"
-"Exit status: as for send.\n";
+"\n"
+"From the old host's daemon (its [Node] MigrateListen): instead of\n"
+"listening, connect to it and name the VM and the disk; the daemon copies\n"
+"only the disks of that VM's Xen config, read-only, to a [Peer] of its\n"
+"configuration (--peer-key: the old host's public key; --key: ours, the\n"
+"one its [Peer] section names):\n"
+"  --from ADDR:PORT      the old host's MigrateListen\n"
+"  --vm NAME             the VM (its config is XenConfigDir/NAME[.cfg])\n"
+"  --disk VDEV           the disk to copy, as the config names it (xvda2)\n"
+"  --list                print the VM's disks and sizes as JSON, copy nothing\n"
+"                        (no DEST)\n"
+"  --delta               the old host hashes every block and sends only\n"
+"                        those that differ from DEST\n"
+"  --warm                ask for a copy of a disk in use: refused by the\n"
+"                        daemon for now (shut the VM down first)\n"
+"  --connect-timeout S   keep trying to connect for S seconds (default 30)\n"
+"A refusal (unknown VM or disk, not a peer, disk in use) writes nothing.\n"
+"\n"
+"Exit status: as for send.\n"
+"\n"
+"Example:\n"
+"  new# bridgectl migrate receive --from old:5881 --peer-key OLDPUB= \\\n"
+"           --vm web1 --disk xvda2 --offset 1048576 /dev/vg0/web1\n";
 
 void stream_usage(FILE *f)
 {
@@ -120,7 +143,9 @@ void stream_usage(FILE *f)
 		"  migrate send SRC --to ADDR:PORT [--peer-key KEY] [--delta] [--warm] ...\n"
 		"                                  stream a disk or partition image (see --help)\n"
 		"  migrate receive --listen ADDR:PORT DEST [--offset N] [--peer-key KEY] ...\n"
-		"                                  receive it, verified and resumable\n");
+		"                                  receive it, verified and resumable\n"
+		"  migrate receive --from ADDR:PORT --vm VM --disk VDEV DEST [--list] ...\n"
+		"                                  copy a VM's disk from the old host's bridged\n");
 }
 
 /* The signal handler only sets the flag and shuts the socket, which wakes
@@ -218,7 +243,7 @@ static void tune_socket(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
-static int connect_to(const char *addr, int timeout_s)
+static int connect_to(const char *role, const char *addr, int timeout_s)
 {
 	char host[256], port[32];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
@@ -226,12 +251,12 @@ static int connect_to(const char *addr, int timeout_s)
 	int fd = -1, e;
 
 	if (split_addr(addr, host, sizeof(host), port, sizeof(port)) < 0 || !host[0]) {
-		fprintf(stderr, "send: bad address '%s' (ADDR:PORT)\n", addr);
+		fprintf(stderr, "%s: bad address '%s' (ADDR:PORT)\n", role, addr);
 		return -EINVAL;
 	}
 	e = getaddrinfo(host, port, &hints, &res);
 	if (e) {
-		fprintf(stderr, "send: %s: %s\n", addr, gai_strerror(e));
+		fprintf(stderr, "%s: %s: %s\n", role, addr, gai_strerror(e));
 		return -EHOSTUNREACH;
 	}
 	/* Bounded retries: the receiver may not listen yet. */
@@ -253,7 +278,7 @@ static int connect_to(const char *addr, int timeout_s)
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		fprintf(stderr, "send: connect to %s: %s\n", addr, strerror(errno));
+		fprintf(stderr, "%s: connect to %s: %s\n", role, addr, strerror(errno));
 		return -ECONNREFUSED;
 	}
 	tune_socket(fd);
@@ -508,7 +533,8 @@ static int load_keys(struct common *c, const char *role)
 enum {
 	OPT_TO = 256, OPT_LISTEN, OPT_KEY, OPT_PEER_KEY, OPT_PLAIN, OPT_WARM, OPT_DELTA,
 	OPT_LENGTH, OPT_OFFSET, OPT_BLOCK, OPT_RATE, OPT_WINDOW, OPT_CTIMEOUT, OPT_JSON,
-	OPT_CREATE, OPT_STATE, OPT_READBACK, OPT_CKPT, OPT_ATIMEOUT,
+	OPT_CREATE, OPT_STATE, OPT_READBACK, OPT_CKPT, OPT_ATIMEOUT, OPT_FROM, OPT_VM, OPT_DISK,
+	OPT_LIST,
 };
 
 static const struct option long_opts[] = {
@@ -531,6 +557,10 @@ static const struct option long_opts[] = {
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "verify-readback", no_argument, NULL, OPT_READBACK },
 	{ "checkpoint", required_argument, NULL, OPT_CKPT },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "vm", required_argument, NULL, OPT_VM },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "list", no_argument, NULL, OPT_LIST },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -539,9 +569,61 @@ static const struct option long_opts[] = {
 struct args {
 	struct common c;
 	const char *addr, *path, *state_dir;
-	bool warm, delta, create, readback;
+	const char *from, *vm, *disk;	/* receive from the old host's daemon */
+	bool warm, delta, create, readback, list, ctimeout_given;
 	uint64_t length, offset, block, rate, window, ctimeout, atimeout, ckpt;
 };
+
+static int args_check_limits(const char *role, const struct args *a)
+{
+	if (a->window > 64 || a->ckpt > 1u << 20) {
+		fprintf(stderr, "%s: --window at most 64, --checkpoint at most 1048576\n", role);
+		return -1;
+	}
+	return 0;
+}
+
+/* receive --from: the rest of the command line (optind is past the options). */
+static int args_check_from(struct args *a, int argc, char **argv)
+{
+	int rest = a->list ? 0 : 1;
+
+	if (!a->from || !a->vm) {
+		fprintf(stderr, "receive: --from ADDR:PORT and --vm NAME go together (see --help)\n");
+		return -1;
+	}
+	if (a->addr) {
+		fprintf(stderr, "receive: --listen and --from exclude each other\n");
+		return -1;
+	}
+	if (a->atimeout) {
+		fprintf(stderr, "receive: --accept-timeout is for --listen; use --connect-timeout\n");
+		return -1;
+	}
+	if (a->c.plain) {
+		fprintf(stderr, "receive: the daemon serves authenticated peers only: no --plain with --from\n");
+		return -1;
+	}
+	if (!a->list && !a->disk) {
+		fprintf(stderr, "receive: --disk VDEV is required with --from (or --list)\n");
+		return -1;
+	}
+	if (a->list && (a->disk || a->warm || a->delta)) {
+		fprintf(stderr, "receive: --list takes no --disk, --warm or --delta\n");
+		return -1;
+	}
+	if (strlen(a->vm) > FETCH_NAME_MAX || (a->disk && strlen(a->disk) > FETCH_NAME_MAX)) {
+		fprintf(stderr, "receive: --vm or --disk longer than %d bytes\n", FETCH_NAME_MAX);
+		return -1;
+	}
+	if (optind + rest != argc) {
+		fprintf(stderr, "receive: %s (see --help)\n", optind + rest > argc ? "DEST is missing" :
+			a->list ? "--list takes no DEST" : "too many arguments");
+		return -1;
+	}
+	a->path = rest ? argv[optind] : NULL;
+	return args_check_limits("receive", a);
+}
 
 /* Parses argv for role "send" or "receive"; returns -1 on a usage error,
  * 1 after --help. Options the role does not take are usage errors. */
@@ -570,12 +652,16 @@ static int args_parse(int argc, char **argv, bool send, struct args *a)
 		case OPT_PLAIN: a->c.plain = true; break;
 		case OPT_LENGTH: num = &a->length; break;
 		case OPT_TO: ok = send; a->addr = optarg; break;
-		case OPT_WARM: ok = send; a->warm = true; break;
-		case OPT_DELTA: ok = send; a->delta = true; break;
+		case OPT_WARM: a->warm = true; break;	/* receive: with --from only */
+		case OPT_DELTA: a->delta = true; break;	/* receive: with --from only */
+		case OPT_FROM: ok = !send; a->from = optarg; break;
+		case OPT_VM: ok = !send; a->vm = optarg; break;
+		case OPT_DISK: ok = !send; a->disk = optarg; break;
+		case OPT_LIST: ok = !send; a->list = true; break;
 		case OPT_BLOCK: ok = send; num = &a->block; break;
 		case OPT_RATE: ok = send; num = &a->rate; break;
 		case OPT_WINDOW: num = &a->window; break;
-		case OPT_CTIMEOUT: ok = send; num = &a->ctimeout; break;
+		case OPT_CTIMEOUT: num = &a->ctimeout; a->ctimeout_given = true; break;
 		case OPT_LISTEN: ok = !send; a->addr = optarg; break;
 		case OPT_OFFSET: ok = !send; num = &a->offset; break;
 		case OPT_CREATE: ok = !send; a->create = true; break;
@@ -602,6 +688,13 @@ static int args_parse(int argc, char **argv, bool send, struct args *a)
 			fprintf(stderr, "%s: '%s' is not a size in bytes (suffixes K, M, G)\n", role, optarg);
 			return -1;
 		}
+	}
+	if (!send && (a->from || a->vm || a->disk || a->list))
+		return args_check_from(a, argc, argv);
+	if (!send && (a->warm || a->delta || a->ctimeout_given)) {
+		fprintf(stderr, "receive: --warm, --delta and --connect-timeout belong to send "
+			"(or to receive --from)\n");
+		return -1;
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "%s: %s (see --help)\n", role,
@@ -663,7 +756,7 @@ int stream_send_main(int argc, char **argv)
 		status = r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}
-	fd = connect_to(a.addr, (int)a.ctimeout);
+	fd = connect_to("send", a.addr, (int)a.ctimeout);
 	if (fd < 0) {
 		status = stream_cancel_flag ? EXIT_INTERRUPTED : EXIT_FAIL;
 		goto out;
@@ -730,6 +823,132 @@ static int accept_one(int lfd, int timeout_s)
 	return fd;
 }
 
+/* receive --from: a refusal before anything was written. */
+static int fetch_refused(struct out *out, const struct args *a, struct stream_report *rep,
+			 const char *why)
+{
+	rep->result = STREAM_RESULT_REFUSED;
+	snprintf(rep->message, sizeof(rep->message), "%s", why);
+	if (a->c.json)
+		report_print(out, a->path ? a->path : a->vm, rep);
+	fprintf(stderr, "receive: refused: %s\n", why);
+	return EXIT_REFUSED;
+}
+
+/* receive --from: connect to the old host's daemon, ask for the disk (or
+ * the list), then receive it as with --listen. The destination is opened
+ * only once the daemon has accepted the request. */
+static int fetch_main(struct args *a, struct out *out, struct stream_report *rep)
+{
+	struct stream_dest *dst = NULL;
+	struct stream_chan *ch = NULL;
+	struct stream_auth auth = { 0 };
+	struct stream_dest_opts dopts = { 0 };
+	struct stream_opts o = { 0 };
+	struct fetch_request req = { 0 };
+	char err[256] = "", *text = NULL;
+	json_object *j = NULL, *v;
+	uint64_t size = 0;
+	uint16_t st = 0;
+	int r, fd = -1, status = EXIT_FAIL;
+
+	if (sodium_init() < 0 || load_keys(&a->c, "receive") < 0)
+		goto out;
+	text = malloc(FETCH_TEXT_MAX + 1);
+	if (!text)
+		goto out;
+	fd = connect_to("receive", a->from, (int)a->ctimeout);
+	if (fd < 0) {
+		status = stream_cancel_flag ? EXIT_INTERRUPTED : EXIT_FAIL;
+		goto out;
+	}
+	stream_cancel_fd = fd;
+	auth.local_priv = a->c.priv;
+	auth.peers = (const uint8_t (*)[STREAM_KEY_LEN])a->c.peer;
+	auth.n_peers = 1;
+	r = stream_handshake(fd, STREAM_INITIATOR, &auth, HANDSHAKE_TIMEOUT_MS, &ch, NULL, err, sizeof(err));
+	if (r < 0) {
+		if (r == -EACCES || r == -EPROTO || r == -ECONNRESET) {
+			snprintf(text, FETCH_TEXT_MAX, "%s: not authenticated: %s (is our --key the PublicKey "
+				 "of a [Peer] there?)", a->from, err[0] ? err : strerror(-r));
+			status = fetch_refused(out, a, rep, text);
+		} else {
+			fprintf(stderr, "receive: %s: %s\n", a->from, err[0] ? err : strerror(-r));
+		}
+		goto out;
+	}
+	out->cipher = stream_chan_cipher(ch);
+	req.op = a->list ? FETCH_OP_LIST : FETCH_OP_DISK;
+	req.flags = (a->warm ? FETCH_FLAG_WARM : 0) | (a->delta ? FETCH_FLAG_DELTA : 0);
+	snprintf(req.vm, sizeof(req.vm), "%s", a->vm);
+	snprintf(req.vdev, sizeof(req.vdev), "%s", a->disk ? a->disk : "");
+	r = fetch_send_request(ch, fd, &req);
+	if (r == 0)
+		r = fetch_recv_reply(ch, fd, HANDSHAKE_TIMEOUT_MS * 2, &st, text, FETCH_TEXT_MAX + 1);
+	if (r < 0) {
+		fprintf(stderr, "receive: %s: no answer to the request: %s%s\n", a->from, strerror(-r),
+			r == -ECONNRESET ? " (the daemon closed the connection: not a peer there?)" : "");
+		status = stream_cancel_flag ? EXIT_INTERRUPTED : EXIT_FAIL;
+		goto out;
+	}
+	if (st) {
+		status = fetch_refused(out, a, rep, text);
+		goto out;
+	}
+	if (a->list) {
+		printf("%s\n", text);
+		fflush(stdout);
+		status = EXIT_OK;
+		goto out;
+	}
+	j = json_tokener_parse(text);
+	if (!j || !json_object_object_get_ex(j, "size", &v) || json_object_get_int64(v) < 0) {
+		fprintf(stderr, "receive: %s: a reply without the disk's size\n", a->from);
+		goto out;
+	}
+	size = (uint64_t)json_object_get_int64(v);
+	if (a->length && a->length != size) {
+		snprintf(text, FETCH_TEXT_MAX, "VM %s disk %s is %llu bytes, not --length %llu", a->vm,
+			 a->disk, (unsigned long long)size, (unsigned long long)a->length);
+		status = fetch_refused(out, a, rep, text);
+		goto out;
+	}
+	if (!a->c.json && !a->c.quiet)
+		fprintf(stderr, "receive: VM %s disk %s: %s\n", a->vm, a->disk, text);
+	dopts.offset = a->offset;
+	dopts.length = size;
+	dopts.create = a->create;
+	dopts.state_dir = a->state_dir;
+	r = stream_dest_open(a->path, &dopts, &dst, err, sizeof(err));
+	if (r < 0) {
+		fprintf(stderr, "receive: %s%s\n", r == -EBUSY ? "refused: " : "", err);
+		status = r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
+		goto out;
+	}
+	o.verify_readback = a->readback;
+	o.window = (unsigned)a->window;
+	o.checkpoint_blocks = (unsigned)a->ckpt;
+	o.progress = on_progress;
+	o.progress_arg = out;
+	o.cancel = &stream_cancel_flag;
+	r = stream_receive(ch, fd, dst, &o, rep);
+	report_print(out, a->path, rep);
+	status = exit_status(r, rep);
+	if (!a->c.json && status != EXIT_OK)
+		fprintf(stderr, "receive: %s: %s\n", stream_result_to_string(rep->result),
+			rep->message[0] ? rep->message : strerror(-r));
+out:
+	stream_cancel_fd = -1;
+	if (fd >= 0)
+		close(fd);
+	if (j)
+		json_object_put(j);
+	free(text);
+	stream_chan_free(ch);
+	stream_dest_free(dst);
+	return status;
+}
+
 int stream_receive_main(int argc, char **argv)
 {
 	struct args a;
@@ -755,6 +974,10 @@ int stream_receive_main(int argc, char **argv)
 	out.quiet = a.c.quiet;
 	out.tty = isatty(STDERR_FILENO);
 	status = EXIT_FAIL;
+	if (a.from) {
+		status = fetch_main(&a, &out, rep);
+		goto out;
+	}
 	if (sodium_init() < 0 || load_keys(&a.c, "receive") < 0)
 		goto out;
 	dopts.offset = a.offset;

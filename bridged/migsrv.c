@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The source side of a disk copy (MigrateListen): the old host's daemon
+ * serves, to a peer that authenticates with the PublicKey of one of its
+ * [Peer]s, the disks of the VMs whose Xen configs are in XenConfigDir, and
+ * nothing else, read-only. docs/STREAM.md, "Copying from the old host's
+ * daemon".
+ *
+ * The listener lives in the event loop; every accepted connection is served
+ * by a forked child (a copy takes minutes to hours, the loop must never
+ * block), which keeps only the connection and the private key, runs the
+ * stream handshake as responder, reads one request and either refuses it
+ * (a reply with the reason, and a log line) or runs the stream engine as
+ * the sender. SIGCHLD (through the daemon's signalfd) reaps the children.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "bridged/daemon.h"
+#include "common/log.h"
+#include "migrate/stream.h"
+#include "migrate/stream_fetch.h"
+#include "migrate/xencfg.h"
+
+#define MIGSRV_CHILDREN_MAX 16
+#define MIGSRV_HANDSHAKE_MS 15000
+#define MIGSRV_REQUEST_MS 30000
+
+/* One daemon per process: the children are tracked here. */
+static pid_t children[MIGSRV_CHILDREN_MAX];
+static unsigned n_children;
+
+/* ---- the child ------------------------------------------------------------ */
+
+struct conn {
+	struct stream_chan *ch;
+	int fd;
+	const char *who;	/* "198.18.0.2:40000" or "peer NAME (198.18.0.2:40000)" */
+};
+
+/* Sends a refusal to the client and logs it; returns the exit status. */
+static int __attribute__((format(printf, 3, 4)))
+refuse(struct conn *c, int err, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_warnx("migrate: %s: refused: %s", c->who, text);
+	if (fetch_send_reply(c->ch, c->fd, (uint16_t)(err > 0 && err < 65536 ? err : EPERM), text) < 0)
+		log_debug("migrate: %s: could not send the refusal", c->who);
+	return 3;
+}
+
+/* XenConfigDir/NAME, else XenConfigDir/NAME.cfg: a regular file. */
+static int find_config(const char *dir, const char *name, char *path, size_t len)
+{
+	static const char *const suffixes[] = { "", ".cfg" };
+	struct stat st;
+
+	for (size_t i = 0; i < 2; i++) {
+		if ((size_t)snprintf(path, len, "%s/%s%s", dir, name, suffixes[i]) >= len)
+			return -ENAMETOOLONG;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static json_object *disk_json(const struct xen_disk *dk)
+{
+	json_object *j = json_object_new_object();
+	struct stream_source *src = NULL;
+	char err[256] = "";
+	bool in_use = false;
+	int r;
+
+	json_object_object_add(j, "vdev", json_object_new_string(dk->vdev ? dk->vdev : ""));
+	json_object_object_add(j, "target", dk->target ? json_object_new_string(dk->target) : NULL);
+	json_object_object_add(j, "devtype", json_object_new_string(xen_devtype_names[dk->devtype]));
+	json_object_object_add(j, "access", json_object_new_string(xen_access_names[dk->access]));
+	json_object_object_add(j, "format", dk->format ? json_object_new_string(dk->format) : NULL);
+	if (!dk->target)
+		return j;
+	r = stream_source_open(dk->target, false, &src, err, sizeof(err));
+	if (r == -EBUSY) {
+		in_use = true;
+		r = stream_source_open(dk->target, true, &src, err, sizeof(err));
+	}
+	if (r < 0) {
+		json_object_object_add(j, "size", NULL);
+		json_object_object_add(j, "error", json_object_new_string(err));
+		return j;
+	}
+	json_object_object_add(j, "size", json_object_new_int64((int64_t)stream_source_size(src)));
+	json_object_object_add(j, "in_use", json_object_new_boolean(in_use));
+	stream_source_free(src);
+	return j;
+}
+
+static int serve_list(struct conn *c, const char *cfgpath, const struct xen_vm *vm, const char *name)
+{
+	json_object *j = json_object_new_object(), *disks = json_object_new_array();
+	int r;
+
+	json_object_object_add(j, "vm", json_object_new_string(name));
+	json_object_object_add(j, "config", json_object_new_string(cfgpath));
+	for (size_t i = 0; i < vm->n_disks; i++)
+		json_object_array_add(disks, disk_json(&vm->disks[i]));
+	json_object_object_add(j, "disks", disks);
+	r = fetch_send_reply(c->ch, c->fd, 0, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
+	log_info("migrate: %s: listed the disks of VM %s", c->who, name);
+	return r < 0 ? 1 : 0;
+}
+
+static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetch_request *req)
+{
+	const struct xen_disk *dk = NULL;
+	struct stream_source *src = NULL;
+	struct stream_report *rep;
+	struct stream_opts o = { 0 };
+	char err[256] = "", list[256] = "";
+	json_object *j;
+	size_t used = 0;
+	int r;
+
+	for (size_t i = 0; i < vm->n_disks; i++) {
+		const char *v = vm->disks[i].vdev ? vm->disks[i].vdev : "";
+
+		if (!strcmp(v, req->vdev))
+			dk = &vm->disks[i];
+		if (used < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", v);
+	}
+	if (!dk)
+		return refuse(c, ENOENT, "VM %s has no disk %s (its disks: %s)", req->vm, req->vdev,
+			      list[0] ? list : "none");
+	if (!dk->target)
+		return refuse(c, ENOENT, "VM %s: disk %s is an empty cdrom drive", req->vm, req->vdev);
+	if (req->flags & FETCH_FLAG_WARM)
+		return refuse(c, EOPNOTSUPP, "VM %s disk %s: warm copies (of a disk in use) are not "
+			      "served by the daemon yet; shut the VM down first", req->vm, req->vdev);
+	r = stream_source_open(dk->target, false, &src, err, sizeof(err));
+	if (r == -EBUSY)
+		return refuse(c, EBUSY, "VM %s disk %s (%s) is in use (the VM is running?); shut the "
+			      "VM down first", req->vm, req->vdev, dk->target);
+	if (r < 0)
+		return refuse(c, -r, "VM %s disk %s: %s", req->vm, req->vdev, err);
+
+	j = json_object_new_object();
+	json_object_object_add(j, "vm", json_object_new_string(req->vm));
+	json_object_object_add(j, "vdev", json_object_new_string(req->vdev));
+	json_object_object_add(j, "target", json_object_new_string(dk->target));
+	json_object_object_add(j, "size", json_object_new_int64((int64_t)stream_source_size(src)));
+	r = fetch_send_reply(c->ch, c->fd, 0, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	json_object_put(j);
+	if (r < 0) {
+		stream_source_free(src);
+		return 1;
+	}
+	log_info("migrate: %s: sending VM %s disk %s (%s, %llu bytes)%s", c->who, req->vm, req->vdev,
+		 dk->target, (unsigned long long)stream_source_size(src),
+		 req->flags & FETCH_FLAG_DELTA ? ", delta" : "");
+	rep = calloc(1, sizeof(*rep));
+	if (!rep) {
+		stream_source_free(src);
+		return 1;
+	}
+	o.delta = req->flags & FETCH_FLAG_DELTA;
+	r = stream_send(c->ch, c->fd, src, &o, rep);
+	log_info("migrate: %s: VM %s disk %s: %s%s%s (%llu bytes sent, %llu zero bytes skipped, %.1f s)",
+		 c->who, req->vm, req->vdev, stream_result_to_string(rep->result),
+		 rep->message[0] ? ": " : "", rep->message, (unsigned long long)rep->bytes_sent,
+		 (unsigned long long)rep->zero_bytes, rep->duration);
+	free(rep);
+	stream_source_free(src);
+	return r == 0 ? 0 : 1;
+}
+
+static int serve(struct daemon *d, int fd, const char *addr)
+{
+	const struct config *cfg = d->cfg;
+	uint8_t (*keys)[STREAM_KEY_LEN] = NULL;
+	struct stream_auth auth = { 0 };
+	struct fetch_request req;
+	struct conn c = { .fd = fd, .who = addr };
+	struct xen_vm *vm = NULL;
+	struct xen_error xerr = { 0 };
+	char err[256] = "", who[160], cfgpath[CONFIG_PATH_MAX + FETCH_NAME_MAX + 8];
+	unsigned idx = 0;
+	int r, status;
+
+	if (!cfg->n_peers) {
+		log_warnx("migrate: %s: refused: no [Peer] is configured", addr);
+		return 3;
+	}
+	keys = calloc(cfg->n_peers, sizeof(*keys));
+	if (!keys)
+		return 1;
+	for (size_t i = 0; i < cfg->n_peers; i++)
+		memcpy(keys[i], cfg->peers[i].public_key, STREAM_KEY_LEN);
+	auth.local_priv = d->private_key;
+	auth.peers = (const uint8_t (*)[STREAM_KEY_LEN])keys;
+	auth.n_peers = (unsigned)cfg->n_peers;
+	r = stream_handshake(fd, STREAM_RESPONDER, &auth, MIGSRV_HANDSHAKE_MS, &c.ch, &idx, err, sizeof(err));
+	free(keys);
+	if (r < 0) {
+		if (r == -EACCES)
+			log_warnx("migrate: %s: refused: not authenticated (its key is the PublicKey of "
+				  "no [Peer])", addr);
+		else
+			log_warnx("migrate: %s: refused: %s", addr, err[0] ? err : strerror(-r));
+		return 3;
+	}
+	snprintf(who, sizeof(who), "peer %s (%s)", cfg->peers[idx].name, addr);
+	c.who = who;
+
+	r = fetch_recv_request(c.ch, fd, MIGSRV_REQUEST_MS, &req);
+	if (r < 0) {
+		if (r == -EBADMSG)
+			status = refuse(&c, EPROTO, "not a valid request");
+		else {
+			log_warnx("migrate: %s: no request: %s", who, strerror(-r));
+			status = 1;
+		}
+		goto out;
+	}
+	if (!fetch_vm_name_ok(req.vm)) {
+		status = refuse(&c, EINVAL, "\"%s\" is not a VM name (no '/', no leading '.')", req.vm);
+		goto out;
+	}
+	if (req.op != FETCH_OP_LIST && req.op != FETCH_OP_DISK) {
+		status = refuse(&c, EOPNOTSUPP, "unknown request %u", req.op);
+		goto out;
+	}
+	r = find_config(cfg->node.xen_config_dir, req.vm, cfgpath, sizeof(cfgpath));
+	if (r < 0) {
+		status = refuse(&c, ENOENT, "no VM %s here (no %s/%s or %s.cfg)", req.vm,
+				cfg->node.xen_config_dir, req.vm, req.vm);
+		goto out;
+	}
+	r = xen_vm_load(cfgpath, &vm, &xerr);
+	if (r < 0) {
+		status = refuse(&c, EINVAL, "VM %s: %s does not parse: %d:%d: %s", req.vm, cfgpath,
+				xerr.line, xerr.col, xerr.msg);
+		goto out;
+	}
+	if (req.op == FETCH_OP_LIST)
+		status = serve_list(&c, cfgpath, vm, req.vm);
+	else
+		status = serve_disk(&c, vm, &req);
+out:
+	xen_vm_free(vm);
+	stream_chan_free(c.ch);
+	return status;
+}
+
+static void __attribute__((noreturn)) child_main(struct daemon *d, int fd, const char *addr)
+{
+	int one = 1, idle = 30, intvl = 10, cnt = 6;
+	sigset_t none;
+
+	/* The daemon's signal mask and handlers are not ours; a child outliving
+	 * its daemon stops with it. */
+	sigemptyset(&none);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(1);
+	/* Keep stdio and the connection only: no TAP, no tunnel socket, no
+	 * netlink, no epoll, no lock, no control socket. syslog reconnects. */
+	closelog();
+	if (fd != 3) {
+		if (dup2(fd, 3) < 0)
+			_exit(1);
+		fd = 3;
+	}
+	if (close_range(4, ~0U, 0) < 0)
+		for (int i = 4; i < 65536; i++)
+			close(i);
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	_exit(serve(d, fd, addr));
+}
+
+/* ---- the daemon side ---------------------------------------------------- */
+
+static void migsrv_cb(struct loop_source *s, uint32_t events)
+{
+	struct daemon *d = container_of(s, struct daemon, migsrv);
+
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		char addr[80];
+		pid_t pid;
+		int fd;
+
+		fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_warn("migrate: accept");
+			return;
+		}
+		sockaddr_to_string(&ss, addr, sizeof(addr));
+		if (n_children >= MIGSRV_CHILDREN_MAX) {
+			log_warnx("migrate: %s: refused: already %u copies running", addr, n_children);
+			close(fd);
+			continue;
+		}
+		pid = fork();
+		if (pid < 0) {
+			log_warn("migrate: %s: fork", addr);
+			close(fd);
+			continue;
+		}
+		if (pid == 0)
+			child_main(d, fd, addr);
+		close(fd);
+		children[n_children++] = pid;
+		log_info("migrate: connection from %s (served by pid %d)", addr, (int)pid);
+	}
+}
+
+void migsrv_reap(struct daemon *d)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (unsigned i = 0; i < n_children; i++) {
+			if (children[i] != pid)
+				continue;
+			children[i] = children[--n_children];
+			break;
+		}
+		if (WIFSIGNALED(st))
+			log_info("migrate: pid %d killed by signal %d", (int)pid, WTERMSIG(st));
+		else
+			log_debug("migrate: pid %d done, status %d", (int)pid, WEXITSTATUS(st));
+	}
+}
+
+int migsrv_open(struct daemon *d)
+{
+	const struct node_cfg *n = &d->cfg->node;
+	char addr[80];
+	int fd, one = 1;
+
+	d->migsrv.fd = -1;
+	n_children = 0;
+	if (!n->has_migrate_listen)
+		return 0;
+	fd = socket(n->migrate_listen.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&n->migrate_listen, n->migrate_listen_len) < 0 ||
+	    listen(fd, 16) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	d->migsrv.fd = fd;
+	d->migsrv.cb = migsrv_cb;
+	log_info("migrate: serving the disks of the VMs in %s on %s, to [Peer]s only", n->xen_config_dir,
+		 sockaddr_to_string(&n->migrate_listen, addr, sizeof(addr)));
+	return loop_add(d->loop, &d->migsrv, EPOLLIN);
+}
+
+void migsrv_close(struct daemon *d)
+{
+	if (d->migsrv.fd >= 0) {
+		loop_del(d->loop, &d->migsrv);
+		close(d->migsrv.fd);
+		d->migsrv.fd = -1;
+	}
+	/* Copies in progress stop with the daemon (the receiver resumes). */
+	for (unsigned i = 0; i < n_children; i++)
+		kill(children[i], SIGTERM);
+	for (int t = 0; t < 50 && n_children; t++) {
+		struct timespec ts = { .tv_nsec = 100 * 1000 * 1000 };
+
+		migsrv_reap(d);
+		if (n_children)
+			nanosleep(&ts, NULL);
+	}
+	for (unsigned i = 0; i < n_children; i++) {
+		kill(children[i], SIGKILL);
+		while (waitpid(children[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	n_children = 0;
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The old host's bridged serves the source side of a disk copy
+# (MigrateListen): the new host lists the disks of the VM "fileserver" and
+# fetches both by VM + vdev with `bridgectl migrate receive --from`;
+# the copies are byte-identical and reported verified, a rerun resends
+# nothing. Refused, with nothing written: a vdev the config does not name,
+# a VM that does not exist, a path-traversal VM name, a warm copy, a client
+# whose key is no [Peer] of the old host. The sources are unchanged.
+. "$(dirname "$0")/../lib/netns.sh"
+command -v jq >/dev/null || skip "jq missing"
+MiB=$((1024 * 1024))
+MPORT=5881
+
+add_ns old; add_ns new
+underlay old new
+genkey old; genkey new; genkey stranger
+
+# The old host: a VM config with two file disks, a decoy image beside it
+# that no config names, and a config outside XenConfigDir.
+mkdir -p "$WORK/xen" "$WORK/images"
+head -c $((64 * MiB)) /dev/urandom >"$WORK/images/fileserver-root.img"
+# mostly zeros: 48 MiB with a few random MiB at odd places
+truncate -s $((48 * MiB)) "$WORK/images/fileserver-data.img"
+for off in 0 7 31 47; do
+	head -c $MiB /dev/urandom | dd of="$WORK/images/fileserver-data.img" bs=1M seek=$off \
+		conv=notrunc status=none
+done
+head -c $MiB /dev/urandom >"$WORK/images/secret.img"
+cat >"$WORK/xen/fileserver.cfg" <<EOC
+name = "fileserver"
+memory = 1024
+vcpus = 2
+disk = [ 'file:$WORK/images/fileserver-root.img,xvda1,w',
+         'file:$WORK/images/fileserver-data.img,xvda2,w' ]
+vif = [ 'mac=00:16:3e:00:00:01,bridge=br-dmz' ]
+EOC
+cat >"$WORK/evil.cfg" <<EOC
+name = "evil"
+disk = [ 'file:$WORK/images/secret.img,xvda,w' ]
+EOC
+sums() { sha256sum "$WORK"/images/*.img; }
+BEFORE=$(sums)
+
+{ NODE_EXTRA="MigrateListen = 198.18.0.1:$MPORT
+XenConfigDir = $WORK/xen" node_conf old 198.18.0.1; cat <<EOC
+
+[Bridge br-dmz]
+Segment = dmz
+
+[Peer new]
+PublicKey = $new_PUB
+Endpoint = 198.18.0.2:5880
+Segments = dmz
+EOC
+} >"$WORK/old.conf"
+start_bridged old
+grep -q "migrate: serving the disks of the VMs in $WORK/xen on 198.18.0.1:$MPORT" "$WORK/old.log" ||
+	fail "the daemon does not say it serves MigrateListen"
+
+# fetch NAME KEY ARGS...: receive --from in the new host, JSON to NAME.json
+fetch() {
+	local name=$1 key=$2; shift 2
+	nsx "$P-new" "$BRIDGECTL" migrate receive --from 198.18.0.1:$MPORT --key "$WORK/$key.key" \
+		--peer-key "$old_PUB" --connect-timeout 5 --json "$@" \
+		>"$WORK/$name.json" 2>"$WORK/$name.err"
+}
+result() { jq -r "select(.event == \"result\") | .${2:-result}" "$WORK/$1.json"; }
+
+# the list: both disks with their sizes, nothing else
+fetch list new --vm fileserver --list || fail "list: exit $? ($(cat "$WORK/list.err"))"
+jq -e --arg r "$WORK/images/fileserver-root.img" --arg d "$WORK/images/fileserver-data.img" \
+	'.vm == "fileserver" and (.disks | length) == 2 and
+	 .disks[0].vdev == "xvda1" and .disks[0].target == $r and .disks[0].size == 67108864 and
+	 .disks[1].vdev == "xvda2" and .disks[1].target == $d and .disks[1].size == 50331648' \
+	"$WORK/list.json" >/dev/null || fail "list: $(cat "$WORK/list.json")"
+log "list: the VM's two disks with their sizes"
+
+# both disks, by VM + vdev; the second at an offset inside a bigger volume
+fetch root new --vm fileserver --disk xvda1 --create "$WORK/new-root.img" ||
+	fail "fetch xvda1: exit $? ($(cat "$WORK/root.err"))"
+[ "$(result root)" = verified ] || fail "xvda1: $(result root) $(result root message)"
+cmp "$WORK/images/fileserver-root.img" "$WORK/new-root.img" || fail "xvda1: copy differs"
+[ "$(result root data_bytes)" = $((64 * MiB)) ] || fail "xvda1: data bytes $(result root data_bytes)"
+truncate -s $((50 * MiB)) "$WORK/new-disk.img"
+fetch data new --vm fileserver --disk xvda2 --offset $MiB --verify-readback "$WORK/new-disk.img" ||
+	fail "fetch xvda2: exit $? ($(cat "$WORK/data.err"))"
+[ "$(result data)" = verified ] || fail "xvda2: $(result data) $(result data message)"
+cmp -n $((48 * MiB)) "$WORK/images/fileserver-data.img" - < <(tail -c +$((MiB + 1)) "$WORK/new-disk.img") ||
+	fail "xvda2: copy differs"
+[ "$(result data zero_bytes)" = $((44 * MiB)) ] || fail "xvda2: zero bytes $(result data zero_bytes)"
+[ "$(result data image_hash)" = "$(result data peer_image_hash)" ] || fail "xvda2: hashes differ"
+log "both disks copied, byte-identical, verified (44 MiB of zeros skipped)"
+
+# the rerun resumes: nothing travels
+fetch root2 new --vm fileserver --disk xvda1 "$WORK/new-root.img" || fail "rerun: exit $?"
+[ "$(result root2)" = verified ] && [ "$(result root2 data_bytes)" = 0 ] &&
+	[ "$(result root2 resumed_bytes)" = $((64 * MiB)) ] || fail "rerun: $(cat "$WORK/root2.json")"
+log "rerun: resumed, 0 data bytes"
+
+# refusals: exit 3, a clear reason, nothing written (no file, no state)
+refused() { # NAME WHAT PATTERN
+	local rc=$1 name=$2 pat=$3
+	[ "$rc" = 3 ] || fail "$name: exit $rc, want 3 ($(cat "$WORK/$name.err"))"
+	[ "$(result "$name")" = refused ] || fail "$name: result $(result "$name")"
+	grep -q -- "$pat" "$WORK/$name.err" || fail "$name: the reason is not '$pat': $(cat "$WORK/$name.err")"
+	[ ! -e "$WORK/$name.img" ] || fail "$name: the destination was created"
+	! ls "$WORK"/."$name".img@* >/dev/null 2>&1 || fail "$name: a state file was created"
+}
+fetch novdev new --vm fileserver --disk xvdb --create "$WORK/novdev.img"
+refused $? novdev "VM fileserver has no disk xvdb (its disks: xvda1, xvda2)"
+fetch novm new --vm mailserver --disk xvda1 --create "$WORK/novm.img"
+refused $? novm "no VM mailserver here"
+fetch trav new --vm ../evil --disk xvda --create "$WORK/trav.img"
+refused $? trav "is not a VM name"
+fetch dot new --vm .hidden --disk xvda --create "$WORK/dot.img"
+refused $? dot "is not a VM name"
+fetch warm new --vm fileserver --disk xvda1 --warm --create "$WORK/warm.img"
+refused $? warm "warm copies .* are not served by the daemon yet"
+fetch stranger stranger --vm fileserver --disk xvda1 --create "$WORK/stranger.img"
+refused $? stranger "not authenticated"
+# a rejected peer still gets nothing through --list
+fetch stranger-list stranger --vm fileserver --list
+[ $? = 3 ] && ! grep -q fileserver-root "$WORK/stranger-list.json" || fail "stranger: list answered"
+log "refused: unknown vdev, unknown VM, ../ and dot names, warm, a key that is no peer"
+
+for pat in "refused: VM fileserver has no disk xvdb" "refused: no VM mailserver here" \
+	"refused: \"../evil\" is not a VM name" "refused: .*warm copies" "198.18.0.2:[0-9]*: refused: "; do
+	grep -q -- "migrate: .*$pat" "$WORK/old.log" || fail "no log line for '$pat'"
+done
+grep -q "migrate: peer new (198.18.0.2:[0-9]*): VM fileserver disk xvda1: verified" "$WORK/old.log" ||
+	fail "no log line for the copy"
+
+[ "$(sums)" = "$BEFORE" ] || fail "a source image changed"
+# the copies ran in children of the daemon, all reaped; the daemon still answers
+wait_for 5 bash -c "[ -z \"\$(ps -o pid= --ppid $old_PID)\" ]" || fail "children left: $(ps --ppid "$old_PID")"
+ctl old status --json >/dev/null || fail "the daemon does not answer any more"
+stop_bridged old
+grep -q "stopped" "$WORK/old.log" || fail "the daemon did not stop cleanly"
+log "sources unchanged, children reaped, daemon clean"
