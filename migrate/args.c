@@ -5,11 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "migrate/args.h"
 #include "migrate/cli.h"
 #include "migrate/probe.h"
+#include "migrate/volume.h"
 
 static int parse_u64(const char *s, uint64_t *ret)
 {
@@ -175,6 +179,152 @@ static void root_vdev(const struct xen_vm *vm, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)strcspn(r, " \t"), r);
 }
 
+/* Reads fd to the end into buf (NUL-terminated, truncated to len - 1). */
+static void read_all(int fd, char *buf, size_t len)
+{
+	size_t l = 0;
+	ssize_t k;
+
+	for (;;) {
+		char tmp[512];
+
+		k = read(fd, tmp, sizeof(tmp));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		for (ssize_t i = 0; i < k && l + 1 < len; i++)
+			buf[l++] = tmp[i];
+	}
+	buf[l] = '\0';
+}
+
+/*
+ * The extent size of VG vg from `lvm vgs --noheadings --units b --nosuffix
+ * -o vg_extent_size VG` (DM_DISABLE_UDEV=1 without udevd).
+ */
+static int vg_extent_size(const char *vg, uint64_t *ret, char *err, size_t errlen)
+{
+	char out[256], msg[512];
+	int po[2], pe[2], status;
+	pid_t pid;
+
+	if (!*vg || *vg == '-' || strspn(vg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789+_.-") != strlen(vg)) {
+		snprintf(err, errlen, "'%s' is not an LVM volume group name", vg);
+		return -EINVAL;
+	}
+	if (pipe2(po, O_CLOEXEC) < 0)
+		goto sys;
+	if (pipe2(pe, O_CLOEXEC) < 0) {
+		close(po[0]);
+		close(po[1]);
+		goto sys;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+
+		if (null >= 0)
+			dup2(null, 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		if (access("/run/udev/control", F_OK) < 0)
+			setenv("DM_DISABLE_UDEV", "1", 1);
+		setenv("LVM_SUPPRESS_FD_WARNINGS", "1", 1);
+		execlp("lvm", "lvm", "vgs", "--noheadings", "--units", "b", "--nosuffix", "-o", "vg_extent_size",
+		       vg, (char *)NULL);
+		fprintf(stderr, "cannot run lvm: %s\n", strerror(errno));
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	if (pid < 0) {
+		close(po[0]);
+		close(pe[0]);
+		goto sys;
+	}
+	read_all(po[0], out, sizeof(out));
+	read_all(pe[0], msg, sizeof(msg));
+	close(po[0]);
+	close(pe[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	msg[strcspn(msg, "\n")] = '\0';
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		const char *m = msg + strspn(msg, " \t");
+
+		snprintf(err, errlen, "lvm vgs %s failed: %s", vg, *m ? m : "(no message)");
+		return -ENOENT;
+	}
+	if (plan_parse_extent_size(out, ret) < 0) {
+		out[strcspn(out, "\n")] = '\0';
+		snprintf(err, errlen, "lvm vgs %s: cannot read an extent size in '%s'", vg, out);
+		return -EINVAL;
+	}
+	return 0;
+sys:
+	snprintf(err, errlen, "cannot run lvm: %s", strerror(errno));
+	return -errno;
+}
+
+/*
+ * The allocation unit: a logical pool's VG extent size (the pool's source
+ * name, read with vgs), or with --commands the VG named by --pool when
+ * libvirt does not know it as a pool; --alloc-unit must agree with it. Else
+ * --alloc-unit, else 4 MiB. warn: a message for the plan, or "".
+ */
+static int resolve_alloc_unit(const struct migrate_args *a, uint64_t *ret, char *warn, size_t warnlen)
+{
+	const char *uri = a->uri ? a->uri : "qemu:///system";
+	char err[768], *vg = NULL;
+	bool from_pool = false;
+	uint64_t ext;
+	int r;
+
+	*warn = '\0';
+	*ret = a->alloc_unit ? a->alloc_unit : PLAN_DEFAULT_ALLOC;
+	if (a->n_targets || !a->pool)
+		return 0;	/* the destinations are given: no pool volume is made */
+	r = volume_pool_vg(uri, a->pool, &vg, err, sizeof(err));
+	if (r == 0)
+		return 0;	/* not a logical pool */
+	if (r > 0) {
+		from_pool = true;
+	} else if (a->commands) {
+		vg = strdup(a->pool);	/* --commands: --pool is the VG */
+		if (!vg)
+			return -ENOMEM;
+	} else {
+		return 0;	/* no libvirt here: create reports it; plan uses the default */
+	}
+	r = vg_extent_size(vg, &ext, err, sizeof(err));
+	if (r < 0) {
+		if (from_pool && !a->alloc_unit) {
+			fprintf(stderr, "bridgectl migrate: pool %s is the LVM volume group %s, but its extent size "
+				"cannot be read here (%s): give --alloc-unit BYTES (vgs -o vg_extent_size --units b %s)\n",
+				a->pool, vg, err, vg);
+			free(vg);
+			return -EINVAL;
+		}
+		snprintf(warn, warnlen, "volume group %s: extent size unknown here (%s): volume sizes are "
+			 "multiples of %llu bytes%s", vg, err, (unsigned long long)*ret,
+			 a->alloc_unit ? " (--alloc-unit)" : " (LVM's default; give --alloc-unit if the VG differs)");
+		free(vg);
+		return 0;
+	}
+	if (a->alloc_unit && a->alloc_unit != ext) {
+		fprintf(stderr, "bridgectl migrate: --alloc-unit %llu differs from the extent size of volume group "
+			"%s (pool %s): %llu bytes\n", (unsigned long long)a->alloc_unit, vg, a->pool,
+			(unsigned long long)ext);
+		free(vg);
+		return -EINVAL;
+	}
+	*ret = ext;
+	free(vg);
+	return 0;
+}
+
 int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, struct plan_src **ret_src,
 		      size_t *ret_n, struct plan **ret_plan)
 {
@@ -185,10 +335,13 @@ int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, stru
 	struct plan_src *src = NULL;
 	struct plan *plan = NULL;
 	struct xen_vm *vm = NULL;
-	char *cfg, err[512], root[32], **warns = NULL;
+	char *cfg, err[512], root[32], **warns = NULL, alloc_warn[1024];
 	size_t n = 0, n_warns = 0;
 	int r;
 
+	r = resolve_alloc_unit(a, &o.alloc_unit, alloc_warn, sizeof(alloc_warn));
+	if (r < 0)
+		return r;
 	cfg = resolve_config(a);
 	if (!cfg)
 		return -ENOMEM;
@@ -264,6 +417,8 @@ int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, stru
 	}
 	for (size_t i = 0; i < n_warns; i++)
 		plan_warn(plan, "%s", warns[i]);
+	if (*alloc_warn)
+		plan_warn(plan, "%s", alloc_warn);
 	*ret_vm = vm;
 	*ret_src = src;
 	*ret_n = n;

@@ -63,8 +63,10 @@ enum {
 "                       (repeatable); swap is otherwise detected with libblkid\n" \
 "  --sector-size N      512 (default) or 4096: the destination's logical\n" \
 "                       sector size (create reads it from the device)\n" \
-"  --alloc-unit BYTES   volume size granularity (default 4194304, LVM's\n" \
-"                       default extent)\n" \
+"  --alloc-unit BYTES   volume size granularity; for a 'logical' pool (and\n" \
+"                       the --pool VG of --commands) the VG's extent size,\n" \
+"                       read with vgs, which this must then equal; else\n" \
+"                       default 4194304 (LVM's default extent)\n" \
 "  --pool NAME          libvirt storage pool (an LVM VG for --commands);\n" \
 "                       default: $BRIDGED_POOL, else 'default'\n" \
 "  --xen-dir DIR        where a VM name is looked up as DIR/VM.cfg or DIR/VM\n" \

@@ -30,7 +30,10 @@ static const char plan_help[] =
 "Options:\n"
 "  --json               the plan as JSON (see docs/MIGRATE.md)\n"
 "  --commands           equivalent shell commands (lvcreate, parted with\n"
-"                       sector units, kpartx, dd, mkswap) for the VG --pool\n"
+"                       sector units, kpartx, dd, mkswap) for the VG --pool,\n"
+"                       every value quoted for sh\n"
+"  --connect URI        libvirt connection where --pool is looked up\n"
+"                       (default qemu:///system)\n"
 MIGRATE_SHARED_HELP
 "  -h, --help           this text\n"
 "\n"
@@ -41,6 +44,7 @@ int migrate_cmd_plan(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "commands", no_argument, NULL, OPT_COMMANDS },
+		{ "connect", required_argument, NULL, OPT_CONNECT },
 		MIGRATE_SHARED_OPTIONS,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },

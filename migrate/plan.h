@@ -78,6 +78,7 @@ struct plan {
 	size_t n_disks;
 	char **warnings;
 	size_t n_warnings;
+	uint64_t alloc_unit;	/* the volume size granularity it was built with */
 };
 
 /* Builds the plan. -EINVAL with err set when the sources cannot be laid out. */
@@ -92,6 +93,13 @@ struct json_object *plan_to_json(const struct plan *plan);
 void plan_print(FILE *f, const struct plan *plan);
 /* Shell commands doing the plan by hand on an LVM volume group vg. */
 void plan_print_commands(FILE *f, const struct plan *plan, const char *vg);
+/* Writes s as one POSIX sh word: as it is when it has only safe characters, else in '...' ('\''). */
+void plan_sh_quote(FILE *f, const char *s);
+/*
+ * The output of `vgs --noheadings --units b --nosuffix -o vg_extent_size VG`:
+ * 0 with *ret the extent size in bytes, -EINVAL unless one positive multiple of 512.
+ */
+int plan_parse_extent_size(const char *out, uint64_t *ret);
 
 static inline uint64_t plan_align_up(uint64_t v, uint64_t a)
 {

@@ -15,4 +15,11 @@
 int volume_ensure(const char *uri, const char *pool, const char *name, uint64_t size, char **ret_path,
 		  bool *ret_created, char *err, size_t errlen);
 
+/*
+ * The LVM volume group behind pool: 1 with *ret_vg (malloc'd; the pool's
+ * <source><name>, else the pool's name) for a 'logical' pool, 0 for another
+ * type, -ECONNREFUSED / -ENOENT when libvirt or the pool is not there.
+ */
+int volume_pool_vg(const char *uri, const char *pool, char **ret_vg, char *err, size_t errlen);
+
 #endif

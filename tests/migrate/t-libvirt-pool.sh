@@ -5,18 +5,24 @@
 # partitions it, swap is recreated; a re-run reuses everything; a volume of
 # another size is refused. Starts libvirtd (and virtlogd) when it is not
 # running and stops only what it started; the pool is removed in a trap.
+# Also: a (defined, never started) `logical` pool whose VG is not on this
+# host: plan reads the VG name from the pool XML and refuses to guess its
+# extent size unless --alloc-unit is given.
 set -u
 . "$(dirname "$0")/lib.sh"
 M=$(migrate_cmd) || die "cannot build bridgectl-migrate"
 command -v libvirtd >/dev/null && command -v virsh >/dev/null || skip "libvirt-daemon-system is not installed"
 URI=qemu:///system
 POOL=bridged-t-$$-$RANDOM
+LPOOL=bridged-tl-$$-$RANDOM
+LVG=bridged_novg_$$
 W=$(mktemp -d /tmp/bridged-pool.XXXXXX)
 chmod 755 "$W"
 STARTED_LIBVIRTD= STARTED_VIRTLOGD=
 cleanup() {
 	virsh -c "$URI" pool-destroy "$POOL" >/dev/null 2>&1
 	virsh -c "$URI" pool-undefine "$POOL" >/dev/null 2>&1
+	virsh -c "$URI" pool-undefine "$LPOOL" >/dev/null 2>&1
 	[ -n "$STARTED_LIBVIRTD" ] && kill "$STARTED_LIBVIRTD" 2>/dev/null
 	[ -n "$STARTED_VIRTLOGD" ] && kill "$STARTED_VIRTLOGD" 2>/dev/null
 	rm -rf "$W"
@@ -76,4 +82,15 @@ echo "== a volume of another size is refused"
 truncate -s 30M "$W/root.img"
 if out=$("$M" create --connect "$URI" --pool "$POOL" "$W/vm.cfg" 2>&1); then die "size mismatch accepted"; fi
 grep -q "exists with capacity 25165824 bytes, the plan needs 41943040" <<<"$out" || die "refusal: $out"
+echo "== a logical pool: the VG's extent size, never assumed"
+# (root.img is 30 MiB now: 39 MiB of partitions = 48 MiB in 16 MiB extents, 40 MiB in 4 MiB ones)
+virsh -c "$URI" pool-define-as "$LPOOL" logical --source-name "$LVG" --target "/dev/$LVG" >/dev/null ||
+	die "pool-define-as logical"
+if out=$("$M" plan --connect "$URI" --pool "$LPOOL" "$W/vm.cfg" 2>&1); then die "plan guessed the extent size: $out"; fi
+grep -q "pool $LPOOL is the LVM volume group $LVG, but its extent size cannot be read here" <<<"$out" ||
+	die "logical pool without a readable VG: $out"
+out=$("$M" plan --json --connect "$URI" --pool "$LPOOL" --alloc-unit 16777216 "$W/vm.cfg" 2>&1) ||
+	die "plan with --alloc-unit: $out"
+grep -q '"size_bytes": 50331648,' <<<"$out" && grep -q "volume group $LVG: extent size unknown here" <<<"$out" ||
+	die "plan with --alloc-unit: $out"
 echo "all good"

@@ -6,8 +6,11 @@
 # runs the seed case on real LVM:
 #
 #   vda -> VG r5: fileserver_root (12 MiB), fileserver_swap (8 MiB, mkswap -U -L)
-#   vdb -> VG r1: fileserver-sda, made by the `lvcreate` line of
-#          `bridgectl migrate plan --commands --pool r1`
+#   vdb -> VG r1 (16 MiB extents): fileserver-sda, made by the `lvcreate`
+#          line of `bridgectl migrate plan --commands --pool r1`, whose size
+#          is a multiple of the extent size read from the VG (32 MiB, not
+#          the 24 MiB a 4 MiB extent gives); a differing --alloc-unit is
+#          refused, naming both values; the script's extent check passes
 #   bridgectl migrate create --target sda=/dev/r1/fileserver-sda
 #   -> libparted partitions the LV (dm partition maps, DM_DISABLE_UDEV=1),
 #      swap is recreated; checked with parted -m and blkid inside the guest.
@@ -92,7 +95,8 @@ step() { echo "STEP $*"; "$@" || { echo "RESULT FAIL at: $*"; poweroff -f; }; }
 LVM="lvm"
 step $LVM pvcreate -q -y /dev/vda /dev/vdb
 step $LVM vgcreate -q r5 /dev/vda
-step $LVM vgcreate -q r1 /dev/vdb
+step $LVM vgcreate -q -s 16m r1 /dev/vdb
+ln -s "$(command -v lvm)" /bin/vgs
 step $LVM lvcreate -q -y -n fileserver_root -L 12m r5
 step $LVM lvcreate -q -y -n fileserver_swap -L 8m r5
 step /usr/sbin/mkswap -U 5eed5eed-1111-4222-8333-444455556666 -L fsswap /dev/r5/fileserver_swap
@@ -100,9 +104,14 @@ printf 'root fs' > /dev/r5/fileserver_root
 S1=$(md5sum /dev/r5/fileserver_root /dev/r5/fileserver_swap)
 step sh -c 'bridgectl-migrate plan --pool r1 --commands /vm.cfg > /tmp/cmds'
 cat /tmp/cmds
+echo "LVCREATE $(grep '^lvcreate' /tmp/cmds)"
+e=$(bridgectl-migrate plan --pool r1 --alloc-unit 4194304 --commands /vm.cfg 2>&1 >/dev/null); echo "ALLOCERR rc=$? $e"
+echo "ALLOCOK $(bridgectl-migrate plan --pool r1 --alloc-unit 16777216 --commands /vm.cfg | grep '^lvcreate')"
+step sh -c "sed -n '/^ext=/,/^\\[/p' /tmp/cmds | sh"
 step sh -c "grep '^lvcreate' /tmp/cmds | sed 's/^/lvm /' | sh"
 step bridgectl-migrate create --target sda=/dev/r1/fileserver-sda /vm.cfg
 step bridgectl-migrate create --json --target sda=/dev/r1/fileserver-sda /vm.cfg
+echo "LVSIZE $($LVM lvs --noheadings --units b --nosuffix -o lv_size r1/fileserver-sda | tr -d ' ')"
 echo "TABLE_BEGIN"; /usr/sbin/parted -m -s /dev/r1/fileserver-sda unit s print; echo "TABLE_END"
 ls -l /dev/mapper
 echo "BLKID $(/usr/sbin/blkid -o export /dev/mapper/r1-fileserver--sda2 | tr '\n' ' ')"
@@ -133,6 +142,13 @@ tbl=$(sed -n '/TABLE_BEGIN/,/TABLE_END/p' "$LOG.txt" | grep '^[12]:')
 grep "^BLKID" "$LOG.txt" | grep -q 'UUID=5eed5eed-1111-4222-8333-444455556666' &&
 	grep "^BLKID" "$LOG.txt" | grep -q 'LABEL=fsswap' &&
 	grep "^BLKID" "$LOG.txt" | grep -q 'TYPE=swap' || die "swap in the guest: $(grep ^BLKID "$LOG.txt")"
+grep -qx "LVCREATE lvcreate --yes -n fileserver-sda -L 33554432b r1" "$LOG.txt" ||
+	die "lvcreate not sized by the VG's 16 MiB extent: $(grep ^LVCREATE "$LOG.txt")"
+grep -qx "ALLOCOK lvcreate --yes -n fileserver-sda -L 33554432b r1" "$LOG.txt" ||
+	die "a matching --alloc-unit: $(grep ^ALLOCOK "$LOG.txt")"
+grep "^ALLOCERR rc=1 " "$LOG.txt" | grep -q "4194304 differs .* r1 .*16777216" ||
+	die "a differing --alloc-unit was not refused naming both: $(grep ^ALLOCERR "$LOG.txt")"
+grep -qx "LVSIZE 33554432" "$LOG.txt" || die "LV size: $(grep ^LVSIZE "$LOG.txt")"
 grep -q "SOURCES unchanged" "$LOG.txt" || die "a source LV changed"
 grep -q '"partitions": "reused"' "$LOG.txt" || die "the re-run did not reuse the table"
 echo "all good"

@@ -211,6 +211,90 @@ static void test_errors(void **state)
 	assert_null(p);
 }
 
+/* Boot flag: root= names the partition; one on a second disk; one that names none (with a warning). */
+static void test_boot_flag(void **state)
+{
+	struct plan_src src[] = {
+		{ .path = "/swap", .vdev = "xvda1", .size = MiB, .swap = true },
+		{ .path = "/root", .vdev = "xvda2", .size = MiB },
+		{ .path = "/data", .vdev = "xvdb1", .size = MiB },
+	};
+	struct plan *p;
+
+	(void)state;
+	p = build(src, 3, 512, MiB, "xvdb1");
+	assert_false(p->disks[0].parts[0].boot);
+	assert_false(p->disks[0].parts[1].boot);
+	assert_true(p->disks[1].parts[0].boot);
+	assert_int_equal(p->n_warnings, 0);
+	plan_free(p);
+
+	/* root=/dev/sda2 while the disks are xvd*: not left without a boot flag */
+	p = build(src, 3, 512, MiB, "sda2");
+	assert_false(p->disks[0].parts[0].boot);
+	assert_true(p->disks[0].parts[1].boot);
+	assert_false(p->disks[1].parts[0].boot);
+	assert_int_equal(p->n_warnings, 1);
+	assert_non_null(strstr(p->warnings[0], "root=/dev/sda2 names none"));
+	plan_free(p);
+}
+
+static char *quoted(const char *s)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	plan_sh_quote(f, s);
+	fclose(f);
+	return buf;
+}
+
+/* plan --commands: every value is one POSIX sh word, '...' with '\'' for quotes. */
+static void test_sh_quote(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "r1", "r1" },
+		{ "/dev/r5/fileserver_root", "/dev/r5/fileserver_root" },
+		{ "fileserver-sda", "fileserver-sda" },
+		{ "", "''" },
+		{ "a b", "'a b'" },
+		{ "it's", "'it'\\''s'" },
+		{ "'", "''\\'''" },
+		{ "$HOME `x` \\ \"q\" ;&|<>*?[]~#\n", "'$HOME `x` \\ \"q\" ;&|<>*?[]~#\n'" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *q = quoted(cases[i][0]);
+
+		assert_string_equal(q, cases[i][1]);
+		free(q);
+	}
+}
+
+/* The VG's extent size as `vgs --noheadings --units b --nosuffix -o vg_extent_size` prints it. */
+static void test_extent_size(void **state)
+{
+	uint64_t v = 0;
+
+	(void)state;
+	assert_int_equal(plan_parse_extent_size("  4194304\n", &v), 0);
+	assert_int_equal(v, 4194304);
+	assert_int_equal(plan_parse_extent_size("  16777216B\n", &v), 0);
+	assert_int_equal(v, 16777216);
+	assert_int_equal(plan_parse_extent_size("1048576.00", &v), 0);
+	assert_int_equal(v, 1048576);
+	assert_int_equal(plan_parse_extent_size("", &v), -EINVAL);
+	assert_int_equal(plan_parse_extent_size("  \n", &v), -EINVAL);
+	assert_int_equal(plan_parse_extent_size("0", &v), -EINVAL);
+	assert_int_equal(plan_parse_extent_size("4194305", &v), -EINVAL);
+	assert_int_equal(plan_parse_extent_size("4.00m", &v), -EINVAL);
+	assert_int_equal(plan_parse_extent_size("4194304\n4194304\n", &v), -EINVAL);
+	assert_int_equal(plan_parse_extent_size("99999999999999999999999", &v), -ERANGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +303,9 @@ int main(void)
 		cmocka_unit_test(test_more_than_four),
 		cmocka_unit_test(test_whole_disks_and_grouping),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_boot_flag),
+		cmocka_unit_test(test_sh_quote),
+		cmocka_unit_test(test_extent_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
