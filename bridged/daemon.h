@@ -94,6 +94,17 @@ struct probe_port {
 	uint32_t seg_id;
 };
 
+/* Probes we sent, to accept each back at most once, fresh, from the port
+ * it left through. */
+#define SENT_PROBES 1024
+struct sent_probe {
+	uint64_t seq;
+	uint64_t sent_ns;
+	uint32_t seg_id;
+	uint8_t peer[NODE_ID_LEN];
+	bool used;
+};
+
 struct link_name {
 	int ifindex;
 	char name[IFNAMSIZ];
@@ -121,6 +132,7 @@ struct daemon {
 	uint8_t node_id[NODE_ID_LEN];
 	uint8_t *probe_key;            /* sodium_malloc, 32 bytes */
 	uint64_t probe_seq;
+	struct sent_probe sent[SENT_PROBES];
 	struct probe_port **probes;    /* one per configured bridge */
 	size_t n_probes;
 	struct mac_table macs;
@@ -172,6 +184,8 @@ void ctl_collect(struct daemon *d);
 /* guard.c: loop guard and health. */
 int guard_init(struct daemon *d);
 int guard_probe_ports_sync(struct daemon *d);
+int probe_port_open(struct daemon *d, struct probe_port *pp);
+struct probe_port *guard_probe_port_by_name(struct daemon *d, const char *name);
 void guard_free(struct daemon *d);
 void guard_peer_init(struct daemon *d, struct dpeer *p);
 void guard_port_init(struct daemon *d, struct tap_port *t);

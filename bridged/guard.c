@@ -28,6 +28,7 @@
 #define MS 1000000ull
 #define GUARD_TICK_NS (50 * MS)
 #define PROBE_TIMEOUT_NS (250 * MS)
+#define PROBE_FRESH_NS (2000 * MS)      /* a probe of ours older than this is stale */
 
 static const uint8_t probe_src_prefix[3] = { 0x02, 0x62, 0x64 };
 
@@ -161,7 +162,10 @@ static void port_kernel_state(struct daemon *d, struct tap_port *t, enum port_st
 		r = netcfg_port_set_state(d->nc, l.ifindex, s);
 	/* ENETDOWN: no carrier (the bridge keeps it disabled anyway) */
 	if (r < 0 && r != -ENETDOWN)
-		log_debug("%s: port state %s: %s", t->name, port_state_to_string(s), strerror(-r));
+		log_warnx("%s: cannot set bridge port state %s: %s, retrying at the next reconcile",
+			  t->name, port_state_to_string(s), strerror(-r));
+	if (r < 0 && r != -ENETDOWN)
+		d->resync = true;
 }
 
 static void guard_set(struct daemon *d, struct tap_port *t, enum guard_event ev,
@@ -203,6 +207,15 @@ static void send_probe(struct daemon *d, struct tap_port *t, uint64_t now)
 	int r;
 
 	len = probe_build(frame, d->node_id, t->seg_id, ++d->probe_seq, d->probe_key);
+	{
+		struct sent_probe *sp = &d->sent[d->probe_seq % SENT_PROBES];
+
+		sp->seq = d->probe_seq;
+		sp->sent_ns = now;
+		sp->seg_id = t->seg_id;
+		memcpy(sp->peer, t->peer->node_id, NODE_ID_LEN);
+		sp->used = false;
+	}
 	r = probe_append_hop(frame, len, sizeof(frame), d->node_id, t->peer->node_id,
 			     t->guard == GUARD_FORWARDING ? 0 : HOP_PROBING);
 	if (r < 0)
@@ -238,6 +251,7 @@ static struct tap_port *port_for(struct daemon *d, const uint8_t node[NODE_ID_LE
 /* A probe proved a loop through hops[first..]: block the victim tunnel if
  * this node is one of its ends. */
 static void loop_found(struct daemon *d, const struct probe *pr, unsigned first,
+		       const uint8_t *allowed1, const uint8_t *allowed2,
 		       const char *where, uint64_t now)
 {
 	uint8_t a[NODE_ID_LEN], b[NODE_ID_LEN];
@@ -263,6 +277,15 @@ static void loop_found(struct daemon *d, const struct probe *pr, unsigned first,
 	}
 	if (!other) {
 		log_debug("loop through tunnels %s (%s): its ends block it", path, where);
+		return;
+	}
+	/* The hops after the first are written by others and unauthenticated:
+	 * block only a port this probe really crossed here (the one we sent
+	 * it through, or the tunnel it came back on), so a forged hop list
+	 * cannot point us at any other tunnel. */
+	if ((!allowed1 || memcmp(other, allowed1, NODE_ID_LEN)) &&
+	    (!allowed2 || memcmp(other, allowed2, NODE_ID_LEN))) {
+		log_debug("loop through tunnels %s (%s): the victim is not a port it crossed here", path, where);
 		return;
 	}
 	t = port_for(d, other, pr->segment);
@@ -296,26 +319,46 @@ static void loop_found(struct daemon *d, const struct probe *pr, unsigned first,
 	ctl_event(d, "loop", o);
 }
 
-/* Our own probe, or a probe we carried before: a loop. Returns true when
- * it was (and the frame must go no further). */
-static bool probe_loop_check(struct tap_port *t, const struct probe *pr, const char *where, uint64_t now)
+/* Whether a probe of ours is genuine and fresh: we sent this seq within
+ * PROBE_FRESH_NS, it has not come back before, and its first hop is the
+ * port we sent it through. Marks it used. */
+static const struct sent_probe *own_probe_ok(struct daemon *d, const struct probe *pr, uint64_t now)
 {
-	struct daemon *d = t->peer->d;
-	int k;
+	struct sent_probe *sp = &d->sent[pr->seq % SENT_PROBES];
+
+	if (sp->seq != pr->seq || sp->used || now - sp->sent_ns > PROBE_FRESH_NS ||
+	    sp->seg_id != pr->segment || !pr->n_hops ||
+	    memcmp(pr->hops[0].from, d->node_id, NODE_ID_LEN) ||
+	    memcmp(pr->hops[0].to, sp->peer, NODE_ID_LEN) || !probe_verify(pr, d->probe_key))
+		return NULL;
+	sp->used = true;
+	return sp;
+}
+
+/* A probe that came back, from the tunnel of peer `from` (NULL: out of our
+ * bridge). Our own: a loop. A probe we carried before: a hint only (it is
+ * not authenticated), so our ports on that segment probe at once. Returns
+ * true when the frame must go no further. */
+static bool probe_loop_check(struct daemon *d, const struct probe *pr, const uint8_t *from,
+			     const char *where, uint64_t now)
+{
+	const struct sent_probe *sp;
 
 	if (!memcmp(pr->origin, d->node_id, NODE_ID_LEN)) {
-		/* ours: only a probe we really sent recently counts */
-		if (pr->seq > d->probe_seq || d->probe_seq - pr->seq > 100000 ||
-		    !probe_verify(pr, d->probe_key)) {
-			log_debug("%s: probe claiming to be ours failed verification, dropped", t->name);
+		sp = own_probe_ok(d, pr, now);
+		if (!sp) {
+			log_debug("probe claiming to be ours (seq %llu) is stale, repeated or forged, dropped",
+				  (unsigned long long)pr->seq);
 			return true;
 		}
-		loop_found(d, pr, 0, where, now);
+		loop_found(d, pr, 0, sp->peer, from, where, now);
 		return true;
 	}
-	k = probe_find_from(pr, d->node_id);
-	if (k >= 0) {
-		loop_found(d, pr, (unsigned)k, where, now);
+	if (probe_find_from(pr, d->node_id) >= 0) {
+		for (struct dpeer *p = d->peers; p; p = p->next)
+			for (size_t i = 0; i < p->n_taps; i++)
+				if (p->taps[i].seg_id == pr->segment && p->taps[i].guard == GUARD_FORWARDING)
+					p->taps[i].next_probe_ns = now;
 		return true;
 	}
 	return false;
@@ -334,8 +377,14 @@ bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap
 		if (probe_parse(frame, *len, &pr) < 0)
 			return false;
 		snprintf(where, sizeof(where), "came back through the bridge into %s", t->name);
-		if (probe_loop_check(t, &pr, where, now))
+		if (probe_loop_check(d, &pr, NULL, where, now))
 			return false;
+		/* others' probes are not ours to trust: they pay the storm limit */
+		if (!storm_allow(&t->storm, now)) {
+			t->drops[TAP_DROP_STORM]++;
+			t->drops[TAP_DROP_PROBE]--;
+			return false;
+		}
 		r = probe_append_hop(frame, *len, cap, d->node_id, t->peer->node_id,
 				     t->guard == GUARD_FORWARDING ? 0 : HOP_PROBING);
 		if (r < 0)
@@ -377,16 +426,24 @@ bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, ui
 			return false;
 		}
 		snprintf(where, sizeof(where), "came back from peer %s", t->peer->cfg.name);
-		if (probe_loop_check(t, &pr, where, now))
+		if (probe_loop_check(d, &pr, t->peer->node_id, where, now))
 			return false;
 		if (guard_forwards(t->guard))
 			return true;
 		/* The port does not forward: flood the probe into the bridge
 		 * through the probe port, so a loop that this port would close
-		 * still shows. */
+		 * still shows, with its last hop marked as crossing a port that
+		 * does not forward (every node then picks this tunnel first). */
 		pp = probe_port_for(d, t->bridge);
-		if (pp && pp->src.fd >= 0 && write(pp->src.fd, frame, len) < 0)
-			log_debug("%s: probe write: %s", pp->name, strerror(errno));
+		if (pp && pp->src.fd >= 0 && len <= PROBE_MAX_LEN) {
+			uint8_t copy[PROBE_MAX_LEN];
+
+			memcpy(copy, frame, len);
+			if (pr.n_hops)
+				probe_mark_last_hop(copy, len, HOP_PROBING);
+			if (write(pp->src.fd, copy, len) < 0)
+				log_debug("%s: probe write: %s", pp->name, strerror(errno));
+		}
 		return false;
 	}
 	if (!guard_forwards(t->guard)) {
@@ -486,6 +543,8 @@ static void guard_port_step(struct daemon *d, struct tap_port *t, uint64_t now)
 	case GUARD_PROBING:
 		if (now >= t->probe_deadline_ns)
 			guard_set(d, t, GUARD_EV_PROBE_PASSED, now, "probe round showed no loop");
+		else	/* several probes per round: one lost datagram must not pass a loop */
+			send_probe(d, t, now);
 		break;
 	case GUARD_FORWARDING:
 		if (now >= t->next_probe_ns) {
@@ -645,24 +704,33 @@ static void probe_port_cb(struct loop_source *s, uint32_t events)
 	/* The bridge floods into this port: everything is drained, and a
 	 * probe of ours (or one we carried) arriving here came back into our
 	 * own bridge: a loop, whichever way it went. */
+	if (events & (EPOLLERR | EPOLLHUP)) {
+		/* the device was deleted under us: reconcile recreates it */
+		log_warnx("%s: probe port gone, recreating it", pp->name);
+		loop_del(pp->d->loop, s);
+		close(s->fd);
+		s->fd = -1;
+		pp->d->resync = true;
+		return;
+	}
 	for (int i = 0; i < 64; i++) {
 		ssize_t r = read(s->fd, buf, sizeof(buf));
 		struct probe pr;
 		struct daemon *d = pp->d;
-		int k;
 
-		if (r < 0)
+		if (r < 0) {
+			if (errno != EAGAIN && errno != EINTR) {
+				log_warnx("%s: probe port: %s, recreating it", pp->name, strerror(errno));
+				loop_del(d->loop, s);
+				close(s->fd);
+				s->fd = -1;
+				d->resync = true;
+			}
 			break;
+		}
 		if (!probe_is(buf, (size_t)r) || probe_parse(buf, (size_t)r, &pr) < 0)
 			continue;
-		if (!memcmp(pr.origin, d->node_id, NODE_ID_LEN)) {
-			if (pr.seq > d->probe_seq || d->probe_seq - pr.seq > 100000 ||
-			    !probe_verify(&pr, d->probe_key))
-				continue;
-			loop_found(d, &pr, 0, "came back into our bridge", now_ns());
-		} else if ((k = probe_find_from(&pr, d->node_id)) >= 0) {
-			loop_found(d, &pr, (unsigned)k, "came back into our bridge", now_ns());
-		}
+		probe_loop_check(d, &pr, NULL, "came back into our bridge", now_ns());
 	}
 	daemon_flush(pp->d);
 }
@@ -682,6 +750,35 @@ int guard_init(struct daemon *d)
 	netcfg_set_fdb_callback(d->nc, guard_fdb_cb, d);
 
 	return guard_probe_ports_sync(d);
+}
+
+/* Opens (again) a probe port and puts it into its bridge. */
+int probe_port_open(struct daemon *d, struct probe_port *pp)
+{
+	struct netcfg_link bl, pl;
+	int fd = tap_open(pp->name, pp->name);
+
+	if (fd < 0) {
+		log_warnx("%s: cannot create the probe port of %s: %s; loops closed by a blocked "
+			  "port of this bridge may go unseen", pp->name, pp->bridge, strerror(-fd));
+		return fd;
+	}
+	pp->src.fd = fd;
+	pp->src.cb = probe_port_cb;
+	loop_add(d->loop, &pp->src, EPOLLIN);
+	if (netcfg_get_link(d->nc, pp->bridge, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0) {
+		netcfg_enslave(d->nc, pl.ifindex, bl.ifindex);
+		netcfg_set_up(d->nc, pl.ifindex, true);
+	}
+	return fd;
+}
+
+struct probe_port *guard_probe_port_by_name(struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_probes; i++)
+		if (!strcmp(d->probes[i]->name, name))
+			return d->probes[i];
+	return NULL;
 }
 
 /* One probe port per configured bridge: creates those missing (at start
@@ -707,27 +804,24 @@ int guard_probe_ports_sync(struct daemon *d)
 		if (!pp)
 			return -ENOMEM;
 		d->probes[d->n_probes++] = pp;
-		snprintf(pp->name, sizeof(pp->name), "%.8s.probe", b->name);
+		/* "<bridge>.probe" when it fits, else a name from a hash of the
+		 * bridge's: truncating would give two bridges one name */
+		if (strlen(b->name) <= IFNAMSIZ - 1 - 6)
+			snprintf(pp->name, sizeof(pp->name), "%s.probe", b->name);
+		else
+			snprintf(pp->name, sizeof(pp->name), "bdp.%08x", tunnel_segment_id(b->name));
 		snprintf(pp->bridge, sizeof(pp->bridge), "%s", b->name);
 		pp->seg_id = tunnel_segment_id(b->segment);
 		pp->src.fd = -1;
 		pp->d = d;
-		fd = tap_open(pp->name, pp->name);
-		if (fd < 0) {
-			log_warnx("%s: cannot create the probe port: %s", pp->name, strerror(-fd));
+		fd = probe_port_open(d, pp);
+		if (fd < 0)
 			continue;
-		}
-		pp->src.fd = fd;
-		pp->src.cb = probe_port_cb;
-		loop_add(d->loop, &pp->src, EPOLLIN);
-		if (netcfg_get_link(d->nc, b->name, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0) {
-			netcfg_enslave(d->nc, pl.ifindex, bl.ifindex);
-			netcfg_set_up(d->nc, pl.ifindex, true);
-			if (netcfg_dump_fdb(d->nc, bl.ifindex, &fdb, &n) >= 0)
-				for (size_t k = 0; k < n; k++)
-					mac_table_learn(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now_ns(), NULL);
-			free(fdb);
-		}
+		if (netcfg_get_link(d->nc, b->name, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0 &&
+		    netcfg_dump_fdb(d->nc, bl.ifindex, &fdb, &n) >= 0)
+			for (size_t k = 0; k < n; k++)
+				mac_table_learn(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now_ns(), NULL);
+		free(fdb);
 	}
 	return 0;
 }

@@ -125,6 +125,19 @@ int probe_append_hop(uint8_t *frame, size_t len, size_t cap, const uint8_t from[
 	return (int)(nl > len ? nl : len);
 }
 
+void probe_mark_last_hop(uint8_t *frame, size_t len, uint32_t flags)
+{
+	unsigned n = frame[OFF_NHOPS];
+	size_t off;
+
+	if (!n || n > PROBE_MAX_HOPS)
+		return;
+	off = PROBE_HDR_LEN + (size_t)(n - 1) * PROBE_HOP_LEN + 2 * NODE_ID_LEN;
+	if (off + 4 > len)
+		return;
+	put32(frame + off, get32(frame + off) | flags);
+}
+
 bool probe_verify(const struct probe *p, const uint8_t key[32])
 {
 	uint8_t frame[PROBE_HDR_LEN], mac[16];

@@ -57,6 +57,8 @@ int probe_parse(const uint8_t *frame, size_t len, struct probe *ret);
 /* Appends a hop in place; returns the new length, or -E2BIG when full. */
 int probe_append_hop(uint8_t *frame, size_t len, size_t cap, const uint8_t from[NODE_ID_LEN],
 		     const uint8_t to[NODE_ID_LEN], uint32_t flags);
+/* ORs flags into the last hop's flags, in place (no-op without hops). */
+void probe_mark_last_hop(uint8_t *frame, size_t len, uint32_t flags);
 /* Checks the MAC of a probe that claims to be ours. */
 bool probe_verify(const struct probe *p, const uint8_t key[32]);
 

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bridged/daemon.h"
 #include "common/log.h"
@@ -69,7 +70,21 @@ static int apply(struct daemon *d, const struct reconcile_action *a)
 		if (r >= 0)
 			log_info("%s was not in bridge %s: enslaved it again", a->name, a->bridge);
 		return r;
-	case RECONCILE_PORT_MISSING:
+	case RECONCILE_PORT_MISSING: {
+		struct probe_port *pp = guard_probe_port_by_name(d, a->name);
+
+		if (pp) {
+			if (pp->src.fd >= 0) {
+				loop_del(d->loop, &pp->src);
+				close(pp->src.fd);
+				pp->src.fd = -1;
+			}
+			r = probe_port_open(d, pp);
+			if (r >= 0)
+				log_info("probe port %s was deleted: recreated it in %s", a->name, pp->bridge);
+			return r < 0 ? r : 0;
+		}
+	}
 		t = find_tap(d, a->name);
 		if (!t)
 			return 0;
@@ -145,8 +160,6 @@ int daemon_reconcile(struct daemon *d)
 			ports[k].blocked = guard_port_blocked(&p->taps[i]);
 		}
 	for (size_t i = 0; i < d->n_probes; i++) {
-		if (d->probes[i]->src.fd < 0)
-			continue;
 		memcpy(ports[k].name, d->probes[i]->name, IFNAMSIZ);
 		memcpy(ports[k].bridge, d->probes[i]->bridge, IFNAMSIZ);
 		k++;

@@ -27,21 +27,40 @@ void daemon_flush(struct daemon *d)
 	tunnel_batch_reset(&d->batch);
 }
 
-/* TAP names: "<peer>.<segment>", cut to fit IFNAMSIZ; unique per daemon
- * (config validation guarantees unique (peer, segment) pairs; a clash of the
- * shortened names falls back to a numbered form). */
-static void tap_name(struct daemon *d, const char *peer, const char *seg,
-		     char out[IFNAMSIZ])
+/* Whether name is taken by a TAP of ours (other peers, or the earlier
+ * segments of the peer being built) or by any link in the kernel. */
+static bool tap_name_taken(struct daemon *d, const struct dpeer *building, size_t n_built,
+			   const char *name)
 {
-	snprintf(out, IFNAMSIZ, "%.6s.%.8s", peer, seg);
+	struct netcfg_link l;
+
 	for (struct dpeer *p = d->peers; p; p = p->next)
 		for (size_t i = 0; i < p->n_taps; i++)
-			if (!strcmp(p->taps[i].name, out)) {
-				static unsigned serial;
+			if (!strcmp(p->taps[i].name, name))
+				return true;
+	for (size_t i = 0; i < n_built; i++)
+		if (!strcmp(building->taps[i].name, name))
+			return true;
+	return netcfg_get_link(d->nc, name, &l) >= 0;
+}
 
-				snprintf(out, IFNAMSIZ, "bd%.6s.%u", peer, ++serial);
-				return;
-			}
+/* TAP names: "<peer>.<segment>" cut to fit IFNAMSIZ, readable in `bridge
+ * link`; when that is taken (two long segment names with one prefix, a
+ * foreign link), "bd" and a hash of both names, with a counter if needed. */
+static void tap_name(struct daemon *d, const struct dpeer *building, size_t n_built,
+		     const char *peer, const char *seg, char out[IFNAMSIZ])
+{
+	char both[2 * CONFIG_NAME_MAX + 2];
+
+	snprintf(out, IFNAMSIZ, "%.6s.%.8s", peer, seg);
+	if (!tap_name_taken(d, building, n_built, out))
+		return;
+	snprintf(both, sizeof(both), "%s/%s", peer, seg);
+	for (unsigned k = 0; k < 100; k++) {
+		snprintf(out, IFNAMSIZ, "bd%08x.%u", tunnel_segment_id(both) + k, k);
+		if (!tap_name_taken(d, building, n_built, out))
+			return;
+	}
 }
 
 static void tap_cb(struct loop_source *s, uint32_t events)
@@ -88,15 +107,17 @@ static void tap_cb(struct loop_source *s, uint32_t events)
 		if (!n && !more)
 			break;
 		while (off < n) {
-			size_t taken = 0;
+			size_t taken = 0, before = d->batch.n;
 			int r = tunnel_encap(t->peer->tp, t->seg, iov + off, n - off,
 					     now, &d->batch, &taken);
 
 			off += taken;
 			if (r == -ENOBUFS || d->batch.n == d->batch.cap) {
 				daemon_flush(d);
-				if (!taken && r == -ENOBUFS && d->batch.n == 0) {
-					/* cannot make progress: frame too big for an empty batch */
+				if (!taken && r == -ENOBUFS && before == 0) {
+					/* no progress even into an empty batch: give up
+					 * on this frame rather than spin */
+					t->drops[TAP_DROP_WRITE]++;
 					off++;
 				}
 				continue;
@@ -238,7 +259,7 @@ int dpeer_add(struct daemon *d, const struct peer_cfg *pc)
 		t->peer = p;
 		t->seg = i;
 		t->src.fd = -1;
-		tap_name(d, pc->name, pc->segments[i], t->name);
+		tap_name(d, p, i, pc->name, pc->segments[i], t->name);
 		snprintf(t->bridge, sizeof(t->bridge), "%s", b ? b->name : "");
 		p->n_taps = i + 1;
 		r = tap_port_open(t);
