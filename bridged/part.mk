@@ -9,8 +9,11 @@ DAEMON_OBJS += migrate/stream_wire.o migrate/stream_chan.o migrate/stream_map.o 
 CTL_OBJS += bridged/bridgectl.o
 
 # test tools used by the namespace scenarios
-BRIDGED_TEST_TOOLS := tests/netns/udp-replay
+BRIDGED_TEST_TOOLS := tests/netns/udp-replay tests/netns/probe-forge
 tests/netns/udp-replay: tests/netns/udp-replay.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+tests/netns/probe-forge: tests/netns/probe-forge.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 tests: $(BRIDGED_TEST_TOOLS)
