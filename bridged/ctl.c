@@ -34,12 +34,33 @@ const char *const tap_drop_names[_TAP_DROP_MAX] = {
 	[TAP_DROP_PROBE] = "probe",
 };
 
-/* A `bridgectl events` client: stays connected, gets one JSON line per event. */
+/*
+ * A connection to the control socket or the metrics listener. All I/O is
+ * non-blocking: a request is read as it comes, the answer written as the
+ * peer takes it, and a connection that dawdles is closed after
+ * CLIENT_DEADLINE_NS; the event loop never waits for a client.
+ */
+enum client_mode {
+	CLIENT_REQUEST,      /* reading one command line */
+	CLIENT_REPLY,        /* writing the answer, then closing */
+	CLIENT_EVENTS,       /* `bridgectl events`: stays, one JSON line per event */
+	CLIENT_HTTP,         /* metrics: reading an HTTP request */
+};
+
+#define CLIENT_DEADLINE_NS 2000000000ull
+#define CLIENTS_MAX 64
+
 struct ctl_client {
 	struct loop_source src;
 	struct daemon *d;
 	struct ctl_client *next;
+	enum client_mode mode;
 	bool dead;
+	uint64_t opened_ns;
+	char in[512];
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off;
 };
 
 static json_object *drops_json(const uint64_t *drops)
@@ -242,24 +263,6 @@ static json_object *status_json(struct daemon *d)
 	return root;
 }
 
-static void ctl_reply(int fd, json_object *o)
-{
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	size_t len = strlen(s), off = 0;
-
-	while (off < len) {
-		ssize_t w = write(fd, s + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		off += w;
-	}
-	(void)!write(fd, "\n", 1);
-}
-
 static void client_drop(struct ctl_client *c)
 {
 	if (c->dead)
@@ -268,16 +271,175 @@ static void client_drop(struct ctl_client *c)
 	loop_del(c->d->loop, &c->src);
 	close(c->src.fd);
 	c->src.fd = -1;
+	free(c->out);
+	c->out = NULL;
+}
+
+/* Writes what the peer takes now; closes when all is out. */
+static void client_flush(struct ctl_client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t w = write(c->src.fd, c->out + c->out_off, c->out_len - c->out_off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			loop_mod(c->d->loop, &c->src, EPOLLOUT);
+			return;
+		}
+		if (w <= 0) {
+			client_drop(c);
+			return;
+		}
+		c->out_off += (size_t)w;
+	}
+	/* all written: half-close, so the peer reads to the end before EOF */
+	shutdown(c->src.fd, SHUT_WR);
+	client_drop(c);
+}
+
+static void client_reply(struct ctl_client *c, char *buf, size_t len)
+{
+	c->mode = CLIENT_REPLY;
+	c->out = buf;
+	c->out_len = len;
+	c->out_off = 0;
+	if (!buf) {
+		client_drop(c);
+		return;
+	}
+	client_flush(c);
+}
+
+static void client_request(struct ctl_client *c, const char *line)
+{
+	struct daemon *d = c->d;
+	json_object *o;
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!strcmp(line, "events")) {
+		c->mode = CLIENT_EVENTS;
+		loop_mod(d->loop, &c->src, EPOLLIN | EPOLLRDHUP);
+		ctl_event(d, "hello", json_object_new_object());
+		return;
+	}
+	if (!strcmp(line, "status")) {
+		o = status_json(d);
+	} else {
+		o = json_object_new_object();
+		json_object_object_add(o, "error", json_object_new_string("unknown command"));
+	}
+	buf = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	if (buf) {
+		len = strlen(buf);
+		buf[len] = '\0';
+		/* room for the newline */
+		{
+			char *nb = realloc(buf, len + 2);
+
+			if (nb) {
+				buf = nb;
+				buf[len++] = '\n';
+				buf[len] = '\0';
+			}
+		}
+	}
+	client_reply(c, buf, len);
 }
 
 static void client_cb(struct loop_source *s, uint32_t events)
 {
 	struct ctl_client *c = container_of(s, struct ctl_client, src);
-	char buf[256];
+	char *nl;
+	ssize_t r;
 
-	/* the client sends nothing more; EOF or error ends it */
-	if (read(s->fd, buf, sizeof(buf)) <= 0 || (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
+	if (c->dead)
+		return;
+	switch (c->mode) {
+	case CLIENT_REPLY:
+		client_flush(c);
+		return;
+	case CLIENT_EVENTS: {
+		char buf[256];
+
+		/* the client sends nothing more; EOF or error ends it */
+		if (read(s->fd, buf, sizeof(buf)) <= 0 || (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
+			client_drop(c);
+		return;
+	}
+	case CLIENT_REQUEST:
+	case CLIENT_HTTP:
+	default:
+		break;
+	}
+	r = read(s->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (r <= 0) {
 		client_drop(c);
+		return;
+	}
+	c->in_len += (size_t)r;
+	c->in[c->in_len] = '\0';
+	if (c->mode == CLIENT_HTTP) {
+		/* the end of the request head, or as much as we will read */
+		if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n") || c->in_len == sizeof(c->in) - 1) {
+			size_t len = 0;
+			char *buf = metrics_http_response(c->d, &len);
+
+			client_reply(c, buf, len);
+		}
+		return;
+	}
+	nl = strchr(c->in, '\n');
+	if (!nl) {
+		if (c->in_len == sizeof(c->in) - 1)
+			client_drop(c);        /* no command is that long */
+		return;
+	}
+	*nl = '\0';
+	if (nl > c->in && nl[-1] == '\r')
+		nl[-1] = '\0';
+	client_request(c, c->in);
+}
+
+/* Accepts a connection on a listening socket into mode; false if not. */
+bool ctl_accept(struct daemon *d, int lfd, bool http)
+{
+	struct ctl_client *c;
+	size_t n = 0;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return false;
+	for (c = d->clients; c; c = c->next)
+		if (!c->dead && c->mode != CLIENT_EVENTS)
+			n++;
+	c = n < CLIENTS_MAX ? calloc(1, sizeof(*c)) : NULL;
+	if (!c) {
+		close(fd);
+		return true;
+	}
+	c->src.fd = fd;
+	c->src.cb = client_cb;
+	c->d = d;
+	c->mode = http ? CLIENT_HTTP : CLIENT_REQUEST;
+	c->opened_ns = now_ns();
+	c->next = d->clients;
+	d->clients = c;
+	loop_add(d->loop, &c->src, EPOLLIN | EPOLLRDHUP);
+	return true;
+}
+
+/* Closes request/reply connections older than the deadline. */
+void ctl_expire(struct daemon *d, uint64_t now)
+{
+	for (struct ctl_client *c = d->clients; c; c = c->next)
+		if (!c->dead && c->mode != CLIENT_EVENTS && now - c->opened_ns > CLIENT_DEADLINE_NS)
+			client_drop(c);
 }
 
 void ctl_event(struct daemon *d, const char *type, json_object *o)
@@ -291,10 +453,13 @@ void ctl_event(struct daemon *d, const char *type, json_object *o)
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(s);
 	for (struct ctl_client *c = d->clients; c; c = c->next) {
-		if (c->dead)
+		if (c->dead || c->mode != CLIENT_EVENTS)
 			continue;
-		if (write(c->src.fd, s, len) != (ssize_t)len || write(c->src.fd, "\n", 1) != 1)
+		/* a client that does not keep up is dropped, never waited for */
+		if (write(c->src.fd, s, len) != (ssize_t)len || write(c->src.fd, "\n", 1) != 1) {
+			log_info("events client dropped: it does not read fast enough");
 			client_drop(c);
+		}
 	}
 	json_object_put(o);
 }
@@ -319,65 +484,9 @@ void ctl_collect(struct daemon *d)
 static void ctl_cb(struct loop_source *s, uint32_t events)
 {
 	struct daemon *d = container_of(s, struct daemon, ctl);
-	struct timeval tv = { .tv_sec = 1 };
-	char line[256];
-	ssize_t n;
-	int fd;
-	json_object *o;
 
-	fd = accept4(d->ctl.fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	/* Local root clients send their one line at once; a client that does
-	 * not cannot hold the daemon for more than a second. */
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* read the whole line: closing with unread bytes would reset the
-	 * connection before the client has read the answer */
-	n = 0;
-	while ((size_t)n < sizeof(line) - 1 && !memchr(line, '\n', n)) {
-		ssize_t r = read(fd, line + n, sizeof(line) - 1 - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += r;
-	}
-	if (n <= 0) {
-		close(fd);
-		return;
-	}
-	line[n] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	if (!strcmp(line, "events")) {
-		struct ctl_client *c = calloc(1, sizeof(*c));
-
-		if (!c) {
-			close(fd);
-			return;
-		}
-		/* events go out non-blocking: a client that does not read is
-		 * dropped, never waited for */
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		c->src.fd = fd;
-		c->src.cb = client_cb;
-		c->d = d;
-		c->next = d->clients;
-		d->clients = c;
-		loop_add(d->loop, &c->src, EPOLLIN | EPOLLRDHUP);
-		ctl_event(d, "hello", json_object_new_object());
-		return;
-	}
-	if (!strcmp(line, "status")) {
-		o = status_json(d);
-	} else {
-		o = json_object_new_object();
-		json_object_object_add(o, "error", json_object_new_string("unknown command"));
-	}
-	ctl_reply(fd, o);
-	json_object_put(o);
-	close(fd);
+	for (int i = 0; i < 16 && ctl_accept(d, s->fd, false); i++)
+		;
 }
 
 int ctl_open(struct daemon *d)

@@ -180,6 +180,8 @@ struct json_object;
  * `bridgectl events` client. */
 void ctl_event(struct daemon *d, const char *type, struct json_object *o);
 void ctl_collect(struct daemon *d);
+bool ctl_accept(struct daemon *d, int lfd, bool http);
+void ctl_expire(struct daemon *d, uint64_t now);
 
 /* guard.c: loop guard and health. */
 int guard_init(struct daemon *d);
@@ -206,6 +208,7 @@ void guard_peer_refuse_check(struct daemon *d, struct dpeer *p);
 int metrics_open(struct daemon *d);
 void metrics_close(struct daemon *d);
 void metrics_write_file(struct daemon *d);
+char *metrics_http_response(struct daemon *d, size_t *ret_len);
 
 /* migsrv.c: the source side of a disk copy (MigrateListen). Each connection
  * is served by a forked child; migsrv_reap() collects them (SIGCHLD). */

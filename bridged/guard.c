@@ -570,6 +570,7 @@ void guard_tick(struct daemon *d, uint64_t now)
 	if (now < d->next_guard_tick_ns)
 		return;
 	d->next_guard_tick_ns = now + GUARD_TICK_NS;
+	ctl_expire(d, now);
 	for (struct dpeer *p = d->peers; p; p = p->next) {
 		if (p->refused[0])
 			continue;

@@ -96,35 +96,36 @@ void metrics_write_file(struct daemon *d)
 		log_debug("metrics: %s: %s", d->cfg->node.metrics_file, strerror(errno));
 }
 
+/* The whole HTTP response (malloc'd) for any request. */
+char *metrics_http_response(struct daemon *d, size_t *ret_len)
+{
+	char *body = NULL, *out = NULL;
+	size_t blen = 0;
+	FILE *f = open_memstream(&body, &blen);
+	int n;
+
+	if (!f)
+		return NULL;
+	metrics_render(d, f);
+	if (fclose(f) != 0) {
+		free(body);
+		return NULL;
+	}
+	n = asprintf(&out, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+			   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", blen, body);
+	free(body);
+	if (n < 0)
+		return NULL;
+	*ret_len = (size_t)n;
+	return out;
+}
+
 static void metrics_cb(struct loop_source *s, uint32_t events)
 {
 	struct daemon *d = container_of(s, struct daemon, metrics);
-	struct timeval tv = { .tv_sec = 1 };
-	char req[1024], *body = NULL;
-	size_t len = 0;
-	FILE *f;
-	int fd;
 
-	fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* one read of the request line is enough: every path gets the page */
-	if (read(fd, req, sizeof(req)) > 0) {
-		f = open_memstream(&body, &len);
-		if (f) {
-			metrics_render(d, f);
-			fclose(f);
-			dprintf(fd, "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-				    "Content-Length: %zu\r\nConnection: close\r\n\r\n", len);
-			if (write(fd, body, len) < 0)
-				log_debug("metrics: write: %s", strerror(errno));
-			free(body);
-		}
-	}
-	shutdown(fd, SHUT_WR);
-	close(fd);
+	for (int i = 0; i < 16 && ctl_accept(d, s->fd, true); i++)
+		;
 }
 
 int metrics_open(struct daemon *d)
