@@ -77,6 +77,8 @@ static const char send_help[] =
 
 static const char receive_help[] =
 "Usage: bridgectl migrate receive --listen ADDR:PORT DEST [OPTIONS]\n"
+"       bridgectl migrate receive --from ADDR:PORT --vm VM --disk VDEV DEST [OPTIONS]\n"
+"       bridgectl migrate receive --from ADDR:PORT --vm VM --list\n"
 "\n"
 "Accepts one 'bridgectl migrate send' on ADDR:PORT and writes the stream\n"
 "into DEST, a block device or a regular file, starting at --offset (a\n"
