@@ -397,6 +397,11 @@ static int cmd_events(const char *sock, int argc, char **argv)
 			have = 0;
 	}
 	close(fd);
+	if (count > 0 && seen < count) {
+		fprintf(stderr, "bridgectl events: %ld of %ld events before the %s\n", seen, count,
+			timeout >= 0 ? "timeout" : "daemon closed the stream");
+		return 1;
+	}
 	return 0;
 }
 

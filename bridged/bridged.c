@@ -67,10 +67,27 @@ static void reload(struct daemon *d)
 		log_warnx("reload: %s has errors, keeping the running configuration", d->config_path);
 		return;
 	}
-	if (memcmp(&nc->node.listen, &old->node.listen, sizeof(nc->node.listen)) ||
-	    strcmp(nc->node.private_key_file, old->node.private_key_file) ||
-	    strcmp(nc->node.control_socket, old->node.control_socket))
-		log_warnx("reload: [Node] changes take effect only at restart, ignoring them");
+	{
+		/* [Node] is the daemon's own frame (socket, key, timers): compare it
+		 * as printed, so every key counts and padding does not */
+		char *a = NULL, *b = NULL;
+		size_t al = 0, bl = 0;
+		FILE *fa = open_memstream(&a, &al), *fb = open_memstream(&b, &bl);
+		struct config oa = { .node = old->node }, ob = { .node = nc->node };
+
+		if (fa && fb) {
+			config_print(&oa, fa);
+			config_print(&ob, fb);
+		}
+		if (fa)
+			fclose(fa);
+		if (fb)
+			fclose(fb);
+		if (a && b && strcmp(a, b))
+			log_warnx("reload: [Node] changed; those changes take effect only at restart, ignoring them");
+		free(a);
+		free(b);
+	}
 	nc->node = old->node;
 	d->cfg = nc;
 	/* bridge ifindexes are re-learned by the reconcile this reload ends with */
@@ -85,12 +102,15 @@ static void reload(struct daemon *d)
 
 		next = p->next;
 		if (np && peer_cfg_equal(np, &p->cfg)) {
-			/* TAPs may have to follow a bridge renamed under the segment */
+			/* TAPs may have to follow a bridge renamed under the segment;
+			 * in a new bridge a port must prove itself loop-free again */
 			for (size_t i = 0; i < p->n_taps; i++) {
 				const struct bridge_cfg *b = config_bridge_by_segment(nc, p->cfg.segments[i]);
 
-				if (b)
+				if (b && strcmp(p->taps[i].bridge, b->name)) {
 					snprintf(p->taps[i].bridge, IFNAMSIZ, "%s", b->name);
+					guard_port_rebridged(d, &p->taps[i], now_ns());
+				}
 			}
 			continue;
 		}
@@ -271,6 +291,7 @@ int main(int argc, char **argv)
 {
 	struct daemon d = { .config_path = CONFIG_DEFAULT_PATH, .lock_fd = -1 };
 	bool foreground = false, check = false;
+	char *abs_path = NULL;
 	int verbose = 0, c;
 
 	d.udp.fd = d.sig.fd = d.nl.fd = d.ctl.fd = -1;
@@ -301,6 +322,10 @@ int main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		fatalx("libsodium: initialisation failed");
+	/* daemon() moves to /: SIGHUP must find a relative -c FILE again */
+	abs_path = realpath(d.config_path, NULL);
+	if (abs_path)
+		d.config_path = abs_path;
 	setup(&d);
 	if (!foreground) {
 		if (daemon(0, 0) < 0)
@@ -334,5 +359,6 @@ int main(int argc, char **argv)
 	}
 	teardown(&d);
 	log_info("stopped");
+	free(abs_path);
 	return 0;
 }

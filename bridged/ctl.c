@@ -106,7 +106,8 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_new_string(sockaddr_to_string(&st.endpoint, addr, sizeof(addr))) : NULL);
 	json_object_object_add(o, "encryption",
 			       json_object_new_string(encryption_to_string(p->cfg.encryption)));
-	json_object_object_add(o, "cipher", json_object_new_string(st.cipher ? st.cipher : "none"));
+	json_object_object_add(o, "cipher", p->refused[0] ? NULL :
+			       json_object_new_string(st.cipher ? st.cipher : "none"));
 	json_object_object_add(o, "state", json_object_new_string(p->refused[0] ? "refused" :
 			       tunnel_session_state_to_string(st.state)));
 	json_object_object_add(o, "refused", p->refused[0] ? json_object_new_string(p->refused) : NULL);

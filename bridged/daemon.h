@@ -190,6 +190,7 @@ int probe_port_open(struct daemon *d, struct probe_port *pp);
 struct probe_port *guard_probe_port_by_name(struct daemon *d, const char *name);
 void guard_free(struct daemon *d);
 void guard_peer_init(struct daemon *d, struct dpeer *p);
+void guard_port_rebridged(struct daemon *d, struct tap_port *t, uint64_t now);
 void guard_port_init(struct daemon *d, struct tap_port *t);
 void guard_tick(struct daemon *d, uint64_t now);
 uint64_t guard_next_deadline(const struct daemon *d);

@@ -565,6 +565,15 @@ static void guard_port_step(struct daemon *d, struct tap_port *t, uint64_t now)
 	}
 }
 
+/* A port moved into another bridge (reload): it probes again there. */
+void guard_port_rebridged(struct daemon *d, struct tap_port *t, uint64_t now)
+{
+	if (t->guard == GUARD_FORWARDING) {
+		guard_set(d, t, GUARD_EV_LOOP, now, "moved to another bridge: probing again");
+		t->retry_at_ns = now;
+	}
+}
+
 void guard_tick(struct daemon *d, uint64_t now)
 {
 	if (now < d->next_guard_tick_ns)

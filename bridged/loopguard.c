@@ -314,6 +314,15 @@ int mac_table_learn(struct mac_table *t, const uint8_t mac[6], int port, uint64_
 			else
 				i++;
 		}
+		/* bounded: a VM sending from random MACs evicts the stalest */
+		if (t->n >= MAC_TABLE_MAX) {
+			size_t old = 0;
+
+			for (size_t i = 1; i < t->n; i++)
+				if (t->e[i].last_ns < t->e[old].last_ns)
+					old = i;
+			t->e[old] = t->e[--t->n];
+		}
 		if (t->n == t->cap) {
 			size_t nc = t->cap ? t->cap * 2 : 64;
 			struct mac_entry *ne = realloc(t->e, nc * sizeof(*ne));

@@ -109,6 +109,8 @@ struct mac_entry {
 	bool alarmed;
 };
 
+#define MAC_TABLE_MAX 8192
+
 struct mac_table {
 	struct mac_entry *e;
 	size_t n, cap;
