@@ -16,8 +16,12 @@ events_bg b "$WORK/events-b.json"
 
 ip link add xa netns "$P-a" type veth peer name xb netns "$P-b"
 nsx "$P-a" ip link set xa master br-dmz up
-t0=$(date +%s.%N)          # the loop closes with the second end
 nsx "$P-b" ip link set xb master br-dmz up
+# The loop forms when the kernel reports the veth's carrier (linkwatch may
+# take up to a second after "up"): take that moment as the start.
+lower_up() { ip -n "$P-$1" -j link show "$2" | grep -q LOWER_UP; }
+for _ in $(seq 600); do lower_up a xa && lower_up b xb && break; sleep 0.005; done
+t0=$(date +%s.%N)
 blocked() { [ "$(port_guard a b)" = blocked ] || [ "$(port_guard b a)" = blocked ]; }
 wait_for 5 blocked || fail "the loop through the stray veth was not detected"
 wait_for 3 grep -q '"type":"loop"' "$WORK/events-a.json" "$WORK/events-b.json" || fail "no loop event"
