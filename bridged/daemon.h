@@ -200,6 +200,7 @@ bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap
 /* Frame from the tunnel towards the TAP: false = do not write it. */
 bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, uint64_t now);
 void guard_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev);
+void guard_fdb_resync(struct daemon *d);
 void guard_note_links(struct daemon *d, const struct netcfg_link *links, size_t n);
 /* Whether the port is held blocked (for reconcile). */
 bool guard_port_blocked(const struct tap_port *t);

@@ -704,6 +704,28 @@ void guard_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev)
 				p->taps[i].next_probe_ns = now;
 }
 
+/* Adds the learned MACs the move history does not know yet (after lost
+ * notifications); known ones wait for their next notification, so no move
+ * is invented or swallowed. */
+void guard_fdb_resync(struct daemon *d)
+{
+	uint64_t now = now_ns();
+
+	if (!d->bridge_ifindex)
+		return;
+	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
+		struct netcfg_fdb_event *fdb = NULL;
+		size_t n = 0;
+
+		if (!d->bridge_ifindex[i] || netcfg_dump_fdb(d->nc, d->bridge_ifindex[i], &fdb, &n) < 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (memcmp(fdb[k].mac, probe_src_prefix, 3))
+				mac_table_seed(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now);
+		free(fdb);
+	}
+}
+
 /* ---- probe ports ------------------------------------------------------- */
 
 static void probe_port_cb(struct loop_source *s, uint32_t events)

@@ -360,6 +360,13 @@ int mac_table_learn(struct mac_table *t, const uint8_t mac[6], int port, uint64_
 	return MAC_MOVED;
 }
 
+int mac_table_seed(struct mac_table *t, const uint8_t mac[6], int port, uint64_t now_ns)
+{
+	if (mac_find(t, mac))
+		return 0;
+	return mac_table_learn(t, mac, port, now_ns, NULL) < 0 ? -ENOMEM : 1;
+}
+
 void mac_table_free(struct mac_table *t)
 {
 	free(t->e);

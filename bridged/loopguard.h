@@ -130,6 +130,10 @@ enum mac_verdict {
  * was on before (for MOVED/FLAPPING). Returns a verdict or -ENOMEM. */
 int mac_table_learn(struct mac_table *t, const uint8_t mac[6], int port, uint64_t now_ns,
 		    int *ret_old_port);
+/* Adds mac on port only if the table does not know it (initial state,
+ * resync after lost notifications): never reports or records a move.
+ * Returns 1 if added, 0 if known, -ENOMEM. */
+int mac_table_seed(struct mac_table *t, const uint8_t mac[6], int port, uint64_t now_ns);
 void mac_table_free(struct mac_table *t);
 
 /* Token bucket for broadcast / multicast / unknown-unicast frames. */

@@ -173,6 +173,9 @@ int daemon_reconcile(struct daemon *d)
 		goto out;
 	guard_note_links(d, links, n_links);
 	note_bridges(d, links, n_links);
+	/* notifications may have been lost (ENOBUFS looks like a change):
+	 * re-read the learned MACs so the move history stays true */
+	guard_fdb_resync(d);
 	r = reconcile(&want, links, n_links, &acts, &n_acts);
 	if (r < 0)
 		goto out;

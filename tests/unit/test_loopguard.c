@@ -164,6 +164,14 @@ static void test_mac_moves(void **state)
 			assert_int_equal(mac_table_learn(&t, m2, 1 + (i & 1), (uint64_t)i * 5000 * MS, &old),
 					 MAC_MOVED);
 	}
+	/* seeding adds unknown MACs only, and never records a move */
+	{
+		uint8_t m3[6] = { 2, 0, 0, 0, 0, 3 };
+
+		assert_int_equal(mac_table_seed(&t, m3, 7, 700 * MS), 1);
+		assert_int_equal(mac_table_seed(&t, m3, 8, 701 * MS), 0);
+		assert_int_equal(mac_table_learn(&t, m3, 7, 702 * MS, &old), MAC_SAME);
+	}
 	mac_table_free(&t);
 }
 
