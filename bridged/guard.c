@@ -852,7 +852,7 @@ int guard_probe_ports_sync(struct daemon *d)
 		if (netcfg_get_link(d->nc, b->name, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0 &&
 		    netcfg_dump_fdb(d->nc, bl.ifindex, &fdb, &n) >= 0)
 			for (size_t k = 0; k < n; k++)
-				mac_table_learn(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now_ns(), NULL);
+				mac_table_seed(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now_ns());
 		free(fdb);
 	}
 	return 0;
