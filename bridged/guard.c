@@ -797,6 +797,10 @@ int probe_port_open(struct daemon *d, struct probe_port *pp)
 	}
 	pp->src.fd = fd;
 	pp->src.cb = probe_port_cb;
+	/* only probes are of interest here: the kernel drops the rest of what
+	 * the bridge floods into this port before it reaches us */
+	if (tap_filter_frames(fd, PROBE_ETHERTYPE, probe_dst_mac) < 0)
+		log_debug("%s: no frame filter, reading all flooded frames", pp->name);
 	loop_add(d->loop, &pp->src, EPOLLIN);
 	if (netcfg_get_link(d->nc, pp->bridge, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0) {
 		netcfg_enslave(d->nc, pl.ifindex, bl.ifindex);
