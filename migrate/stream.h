@@ -120,6 +120,7 @@ struct stream_report {
 	uint64_t unchanged_bytes;	/* delta: image bytes whose hash matched */
 	uint64_t readback_bytes;	/* receiver: bytes re-read for verification */
 	double duration;		/* seconds */
+	double flush_duration;		/* receiver: final flush before the verdict, s */
 	bool have_hash, have_peer_hash;
 	uint8_t image_hash[STREAM_HASH_LEN];
 	uint8_t peer_image_hash[STREAM_HASH_LEN];

@@ -276,7 +276,7 @@ static int connect_to(const char *role, const char *addr, int timeout_s)
 		}
 		if (fd >= 0 || stream_cancel_flag || time(NULL) >= deadline)
 			break;
-		usleep(200 * 1000);
+		usleep(50 * 1000);
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
@@ -436,6 +436,7 @@ static void report_print(struct out *o, const char *what, const struct stream_re
 		json_object_object_add(j, "unchanged_bytes", json_object_new_int64((int64_t)rep->unchanged_bytes));
 		json_object_object_add(j, "readback_bytes", json_object_new_int64((int64_t)rep->readback_bytes));
 		json_object_object_add(j, "duration", json_object_new_double(rep->duration));
+		json_object_object_add(j, "flush_duration", json_object_new_double(rep->flush_duration));
 		json_object_object_add(j, "rate", json_object_new_double(run_rate(rep)));
 		json_object_object_add(j, "image_hash", rep->have_hash ? json_object_new_string(h) : NULL);
 		json_object_object_add(j, "peer_image_hash", rep->have_peer_hash ? json_object_new_string(ph) : NULL);

@@ -23,6 +23,8 @@ struct stream_source {
 
 struct stream_dest {
 	int fd;
+	int dfd;		/* the same file opened with O_DIRECT, when direct */
+	bool direct;		/* aligned block writes go through dfd */
 	char *path;
 	bool is_blk;
 	uint64_t size;

@@ -922,9 +922,11 @@ static int recv_finish(struct receiver *x)
 	uint64_t offs[STREAM_BAD_MAX];
 	uint8_t *msg;
 	uint32_t listed;
+	double t = now_s();
 	int r;
 
 	r = recv_checkpoint(x);
+	rep->flush_duration = now_s() - t;
 	if (r < 0)
 		return r;
 	if (x->o->verify_readback) {

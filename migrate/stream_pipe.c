@@ -117,7 +117,9 @@ int pipe_run(unsigned nslots, size_t bufsize, unsigned nstages, const pipe_stage
 	if (!p.slots)
 		return -ENOMEM;
 	for (i = 0; i < nslots; i++) {
-		p.slots[i].buf = bufsize ? malloc(bufsize) : NULL;
+		/* Page-aligned: the receiver writes them with O_DIRECT. */
+		if (bufsize && posix_memalign((void **)&p.slots[i].buf, 4096, bufsize) != 0)
+			p.slots[i].buf = NULL;
 		if (bufsize && !p.slots[i].buf) {
 			r = -ENOMEM;
 			goto out;

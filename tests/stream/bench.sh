@@ -14,11 +14,25 @@
 #
 #   tests/stream/bench.sh [RANDOM_MIB [SPARSE_GIB [EXT4_MIB]]]   (default 1024 4 1024)
 #
+# Knobs (environment): IMAGES ["random sparse ext4"], REPS [3] rounds
+# (interleaved: round r of every procedure before round r+1; the table
+# shows medians), PINS ["1 0"]: 1 = "one core per host" (every sender-side
+# process of both procedures on CPU 0 with taskset -c 0, every receiver-side
+# one on CPU 1, like ../shared/bench/anchors.sh PIN=1), 0 = unpinned.
+# Phases: seed = copy (dd | nc) then verification (md5sum of both sides);
+# ours verifies inline, its second phase is the receiver's final flush before
+# the verdict (flush_duration). CPU = user+sys of each side over the wall
+# time (1.00 = one core): seed copy (dd+nc on each side, over the copy
+# time), ours send and receive (over the whole run).
+#
 # Uses an optimised build of the stream tool ($WORK/stream-tool, -O2, no
 # sanitizers); the seed uses netcat-openbsd (-N: close on EOF; the seed's
 # `-q 15` would add 15 s of idle waiting to every copy).
 . "$(dirname "$0")/lib.sh"
 command -v nc >/dev/null || skip "nc (netcat-openbsd) missing: make deps"
+IMAGES=${IMAGES:-random sparse ext4}
+REPS=${REPS:-3}
+PINS=${PINS:-1 0}
 RAND_MIB=${1:-1024}
 SPARSE_GIB=${2:-4}
 EXT4_MIB=${3:-1024}
@@ -27,7 +41,7 @@ EXT4_MIB=${3:-1024}
 TOOL=$WORK/stream-tool
 (cd "$TOP" && ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I. -o "$TOOL" \
 	migrate/stream_wire.c migrate/stream_chan.c migrate/stream_map.c migrate/stream_dev.c \
-	migrate/stream_pipe.c migrate/stream_engine.c migrate/stream_cli.c tunnel/keys.c \
+	migrate/stream_pipe.c migrate/stream_engine.c migrate/stream_fetch.c migrate/stream_cli.c tunnel/keys.c \
 	tests/stream/stream-tool.c $(pkg-config --cflags --libs libsodium json-c) -lpthread -lm) ||
 	fail "build of the stream tool"
 two_hosts
@@ -53,39 +67,49 @@ rm -rf "$WORK/tree"
 cat "$WORK"/random.img "$WORK"/ext4.img >/dev/null
 
 now() { date +%s.%N; }
+TA=() TB=()	# taskset prefixes of the two hosts (pinned runs)
 
-seed() {	# seed SRC [DDOPT]: prints seconds
-	local src=$1 ddopt=${2:-} n t0 t1 a b
+seed() {	# seed SRC [DDOPT]: prints "total copy verify cpu_tx cpu_rx"
+	local src=$1 ddopt=${2:-} n t0 t1 t2 a b
 	n=$(stat -c %s "$src")
 	rm -f "$WORK/seed.out"
+	sync
 	t0=$(now)
-	ip netns exec "$P-b" sh -c "nc -l 198.18.0.2 5000 | dd iflag=fullblock of=$WORK/seed.out bs=32768 $ddopt status=none" &
+	ip netns exec "$P-b" "${TB[@]}" /usr/bin/time -f "%U %S" -o "$WORK/stime-rx" \
+		sh -c "nc -l 198.18.0.2 5000 | dd iflag=fullblock of=$WORK/seed.out bs=32768 $ddopt status=none" &
 	local rxp=$!
 	wait_listen 5000
-	ip netns exec "$P-a" sh -c "dd if=$src bs=32768 status=none | nc -N 198.18.0.2 5000"
+	ip netns exec "$P-a" "${TA[@]}" /usr/bin/time -f "%U %S" -o "$WORK/stime-tx" \
+		sh -c "dd if=$src bs=32768 status=none | nc -N 198.18.0.2 5000"
 	wait "$rxp"
-	# both sides' md5sum (each on its host, at the same time)
-	ip netns exec "$P-a" md5sum "$src" >"$WORK/md5a" &
-	local ap=$!
-	b=$(ip netns exec "$P-b" sh -c "head -c $n $WORK/seed.out | md5sum")
-	wait "$ap"
 	t1=$(now)
+	# both sides' md5sum (each on its host, at the same time)
+	ip netns exec "$P-a" "${TA[@]}" md5sum "$src" >"$WORK/md5a" &
+	local ap=$!
+	b=$(ip netns exec "$P-b" "${TB[@]}" sh -c "head -c $n $WORK/seed.out | md5sum")
+	wait "$ap"
+	t2=$(now)
 	a=$(cut -d' ' -f1 "$WORK/md5a")
 	[ "$a" = "${b%% *}" ] || fail "seed: md5 differs for $src"
 	rm -f "$WORK/seed.out"
-	echo "$t1 - $t0" | bc
+	local c=$(echo "$t1 - $t0" | bc)
+	echo "$(echo "$t2 - $t0" | bc) $c $(echo "$t2 - $t1" | bc)" \
+		"$(awk -v w="$c" '{printf "%.2f", ($1 + $2) / w}' "$WORK/stime-tx")" \
+		"$(awk -v w="$c" '{printf "%.2f", ($1 + $2) / w}' "$WORK/stime-rx")"
 }
 
-ours() {	# ours SRC: prints "seconds cpu_tx cpu_rx"
+ours() {	# ours SRC: prints "total copy flush cpu_tx cpu_rx"
 	local src=$1 n t0 t1
 	n=$(stat -c %s "$src")
 	rm -f "$WORK/ours.out" "$WORK"/.ours.out@*
+	sync
 	t0=$(now)
-	ip netns exec "$P-b" /usr/bin/time -f "%U %S" -o "$WORK/time-rx" "$TOOL" receive \
-		--listen 198.18.0.2:$PORT --key "$WORK/b.key" --peer-key "$APUB" --create -q \
-		"$WORK/ours.out" >"$WORK/ours-rx.out" 2>"$WORK/ours-rx.err" &
+	ip netns exec "$P-b" "${TB[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-rx" "$TOOL" receive \
+		--listen 198.18.0.2:$PORT --key "$WORK/b.key" --peer-key "$APUB" --create --json -q \
+		"$WORK/ours.out" >"$WORK/ours-rx.json" 2>"$WORK/ours-rx.err" &
 	local rxp=$!
-	ip netns exec "$P-a" /usr/bin/time -f "%U %S" -o "$WORK/time-tx" "$TOOL" send \
+	wait_listen $PORT	# as for the seed's nc -l
+	ip netns exec "$P-a" "${TA[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-tx" "$TOOL" send \
 		--to 198.18.0.2:$PORT --key "$WORK/a.key" --peer-key "$BPUB" --json -q "$src" \
 		>"$WORK/ours-tx.json" 2>"$WORK/ours-tx.err" || fail "send $src: $(cat "$WORK/ours-tx.err")"
 	wait "$rxp" || fail "receive $src"
@@ -93,20 +117,54 @@ ours() {	# ours SRC: prints "seconds cpu_tx cpu_rx"
 	[ "$(result ours-tx)" = verified ] || fail "ours: not verified"
 	cmp -n "$n" "$src" "$WORK/ours.out" >/dev/null 2>&1 || [ "$src" = "$WORK/sparse.img" ] ||
 		fail "ours: $src differs"
-	local wall
+	local wall fl
 	wall=$(echo "$t1 - $t0" | bc)
-	echo "$wall $(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-tx")" \
+	fl=$(result ours-rx flush_duration)
+	echo "$wall $(echo "$wall - $fl" | bc) $fl" \
+		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-tx")" \
 		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-rx")"
 	rm -f "$WORK/ours.out" "$WORK"/.ours.out@*
 }
 
-printf '| image | size | seed dd\\|nc + md5sum | seed, dd conv=fdatasync | send/receive (verified, durable) | speed-up vs seed | vs seed+fdatasync | CPU send | CPU receive |\n'
-printf '|---|---|---|---|---|---|---|---|---|\n'
-for img in random sparse ext4; do
-	src=$WORK/$img.img
-	s=$(seed "$src")
-	sf=$(seed "$src" conv=fdatasync)
-	read -r o ctx crx < <(ours "$src")
-	printf '| %s | %s MiB | %.1f s | %.1f s | %.1f s | %.1fx | %.1fx | %s | %s |\n' "$img" $(($(stat -c %s "$src") / MiB)) \
-		"$s" "$sf" "$o" "$(echo "$s / $o" | bc -l)" "$(echo "$sf / $o" | bc -l)" "$ctx" "$crx"
+# median COLUMN FILE: the median of column COLUMN over the lines of FILE
+median() { awk -v c="$1" '{print $c}' "$2" | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
+
+for ((r = 1; r <= REPS; r++)); do
+	for pin in $PINS; do
+		if [ "$pin" = 1 ]; then TA=(taskset -c 0) TB=(taskset -c 1); else TA=() TB=(); fi
+		for img in $IMAGES; do
+			src=$WORK/$img.img
+			log "round $r, pin=$pin, $img"
+			seed "$src" >>"$WORK/r-$pin-$img-seed"
+			seed "$src" conv=fdatasync >>"$WORK/r-$pin-$img-seedf"
+			ours "$src" >>"$WORK/r-$pin-$img-ours"
+		done
+	done
+done
+
+for pin in $PINS; do
+	echo
+	[ "$pin" = 1 ] && echo "one core per host (sender side on CPU 0, receiver side on CPU 1), median of $REPS" ||
+		echo "unpinned, median of $REPS"
+	echo
+	printf '| image | size | seed: copy + md5sum = total | seed, dd conv=fdatasync: total | ours: copy + final flush = total | speed-up vs seed | vs seed+fdatasync | CPU seed copy: send / receive | CPU ours send / receive |\n'
+	printf '|---|---|---|---|---|---|---|---|---|\n'
+	for img in $IMAGES; do
+		src=$WORK/$img.img
+		f=$WORK/r-$pin-$img
+		s=$(median 1 "$f-seed") sc=$(median 2 "$f-seed") sv=$(median 3 "$f-seed")
+		sf=$(median 1 "$f-seedf")
+		o=$(median 1 "$f-ours") oc=$(median 2 "$f-ours") of=$(median 3 "$f-ours")
+		printf '| %s | %s MiB | %.1f + %.1f = %.1f s | %.1f s | %.1f + %.1f = %.1f s | %.1fx | %.1fx | %s / %s | %s / %s |\n' \
+			"$img" $(($(stat -c %s "$src") / MiB)) "$sc" "$sv" "$s" "$sf" "$oc" "$of" "$o" \
+			"$(echo "$s / $o" | bc -l)" "$(echo "$sf / $o" | bc -l)" \
+			"$(median 4 "$f-seed")" "$(median 5 "$f-seed")" "$(median 4 "$f-ours")" "$(median 5 "$f-ours")"
+	done
+	echo
+	echo "every run (total s; speed-up = seed / ours):"
+	for img in $IMAGES; do
+		f=$WORK/r-$pin-$img
+		paste -d' ' <(awk '{print $1}' "$f-seed") <(awk '{print $1}' "$f-seedf") <(awk '{print $1}' "$f-ours") |
+			awk -v i="$img" '{printf "  %s: seed %.1f, seed+fdatasync %.1f, ours %.1f -> %.1fx\n", i, $1, $2, $3, $1 / $3}'
+	done
 done
