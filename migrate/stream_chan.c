@@ -325,9 +325,7 @@ void stream_chan_free(struct stream_chan *ch)
 	sodium_free(ch);
 }
 
-static void errf(char *errbuf, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *errbuf, size_t errlen, const char *fmt, ...)
+void stream_errf(char *errbuf, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -436,7 +434,7 @@ static int hs_initiator(int fd, const struct stream_auth *auth, struct hs *s,
 	memcpy(s->peer_s, auth->peers[0], 32);
 	h0_compute(s, hello_i, hello_r, s->s_pub, s->peer_s);
 	if (hs_dh(s->dh1, s->e_priv, s->peer_s) < 0 || hs_dh(s->dh2, auth->local_priv, s->peer_s) < 0) {
-		errf(errbuf, errlen, "the peer key is not a usable X25519 public key");
+		stream_errf(errbuf, errlen, "the peer key is not a usable X25519 public key");
 		return -EINVAL;
 	}
 	kdf(s->ck1, s->h0, s->dh1, 32, s->dh2, 32, NULL, 0);
@@ -449,7 +447,7 @@ static int hs_initiator(int fd, const struct stream_auth *auth, struct hs *s,
 	r = io_read_full(fd, s->msg, HS_MSG_LEN);
 	if (r < 0) {
 		if (r == -ECONNRESET)
-			errf(errbuf, errlen, "the peer closed the handshake: it does not accept our key "
+			stream_errf(errbuf, errlen, "the peer closed the handshake: it does not accept our key "
 			     "(check its --peer-key)");
 		else
 			goto io;
@@ -466,10 +464,10 @@ static int hs_initiator(int fd, const struct stream_auth *auth, struct hs *s,
 	kdf(s->k_rx, s->ck2, "r2i", 3, NULL, 0, NULL, 0);
 	return 0;
 denied:
-	errf(errbuf, errlen, "peer not authenticated: it does not hold the private key of --peer-key");
+	stream_errf(errbuf, errlen, "peer not authenticated: it does not hold the private key of --peer-key");
 	return -EACCES;
 io:
-	errf(errbuf, errlen, "handshake: %s", strerror(-r));
+	stream_errf(errbuf, errlen, "handshake: %s", strerror(-r));
 	return r;
 }
 
@@ -482,7 +480,7 @@ static int hs_responder(int fd, const struct stream_auth *auth, struct hs *s,
 
 	r = io_read_full(fd, s->msg, HS_MSG_LEN);
 	if (r < 0) {
-		errf(errbuf, errlen, "handshake: %s", strerror(-r));
+		stream_errf(errbuf, errlen, "handshake: %s", strerror(-r));
 		return r;
 	}
 	memcpy(s->peer_e, s->msg, 32);
@@ -497,12 +495,12 @@ static int hs_responder(int fd, const struct stream_auth *auth, struct hs *s,
 			break;
 	}
 	if (i == auth->n_peers) {
-		errf(errbuf, errlen, "peer not authenticated: its key is not the --peer-key we accept");
+		stream_errf(errbuf, errlen, "peer not authenticated: its key is not the --peer-key we accept");
 		return -EACCES;
 	}
 	memcpy(s->peer_s, auth->peers[i], 32);
 	if (hs_dh(s->dh1, s->e_priv, s->peer_e) < 0 || hs_dh(s->dh2, s->e_priv, s->peer_s) < 0) {
-		errf(errbuf, errlen, "peer not authenticated: bad ephemeral key");
+		stream_errf(errbuf, errlen, "peer not authenticated: bad ephemeral key");
 		return -EACCES;
 	}
 	kdf(s->ck2, s->ck1, s->dh1, 32, s->dh2, 32, NULL, 0);
@@ -511,7 +509,7 @@ static int hs_responder(int fd, const struct stream_auth *auth, struct hs *s,
 	memcpy(s->msg + 32, s->tag, 32);
 	r = io_write_all(fd, s->msg, HS_MSG_LEN);
 	if (r < 0) {
-		errf(errbuf, errlen, "handshake: %s", strerror(-r));
+		stream_errf(errbuf, errlen, "handshake: %s", strerror(-r));
 		return r;
 	}
 	kdf(s->k_rx, s->ck2, "i2r", 3, NULL, 0, NULL, 0);
@@ -536,7 +534,7 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 		return -EIO;
 	if (!auth->plain && (!auth->local_priv || auth->n_peers == 0 ||
 			     (role == STREAM_INITIATOR && auth->n_peers != 1))) {
-		errf(errbuf, errlen, "no keys: give our private key and the peer's public key, or --plain");
+		stream_errf(errbuf, errlen, "no keys: give our private key and the peer's public key, or --plain");
 		return -EINVAL;
 	}
 	r = set_timeout(fd, timeout_ms);
@@ -558,17 +556,17 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 			r = io_write_all(fd, ours, HS_HELLO_LEN);
 	}
 	if (r < 0) {
-		errf(errbuf, errlen, "handshake: %s", strerror(-r));
+		stream_errf(errbuf, errlen, "handshake: %s", strerror(-r));
 		goto out;
 	}
 	if (memcmp(theirs, HS_MAGIC, 8) != 0 || theirs[8] != HS_VERSION) {
-		errf(errbuf, errlen, "the peer does not speak the bridged disk stream (version 1)");
+		stream_errf(errbuf, errlen, "the peer does not speak the bridged disk stream (version 1)");
 		r = -EPROTO;
 		goto out;
 	}
 	peer_plain = theirs[10] & HS_FLAG_PLAIN;
 	if (peer_plain != auth->plain) {
-		errf(errbuf, errlen, "mode mismatch: the peer %s --plain, we %s",
+		stream_errf(errbuf, errlen, "mode mismatch: the peer %s --plain, we %s",
 		     peer_plain ? "uses" : "does not use", auth->plain ? "do" : "do not");
 		r = -EPROTO;
 		goto out;
@@ -601,7 +599,7 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 		ch->encrypted = true;
 		r = chan_start(ch, fd, s);
 		if (r < 0) {
-			errf(errbuf, errlen, "handshake: %s", strerror(-r));
+			stream_errf(errbuf, errlen, "handshake: %s", strerror(-r));
 			goto out;
 		}
 		ch->tx.bytes += HS_MSG_LEN;

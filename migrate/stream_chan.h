@@ -38,4 +38,9 @@ int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 #define HS_HELLO_LEN 16
 #define HS_MSG_LEN 64
 
+/* Formats an error message into errbuf (both may be NULL/0: then nothing);
+ * shared by the stream files that report errors this way. */
+void stream_errf(char *errbuf, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

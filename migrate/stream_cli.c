@@ -498,6 +498,21 @@ static int exit_status(int r, const struct stream_report *rep)
 	}
 }
 
+/* The end both commands share: the report, the exit status, and on
+ * failure one line on stderr (unless --json says it all). */
+static int finish(struct out *o, const char *verb, const char *path, bool json, int r,
+		  const struct stream_report *rep)
+{
+	int status;
+
+	report_print(o, path, rep);
+	status = exit_status(r, rep);
+	if (!json && status != EXIT_OK)
+		fprintf(stderr, "%s: %s: %s\n", verb, stream_result_to_string(rep->result),
+			rep->message[0] ? rep->message : strerror(-r));
+	return status;
+}
+
 /* Options both commands share. */
 struct common {
 	const char *key_file, *peer_key;
@@ -785,11 +800,7 @@ int stream_send_main(int argc, char **argv)
 	o.progress_arg = &out;
 	o.cancel = &stream_cancel_flag;
 	r = stream_send(ch, fd, src, &o, rep);
-	report_print(&out, a.path, rep);
-	status = exit_status(r, rep);
-	if (!a.c.json && status != EXIT_OK)
-		fprintf(stderr, "send: %s: %s\n", stream_result_to_string(rep->result),
-			rep->message[0] ? rep->message : strerror(-r));
+	status = finish(&out, "send", a.path, a.c.json, r, rep);
 out:
 	stream_cancel_fd = -1;
 	if (fd >= 0)
@@ -1024,11 +1035,7 @@ int stream_receive_main(int argc, char **argv)
 	o.progress_arg = &out;
 	o.cancel = &stream_cancel_flag;
 	r = stream_receive(ch, fd, dst, &o, rep);
-	report_print(&out, a.path, rep);
-	status = exit_status(r, rep);
-	if (!a.c.json && status != EXIT_OK)
-		fprintf(stderr, "receive: %s: %s\n", stream_result_to_string(rep->result),
-			rep->message[0] ? rep->message : strerror(-r));
+	status = finish(&out, "receive", a.path, a.c.json, r, rep);
 out:
 	stream_cancel_fd = -1;
 	if (fd >= 0)

@@ -22,19 +22,6 @@
 #define STREAM_STATE_DIR "/var/lib/bridged/stream"
 #define DEST_DIRECT_ALIGN 4096	/* buffer, length and offset of an O_DIRECT write */
 
-static void errf(char *errbuf, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *errbuf, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errbuf || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(errbuf, errlen, fmt, ap);
-	va_end(ap);
-}
-
 bool buf_is_zero(const uint8_t *buf, size_t len)
 {
 	/* memcmp against itself shifted by one is vectorised by libc. */
@@ -66,12 +53,12 @@ int stream_source_open(const char *path, bool warm, struct stream_source **ret,
 	s->real = realpath(path, NULL);
 	if (!s->path || !s->real) {
 		r = s->path ? -errno : -ENOMEM;
-		errf(errbuf, errlen, "%s: %s", path, strerror(-r));
+		stream_errf(errbuf, errlen, "%s: %s", path, strerror(-r));
 		goto err;
 	}
 	if (stat(path, &st) < 0) {
 		r = -errno;
-		errf(errbuf, errlen, "%s: %s", path, strerror(-r));
+		stream_errf(errbuf, errlen, "%s: %s", path, strerror(-r));
 		goto err;
 	}
 	if (S_ISBLK(st.st_mode)) {
@@ -84,16 +71,16 @@ int stream_source_open(const char *path, bool warm, struct stream_source **ret,
 		if (s->fd < 0) {
 			r = -errno;
 			if (r == -EBUSY)
-				errf(errbuf, errlen, "%s: in use (mounted or held by a running VM); "
+				stream_errf(errbuf, errlen, "%s: in use (mounted or held by a running VM); "
 				     "copy it with --warm now and again with --delta once it is stopped",
 				     path);
 			else
-				errf(errbuf, errlen, "%s: %s", path, strerror(-r));
+				stream_errf(errbuf, errlen, "%s: %s", path, strerror(-r));
 			goto err;
 		}
 		r = blk_size(s->fd, &s->size);
 		if (r < 0) {
-			errf(errbuf, errlen, "%s: size: %s", path, strerror(-r));
+			stream_errf(errbuf, errlen, "%s: size: %s", path, strerror(-r));
 			goto err;
 		}
 	} else if (S_ISREG(st.st_mode)) {
@@ -102,7 +89,7 @@ int stream_source_open(const char *path, bool warm, struct stream_source **ret,
 			s->fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (s->fd < 0) {
 			r = -errno;
-			errf(errbuf, errlen, "%s: %s", path, strerror(-r));
+			stream_errf(errbuf, errlen, "%s: %s", path, strerror(-r));
 			goto err;
 		}
 		/* A read lease is refused (EAGAIN) while any process has the
@@ -111,14 +98,14 @@ int stream_source_open(const char *path, bool warm, struct stream_source **ret,
 			fcntl(s->fd, F_SETLEASE, F_UNLCK);
 		} else if (errno == EAGAIN && !warm) {
 			r = -EBUSY;
-			errf(errbuf, errlen, "%s: open for writing by another process (a running VM?); "
+			stream_errf(errbuf, errlen, "%s: open for writing by another process (a running VM?); "
 			     "copy it with --warm now and again with --delta once it is stopped", path);
 			goto err;
 		}
 		s->size = (uint64_t)st.st_size;
 	} else {
 		r = -EINVAL;
-		errf(errbuf, errlen, "%s: not a block device or regular file", path);
+		stream_errf(errbuf, errlen, "%s: not a block device or regular file", path);
 		goto err;
 	}
 	posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -237,7 +224,7 @@ int stream_dest_open(const char *path, const struct stream_dest_opts *o,
 	if (stat(path, &st) < 0) {
 		if (errno != ENOENT || !o->create) {
 			r = -errno;
-			errf(errbuf, errlen, "%s: %s%s", path, strerror(-r),
+			stream_errf(errbuf, errlen, "%s: %s%s", path, strerror(-r),
 			     r == -ENOENT ? " (use --create for a new file)" : "");
 			goto err;
 		}
@@ -251,13 +238,13 @@ int stream_dest_open(const char *path, const struct stream_dest_opts *o,
 		d->fd = open(path, flags | O_EXCL);
 		if (d->fd < 0) {
 			r = -errno;
-			errf(errbuf, errlen, "%s: %s", path, r == -EBUSY ?
+			stream_errf(errbuf, errlen, "%s: %s", path, r == -EBUSY ?
 			     "in use (mounted, held by a VM or by another receive)" : strerror(-r));
 			goto err;
 		}
 		r = blk_size(d->fd, &d->size);
 		if (r < 0) {
-			errf(errbuf, errlen, "%s: size: %s", path, strerror(-r));
+			stream_errf(errbuf, errlen, "%s: size: %s", path, strerror(-r));
 			goto err;
 		}
 		if (ioctl(d->fd, BLKSSZGET, &d->sector) < 0 || d->sector == 0)
@@ -266,12 +253,12 @@ int stream_dest_open(const char *path, const struct stream_dest_opts *o,
 		d->fd = open(path, flags, 0600);
 		if (d->fd < 0) {
 			r = -errno;
-			errf(errbuf, errlen, "%s: %s", path, strerror(-r));
+			stream_errf(errbuf, errlen, "%s: %s", path, strerror(-r));
 			goto err;
 		}
 		if (flock(d->fd, LOCK_EX | LOCK_NB) < 0) {
 			r = errno == EWOULDBLOCK ? -EBUSY : -errno;
-			errf(errbuf, errlen, "%s: %s", path, r == -EBUSY ?
+			stream_errf(errbuf, errlen, "%s: %s", path, r == -EBUSY ?
 			     "in use (locked by another receive)" : strerror(-r));
 			goto err;
 		}
@@ -283,7 +270,7 @@ int stream_dest_open(const char *path, const struct stream_dest_opts *o,
 		d->sector = 512;
 	} else {
 		r = -EINVAL;
-		errf(errbuf, errlen, "%s: not a block device or regular file", path);
+		stream_errf(errbuf, errlen, "%s: not a block device or regular file", path);
 		goto err;
 	}
 	dest_open_direct(d);
@@ -300,7 +287,7 @@ int stream_dest_open(const char *path, const struct stream_dest_opts *o,
 		r = mkdir_p(dirname(dir));
 		free(dir);
 		if (r < 0) {
-			errf(errbuf, errlen, "state directory for %s: %s", d->state_path, strerror(-r));
+			stream_errf(errbuf, errlen, "state directory for %s: %s", d->state_path, strerror(-r));
 			goto err;
 		}
 	}
@@ -329,7 +316,7 @@ int dest_prepare(struct stream_dest *d, uint64_t length, char *errbuf, size_t er
 	uint64_t need;
 
 	if (length > UINT64_MAX - d->o.offset) {
-		errf(errbuf, errlen, "offset + length overflow");
+		stream_errf(errbuf, errlen, "offset + length overflow");
 		return -EOVERFLOW;
 	}
 	need = d->o.offset + length;
@@ -339,14 +326,14 @@ int dest_prepare(struct stream_dest *d, uint64_t length, char *errbuf, size_t er
 		if (ftruncate(d->fd, (off_t)need) < 0) {
 			int r = -errno;
 
-			errf(errbuf, errlen, "%s: grow to %llu bytes: %s", d->path,
+			stream_errf(errbuf, errlen, "%s: grow to %llu bytes: %s", d->path,
 			     (unsigned long long)need, strerror(-r));
 			return r;
 		}
 		d->size = need;
 		return 0;
 	}
-	errf(errbuf, errlen, "%s: destination too small: %llu bytes, needs %llu "
+	stream_errf(errbuf, errlen, "%s: destination too small: %llu bytes, needs %llu "
 	     "(offset %llu + source %llu), short by %llu", d->path,
 	     (unsigned long long)d->size, (unsigned long long)need,
 	     (unsigned long long)d->o.offset, (unsigned long long)length,
