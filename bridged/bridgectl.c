@@ -263,7 +263,10 @@ static void print_status(json_object *st)
 			printf("    segment %-10s tap %-15s in %-12s port %s, guard %s", js(t, "segment"),
 			       js(t, "tap"), js(t, "bridge"), js(t, "port_state"), js(t, "guard"));
 			if (jget(t, "retry_in_s"))
-				printf(" (loop; retry in %.1f s)", json_object_get_double(jget(t, "retry_in_s")));
+				printf(" (loop, blocked by %s; retry in %.1f s)", js(t, "blocked_by"),
+				       json_object_get_double(jget(t, "retry_in_s")));
+			if (jget(t, "peer_end"))
+				printf(", far end %s", js(t, "peer_end"));
 			printf("\n");
 		}
 	}

@@ -177,6 +177,12 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_object_add(t, "guard_since_s", json_object_new_double(
 			(double)(now - p->taps[i].guard_since_ns) / 1e9));
 		json_object_object_add(t, "loops", json_object_new_int64((int64_t)p->taps[i].loops));
+		/* the far end's guard state, as its last probe showed it */
+		json_object_object_add(t, "peer_end", p->taps[i].peer_known ? json_object_new_string(
+			p->taps[i].peer_flags & HOP_BLOCKED ? "blocked" :
+			p->taps[i].peer_flags & HOP_PROBING ? "probing" : "forwarding") : NULL);
+		json_object_object_add(t, "blocked_by", p->taps[i].guard != GUARD_BLOCKED ? NULL :
+			json_object_new_string(p->taps[i].mirrored ? "other end" : "this end"));
 		json_object_object_add(t, "retry_in_s", p->taps[i].guard == GUARD_BLOCKED ?
 			json_object_new_double((double)(p->taps[i].retry_at_ns > now ?
 				p->taps[i].retry_at_ns - now : 0) / 1e9) : NULL);

@@ -55,10 +55,14 @@ struct tap_port {
 	enum guard_state guard;
 	uint64_t guard_since_ns;
 	uint64_t probe_deadline_ns;    /* PROBING: passes at this time */
-	uint64_t next_probe_ns;        /* FORWARDING: periodic probes */
+	uint64_t next_probe_ns;        /* FORWARDING, BLOCKED: periodic probes */
 	uint64_t retry_at_ns;          /* BLOCKED: probe again at this time */
+	uint64_t needed_ns;            /* BLOCKED: last seen holding a loop open alone */
 	unsigned retries;
 	uint64_t loops;                /* times blocked for a loop */
+	bool mirrored;                 /* BLOCKED because the other end blocked it */
+	bool peer_known;               /* peer_flags were read off a probe */
+	uint32_t peer_flags;           /* the other end's hop flags (its guard state) */
 	uint32_t seg_id;
 	struct storm_bucket storm;
 	struct seen_macs seen;

@@ -29,6 +29,10 @@
 #define GUARD_TICK_NS (50 * MS)
 #define PROBE_TIMEOUT_NS (250 * MS)
 #define PROBE_FRESH_NS (2000 * MS)      /* a probe of ours older than this is stale */
+/* A blocked port whose probes have not shown, for this many probe
+ * intervals, a loop that only its block breaks, probes again: the loop is
+ * gone (a host or tunnel of it went away) or another block breaks it too. */
+#define NEEDED_INTERVALS 4
 
 static const uint8_t probe_src_prefix[3] = { 0x02, 0x62, 0x64 };
 
@@ -177,16 +181,27 @@ static void guard_set(struct daemon *d, struct tap_port *t, enum guard_event ev,
 		return;
 	t->guard = to;
 	t->guard_since_ns = now;
+	if (to != GUARD_BLOCKED)
+		t->mirrored = false;
 	switch (to) {
 	case GUARD_FORWARDING:
 		port_kernel_state(d, t, PORT_STATE_FORWARDING);
 		t->next_probe_ns = now + (uint64_t)d->cfg->node.probe_interval_ms * MS;
 		break;
-	case GUARD_PROBING:
 	case GUARD_BLOCKED:
+		/* probe at once: the other end learns from the hop flags that
+		 * this end blocks, and the probe shows whether the loop is still
+		 * there */
+		t->next_probe_ns = now;
+		t->needed_ns = now;
+		/* fallthrough */
+	case GUARD_PROBING:
 		port_kernel_state(d, t, PORT_STATE_BLOCKING);
 		break;
 	case GUARD_DOWN:
+		t->peer_known = false;
+		t->peer_flags = 0;
+		break;
 	default:
 		break;
 	}
@@ -217,7 +232,7 @@ static void send_probe(struct daemon *d, struct tap_port *t, uint64_t now)
 		sp->used = false;
 	}
 	r = probe_append_hop(frame, len, sizeof(frame), d->node_id, t->peer->node_id,
-			     t->guard == GUARD_FORWARDING ? 0 : HOP_PROBING);
+			     guard_hop_flags(t->guard));
 	if (r < 0)
 		return;
 	iov.iov_base = frame;
@@ -236,6 +251,39 @@ static void start_probing(struct daemon *d, struct tap_port *t, enum guard_event
 	send_probe(d, t, now);
 }
 
+/* Blocks t for `why`, retried after the back-off. */
+static void block_port(struct daemon *d, struct tap_port *t, const char *why, uint64_t now)
+{
+	t->retry_at_ns = now + guard_backoff_ns(t->retries, (uint64_t)d->cfg->node.loop_retry_min_ms * MS,
+						 (uint64_t)d->cfg->node.loop_retry_max_ms * MS);
+	t->retries++;
+	guard_set(d, t, GUARD_EV_LOOP, now, why);
+}
+
+/*
+ * The far end of t showed its state (the flags of the hop it wrote on a
+ * probe it sent us). Both ends of a tunnel agree on a block: when the far
+ * end starts blocking, this end blocks too; when it stops (it probes again
+ * after its back-off, or the loop is gone), this end probes again too.
+ * Only the changes count, so the end that retries first is followed, never
+ * pulled back.
+ */
+static void peer_end_seen(struct daemon *d, struct tap_port *t, uint32_t flags, uint64_t now)
+{
+	bool was = t->peer_known && (t->peer_flags & HOP_BLOCKED), is = flags & HOP_BLOCKED;
+	char why[96];
+
+	t->peer_flags = flags;
+	t->peer_known = true;
+	if (!was && is && (t->guard == GUARD_PROBING || t->guard == GUARD_FORWARDING)) {
+		snprintf(why, sizeof(why), "the other end (peer %s) blocks this tunnel", t->peer->cfg.name);
+		block_port(d, t, why, now);
+		t->mirrored = true;
+	} else if (was && !is && t->guard == GUARD_BLOCKED) {
+		start_probing(d, t, GUARD_EV_RETRY, now);
+	}
+}
+
 static struct tap_port *port_for(struct daemon *d, const uint8_t node[NODE_ID_LEN], uint32_t seg_id)
 {
 	for (struct dpeer *p = d->peers; p; p = p->next) {
@@ -248,66 +296,104 @@ static struct tap_port *port_for(struct daemon *d, const uint8_t node[NODE_ID_LE
 	return NULL;
 }
 
-/* A probe proved a loop through hops[first..]: block the victim tunnel if
- * this node is one of its ends. */
-static void loop_found(struct daemon *d, const struct probe *pr, unsigned first,
-		       const uint8_t *allowed1, const uint8_t *allowed2,
-		       const char *where, uint64_t now)
+/* Whether `node` is the tunnel (a, b) seen from this node; the peer end. */
+static const uint8_t *our_end_of(struct daemon *d, const uint8_t a[NODE_ID_LEN],
+				 const uint8_t b[NODE_ID_LEN])
 {
-	uint8_t a[NODE_ID_LEN], b[NODE_ID_LEN];
-	const uint8_t *other = NULL;
-	struct tap_port *t;
-	char path[512] = "", n1[40], n2[40], why[640];
-	size_t off = 0;
-	json_object *o, *hops;
-
-	loopguard_victim(pr->hops, pr->n_hops, first, a, b);
 	if (!memcmp(a, d->node_id, NODE_ID_LEN))
-		other = b;
-	else if (!memcmp(b, d->node_id, NODE_ID_LEN))
-		other = a;
-	for (unsigned i = first; i < pr->n_hops && off < sizeof(path) - 1; i++) {
-		int w = snprintf(path + off, sizeof(path) - off, "%s%s->%s", i > first ? ", " : "",
+		return b;
+	if (!memcmp(b, d->node_id, NODE_ID_LEN))
+		return a;
+	return NULL;
+}
+
+/* The hops of a probe as text, for logs. */
+static void hops_text(struct daemon *d, const struct probe *pr, unsigned first, char *path, size_t size)
+{
+	char n1[40], n2[40];
+	size_t off = 0;
+
+	path[0] = '\0';
+	for (unsigned i = first; i < pr->n_hops && off < size - 1; i++) {
+		int w = snprintf(path + off, size - off, "%s%s->%s%s", i > first ? ", " : "",
 				 node_name(d, pr->hops[i].from, n1, sizeof(n1)),
-				 node_name(d, pr->hops[i].to, n2, sizeof(n2)));
+				 node_name(d, pr->hops[i].to, n2, sizeof(n2)),
+				 pr->hops[i].flags & HOP_BLOCKED ? " (blocked)" :
+				 pr->hops[i].flags & HOP_PROBING ? " (probing)" : "");
 
 		if (w < 0)
 			break;
 		off += (size_t)w;
 	}
-	if (!other) {
-		log_debug("loop through tunnels %s (%s): its ends block it", path, where);
+}
+
+/*
+ * A probe of ours came back: it went round a loop through hops[0..]. The
+ * hops after the first are written by others and unauthenticated, so this
+ * node acts only on a port the probe really crossed here: the one it left
+ * through (`sent_to`) or the tunnel it came back on (`from`, NULL when it
+ * came back through the bridge); a forged hop list cannot point us at any
+ * other tunnel.
+ *
+ * - The loop crosses a blocked tunnel: it is already broken, nothing new
+ *   to block. If that blocked tunnel is ours and the only one of the loop
+ *   that does not forward, its block is still needed (noted, so that it is
+ *   not lifted early).
+ * - Otherwise the victim (loopguard_victim) is blocked if this node is one
+ *   of its ends, and the probe is used up (one block per probe at most).
+ */
+static void loop_found(struct daemon *d, const struct probe *pr, struct sent_probe *sp,
+		       const uint8_t *from, const char *where, uint64_t now)
+{
+	uint8_t a[NODE_ID_LEN], b[NODE_ID_LEN];
+	const uint8_t *other;
+	struct tap_port *t;
+	char path[640], n1[40], n2[40], why[768];
+	json_object *o, *hops;
+
+	hops_text(d, pr, 0, path, sizeof(path));
+	if (!loopguard_victim(pr->hops, pr->n_hops, 0, a, b)) {
+		if (loopguard_block_needed(pr->hops, pr->n_hops, 0, a, b) &&
+		    (other = our_end_of(d, a, b)) &&
+		    (!memcmp(other, sp->peer, NODE_ID_LEN) || (from && !memcmp(other, from, NODE_ID_LEN))) &&
+		    (t = port_for(d, other, pr->segment)) && t->guard == GUARD_BLOCKED)
+			t->needed_ns = now;
+		log_debug("loop through tunnels %s (probe %s) is already broken by a blocked tunnel",
+			  path, where);
 		return;
 	}
-	/* The hops after the first are written by others and unauthenticated:
-	 * block only a port this probe really crossed here (the one we sent
-	 * it through, or the tunnel it came back on), so a forged hop list
-	 * cannot point us at any other tunnel. */
-	if ((!allowed1 || memcmp(other, allowed1, NODE_ID_LEN)) &&
-	    (!allowed2 || memcmp(other, allowed2, NODE_ID_LEN))) {
-		log_debug("loop through tunnels %s (%s): the victim is not a port it crossed here", path, where);
+	other = our_end_of(d, a, b);
+	if (!other) {
+		log_debug("loop through tunnels %s (probe %s): its ends block it", path, where);
+		return;
+	}
+	if (memcmp(other, sp->peer, NODE_ID_LEN) && (!from || memcmp(other, from, NODE_ID_LEN))) {
+		log_debug("loop through tunnels %s (probe %s): the victim is not a port it crossed here",
+			  path, where);
 		return;
 	}
 	t = port_for(d, other, pr->segment);
 	if (!t || t->guard == GUARD_BLOCKED || t->guard == GUARD_DOWN)
 		return;
+	sp->used = true;
 	d->counters[CNT_LOOPS]++;
 	t->loops++;
-	t->retry_at_ns = now + guard_backoff_ns(t->retries, (uint64_t)d->cfg->node.loop_retry_min_ms * MS,
-						 (uint64_t)d->cfg->node.loop_retry_max_ms * MS);
-	t->retries++;
 	snprintf(why, sizeof(why), "loop through tunnels %s (probe %s); retry in %.1f s", path, where,
-		 (double)(t->retry_at_ns - now) / 1e9);
+		 (double)guard_backoff_ns(t->retries, (uint64_t)d->cfg->node.loop_retry_min_ms * MS,
+					  (uint64_t)d->cfg->node.loop_retry_max_ms * MS) / 1e9);
 	log_warnx("LOOP on segment %s: blocking %s (tunnel to %s): %s", t->peer->cfg.segments[t->seg],
 		  t->name, t->peer->cfg.name, why);
-	guard_set(d, t, GUARD_EV_LOOP, now, why);
+	block_port(d, t, why, now);
 	o = json_object_new_object();
 	hops = json_object_new_array();
-	for (unsigned i = first; i < pr->n_hops; i++) {
+	for (unsigned i = 0; i < pr->n_hops; i++) {
 		json_object *h = json_object_new_object();
 
 		json_object_object_add(h, "from", json_object_new_string(node_name(d, pr->hops[i].from, n1, sizeof(n1))));
 		json_object_object_add(h, "to", json_object_new_string(node_name(d, pr->hops[i].to, n2, sizeof(n2))));
+		if (pr->hops[i].flags)
+			json_object_object_add(h, "state", json_object_new_string(
+				pr->hops[i].flags & HOP_BLOCKED ? "blocked" : "probing"));
 		json_object_array_add(hops, h);
 	}
 	json_object_object_add(o, "segment", json_object_new_string(t->peer->cfg.segments[t->seg]));
@@ -319,10 +405,11 @@ static void loop_found(struct daemon *d, const struct probe *pr, unsigned first,
 	ctl_event(d, "loop", o);
 }
 
-/* Whether a probe of ours is genuine and fresh: we sent this seq within
- * PROBE_FRESH_NS, it has not come back before, and its first hop is the
- * port we sent it through. Marks it used. */
-static const struct sent_probe *own_probe_ok(struct daemon *d, const struct probe *pr, uint64_t now)
+/* Whether a probe of ours is genuine, fresh and not used up: we sent this
+ * seq within PROBE_FRESH_NS, no earlier copy of it blocked a port, and its
+ * first hop is the port we sent it through. Every copy that comes back is
+ * looked at (each went round another loop), but only one may block. */
+static struct sent_probe *own_probe_ok(struct daemon *d, const struct probe *pr, uint64_t now)
 {
 	struct sent_probe *sp = &d->sent[pr->seq % SENT_PROBES];
 
@@ -331,7 +418,6 @@ static const struct sent_probe *own_probe_ok(struct daemon *d, const struct prob
 	    memcmp(pr->hops[0].from, d->node_id, NODE_ID_LEN) ||
 	    memcmp(pr->hops[0].to, sp->peer, NODE_ID_LEN) || !probe_verify(pr, d->probe_key))
 		return NULL;
-	sp->used = true;
 	return sp;
 }
 
@@ -342,16 +428,16 @@ static const struct sent_probe *own_probe_ok(struct daemon *d, const struct prob
 static bool probe_loop_check(struct daemon *d, const struct probe *pr, const uint8_t *from,
 			     const char *where, uint64_t now)
 {
-	const struct sent_probe *sp;
+	struct sent_probe *sp;
 
 	if (!memcmp(pr->origin, d->node_id, NODE_ID_LEN)) {
 		sp = own_probe_ok(d, pr, now);
 		if (!sp) {
-			log_debug("probe claiming to be ours (seq %llu) is stale, repeated or forged, dropped",
+			log_debug("probe claiming to be ours (seq %llu) is stale, used up or forged, dropped",
 				  (unsigned long long)pr->seq);
 			return true;
 		}
-		loop_found(d, pr, 0, sp->peer, from, where, now);
+		loop_found(d, pr, sp, from, where, now);
 		return true;
 	}
 	if (probe_find_from(pr, d->node_id) >= 0) {
@@ -386,7 +472,7 @@ bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap
 			return false;
 		}
 		r = probe_append_hop(frame, *len, cap, d->node_id, t->peer->node_id,
-				     t->guard == GUARD_FORWARDING ? 0 : HOP_PROBING);
+				     guard_hop_flags(t->guard));
 		if (r < 0)
 			return false;
 		t->drops[TAP_DROP_PROBE]--;   /* carried on, not dropped */
@@ -420,10 +506,20 @@ bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, ui
 		struct probe pr;
 		struct probe_port *pp;
 		char where[64];
+		uint32_t flags;
 
 		if (probe_parse(frame, len, &pr) < 0) {
 			t->drops[TAP_DROP_PROBE]++;
 			return false;
+		}
+		/* The last hop is this tunnel, written by the peer (the session
+		 * authenticates it): its flags are the state of the far end. Our
+		 * end's state is added to it, as the probe crossed it here. */
+		flags = guard_hop_flags(t->guard);
+		if (pr.n_hops && !memcmp(pr.hops[pr.n_hops - 1].from, t->peer->node_id, NODE_ID_LEN) &&
+		    !memcmp(pr.hops[pr.n_hops - 1].to, d->node_id, NODE_ID_LEN)) {
+			peer_end_seen(d, t, pr.hops[pr.n_hops - 1].flags, now);
+			pr.hops[pr.n_hops - 1].flags |= flags;
 		}
 		snprintf(where, sizeof(where), "came back from peer %s", t->peer->cfg.name);
 		if (probe_loop_check(d, &pr, t->peer->node_id, where, now))
@@ -432,15 +528,16 @@ bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, ui
 			return true;
 		/* The port does not forward: flood the probe into the bridge
 		 * through the probe port, so a loop that this port would close
-		 * still shows, with its last hop marked as crossing a port that
-		 * does not forward (every node then picks this tunnel first). */
+		 * still shows, with its last hop marked with this end's state
+		 * (a loop through a blocked port is already broken; one through
+		 * a probing port is broken there first). */
 		pp = probe_port_for(d, t->bridge);
 		if (pp && pp->src.fd >= 0 && len <= PROBE_MAX_LEN) {
 			uint8_t copy[PROBE_MAX_LEN];
 
 			memcpy(copy, frame, len);
 			if (pr.n_hops)
-				probe_mark_last_hop(copy, len, HOP_PROBING);
+				probe_mark_last_hop(copy, len, flags);
 			if (write(pp->src.fd, copy, len) < 0)
 				log_debug("%s: probe write: %s", pp->name, strerror(errno));
 		}
@@ -556,8 +653,20 @@ static void guard_port_step(struct daemon *d, struct tap_port *t, uint64_t now)
 			t->retries = 0;
 		break;
 	case GUARD_BLOCKED:
+		/* blocked ports probe too: the far end learns the block from
+		 * the hop flags, and the probes show whether the loop is still
+		 * there (loop_found() notes it in needed_ns) */
+		if (now >= t->next_probe_ns) {
+			send_probe(d, t, now);
+			t->next_probe_ns = now + interval;
+		}
 		if (now >= t->retry_at_ns)
 			start_probing(d, t, GUARD_EV_RETRY, now);
+		else if (now - t->needed_ns > NEEDED_INTERVALS * interval) {
+			log_info("%s (peer %s, segment %s): no loop needs this block any more, probing again",
+				 t->name, t->peer->cfg.name, t->peer->cfg.segments[t->seg]);
+			start_probing(d, t, GUARD_EV_RETRY, now);
+		}
 		break;
 	case GUARD_DOWN:
 	default:

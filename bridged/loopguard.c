@@ -183,30 +183,56 @@ static int pair_cmp(const struct probe_hop *a, const struct probe_hop *b)
 	return c ? c : memcmp(al, bl, NODE_ID_LEN);
 }
 
-void loopguard_victim(const struct probe_hop *hops, unsigned n, unsigned first,
-		      uint8_t ret_a[NODE_ID_LEN], uint8_t ret_b[NODE_ID_LEN])
+int loopguard_victim(const struct probe_hop *hops, unsigned n, unsigned first,
+		     uint8_t ret_a[NODE_ID_LEN], uint8_t ret_b[NODE_ID_LEN])
 {
 	const struct probe_hop *best = NULL;
 	bool any_probing = false;
 	const uint8_t *hi, *lo;
 
-	for (unsigned i = first; i < n; i++)
+	memset(ret_a, 0, NODE_ID_LEN);
+	memset(ret_b, 0, NODE_ID_LEN);
+	for (unsigned i = first; i < n; i++) {
+		if (hops[i].flags & HOP_BLOCKED)
+			return 0;
 		if (hops[i].flags & HOP_PROBING)
 			any_probing = true;
+	}
 	for (unsigned i = first; i < n; i++) {
 		if (any_probing && !(hops[i].flags & HOP_PROBING))
 			continue;
 		if (!best || pair_cmp(&hops[i], best) > 0)
 			best = &hops[i];
 	}
-	if (!best) {
-		memset(ret_a, 0, NODE_ID_LEN);
-		memset(ret_b, 0, NODE_ID_LEN);
-		return;
-	}
+	if (!best)
+		return 0;
 	hop_pair(best, &hi, &lo);
 	memcpy(ret_a, hi, NODE_ID_LEN);
 	memcpy(ret_b, lo, NODE_ID_LEN);
+	return 1;
+}
+
+bool loopguard_block_needed(const struct probe_hop *hops, unsigned n, unsigned first,
+			    uint8_t ret_a[NODE_ID_LEN], uint8_t ret_b[NODE_ID_LEN])
+{
+	const struct probe_hop *blocked = NULL;
+	const uint8_t *hi, *lo;
+
+	memset(ret_a, 0, NODE_ID_LEN);
+	memset(ret_b, 0, NODE_ID_LEN);
+	for (unsigned i = first; i < n; i++) {
+		if (!hops[i].flags)
+			continue;
+		if (blocked || !(hops[i].flags & HOP_BLOCKED))
+			return false;
+		blocked = &hops[i];
+	}
+	if (!blocked)
+		return false;
+	hop_pair(blocked, &hi, &lo);
+	memcpy(ret_a, hi, NODE_ID_LEN);
+	memcpy(ret_b, lo, NODE_ID_LEN);
+	return true;
 }
 
 static const char *const guard_state_names[_GUARD_STATE_MAX] = {
@@ -275,6 +301,20 @@ enum guard_state guard_next(enum guard_state s, enum guard_event ev)
 		}
 	default:
 		return s;
+	}
+}
+
+uint32_t guard_hop_flags(enum guard_state s)
+{
+	switch (s) {
+	case GUARD_FORWARDING:
+		return 0;
+	case GUARD_BLOCKED:
+		return HOP_BLOCKED;
+	case GUARD_PROBING:
+	case GUARD_DOWN:
+	default:
+		return HOP_PROBING;
 	}
 }
 

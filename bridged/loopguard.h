@@ -30,7 +30,10 @@
 
 extern const uint8_t probe_dst_mac[6];
 
-#define HOP_PROBING 0x01          /* the port was not forwarding when crossed */
+/* Hop flags: the state of the tunnel's ports when the probe crossed it,
+ * ORed over both ends (the sender sets its end, the receiver adds its own). */
+#define HOP_PROBING 0x01          /* probing at one end: not forwarding yet */
+#define HOP_BLOCKED 0x02          /* held blocked at one end: a loop through it is broken */
 
 struct probe_hop {
 	uint8_t from[NODE_ID_LEN];
@@ -64,12 +67,23 @@ bool probe_verify(const struct probe *p, const uint8_t key[32]);
 
 /*
  * The tunnel to block for the loop the hop list describes, starting at
- * hops[first]: the probing tunnels if any, else all of them, ordered by
- * the (larger, smaller) node id pair; the greatest one is the victim. Both
- * its ends learn it the same way. ret_a / ret_b get its two node ids.
+ * hops[first]. A loop that crosses a blocked tunnel is already broken:
+ * returns 0, nothing to block (ret_a / ret_b zeroed). Otherwise returns 1:
+ * the victim is one of the probing tunnels if any (the loop would form
+ * when they forward), else one of all; among those, the greatest by the
+ * (larger, smaller) node id pair, so every node that sees the loop picks
+ * the same one. ret_a / ret_b get its two node ids.
  */
-void loopguard_victim(const struct probe_hop *hops, unsigned n, unsigned first,
-		      uint8_t ret_a[NODE_ID_LEN], uint8_t ret_b[NODE_ID_LEN]);
+int loopguard_victim(const struct probe_hop *hops, unsigned n, unsigned first,
+		     uint8_t ret_a[NODE_ID_LEN], uint8_t ret_b[NODE_ID_LEN]);
+/*
+ * Whether a loop that is already broken is broken by one block only: true
+ * when exactly one tunnel of the loop (from hops[first]) does not forward
+ * and it is blocked. Lifting that block would close the loop, so it is
+ * still needed; ret_a / ret_b get its two node ids.
+ */
+bool loopguard_block_needed(const struct probe_hop *hops, unsigned n, unsigned first,
+			    uint8_t ret_a[NODE_ID_LEN], uint8_t ret_b[NODE_ID_LEN]);
 /* Index of the first hop sent by node (as 'from'), or -1. */
 int probe_find_from(const struct probe *p, const uint8_t node[NODE_ID_LEN]);
 
@@ -92,6 +106,8 @@ enum guard_event {
 };
 
 const char *guard_state_to_string(enum guard_state s);
+/* The hop flags a port in state s puts on the probes it carries. */
+uint32_t guard_hop_flags(enum guard_state s);
 const char *guard_event_to_string(enum guard_event e);
 enum guard_state guard_next(enum guard_state s, enum guard_event ev);
 /* Whether frames may pass the port in this state (probes always may). */

@@ -15,6 +15,7 @@
 static const uint8_t A[8] = { 1, 1, 1, 1, 1, 1, 1, 1 };
 static const uint8_t B[8] = { 2, 2, 2, 2, 2, 2, 2, 2 };
 static const uint8_t C[8] = { 3, 3, 3, 3, 3, 3, 3, 3 };
+static const uint8_t D[8] = { 4, 4, 4, 4, 4, 4, 4, 4 };
 static uint8_t key[32], other_key[32];
 
 static void test_probe_roundtrip(void **state)
@@ -112,6 +113,65 @@ static void test_victim_agrees(void **state)
 	assert_memory_equal(va, C, 8);
 }
 
+static void hop(struct probe_hop *h, const uint8_t *from, const uint8_t *to, uint32_t flags)
+{
+	memcpy(h->from, from, 8);
+	memcpy(h->to, to, 8);
+	h->flags = flags;
+}
+
+/* The ring-of-four bug: X blocked its port to B (one end only), then its
+ * probe left through D, went round and came back in through the blocked
+ * port. That loop is already broken: nothing may be blocked for it (X
+ * blocked D's port too and cut itself off). */
+static void test_victim_loop_already_broken(void **state)
+{
+	static const uint8_t X[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	struct probe_hop ring[4];
+	uint8_t va[8], vb[8];
+	static const uint8_t zero[8];
+
+	hop(&ring[0], X, D, 0);
+	hop(&ring[1], D, C, 0);
+	hop(&ring[2], C, B, 0);
+	hop(&ring[3], B, X, HOP_BLOCKED);      /* this end blocks, the far end forwards */
+	assert_int_equal(loopguard_victim(ring, 4, 0, va, vb), 0);
+	assert_memory_equal(va, zero, 8);
+	/* and that one block is what keeps the loop broken: still needed */
+	assert_true(loopguard_block_needed(ring, 4, 0, va, vb));
+	assert_memory_equal(va, X, 8);
+	assert_memory_equal(vb, B, 8);
+	/* a blocked tunnel wins over probing ones: nothing to block */
+	ring[1].flags = HOP_PROBING;
+	assert_int_equal(loopguard_victim(ring, 4, 0, va, vb), 0);
+	/* ... but the block alone no longer holds it: D-C would close it
+	 * only once it forwards, so the block may be lifted and retried */
+	assert_false(loopguard_block_needed(ring, 4, 0, va, vb));
+	/* two blocked tunnels in one loop: neither is needed alone */
+	ring[1].flags = HOP_BLOCKED | HOP_PROBING;
+	assert_false(loopguard_block_needed(ring, 4, 0, va, vb));
+	/* no blocked tunnel: the greatest probing one is the victim */
+	ring[1].flags = HOP_PROBING;
+	ring[3].flags = HOP_PROBING;
+	assert_int_equal(loopguard_victim(ring, 4, 0, va, vb), 1);
+	assert_memory_equal(va, X, 8);
+	assert_memory_equal(vb, B, 8);
+	assert_false(loopguard_block_needed(ring, 4, 0, va, vb));
+	/* all forwarding: a live loop, the greatest tunnel of all */
+	for (int i = 0; i < 4; i++)
+		ring[i].flags = 0;
+	assert_int_equal(loopguard_victim(ring, 4, 0, va, vb), 1);
+	assert_memory_equal(va, X, 8);
+	assert_false(loopguard_block_needed(ring, 4, 0, va, vb));
+}
+
+static void test_hop_flags(void **state)
+{
+	assert_int_equal(guard_hop_flags(GUARD_FORWARDING), 0);
+	assert_int_equal(guard_hop_flags(GUARD_PROBING), HOP_PROBING);
+	assert_int_equal(guard_hop_flags(GUARD_BLOCKED), HOP_BLOCKED);
+}
+
 static void test_guard_fsm(void **state)
 {
 	enum guard_state s = GUARD_DOWN;
@@ -198,6 +258,8 @@ int main(void)
 		cmocka_unit_test(test_probe_roundtrip),
 		cmocka_unit_test(test_probe_malformed),
 		cmocka_unit_test(test_victim_agrees),
+		cmocka_unit_test(test_victim_loop_already_broken),
+		cmocka_unit_test(test_hop_flags),
 		cmocka_unit_test(test_guard_fsm),
 		cmocka_unit_test(test_mac_moves),
 		cmocka_unit_test(test_storm),
