@@ -351,17 +351,16 @@ static void loop_found(struct daemon *d, const struct probe *pr, struct sent_pro
 	char path[640], n1[40], n2[40], why[768];
 	json_object *o, *hops;
 
-	hops_text(d, pr, 0, path, sizeof(path));
 	if (!loopguard_victim(pr->hops, pr->n_hops, 0, a, b)) {
 		if (loopguard_block_needed(pr->hops, pr->n_hops, 0, a, b) &&
 		    (other = our_end_of(d, a, b)) &&
 		    (!memcmp(other, sp->peer, NODE_ID_LEN) || (from && !memcmp(other, from, NODE_ID_LEN))) &&
 		    (t = port_for(d, other, pr->segment)) && t->guard == GUARD_BLOCKED)
 			t->needed_ns = now;
-		log_debug("loop through tunnels %s (probe %s) is already broken by a blocked tunnel",
-			  path, where);
+		/* the steady state of every block: not logged */
 		return;
 	}
+	hops_text(d, pr, 0, path, sizeof(path));
 	other = our_end_of(d, a, b);
 	if (!other) {
 		log_debug("loop through tunnels %s (probe %s): its ends block it", path, where);
