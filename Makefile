@@ -60,7 +60,6 @@ UNIT_TESTS :=
 FUZZERS :=
 
 include common/part.mk netcfg/part.mk tunnel/part.mk migrate/part.mk bridged/part.mk tests/part.mk
--include migrate/stream.mk
 
 BINS := bridged/bridged bridged/bridgectl
 
@@ -83,7 +82,7 @@ $(UNIT_TESTS): tests/unit/%: tests/unit/%.o $$($$*_OBJS)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
-tests: $(BINS) $(UNIT_TESTS)
+tests: $(BINS) $(UNIT_TESTS) $(TEST_TOOLS)
 
 # Everything the build, the tests and the demo need, as Debian packages.
 deps:

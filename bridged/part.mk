@@ -3,10 +3,9 @@ DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o
 	       bridged/ctl.o bridged/guard.o bridged/health.o bridged/loopguard.o \
 	       bridged/metrics.o bridged/migsrv.o tunnel/tap.o tunnel/udp.o
 # the source side of a disk copy (migsrv.c): the stream engine and the Xen parser
-DAEMON_OBJS += migrate/stream_wire.o migrate/stream_chan.o migrate/stream_map.o \
-	       migrate/stream_dev.o migrate/stream_pipe.o migrate/stream_engine.o \
-	       migrate/stream_fetch.o migrate/xencfg.o migrate/xenlex.o
-CTL_OBJS += bridged/bridgectl.o
+DAEMON_OBJS += $(STREAM_CORE_OBJS) migrate/source/fetch.o migrate/xen/xencfg.o migrate/xen/xenlex.o
+
+include bridged/cli/part.mk
 
 # test tools used by the namespace scenarios
 BRIDGED_TEST_TOOLS := tests/netns/udp-replay tests/netns/probe-forge

@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-MIGRATE_OBJS += migrate/main.o migrate/xenlex.o migrate/xencfg.o migrate/xenjson.o \
-	migrate/plan.o migrate/probe.o migrate/args.o migrate/cmd_plan.o migrate/cmd_create.o \
-	migrate/partition.o migrate/swap.o migrate/volume.o
-
-# `bridgectl migrate` alone: used by tests/migrate and the storage guest.
-migrate/bridgectl-migrate: migrate/tool.o $(MIGRATE_OBJS) common/log.o
-	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# migrate/: the library that moves one VM, one subfolder per concern.
+MIGRATE_XEN_OBJS := migrate/xen/xenlex.o migrate/xen/xencfg.o migrate/xen/xenjson.o
+MIGRATE_DISK_OBJS := migrate/disk/plan.o migrate/disk/probe.o migrate/disk/partition.o \
+	migrate/disk/swap.o
+MIGRATE_VIRT_OBJS := migrate/virt/volume.o
+MIGRATE_SOURCE_OBJS := migrate/source/fetch.o
+include migrate/stream/part.mk
+MIGRATE_OBJS += $(MIGRATE_XEN_OBJS) $(MIGRATE_DISK_OBJS) $(MIGRATE_VIRT_OBJS) \
+	$(MIGRATE_SOURCE_OBJS) $(STREAM_CORE_OBJS)
 
 UNIT_TESTS += tests/unit/test_xencfg
-test_xencfg_OBJS := migrate/xencfg.o migrate/xenlex.o common/log.o
+test_xencfg_OBJS := migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o
 UNIT_TESTS += tests/unit/test_plan
-test_plan_OBJS := migrate/plan.o migrate/xencfg.o migrate/xenlex.o common/log.o
+test_plan_OBJS := migrate/disk/plan.o migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o

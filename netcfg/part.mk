@@ -21,4 +21,3 @@ TEST_TOOLS += tests/netns/netcfg-tool
 tests/netns/netcfg-tool: tests/netns/netcfg-tool.o netcfg/nl.o netcfg/reconcile.o common/log.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-tests: $(TEST_TOOLS)

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * libFuzzer target for the disk stream's record decoder (smsg_decode in
- * migrate/stream_wire.c): arbitrary bytes never crash it, and whatever it
+ * migrate/stream/stream_wire.c): arbitrary bytes never crash it, and whatever it
  * accepts re-encodes to a message with the same fields.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrate/stream_wire.h"
+#include "migrate/stream/stream_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,8 +5,8 @@
 
 #include <json-c/json.h>
 
-#include "migrate/xencfg.h"
-#include "migrate/xenjson.h"
+#include "migrate/xen/xencfg.h"
+#include "migrate/xen/xenjson.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,5 +30,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-	return "intercept_strchr=0";	/* libparted's constructor, see migrate/tool.c */
+	return "intercept_strchr=0";	/* libparted's constructor, see tests/migrate/bridgectl-migrate.c */
 }

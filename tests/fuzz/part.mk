@@ -5,7 +5,7 @@
 #   fuzz_X_SRCS := netcfg/config.c common/log.c
 # tests/run.sh runs each for a bounded time when clang is present.
 FUZZERS += tests/fuzz/fuzz_xencfg
-fuzz_xencfg_SRCS := migrate/xenlex.c migrate/xencfg.c migrate/xenjson.c
+fuzz_xencfg_SRCS := migrate/xen/xenlex.c migrate/xen/xencfg.c migrate/xen/xenjson.c
 
 CLANG ?= clang
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
@@ -29,7 +29,7 @@ tests/fuzz/fuzz_packet: LDLIBS := -Wl,--as-needed $(LDLIBS)
 
 # migrate: the disk stream's record decoder.
 FUZZERS += tests/fuzz/fuzz_stream
-fuzz_stream_SRCS := migrate/stream_wire.c
+fuzz_stream_SRCS := migrate/stream/stream_wire.c
 tests/fuzz/fuzz_stream: LDLIBS := -Wl,--as-needed $(LDLIBS)
 
 fuzzers: $(FUZZERS)

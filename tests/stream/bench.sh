@@ -40,8 +40,9 @@ EXT4_MIB=${3:-1024}
 # optimised build
 TOOL=$WORK/stream-tool
 (cd "$TOP" && ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I. -o "$TOOL" \
-	migrate/stream_wire.c migrate/stream_chan.c migrate/stream_map.c migrate/stream_dev.c \
-	migrate/stream_pipe.c migrate/stream_engine.c migrate/stream_fetch.c migrate/stream_cli.c tunnel/keys.c \
+	migrate/stream/stream_wire.c migrate/stream/stream_chan.c migrate/stream/stream_map.c \
+	migrate/stream/stream_dev.c migrate/stream/stream_pipe.c migrate/stream/stream_engine.c \
+	migrate/source/fetch.c bridged/cli/migrate_stream.c tunnel/keys.c \
 	tests/stream/stream-tool.c $(pkg-config --cflags --libs libsodium json-c) -lpthread -lm) ||
 	fail "build of the stream tool"
 two_hosts

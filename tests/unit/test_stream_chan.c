@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit test: disk stream handshake and channel (migrate/stream_chan.c),
+/* Unit test: disk stream handshake and channel (migrate/stream/stream_chan.c),
  * both ends over a socketpair, the responder in a thread. */
 #include <errno.h>
 #include <stdbool.h>
@@ -15,8 +15,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "migrate/stream.h"
-#include "migrate/stream_chan.h"
+#include "migrate/stream/stream.h"
+#include "migrate/stream/stream_chan.h"
 
 struct side {
 	uint8_t priv[32], pub[32];

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit test: the receiver's resume map and state file (migrate/stream_map.c). */
+/* Unit test: the receiver's resume map and state file (migrate/stream/stream_map.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "migrate/stream_map.h"
+#include "migrate/stream/stream_map.h"
 
 static const uint8_t sid[STREAM_HASH_LEN] = { 1, 2, 3 };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Unit test: disk stream record codec (migrate/stream_wire.c). */
+/* Unit test: disk stream record codec (migrate/stream/stream_wire.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "migrate/stream_wire.h"
+#include "migrate/stream/stream_wire.h"
 
 static void test_info_roundtrip(void **state)
 {

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "migrate/xencfg.h"
+#include "migrate/xen/xencfg.h"
 
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
-	return "intercept_strchr=0";	/* libparted's constructor, see migrate/tool.c */
+	return "intercept_strchr=0";	/* libparted's constructor, see tests/migrate/bridgectl-migrate.c */
 }
 
 static struct xen_vm *parse_ok(const char *text)

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `bridgectl migrate inspect|plan|create ...`: the command line of the
+ * migrate part. Each subcommand parses its options, calls the library parts
+ * (xencfg, plan, probe, volume, partition, swap) and prints text or JSON.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "bridged/cli/migrate_cli.h"
+#include "migrate/migrate.h"
+#include "migrate/xen/xencfg.h"
+#include "migrate/xen/xenjson.h"
+
+static const char inspect_help[] =
+"Usage: bridgectl migrate inspect [--json] XENCFG\n"
+"\n"
+"Reads a Xen domain config, in xl or xm (Python) format, and prints the VM\n"
+"as the migration sees it: name, memory, vcpus, boot settings, disks, vifs\n"
+"and warnings about everything that does not carry over.\n"
+"\n"
+"The xm format is evaluated as the safe subset of Python that real files\n"
+"use (quoted numbers, '+' and '%' on known values, integer arithmetic,\n"
+"backslash continuation, triple-quoted strings). Anything else is an error;\n"
+"run 'xl -N create XENCFG' on the old host and inspect its output instead.\n"
+"\n"
+"Options:\n"
+"  --json       print the VM as one JSON object (see docs/MIGRATE.md)\n"
+"  -h, --help   this text\n"
+"\n"
+"Exit status: 0 on success, 1 when the config cannot be read (the error is\n"
+"printed on stderr as FILE:LINE:COL: error: MESSAGE), 2 on a usage error.\n";
+
+void migrate_print_error(const char *file, const struct xen_error *err)
+{
+	if (err->line > 0)
+		fprintf(stderr, "%s:%d:%d: error: %s\n", file, err->line, err->col, err->msg);
+	else
+		fprintf(stderr, "%s: error: %s\n", file, err->msg);
+}
+
+int migrate_load(const char *file, struct xen_vm **ret)
+{
+	struct xen_error err;
+	int r = xen_vm_load(file, ret, &err);
+
+	if (r < 0)
+		migrate_print_error(file, &err);
+	return r;
+}
+
+static void print_vm(const struct xen_vm *vm)
+{
+	printf("name:       %s\n", vm->name);
+	printf("type:       %s\n", vm->type);
+	if (vm->uuid)
+		printf("uuid:       %s\n", vm->uuid);
+	printf("memory:     %lld MiB", vm->memory_mib);
+	if (vm->maxmem_mib >= 0)
+		printf(" (max %lld MiB)", vm->maxmem_mib);
+	printf("\nvcpus:      %lld", vm->vcpus);
+	if (vm->maxvcpus >= 0)
+		printf(" (max %lld)", vm->maxvcpus);
+	printf("\n");
+	if (vm->bootloader)
+		printf("bootloader: %s %s\n", vm->bootloader, vm->bootloader_args ? vm->bootloader_args : "");
+	if (vm->kernel)
+		printf("kernel:     %s\n", vm->kernel);
+	if (vm->ramdisk)
+		printf("ramdisk:    %s\n", vm->ramdisk);
+	if (vm->root)
+		printf("root:       %s\n", vm->root);
+	if (vm->extra)
+		printf("extra:      %s\n", vm->extra);
+	if (vm->cmdline)
+		printf("cmdline:    %s\n", vm->cmdline);
+	for (size_t i = 0; i < vm->n_disks; i++) {
+		const struct xen_disk *d = &vm->disks[i];
+
+		printf("disk:       %-6s %-5s %-2s %-5s %s\n", d->vdev, xen_devtype_names[d->devtype],
+		       xen_access_names[d->access], d->format, d->target ? d->target : "(empty)");
+	}
+	for (size_t i = 0; i < vm->n_vifs; i++) {
+		const struct xen_vif *v = &vm->vifs[i];
+
+		printf("vif:        mac %s bridge %s\n", v->mac ? v->mac : "(random)",
+		       v->bridge ? v->bridge : "(default)");
+	}
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	bool json = false;
+	struct xen_vm *vm;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(inspect_help, stdout);
+			return 0;
+		default:
+			fputs(inspect_help, stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		fputs(inspect_help, stderr);
+		return 2;
+	}
+	if (migrate_load(argv[optind], &vm) < 0)
+		return 1;
+	if (json) {
+		struct json_object *o = xen_vm_to_json(vm);
+
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						    JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		print_vm(vm);
+		for (size_t i = 0; i < vm->n_warnings; i++)
+			fprintf(stderr, "%s: warning: %s\n", argv[optind], vm->warnings[i]);
+	}
+	xen_vm_free(vm);
+	return 0;
+}
+
+void migrate_usage(FILE *f)
+{
+	fprintf(f,
+		"  migrate inspect [--json] XENCFG        parse a Xen config (xl or xm)\n"
+		"  migrate plan [--json|--commands] XENCFG|VM   plan the new whole disks\n"
+		"  migrate create [OPTIONS] XENCFG|VM     create volumes, partitions, swap\n"
+		"  migrate SUBCOMMAND --help              details\n");
+}
+
+int migrate_main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		FILE *f = argc < 2 ? stderr : stdout;
+
+		fprintf(f, "Usage: bridgectl migrate SUBCOMMAND ...\n\n");
+		migrate_usage(f);
+		return argc < 2 ? 2 : 0;
+	}
+	if (!strcmp(argv[1], "inspect"))
+		return cmd_inspect(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "plan"))
+		return migrate_cmd_plan(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "create"))
+		return migrate_cmd_create(argc - 1, argv + 1);
+	fprintf(stderr, "bridgectl migrate: unknown subcommand '%s'\n", argv[1]);
+	migrate_usage(stderr);
+	return 2;
+}

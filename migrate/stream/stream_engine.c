@@ -1,0 +1,1093 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The disk stream engine (stream.h): the sender's read / hash / send
+ * pipeline and the receiver's receive / hash / write pipeline, the resume
+ * and delta exchange before them and the verdict after them.
+ *
+ *   sender                               receiver
+ *   INFO (length, block size, flags) ->
+ *                                     <- HASHES... (map or destination hashes)
+ *                                        or REFUSE (too small, wrong length)
+ *   DATA+bytes | ZERO | SAME ...     ->  (blocks the receiver lacks, in order)
+ *   END (image hash)                 ->
+ *                                     <- RESULT (verdict, differing offsets)
+ */
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "migrate/stream/stream.h"
+#include "migrate/stream/stream_chan.h"
+#include "migrate/stream/stream_dev.h"
+#include "migrate/stream/stream_map.h"
+#include "migrate/stream/stream_pipe.h"
+#include "migrate/stream/stream_wire.h"
+
+#define WINDOW_DEFAULT 4
+#define CHECKPOINT_DEFAULT 16
+#define RESULT_BUF (SMSG_RESULT_HDR + 8 * STREAM_BAD_MAX)
+
+static const char *const result_names[STREAM_RESULT_MAX] = {
+	[STREAM_RESULT_NONE] = "none",
+	[STREAM_RESULT_VERIFIED] = "verified",
+	[STREAM_RESULT_MISMATCH] = "mismatch",
+	[STREAM_RESULT_INTERRUPTED] = "interrupted",
+	[STREAM_RESULT_REFUSED] = "refused",
+	[STREAM_RESULT_FAILED] = "failed",
+};
+
+const char *stream_result_to_string(enum stream_result r)
+{
+	return (unsigned)r < STREAM_RESULT_MAX ? result_names[r] : "unknown";
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void image_hash_init(crypto_generichash_state *st, uint64_t length, uint32_t bs)
+{
+	static const char label[] = "bridged-stream-image-v1";
+	uint8_t hdr[12];
+
+	put_le64(hdr, length);
+	put_le32(hdr + 8, bs);
+	crypto_generichash_init(st, NULL, 0, STREAM_HASH_LEN);
+	crypto_generichash_update(st, (const uint8_t *)label, sizeof(label) - 1);
+	crypto_generichash_update(st, hdr, sizeof(hdr));
+}
+
+/* The hashes of an all-zero full block and tail block, computed once. */
+struct zero_hashes {
+	uint8_t full[STREAM_HASH_LEN], tail[STREAM_HASH_LEN];
+	uint32_t bs, tail_len;
+};
+
+static int zero_hashes_init(struct zero_hashes *z, uint64_t length, uint32_t bs)
+{
+	uint8_t *zeros = calloc(1, bs);
+
+	if (!zeros)
+		return -ENOMEM;
+	z->bs = bs;
+	z->tail_len = (uint32_t)(length % bs);
+	crypto_generichash(z->full, STREAM_HASH_LEN, zeros, bs, NULL, 0);
+	crypto_generichash(z->tail, STREAM_HASH_LEN, zeros, z->tail_len, NULL, 0);
+	free(zeros);
+	return 0;
+}
+
+static const uint8_t *zero_hash(const struct zero_hashes *z, uint32_t len)
+{
+	return len == z->bs ? z->full : z->tail;
+}
+
+static void source_id(const struct stream_source *src, uint64_t length, uint32_t bs,
+		      uint8_t out[STREAM_HASH_LEN])
+{
+	static const char label[] = "bridged-stream-source";
+	crypto_generichash_state st;
+	uint8_t n[12];
+
+	put_le64(n, length);
+	put_le32(n + 8, bs);
+	crypto_generichash_init(&st, NULL, 0, STREAM_HASH_LEN);
+	crypto_generichash_update(&st, (const uint8_t *)label, sizeof(label) - 1);
+	crypto_generichash_update(&st, (const uint8_t *)src->real, strlen(src->real));
+	crypto_generichash_update(&st, n, sizeof(n));
+	crypto_generichash_final(&st, out, STREAM_HASH_LEN);
+}
+
+static void rep_bad(struct stream_report *rep, uint64_t offset)
+{
+	if (rep->nbad < STREAM_BAD_MAX)
+		rep->bad[rep->nbad] = offset;
+	rep->nbad++;
+}
+
+static void progress_tick(const struct stream_opts *o, struct stream_report *rep,
+			  double t0, double *last)
+{
+	double t = now_s();
+
+	if (!o->progress || t - *last < 1.0)
+		return;
+	*last = t;
+	rep->duration = t - t0;
+	o->progress(rep, false, o->progress_arg);
+}
+
+static bool cancelled(const struct stream_opts *o)
+{
+	return o->cancel && *o->cancel;
+}
+
+/* ------------------------------------------------------------------ */
+/* Sender                                                              */
+
+struct sender {
+	struct stream_chan *ch;
+	int fd;
+	struct stream_source *src;
+	const struct stream_opts *o;
+	struct stream_report *rep;
+	uint64_t length, nblocks, next;
+	uint32_t bs;
+	uint8_t *have;			/* the receiver's entries */
+	struct zero_hashes zh;
+	crypto_generichash_state img;
+	double t0, last_progress;
+	bool peer_spoke;
+};
+
+static int send_read(struct pipe_slot *s, void *arg)
+{
+	struct sender *x = arg;
+	const uint8_t *e;
+	int r;
+
+	if (cancelled(x->o))
+		return -EINTR;
+	if (x->next >= x->nblocks) {
+		s->kind = SLOT_END;
+		return PIPE_LAST;
+	}
+	s->index = x->next++;
+	s->offset = s->index * x->bs;
+	s->len = (uint32_t)(x->length - s->offset < x->bs ? x->length - s->offset : x->bs);
+	e = x->have + s->index * SMAP_ENTRY;
+	s->peer_valid = e[0];
+	if (s->peer_valid)
+		memcpy(s->peer_hash, e + 1, STREAM_HASH_LEN);
+	if (s->peer_valid && !x->o->delta) {
+		/* Resume: the receiver verified this block in an earlier run
+		 * of the same copy; the source is taken as unchanged. */
+		memcpy(s->hash, s->peer_hash, STREAM_HASH_LEN);
+		s->kind = SLOT_RESUMED;
+		return 0;
+	}
+	if (!x->src->is_blk) {
+		/* A hole in a sparse image file: zeros without reading them. */
+		off_t d = lseek(x->src->fd, (off_t)s->offset, SEEK_DATA);
+
+		if ((d < 0 && errno == ENXIO) || (d >= 0 && (uint64_t)d >= s->offset + s->len)) {
+			s->kind = SLOT_ZERO;
+			memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
+			return 0;
+		}
+	}
+	r = io_pread_full(x->src->fd, s->buf, s->len, s->offset);
+	if (r < 0) {
+		snprintf(x->rep->message, sizeof(x->rep->message), "read %s at offset %llu: %s",
+			 x->src->path, (unsigned long long)s->offset, strerror(-r));
+		return r;
+	}
+	s->kind = SLOT_DATA;
+	return 0;
+}
+
+static int send_hash(struct pipe_slot *s, void *arg)
+{
+	struct sender *x = arg;
+
+	if (s->kind != SLOT_DATA && s->kind != SLOT_ZERO)
+		return 0;
+	if (s->kind == SLOT_DATA && buf_is_zero(s->buf, s->len)) {
+		s->kind = SLOT_ZERO;
+		memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
+	} else if (s->kind == SLOT_DATA) {
+		crypto_generichash(s->hash, STREAM_HASH_LEN, s->buf, s->len, NULL, 0);
+	}
+	if (x->o->delta && s->peer_valid && sodium_memcmp(s->hash, s->peer_hash, STREAM_HASH_LEN) == 0)
+		s->kind = SLOT_UNCHANGED;
+	return 0;
+}
+
+static void send_throttle(struct sender *x)
+{
+	double want, t;
+
+	if (!x->o->max_rate)
+		return;
+	want = (double)chan_bytes_out(x->ch) / (double)x->o->max_rate;
+	t = now_s() - x->t0;
+	if (want > t) {
+		double d = want - t;
+		struct timespec ts = { .tv_sec = (time_t)d, .tv_nsec = (long)((d - floor(d)) * 1e9) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int send_block(struct pipe_slot *s, void *arg)
+{
+	struct sender *x = arg;
+	struct stream_report *rep = x->rep;
+	struct smsg_block b = { .len = s->len, .offset = s->offset };
+	struct pollfd pfd = { .fd = x->fd, .events = POLLIN };
+	uint8_t hdr[SMSG_DATA_LEN];
+	int r = 0;
+
+	if (s->kind == SLOT_END) {
+		struct smsg_end e = { .blocks = x->nblocks };
+
+		crypto_generichash_final(&x->img, e.image_hash, STREAM_HASH_LEN);
+		memcpy(rep->image_hash, e.image_hash, STREAM_HASH_LEN);
+		rep->have_hash = true;
+		r = chan_send(x->ch, x->fd, hdr, smsg_encode_end(hdr, &e), NULL, 0);
+		rep->bytes_sent = chan_bytes_out(x->ch);
+		return r;
+	}
+	if (cancelled(x->o))
+		return -EINTR;
+	/* The receiver says nothing until END unless it gives up early
+	 * (a corrupt record, a write error): stop and read why. */
+	if (poll(&pfd, 1, 0) > 0) {
+		x->peer_spoke = true;
+		return -EREMOTEIO;
+	}
+	crypto_generichash_update(&x->img, s->hash, STREAM_HASH_LEN);
+	switch (s->kind) {
+	case SLOT_RESUMED:
+		rep->resumed_bytes += s->len;
+		break;
+	case SLOT_UNCHANGED:
+		rep->unchanged_bytes += s->len;
+		rep->bytes_read += s->len;
+		r = chan_send(x->ch, x->fd, hdr, smsg_encode_same(hdr, &b), NULL, 0);
+		break;
+	case SLOT_ZERO:
+		rep->zero_bytes += s->len;
+		rep->bytes_read += s->len;
+		r = chan_send(x->ch, x->fd, hdr, smsg_encode_zero(hdr, &b), NULL, 0);
+		break;
+	case SLOT_DATA:
+		memcpy(b.hash, s->hash, STREAM_HASH_LEN);
+		rep->bytes_read += s->len;
+		/* Header and bytes in two frames: a block corrupted in flight
+		 * is then named by its already authenticated header. */
+		r = chan_send(x->ch, x->fd, hdr, smsg_encode_data(hdr, &b), NULL, 0);
+		if (r == 0)
+			r = chan_send(x->ch, x->fd, s->buf, s->len, NULL, 0);
+		if (r == 0)
+			rep->data_bytes += s->len;
+		break;
+	default:
+		return -EPROTO;
+	}
+	if (r < 0)
+		return r;
+	rep->bytes_done += s->len;
+	rep->bytes_sent = chan_bytes_out(x->ch);
+	send_throttle(x);
+	progress_tick(x->o, rep, x->t0, &x->last_progress);
+	return 0;
+}
+
+static void send_abort(int err, void *arg)
+{
+	(void)err;
+	(void)arg;
+}
+
+/* Reads the receiver's verdict (RESULT) or refusal into rep. */
+static int send_read_verdict(struct sender *x, int timeout_ms)
+{
+	struct stream_report *rep = x->rep;
+	uint8_t *buf = malloc(RESULT_BUF);
+	struct smsg m;
+	size_t len;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	if (timeout_ms >= 0) {
+		struct pollfd pfd = { .fd = x->fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, timeout_ms) <= 0) {
+			r = -ETIMEDOUT;
+			goto out;
+		}
+	}
+	r = chan_recv(x->ch, x->fd, buf, RESULT_BUF, &len);
+	if (r < 0)
+		goto out;
+	r = smsg_decode(buf, len, &m);
+	if (r < 0)
+		goto out;
+	if (m.type == SMSG_REFUSE) {
+		rep->result = STREAM_RESULT_REFUSED;
+		snprintf(rep->message, sizeof(rep->message), "refused by the receiver: %s", m.refuse.text);
+		r = -EPERM;
+		goto out;
+	}
+	if (m.type != SMSG_RESULT) {
+		r = -EPROTO;
+		goto out;
+	}
+	rep->result = m.result.result;
+	memcpy(rep->peer_image_hash, m.result.image_hash, STREAM_HASH_LEN);
+	rep->have_peer_hash = !sodium_is_zero(m.result.image_hash, STREAM_HASH_LEN);
+	rep->nbad = 0;
+	for (uint32_t i = 0; i < m.result.nlisted; i++)
+		rep_bad(rep, smsg_result_offset(&m.result, i));
+	rep->nbad = m.result.nbad;
+	if (rep->result != STREAM_RESULT_VERIFIED && !rep->message[0])
+		snprintf(rep->message, sizeof(rep->message), "the receiver reports %u differing block(s)",
+			 rep->nbad);
+	if (rep->result == STREAM_RESULT_VERIFIED &&
+	    (!rep->have_hash || sodium_memcmp(rep->image_hash, rep->peer_image_hash, STREAM_HASH_LEN) != 0)) {
+		/* Cannot happen with an honest receiver; never call it verified. */
+		rep->result = STREAM_RESULT_MISMATCH;
+		snprintf(rep->message, sizeof(rep->message), "the receiver's image hash differs from ours");
+	}
+	r = 0;
+out:
+	free(buf);
+	return r;
+}
+
+static int send_exchange(struct sender *x)
+{
+	struct stream_report *rep = x->rep;
+	struct smsg_info info = { .block_size = x->bs, .length = x->length };
+	uint8_t msg[SMSG_INFO_LEN], *buf;
+	uint64_t got = 0;
+	bool first = true;
+	int r;
+
+	info.flags = (x->o->delta ? SMSG_INFO_DELTA : 0) | (x->src->warm ? SMSG_INFO_WARM : 0);
+	source_id(x->src, x->length, x->bs, info.source_id);
+	r = chan_send(x->ch, x->fd, msg, smsg_encode_info(msg, &info), NULL, 0);
+	if (r < 0)
+		return r;
+	buf = malloc(smsg_hashes_size(SMSG_HASHES_PER_MSG));
+	if (!buf)
+		return -ENOMEM;
+	while (first || got < x->nblocks) {
+		struct smsg m;
+		size_t len;
+
+		r = chan_recv(x->ch, x->fd, buf, smsg_hashes_size(SMSG_HASHES_PER_MSG), &len);
+		if (r < 0)
+			break;
+		r = smsg_decode(buf, len, &m);
+		if (r < 0)
+			break;
+		if (m.type == SMSG_REFUSE) {
+			rep->result = STREAM_RESULT_REFUSED;
+			snprintf(rep->message, sizeof(rep->message), "refused by the receiver: %s",
+				 m.refuse.text);
+			r = -EPERM;
+			break;
+		}
+		if (m.type != SMSG_HASHES || m.hashes.first != got ||
+		    m.hashes.count > x->nblocks - got) {
+			r = -EPROTO;
+			break;
+		}
+		memcpy(x->have + got * SMAP_ENTRY, m.hashes.entries, (size_t)m.hashes.count * SMAP_ENTRY);
+		got += m.hashes.count;
+		first = false;
+	}
+	free(buf);
+	return r;
+}
+
+int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
+		const struct stream_opts *o, struct stream_report *rep)
+{
+	static const pipe_stage_fn stages[] = { send_read, send_hash, send_block };
+	struct sender x = { .ch = ch, .fd = fd, .src = src, .o = o, .rep = rep };
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	x.t0 = x.last_progress = now_s();
+	x.length = o->length ? o->length : src->size;
+	/* 1 MiB blocks stay in the CPU caches from decrypt to write and find
+	 * zeros finely; very large images use 4 MiB to keep the map small. */
+	x.bs = o->block_size ? o->block_size :
+	       x.length > STREAM_BIG_IMAGE ? STREAM_BLOCK_DEFAULT_BIG : STREAM_BLOCK_DEFAULT;
+	rep->length = x.length;
+	rep->block_size = x.bs;
+	if (x.bs < STREAM_BLOCK_MIN || x.bs > STREAM_BLOCK_MAX || (x.bs & (x.bs - 1))) {
+		snprintf(rep->message, sizeof(rep->message), "block size must be a power of two in [64 KiB, 16 MiB]");
+		rep->result = STREAM_RESULT_FAILED;
+		return -EINVAL;
+	}
+	if (x.length > src->size) {
+		snprintf(rep->message, sizeof(rep->message), "--length %llu is beyond the source (%llu bytes)",
+			 (unsigned long long)x.length, (unsigned long long)src->size);
+		rep->result = STREAM_RESULT_FAILED;
+		return -EINVAL;
+	}
+	x.nblocks = smap_nblocks(x.length, x.bs);
+	x.have = calloc(x.nblocks ? x.nblocks : 1, SMAP_ENTRY);
+	r = x.have ? zero_hashes_init(&x.zh, x.length, x.bs) : -ENOMEM;
+	if (r < 0)
+		goto out;
+	image_hash_init(&x.img, x.length, x.bs);
+
+	r = send_exchange(&x);
+	if (r < 0)
+		goto out;
+	r = pipe_run(o->window ? o->window : WINDOW_DEFAULT, x.bs, 3, stages, send_abort, &x);
+	rep->bytes_sent = chan_bytes_out(ch);
+	if (r < 0 && cancelled(o)) {
+		r = -EINTR;
+		snprintf(rep->message, sizeof(rep->message), "stopped by a signal");
+	} else if (r == 0) {
+		r = send_read_verdict(&x, -1);
+	} else if (x.peer_spoke || r == -EPIPE || r == -ECONNRESET) {
+		/* The receiver stopped first: its reason, if it sent one. */
+		int rr = send_read_verdict(&x, 2000);
+
+		if (rr == 0 && rep->result == STREAM_RESULT_VERIFIED)
+			rep->result = STREAM_RESULT_INTERRUPTED;
+		if (rr == 0 || rr == -EPERM) {
+			r = rr == -EPERM ? rr : -EBADMSG;
+		} else {
+			r = -ECONNRESET;
+			snprintf(rep->message, sizeof(rep->message),
+				 "the receiver closed the connection");
+		}
+	}
+out:
+	rep->duration = now_s() - x.t0;
+	if (r < 0 && rep->result == STREAM_RESULT_NONE)
+		rep->result = r == -EINTR || r == -EPIPE || r == -ECONNRESET || r == -ETIMEDOUT ?
+			      STREAM_RESULT_INTERRUPTED : STREAM_RESULT_FAILED;
+	if (r < 0 && !rep->message[0])
+		snprintf(rep->message, sizeof(rep->message), "%s", strerror(-r));
+	if (r == 0 && rep->result != STREAM_RESULT_VERIFIED)
+		r = -EBADMSG;
+	free(x.have);
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* Receiver                                                            */
+
+struct receiver {
+	struct stream_chan *ch;
+	int fd;
+	struct stream_dest *dst;
+	const struct stream_opts *o;
+	struct stream_report *rep;
+	uint64_t length, nblocks, last_offset;
+	uint32_t bs;
+	bool any_block, recv_failed;
+	struct smap *map;
+	uint8_t *adv;			/* the entries we advertised (HASHES) */
+	struct zero_hashes zh;
+	struct smsg_end end;
+	bool delta;
+	unsigned ckpt_every, since_ckpt;
+	double t0, last_progress, last_ckpt;
+	/* The checkpointer thread: flushes the destination and then saves a
+	 * snapshot of the map taken before the flush began, so the map never
+	 * claims a block that is not on stable storage, and the write stage
+	 * does not wait for the disk. */
+	pthread_t ckpt_tid;
+	pthread_mutex_t ckpt_mu;
+	pthread_cond_t ckpt_cv;
+	bool ckpt_started, ckpt_busy, ckpt_stop;
+	int ckpt_err;
+	struct smap *snap;
+};
+
+static int recv_expect_block(struct receiver *x, const struct smsg_block *b, struct pipe_slot *s)
+{
+	uint64_t idx = b->offset / x->bs;
+
+	if (b->offset % x->bs || idx >= x->nblocks ||
+	    b->len != (x->length - b->offset < x->bs ? x->length - b->offset : x->bs) ||
+	    (x->any_block && b->offset <= x->last_offset)) {
+		snprintf(x->rep->message, sizeof(x->rep->message),
+			 "protocol error: unexpected block offset %llu length %u",
+			 (unsigned long long)b->offset, b->len);
+		return -EPROTO;
+	}
+	x->any_block = true;
+	x->last_offset = b->offset;
+	s->index = idx;
+	s->offset = b->offset;
+	s->len = b->len;
+	return 0;
+}
+
+static int recv_one(struct receiver *x, struct pipe_slot *s);
+
+static int recv_stage(struct pipe_slot *s, void *arg)
+{
+	struct receiver *x = arg;
+	int r;
+
+	if (cancelled(x->o))
+		return -EINTR;
+	/* Until proven otherwise, a failure here is the receive stage's own. */
+	x->recv_failed = true;
+	r = recv_one(x, s);
+	if (r >= 0)
+		x->recv_failed = false;
+	return r;
+}
+
+static int recv_one(struct receiver *x, struct pipe_slot *s)
+{
+	uint8_t hdr[SMSG_TEXT_MAX + SMSG_REFUSE_HDR];
+	struct smsg m;
+	size_t len;
+	int r;
+
+	r = chan_recv(x->ch, x->fd, hdr, sizeof(hdr), &len);
+	if (r == -EBADMSG) {
+		if (x->any_block)
+			snprintf(x->rep->message, sizeof(x->rep->message),
+				 "the record after offset %llu failed authentication (corrupted in flight)",
+				 (unsigned long long)x->last_offset);
+		else
+			snprintf(x->rep->message, sizeof(x->rep->message),
+				 "the first record failed authentication (corrupted in flight)");
+		if (x->any_block && x->last_offset + x->bs < x->length)
+			rep_bad(x->rep, x->last_offset + x->bs);
+		return r;
+	}
+	if (r < 0)
+		return r;
+	r = smsg_decode(hdr, len, &m);
+	if (r < 0) {
+		snprintf(x->rep->message, sizeof(x->rep->message), "protocol error: bad record");
+		return r;
+	}
+	switch (m.type) {
+	case SMSG_DATA:
+		r = recv_expect_block(x, &m.block, s);
+		if (r < 0)
+			return r;
+		memcpy(s->peer_hash, m.block.hash, STREAM_HASH_LEN);
+		r = chan_recv(x->ch, x->fd, s->buf, x->bs, &len);
+		if (r == -EBADMSG) {
+			snprintf(x->rep->message, sizeof(x->rep->message),
+				 "block at offset %llu failed authentication (corrupted in flight)",
+				 (unsigned long long)s->offset);
+			rep_bad(x->rep, s->offset);
+			return r;
+		}
+		if (r < 0)
+			return r;
+		if (len != s->len)
+			return -EPROTO;
+		s->kind = SLOT_DATA;
+		return 0;
+	case SMSG_ZERO:
+	case SMSG_SAME:
+		r = recv_expect_block(x, &m.block, s);
+		if (r < 0)
+			return r;
+		if (m.type == SMSG_SAME) {
+			const uint8_t *e = x->adv + s->index * SMAP_ENTRY;
+
+			if (!e[0])
+				return -EPROTO;
+			memcpy(s->hash, e + 1, STREAM_HASH_LEN);
+			s->kind = SLOT_UNCHANGED;
+		} else {
+			s->kind = SLOT_ZERO;
+		}
+		return 0;
+	case SMSG_END:
+		x->end = m.end;
+		s->kind = SLOT_END;
+		return PIPE_LAST;
+	case SMSG_REFUSE:
+		snprintf(x->rep->message, sizeof(x->rep->message), "the sender gave up: %s", m.refuse.text);
+		return -ECANCELED;
+	default:
+		snprintf(x->rep->message, sizeof(x->rep->message), "protocol error: unexpected %s record",
+			 smsg_type_to_string(m.type));
+		return -EPROTO;
+	}
+}
+
+static int recv_hash(struct pipe_slot *s, void *arg)
+{
+	struct receiver *x = arg;
+
+	if (s->kind == SLOT_DATA) {
+		crypto_generichash(s->hash, STREAM_HASH_LEN, s->buf, s->len, NULL, 0);
+		if (sodium_memcmp(s->hash, s->peer_hash, STREAM_HASH_LEN) != 0)
+			s->kind = SLOT_BAD;
+	} else if (s->kind == SLOT_ZERO) {
+		memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
+	}
+	return 0;
+}
+
+/* Synchronous checkpoint: flush, then save the whole map. */
+static int recv_checkpoint(struct receiver *x)
+{
+	int r;
+
+	/* The map may only claim what is on stable storage. */
+	r = dest_sync(x->dst);
+	if (r == 0)
+		r = smap_save(x->map, x->dst->state_path);
+	if (r < 0)
+		snprintf(x->rep->message, sizeof(x->rep->message), "checkpoint %s: %s",
+			 x->dst->state_path, strerror(-r));
+	x->since_ckpt = 0;
+	x->last_ckpt = now_s();
+	return r;
+}
+
+static void *ckpt_thread(void *arg)
+{
+	struct receiver *x = arg;
+
+	pthread_mutex_lock(&x->ckpt_mu);
+	for (;;) {
+		int r;
+
+		while (!x->ckpt_busy && !x->ckpt_stop)
+			pthread_cond_wait(&x->ckpt_cv, &x->ckpt_mu);
+		if (!x->ckpt_busy)
+			break;
+		pthread_mutex_unlock(&x->ckpt_mu);
+		r = dest_sync(x->dst);
+		if (r == 0)
+			r = smap_save(x->snap, x->dst->state_path);
+		pthread_mutex_lock(&x->ckpt_mu);
+		if (r < 0 && !x->ckpt_err)
+			x->ckpt_err = r;
+		x->ckpt_busy = false;
+		pthread_cond_broadcast(&x->ckpt_cv);
+	}
+	pthread_mutex_unlock(&x->ckpt_mu);
+	return NULL;
+}
+
+/* Hands a snapshot of the map to the checkpointer unless it is still busy
+ * with the previous one. */
+static int recv_checkpoint_async(struct receiver *x)
+{
+	int r;
+
+	pthread_mutex_lock(&x->ckpt_mu);
+	r = x->ckpt_err;
+	if (r == 0 && !x->ckpt_busy) {
+		memcpy(x->snap->entries, x->map->entries, x->map->nblocks * SMAP_ENTRY);
+		x->ckpt_busy = true;
+		x->since_ckpt = 0;
+		x->last_ckpt = now_s();
+		pthread_cond_broadcast(&x->ckpt_cv);
+	}
+	pthread_mutex_unlock(&x->ckpt_mu);
+	if (r < 0)
+		snprintf(x->rep->message, sizeof(x->rep->message), "checkpoint %s: %s",
+			 x->dst->state_path, strerror(-r));
+	return r;
+}
+
+static int ckpt_start(struct receiver *x)
+{
+	int r;
+
+	r = smap_new(x->bs, x->map->offset, x->length, x->map->source_id, &x->snap);
+	if (r < 0)
+		return r;
+	pthread_mutex_init(&x->ckpt_mu, NULL);
+	pthread_cond_init(&x->ckpt_cv, NULL);
+	if (pthread_create(&x->ckpt_tid, NULL, ckpt_thread, x) != 0) {
+		pthread_cond_destroy(&x->ckpt_cv);
+		pthread_mutex_destroy(&x->ckpt_mu);
+		return -EAGAIN;
+	}
+	x->ckpt_started = true;
+	return 0;
+}
+
+/* Waits for a checkpoint in progress and ends the thread. */
+static void ckpt_stop(struct receiver *x)
+{
+	if (!x->ckpt_started)
+		return;
+	pthread_mutex_lock(&x->ckpt_mu);
+	x->ckpt_stop = true;
+	pthread_cond_broadcast(&x->ckpt_cv);
+	pthread_mutex_unlock(&x->ckpt_mu);
+	pthread_join(x->ckpt_tid, NULL);
+	pthread_cond_destroy(&x->ckpt_cv);
+	pthread_mutex_destroy(&x->ckpt_mu);
+	x->ckpt_started = false;
+}
+
+static int recv_write(struct pipe_slot *s, void *arg)
+{
+	struct receiver *x = arg;
+	struct stream_report *rep = x->rep;
+	int r = 0;
+
+	switch (s->kind) {
+	case SLOT_END:
+		return 0;
+	case SLOT_DATA:
+		r = dest_write(x->dst, s->buf, s->len, s->offset);
+		rep->data_bytes += s->len;
+		break;
+	case SLOT_ZERO:
+		r = dest_zero(x->dst, s->len, s->offset);
+		rep->zero_bytes += s->len;
+		break;
+	case SLOT_UNCHANGED:
+		rep->unchanged_bytes += s->len;
+		break;
+	case SLOT_BAD:
+		smap_clear(x->map, s->index);
+		rep_bad(rep, s->offset);
+		break;
+	default:
+		return -EPROTO;
+	}
+	if (r < 0) {
+		snprintf(rep->message, sizeof(rep->message), "write %s at offset %llu: %s",
+			 x->dst->path, (unsigned long long)(x->dst->o.offset + s->offset), strerror(-r));
+		return r;
+	}
+	if (s->kind != SLOT_BAD) {
+		smap_set(x->map, s->index, s->hash);
+		x->since_ckpt++;
+	}
+	rep->bytes_done += s->len;
+	rep->bytes_sent = chan_bytes_in(x->ch);
+	if (x->since_ckpt >= x->ckpt_every || (x->since_ckpt && now_s() - x->last_ckpt >= 1.0)) {
+		r = recv_checkpoint_async(x);
+		if (r < 0)
+			return r;
+	}
+	progress_tick(x->o, rep, x->t0, &x->last_progress);
+	return 0;
+}
+
+static void recv_abort(int err, void *arg)
+{
+	struct receiver *x = arg;
+
+	/* Wake the receive stage if it sleeps in read(); sending stays
+	 * possible, for the RESULT that says why. */
+	(void)err;
+	if (!x->recv_failed)
+		shutdown(x->fd, SHUT_RD);
+}
+
+static void recv_drain(int fd, int timeout_ms)
+{
+	uint8_t sink[16384];
+	double end = now_s() + timeout_ms / 1000.0;
+
+	shutdown(fd, SHUT_WR);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double left = end - now_s();
+
+		if (left <= 0 || poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			break;
+		if (read(fd, sink, sizeof(sink)) <= 0)
+			break;
+	}
+}
+
+static int recv_refuse(struct receiver *x, int code, const char *text)
+{
+	uint8_t msg[SMSG_REFUSE_HDR + SMSG_TEXT_MAX];
+
+	x->rep->result = STREAM_RESULT_REFUSED;
+	if (text != x->rep->message)
+		snprintf(x->rep->message, sizeof(x->rep->message), "%s", text);
+	chan_send(x->ch, x->fd, msg, smsg_encode_refuse(msg, (uint16_t)code, text), NULL, 0);
+	return -EPERM;
+}
+
+static int recv_advertise(struct receiver *x)
+{
+	uint8_t *buf = malloc(smsg_hashes_size(SMSG_HASHES_PER_MSG));
+	uint64_t i = 0;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	do {
+		uint32_t n = x->nblocks - i < SMSG_HASHES_PER_MSG ? (uint32_t)(x->nblocks - i) :
+			     SMSG_HASHES_PER_MSG;
+
+		r = chan_send(x->ch, x->fd, buf,
+			      smsg_encode_hashes(buf, (uint32_t)i, n, x->adv + i * SMAP_ENTRY), NULL, 0);
+		i += n;
+	} while (r == 0 && i < x->nblocks);
+	free(buf);
+	return r;
+}
+
+/* Delta without a map: hash what the destination holds now (bdsync style),
+ * so that only the blocks that differ travel. Not recorded in the map: only
+ * blocks confirmed by the sender (SAME) become verified. */
+static int recv_hash_destination(struct receiver *x)
+{
+	uint8_t *buf = malloc(x->bs);
+	uint64_t i;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0; i < x->nblocks; i++) {
+		uint64_t off = i * x->bs;
+		uint32_t len = (uint32_t)(x->length - off < x->bs ? x->length - off : x->bs);
+		uint8_t *e = x->adv + i * SMAP_ENTRY;
+
+		if (e[0])
+			continue;
+		if (cancelled(x->o)) {
+			r = -EINTR;
+			break;
+		}
+		r = dest_read(x->dst, buf, len, off);
+		if (r < 0)
+			break;
+		e[0] = 1;
+		crypto_generichash(e + 1, STREAM_HASH_LEN, buf, len, NULL, 0);
+		x->rep->readback_bytes += len;
+	}
+	free(buf);
+	return r;
+}
+
+static int recv_readback(struct receiver *x)
+{
+	uint8_t *buf = malloc(x->bs), h[STREAM_HASH_LEN];
+	uint64_t i;
+	int r = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	dest_drop_cache(x->dst, x->length);
+	for (i = 0; i < x->nblocks; i++) {
+		uint64_t off = i * x->bs;
+		uint32_t len = (uint32_t)(x->length - off < x->bs ? x->length - off : x->bs);
+
+		if (!smap_valid(x->map, i))
+			continue;
+		if (cancelled(x->o)) {
+			r = -EINTR;
+			break;
+		}
+		r = dest_read(x->dst, buf, len, off);
+		if (r < 0) {
+			snprintf(x->rep->message, sizeof(x->rep->message), "read back %s at offset %llu: %s",
+				 x->dst->path, (unsigned long long)(x->dst->o.offset + off), strerror(-r));
+			break;
+		}
+		crypto_generichash(h, STREAM_HASH_LEN, buf, len, NULL, 0);
+		x->rep->readback_bytes += len;
+		if (sodium_memcmp(h, smap_hash(x->map, i), STREAM_HASH_LEN) != 0) {
+			/* Differs at rest: resend it next time. */
+			smap_clear(x->map, i);
+			rep_bad(x->rep, off);
+		}
+		progress_tick(x->o, x->rep, x->t0, &x->last_progress);
+	}
+	free(buf);
+	return r;
+}
+
+/* After END: read back, name every block not verified, compare the image
+ * hashes, and send the verdict. */
+static int recv_finish(struct receiver *x)
+{
+	struct stream_report *rep = x->rep;
+	static const uint8_t none[STREAM_HASH_LEN];
+	crypto_generichash_state img;
+	uint64_t offs[STREAM_BAD_MAX];
+	uint8_t *msg;
+	uint32_t listed;
+	double t = now_s();
+	int r;
+
+	r = recv_checkpoint(x);
+	rep->flush_duration = now_s() - t;
+	if (r < 0)
+		return r;
+	if (x->o->verify_readback) {
+		r = recv_readback(x);
+		if (r < 0)
+			return r;
+	}
+	/* Every block that is not verified now (failed its hash, differed at
+	 * read-back, never arrived) is in the list, in order. */
+	rep->nbad = 0;
+	image_hash_init(&img, x->length, x->bs);
+	for (uint64_t b = 0; b < x->nblocks; b++) {
+		bool valid = smap_valid(x->map, b);
+
+		crypto_generichash_update(&img, valid ? smap_hash(x->map, b) : none, STREAM_HASH_LEN);
+		if (!valid)
+			rep_bad(rep, b * x->bs);
+	}
+	crypto_generichash_final(&img, rep->image_hash, STREAM_HASH_LEN);
+	rep->have_hash = true;
+	memcpy(rep->peer_image_hash, x->end.image_hash, STREAM_HASH_LEN);
+	rep->have_peer_hash = true;
+	if (rep->nbad == 0 && sodium_memcmp(rep->image_hash, x->end.image_hash, STREAM_HASH_LEN) == 0 &&
+	    x->end.blocks == x->nblocks) {
+		rep->result = STREAM_RESULT_VERIFIED;
+	} else {
+		rep->result = STREAM_RESULT_MISMATCH;
+		if (!rep->message[0])
+			snprintf(rep->message, sizeof(rep->message), "%u block(s) differ", rep->nbad);
+	}
+	r = smap_save(x->map, x->dst->state_path);
+	if (r < 0)
+		return r;
+	listed = rep->nbad < STREAM_BAD_MAX ? rep->nbad : STREAM_BAD_MAX;
+	memcpy(offs, rep->bad, listed * sizeof(offs[0]));
+	msg = malloc(smsg_result_size(listed));
+	if (!msg)
+		return -ENOMEM;
+	r = chan_send(x->ch, x->fd, msg, smsg_encode_result(msg, (uint8_t)rep->result, rep->nbad, listed,
+							    offs, rep->image_hash), NULL, 0);
+	free(msg);
+	return r;
+}
+
+static int recv_setup(struct receiver *x)
+{
+	struct stream_report *rep = x->rep;
+	uint8_t buf[SMSG_INFO_LEN + 64];
+	char why[sizeof(rep->message)];
+	struct smsg m;
+	size_t len;
+	int r;
+
+	r = chan_recv(x->ch, x->fd, buf, sizeof(buf), &len);
+	if (r == -EBADMSG) {
+		rep->result = STREAM_RESULT_REFUSED;
+		snprintf(rep->message, sizeof(rep->message), "peer not authenticated: its first record does not decrypt");
+		return -EACCES;
+	}
+	if (r < 0)
+		return r;
+	if (smsg_decode(buf, len, &m) < 0 || m.type != SMSG_INFO) {
+		snprintf(rep->message, sizeof(rep->message), "protocol error: expected an info record");
+		return -EPROTO;
+	}
+	x->length = m.info.length;
+	x->bs = m.info.block_size;
+	x->delta = m.info.flags & SMSG_INFO_DELTA;
+	x->nblocks = smap_nblocks(x->length, x->bs);
+	rep->length = x->length;
+	rep->block_size = x->bs;
+	if (x->dst->o.length && x->dst->o.length != x->length) {
+		snprintf(why, sizeof(why), "source is %llu bytes, --length says %llu",
+			 (unsigned long long)x->length, (unsigned long long)x->dst->o.length);
+		return recv_refuse(x, EINVAL, why);
+	}
+	r = dest_prepare(x->dst, x->length, why, sizeof(why));
+	if (r < 0)
+		return recv_refuse(x, -r, why);
+	r = zero_hashes_init(&x->zh, x->length, x->bs);
+	if (r < 0)
+		return r;
+	r = smap_load(x->dst->state_path, x->bs, x->dst->o.offset, x->length, m.info.source_id, &x->map);
+	if (r < 0)
+		r = smap_new(x->bs, x->dst->o.offset, x->length, m.info.source_id, &x->map);
+	if (r < 0)
+		return r;
+	x->adv = malloc(x->nblocks ? x->nblocks * SMAP_ENTRY : 1);
+	if (!x->adv)
+		return -ENOMEM;
+	memcpy(x->adv, x->map->entries, x->nblocks * SMAP_ENTRY);
+	rep->resumed_bytes = 0;
+	if (!x->delta) {
+		for (uint64_t i = 0; i < x->nblocks; i++)
+			if (smap_valid(x->map, i)) {
+				uint64_t off = i * x->bs;
+
+				rep->resumed_bytes += x->length - off < x->bs ? x->length - off : x->bs;
+			}
+		rep->bytes_done = rep->resumed_bytes;
+	} else {
+		r = recv_hash_destination(x);
+		if (r < 0)
+			return r;
+	}
+	return recv_advertise(x);
+}
+
+int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
+		   const struct stream_opts *o, struct stream_report *rep)
+{
+	static const pipe_stage_fn stages[] = { recv_stage, recv_hash, recv_write };
+	struct receiver x = { .ch = ch, .fd = fd, .dst = dst, .o = o, .rep = rep };
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	x.t0 = x.last_progress = x.last_ckpt = now_s();
+	x.ckpt_every = o->checkpoint_blocks ? o->checkpoint_blocks : CHECKPOINT_DEFAULT;
+	r = recv_setup(&x);
+	if (r < 0)
+		goto out;
+	r = ckpt_start(&x);
+	if (r < 0)
+		goto out;
+	r = pipe_run(o->window ? o->window : WINDOW_DEFAULT, x.bs, 3, stages, recv_abort, &x);
+	ckpt_stop(&x);
+	rep->bytes_sent = chan_bytes_in(ch);
+	if (r == 0) {
+		r = recv_finish(&x);
+	} else {
+		/* Keep what was written: the rerun resumes from here. */
+		int rr = recv_checkpoint(&x);
+		uint8_t msg[SMSG_RESULT_HDR + 8];
+		static const uint8_t none[STREAM_HASH_LEN];
+
+		(void)rr;
+		rep->result = rep->nbad ? STREAM_RESULT_MISMATCH :
+			      r == -EINTR || r == -ECONNRESET || r == -EPIPE || r == -ETIMEDOUT ||
+			      r == -ECANCELED ? STREAM_RESULT_INTERRUPTED : STREAM_RESULT_FAILED;
+		/* Tell the sender, if it still listens (best effort), then
+		 * read until it hangs up (5 s at most): closing with unread
+		 * data would reset the connection and lose the verdict. */
+		chan_send(ch, fd, msg, smsg_encode_result(msg, (uint8_t)rep->result, rep->nbad,
+							  rep->nbad ? 1 : 0, rep->bad, none), NULL, 0);
+		if (x.recv_failed)
+			recv_drain(fd, 5000);
+	}
+out:
+	rep->duration = now_s() - x.t0;
+	if (r < 0 && rep->result == STREAM_RESULT_NONE)
+		rep->result = r == -EINTR || r == -ECONNRESET || r == -EPIPE ?
+			      STREAM_RESULT_INTERRUPTED : STREAM_RESULT_FAILED;
+	if (r < 0 && !rep->message[0])
+		snprintf(rep->message, sizeof(rep->message), "%s", strerror(-r));
+	if (r == 0 && rep->result != STREAM_RESULT_VERIFIED)
+		r = -EBADMSG;
+	if (r < 0 && rep->result == STREAM_RESULT_MISMATCH)
+		r = -EBADMSG;
+	ckpt_stop(&x);
+	smap_free(x.map);
+	smap_free(x.snap);
+	free(x.adv);
+	return r;
+}
