@@ -1,21 +1,18 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o \
 	       bridged/ctl.o bridged/guard.o bridged/health.o bridged/loopguard.o \
-	       bridged/metrics.o bridged/migsrv.o tunnel/tap.o tunnel/udp.o
-# the source side of a disk copy (migsrv.c): the stream engine and the Xen parser
-DAEMON_OBJS += $(STREAM_CORE_OBJS) migrate/source/fetch.o migrate/xen/xencfg.o migrate/xen/xenlex.o
+	       bridged/metrics.o bridged/migsrv.o
 
 include bridged/cli/part.mk
 
 # test tools used by the namespace scenarios
-BRIDGED_TEST_TOOLS := tests/netns/udp-replay tests/netns/probe-forge
+TEST_TOOLS += tests/netns/udp-replay tests/netns/probe-forge
 tests/netns/udp-replay: tests/netns/udp-replay.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 tests/netns/probe-forge: tests/netns/probe-forge.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
-tests: $(BRIDGED_TEST_TOOLS)
 
 UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard
 test_health_OBJS := bridged/health.o

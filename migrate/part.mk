@@ -6,8 +6,15 @@ MIGRATE_DISK_OBJS := migrate/disk/plan.o migrate/disk/probe.o migrate/disk/parti
 MIGRATE_VIRT_OBJS := migrate/virt/volume.o
 MIGRATE_SOURCE_OBJS := migrate/source/fetch.o
 include migrate/stream/part.mk
-MIGRATE_OBJS += $(MIGRATE_XEN_OBJS) $(MIGRATE_DISK_OBJS) $(MIGRATE_VIRT_OBJS) \
-	$(MIGRATE_SOURCE_OBJS) $(STREAM_CORE_OBJS)
+
+# One archive per concern; the daemon links only what serves a disk copy.
+migrate/libmigrate-xen.a: $(MIGRATE_XEN_OBJS)
+migrate/libmigrate-disk.a: $(MIGRATE_DISK_OBJS)
+migrate/libmigrate-virt.a: $(MIGRATE_VIRT_OBJS)
+migrate/libmigrate-source.a: $(MIGRATE_SOURCE_OBJS)
+migrate/libmigrate-stream.a: $(STREAM_CORE_OBJS)
+LIB_MIGRATE_DAEMON := migrate/libmigrate-source.a migrate/libmigrate-stream.a migrate/libmigrate-xen.a
+LIB_MIGRATE := migrate/libmigrate-disk.a migrate/libmigrate-virt.a $(LIB_MIGRATE_DAEMON)
 
 UNIT_TESTS += tests/unit/test_xencfg
 test_xencfg_OBJS := migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o

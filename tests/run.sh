@@ -6,10 +6,14 @@
 #   scripts      tests/*/t-*.sh               (namespace scenarios, migrate, golden;
 #                                              exit 0 pass, 77 skip, else fail)
 # ONLY=pattern runs only tests whose name matches (bash glob).
+# SUITE=unit: only what needs neither root nor a network (unit tests,
+# fuzzers, and the scripts marked "# suite: unit" in their first lines);
+# SUITE=root: only the other scripts (the scenarios); default: all.
 set -u
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 ONLY=${ONLY:-*}
+SUITE=${SUITE:-all}
 LOGDIR=${LOGDIR:-$(mktemp -d /tmp/bridged-tests.XXXXXX)}
 export BRIDGED_TOP=$PWD
 pass=0 fail=0 skip=0 failed=()
@@ -32,11 +36,17 @@ run() { # name cmd...
 	fi
 }
 
-for t in $(make -s --no-print-directory print-unit-tests); do
+in_suite() { # script
+	local unit=root
+	head -n 12 "$1" | grep -q '^# suite: unit' && unit=unit
+	[ "$SUITE" = all ] || [ "$SUITE" = "$unit" ]
+}
+
+[ "$SUITE" = root ] || for t in $(make -s --no-print-directory print-unit-tests); do
 	run "$t" "./$t"
 done
 
-if command -v clang >/dev/null 2>&1; then
+if [ "$SUITE" != root ] && command -v clang >/dev/null 2>&1; then
 	if make -s --no-print-directory fuzzers >"$LOGDIR/fuzz-build.log" 2>&1; then
 		for f in $(make -s --no-print-directory print-fuzzers); do
 			corpus="$LOGDIR/corpus-$(basename "$f")"
@@ -54,6 +64,7 @@ fi
 
 for s in tests/*/t-*.sh; do
 	[ -e "$s" ] || continue
+	in_suite "$s" || continue
 	run "$s" bash "$s"
 done
 

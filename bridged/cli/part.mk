@@ -6,7 +6,7 @@ CTL_OBJS += bridged/cli/bridgectl.o $(MIGRATE_CLI_OBJS)
 
 # `bridgectl migrate` alone: used by tests/migrate and the storage guest.
 tests/migrate/bridgectl-migrate: tests/migrate/bridgectl-migrate.o $(MIGRATE_CLI_OBJS) \
-		$(MIGRATE_OBJS) tunnel/keys.o common/log.o
+		$(LIB_MIGRATE) tunnel/libtunnel.a common/libcommon.a
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CTL)
 TEST_TOOLS += tests/migrate/bridgectl-migrate

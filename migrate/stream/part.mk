@@ -3,7 +3,6 @@
 STREAM_CORE_OBJS := migrate/stream/stream_wire.o migrate/stream/stream_chan.o \
 	migrate/stream/stream_map.o migrate/stream/stream_dev.o migrate/stream/stream_pipe.o \
 	migrate/stream/stream_engine.o
-LDLIBS += -lpthread
 
 UNIT_TESTS += tests/unit/test_stream_wire tests/unit/test_stream_chan tests/unit/test_stream_map
 test_stream_wire_OBJS := migrate/stream/stream_wire.o
@@ -15,12 +14,12 @@ test_stream_map_OBJS := migrate/stream/stream_map.o migrate/stream/stream_chan.o
 # must not depend on the rest of bridgectl) and the corrupting proxy.
 STREAM_TOOLS := tests/stream/stream-tool tests/stream/flip-proxy
 tests/stream/stream-tool: tests/stream/stream-tool.o bridged/cli/migrate_stream.o \
-		$(STREAM_CORE_OBJS) migrate/source/fetch.o tunnel/keys.o
+		migrate/libmigrate-source.a migrate/libmigrate-stream.a tunnel/libtunnel.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 tests/stream/flip-proxy: tests/stream/flip-proxy.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-tests: $(STREAM_TOOLS)
+TEST_TOOLS += $(STREAM_TOOLS)
 stream: $(STREAM_TOOLS) tests/unit/test_stream_wire tests/unit/test_stream_chan tests/unit/test_stream_map
 .PHONY: stream

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# suite: unit (no root, no network)
 # The command surface without a network: bridged -n on good and bad
 # configurations, bridgectl genkey/pubkey, help texts, and a clear error when
 # no daemon runs.

@@ -26,9 +26,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "intercept_strchr=0";	/* libparted's constructor, see tests/migrate/bridgectl-migrate.c */
-}

@@ -18,19 +18,15 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,und
 # are expanded when make reads them).
 FUZZERS += tests/fuzz/fuzz_config
 fuzz_config_SRCS := netcfg/config.c common/log.c
-# libparted (in LDLIBS) trips ASan in its constructor: link only what is used.
-tests/fuzz/fuzz_config: LDLIBS := -Wl,--as-needed $(LDLIBS)
 
 # tunnel: the packet receive path (tunnel/ engine).
 FUZZERS += tests/fuzz/fuzz_packet
 fuzz_packet_SRCS := tunnel/tunnel.c tunnel/noise.c tunnel/wire.c tunnel/aead.c \
 	tunnel/replay.c tunnel/frag.c tunnel/index.c tunnel/keys.c common/log.c
-tests/fuzz/fuzz_packet: LDLIBS := -Wl,--as-needed $(LDLIBS)
 
 # migrate: the disk stream's record decoder.
 FUZZERS += tests/fuzz/fuzz_stream
 fuzz_stream_SRCS := migrate/stream/stream_wire.c
-tests/fuzz/fuzz_stream: LDLIBS := -Wl,--as-needed $(LDLIBS)
 
 fuzzers: $(FUZZERS)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# suite: unit (no root, no network)
 # `bridgectl migrate plan --commands` quotes every value it puts in the
 # script: a VM name with a quote, source paths with blanks, quotes, $ and a
 # backslash, a swap label with a quote, a VG name with a blank. The script

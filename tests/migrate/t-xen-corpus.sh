@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# suite: unit (no root, no network)
 # The Xen config corpus: every tests/migrate/xen/good/*.cfg must give exactly
 # its .json from `bridgectl migrate inspect --json`; every bad/*.cfg must
 # fail (exit 1) with exactly the first stderr line in its .err

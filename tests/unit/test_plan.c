@@ -11,12 +11,6 @@
 
 #include "migrate/disk/plan.h"
 
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "intercept_strchr=0";	/* libparted's constructor, see tests/migrate/bridgectl-migrate.c */
-}
-
 #define MiB PLAN_MIB
 
 static struct plan *build(const struct plan_src *src, size_t n, unsigned ss, uint64_t alloc, const char *root)

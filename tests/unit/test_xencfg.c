@@ -11,12 +11,6 @@
 
 #include "migrate/xen/xencfg.h"
 
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-	return "intercept_strchr=0";	/* libparted's constructor, see tests/migrate/bridgectl-migrate.c */
-}
-
 static struct xen_vm *parse_ok(const char *text)
 {
 	struct xen_error err;
