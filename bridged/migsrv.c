@@ -35,9 +35,7 @@
 
 #include "bridged/daemon.h"
 #include "common/log.h"
-#include "migrate/stream/stream.h"
-#include "migrate/source/fetch.h"
-#include "migrate/xen/xencfg.h"
+#include "migrate/migrate.h"
 
 #define MIGSRV_CHILDREN_MAX 16
 #define MIGSRV_HANDSHAKE_MS 15000

@@ -1,17 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * migrate: the companion that moves one VM (Xen config, disk plan, volume
- * creation and partitioning, disk stream, libvirt domain, cutover journal).
- * Linked into bridgectl; `bridgectl migrate ARGS...` calls migrate_main().
+ * migrate: the library that moves one VM, behind this one header. No
+ * getopt, no stdout: the command line is bridgectl's (bridged/cli/), the
+ * daemon serves the source side (bridged/migsrv.c). One folder per concern,
+ * each the only includer of its outside library (docs/ARCHITECTURE.md):
+ *
+ *   xen/     the Xen config grammar (xl and xm): parse, JSON
+ *   disk/    the disk plan, source probing (libblkid), partitions
+ *            (libparted), swap
+ *   virt/    libvirt: pools and volumes (next: domains)
+ *   stream/  the disk stream: authenticated, verified, resumable copy
+ *   source/  what the old host's daemon serves (the fetch request)
+ *
+ * Code outside migrate/ includes this header only; the tests may include
+ * a folder's internal headers to test them.
  */
 #ifndef BRIDGED_MIGRATE_MIGRATE_H
 #define BRIDGED_MIGRATE_MIGRATE_H
 
-#include <stdio.h>
-
-/* argv[0] is "migrate". Returns the process exit status. */
-int migrate_main(int argc, char **argv);
-/* Prints the `bridgectl migrate` part of the usage text. */
-void migrate_usage(FILE *f);
+#include "migrate/xen/xencfg.h"
+#include "migrate/xen/xenjson.h"
+#include "migrate/disk/plan.h"
+#include "migrate/disk/probe.h"
+#include "migrate/disk/partition.h"
+#include "migrate/disk/swap.h"
+#include "migrate/virt/volume.h"
+#include "migrate/stream/stream.h"
+#include "migrate/source/fetch.h"
 
 #endif

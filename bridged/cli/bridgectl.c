@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * bridgectl: the operator's command. Keys (genkey, pubkey), the daemon's
- * state over its control socket (status), and the migration commands
- * (migrate ..., linked in from migrate/).
+ * bridgectl: the operator's command, one table of commands (cli.h): keys
+ * (genkey, pubkey), the daemon's state over its control socket (status,
+ * events), and the migration commands (migrate.c, the migrate library).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "migrate/migrate.h"
-#include "migrate/stream/stream.h"
+#include "bridged/cli/cli.h"
+#include "bridged/cli/migrate_cli.h"
 #include "netcfg/config.h"
 #include "tunnel/keys.h"
 
@@ -31,40 +31,30 @@ const char *__asan_default_options(void)
 	return "intercept_strchr=0";
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
+const char *cli_socket = CONFIG_DEFAULT_SOCKET;
+
+static const char usage_head[] =
 "Usage: bridgectl [--socket PATH] COMMAND [ARGS]\n"
 "\n"
-"Commands:\n"
-"  genkey                    print a new private key (base64) on stdout;\n"
-"                            store it with mode 0600, e.g.\n"
-"                              umask 077; bridgectl genkey > /etc/bridged/private.key\n"
-"  pubkey                    read a private key on stdin, print its public key\n"
-"                              bridgectl pubkey < /etc/bridged/private.key\n"
-"  status [--json]           node, segments and bridges, peers: endpoint, session\n"
-"                            state, health, last handshake, RTT (min/avg/max/p99,\n"
-"                            jitter), loss, rx/tx frames and bytes, drops by\n"
-"                            reason, loop-guard state of every tunnel port\n"
-"  events [--json] [--count N] [--timeout SECONDS]\n"
-"                            stream tunnel-state, port-state, loop, mac-move,\n"
-"                            mac-flap and handshake-rejected events as they\n"
-"                            happen (one JSON object per line with --json);\n"
-"                            stops after N events or SECONDS if given\n"
-);
-	migrate_usage(f);
-	stream_usage(f);
-	fprintf(f,
+"Commands (COMMAND --help for details):\n";
+
+static const char usage_tail[] =
 "\n"
 "Options:\n"
-"  --socket PATH             the daemon's control socket (default: $BRIDGED_SOCKET,\n"
-"                            else " CONFIG_DEFAULT_SOCKET ")\n"
-"  -h, --help                this help\n"
+"  --socket PATH                     the daemon's control socket (default:\n"
+"                                    $BRIDGED_SOCKET, else " CONFIG_DEFAULT_SOCKET ")\n"
+"  -h, --help                        this help\n"
 "\n"
-"Exit status: 0 success, 1 failure (message on stderr), 2 usage error.\n");
+"Exit status: 0 success, 1 failure (message on stderr), 2 usage error.\n";
+
+static void usage(FILE *f)
+{
+	fputs(usage_head, f);
+	cli_print_commands(f, "", cli_commands);
+	fputs(usage_tail, f);
 }
 
-static int cmd_genkey(void)
+static int cmd_genkey(int argc, char **argv)
 {
 	uint8_t *priv = sodium_malloc(KEY_LEN);
 	char b64[KEY_B64_LEN];
@@ -82,7 +72,7 @@ static int cmd_genkey(void)
 	return 0;
 }
 
-static int cmd_pubkey(void)
+static int cmd_pubkey(int argc, char **argv)
 {
 	char line[256];
 	uint8_t *priv = sodium_malloc(KEY_LEN);
@@ -272,7 +262,7 @@ static void print_status(json_object *st)
 	}
 }
 
-static int cmd_status(const char *sock, int argc, char **argv)
+static int cmd_status(int argc, char **argv)
 {
 	bool json = false;
 	json_object *st;
@@ -289,7 +279,7 @@ static int cmd_status(const char *sock, int argc, char **argv)
 			return 2;
 		}
 	}
-	ans = ctl_request(sock, "status");
+	ans = ctl_request(cli_socket, "status");
 	if (!ans)
 		return 1;
 	st = json_tokener_parse(ans);
@@ -327,7 +317,7 @@ static void print_event(json_object *e)
 	printf("\n");
 }
 
-static int cmd_events(const char *sock, int argc, char **argv)
+static int cmd_events(int argc, char **argv)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	bool json = false;
@@ -352,13 +342,13 @@ static int cmd_events(const char *sock, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (strlen(sock) >= sizeof(sun.sun_path))
+	if (strlen(cli_socket) >= sizeof(sun.sun_path))
 		return 1;
-	strcpy(sun.sun_path, sock);
+	strcpy(sun.sun_path, cli_socket);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
 	    write(fd, "events\n", 7) != 7) {
-		fprintf(stderr, "bridgectl: cannot reach bridged at %s: %s\n", sock, strerror(errno));
+		fprintf(stderr, "bridgectl: cannot reach bridged at %s: %s\n", cli_socket, strerror(errno));
 		return 1;
 	}
 	if (timeout >= 0) {
@@ -408,19 +398,50 @@ static int cmd_events(const char *sock, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_help(int argc, char **argv)
+{
+	usage(stdout);
+	return 0;
+}
+
+const struct cli_command cli_commands[] = {
+	{ .name = "genkey", .fn = cmd_genkey, .synopsis = "",
+	  .summary = "print a new private key (base64) on stdout;\n"
+		     "store it with mode 0600, e.g.\n"
+		     "  umask 077; bridgectl genkey > /etc/bridged/private.key" },
+	{ .name = "pubkey", .fn = cmd_pubkey, .synopsis = "",
+	  .summary = "read a private key on stdin, print its public key\n"
+		     "  bridgectl pubkey < /etc/bridged/private.key" },
+	{ .name = "status", .fn = cmd_status, .synopsis = "[--json]",
+	  .summary = "node, segments and bridges, peers: endpoint,\n"
+		     "session state, health, last handshake, RTT\n"
+		     "(min/avg/max/p99, jitter), loss, rx/tx frames\n"
+		     "and bytes, drops by reason, loop-guard state of\n"
+		     "every tunnel port (both ends)" },
+	{ .name = "events", .fn = cmd_events, .synopsis = "[--json] [--count N] [--timeout S]",
+	  .summary = "stream tunnel-state, port-state, loop, mac-move,\n"
+		     "mac-flap and handshake-rejected events as they\n"
+		     "happen (one JSON object per line with --json);\n"
+		     "stops after N events or S seconds if given" },
+	{ .name = "migrate", .fn = migrate_main, .synopsis = "SUBCOMMAND ...",
+	  .summary = "move a VM (below)", .sub = migrate_commands },
+	{ .name = "help", .fn = cmd_help, .synopsis = "", .summary = "this help" },
+	{ .name = NULL }
+};
+
 int main(int argc, char **argv)
 {
-	const char *sock = getenv("BRIDGED_SOCKET");
+	const char *env = getenv("BRIDGED_SOCKET");
 	int i = 1;
 
-	if (!sock || !*sock)
-		sock = CONFIG_DEFAULT_SOCKET;
+	if (env && *env)
+		cli_socket = env;
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
-			sock = argv[i + 1];
+			cli_socket = argv[i + 1];
 			i += 2;
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
-			sock = argv[i] + 9;
+			cli_socket = argv[i] + 9;
 			i++;
 		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
@@ -439,22 +460,5 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bridgectl: libsodium initialisation failed\n");
 		return 1;
 	}
-	if (!strcmp(argv[i], "genkey"))
-		return cmd_genkey();
-	if (!strcmp(argv[i], "pubkey"))
-		return cmd_pubkey();
-	if (!strcmp(argv[i], "status"))
-		return cmd_status(sock, argc - i, argv + i);
-	if (!strcmp(argv[i], "events"))
-		return cmd_events(sock, argc - i, argv + i);
-	if (!strcmp(argv[i], "migrate") && i + 1 < argc && !strcmp(argv[i + 1], "send"))
-		return stream_send_main(argc - i - 1, argv + i + 1);
-	if (!strcmp(argv[i], "migrate") && i + 1 < argc && !strcmp(argv[i + 1], "receive"))
-		return stream_receive_main(argc - i - 1, argv + i + 1);
-	if (!strcmp(argv[i], "migrate"))
-		return migrate_main(argc - i, argv + i);
-	if (!strcmp(argv[i], "help"))
-		return usage(stdout), 0;
-	fprintf(stderr, "bridgectl: unknown command '%s' (see bridgectl --help)\n", argv[i]);
-	return 2;
+	return cli_dispatch("bridgectl", usage_head, cli_commands, argc - i, argv + i);
 }

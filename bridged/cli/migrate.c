@@ -12,10 +12,9 @@
 
 #include <json-c/json.h>
 
+#include "bridged/cli/cli.h"
 #include "bridged/cli/migrate_cli.h"
 #include "migrate/migrate.h"
-#include "migrate/xen/xencfg.h"
-#include "migrate/xen/xenjson.h"
 
 static const char inspect_help[] =
 "Usage: bridgectl migrate inspect [--json] XENCFG\n"
@@ -139,31 +138,28 @@ static int cmd_inspect(int argc, char **argv)
 	return 0;
 }
 
-void migrate_usage(FILE *f)
-{
-	fprintf(f,
-		"  migrate inspect [--json] XENCFG        parse a Xen config (xl or xm)\n"
-		"  migrate plan [--json|--commands] XENCFG|VM   plan the new whole disks\n"
-		"  migrate create [OPTIONS] XENCFG|VM     create volumes, partitions, swap\n"
-		"  migrate SUBCOMMAND --help              details\n");
-}
+const struct cli_command migrate_commands[] = {
+	{ .name = "inspect", .fn = cmd_inspect, .synopsis = "[--json] XENCFG",
+	  .summary = "parse a Xen config (xl or xm)" },
+	{ .name = "plan", .fn = migrate_cmd_plan, .synopsis = "[--json|--commands] XENCFG|VM",
+	  .summary = "plan the new whole disks" },
+	{ .name = "create", .fn = migrate_cmd_create, .synopsis = "[OPTIONS] XENCFG|VM",
+	  .summary = "create volumes, partitions, swap" },
+	{ .name = "send", .fn = stream_send_main,
+	  .synopsis = "SRC --to ADDR:PORT [--peer-key KEY] [--delta] [--warm] ...",
+	  .summary = "stream a disk or partition image" },
+	{ .name = "receive", .fn = stream_receive_main,
+	  .synopsis = "--listen ADDR:PORT DEST [--offset N] [--peer-key KEY] ...",
+	  .summary = "receive it, verified and resumable; or, with\n"
+		     "--from ADDR:PORT --vm VM --disk VDEV DEST [--list],\n"
+		     "copy a VM's disk from the old host's bridged" },
+	{ .name = NULL }
+};
 
+/* `bridgectl-migrate ARGS` (tests): argv[0] is "migrate". */
 int migrate_main(int argc, char **argv)
 {
-	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		FILE *f = argc < 2 ? stderr : stdout;
-
-		fprintf(f, "Usage: bridgectl migrate SUBCOMMAND ...\n\n");
-		migrate_usage(f);
-		return argc < 2 ? 2 : 0;
-	}
-	if (!strcmp(argv[1], "inspect"))
-		return cmd_inspect(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "plan"))
-		return migrate_cmd_plan(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "create"))
-		return migrate_cmd_create(argc - 1, argv + 1);
-	fprintf(stderr, "bridgectl migrate: unknown subcommand '%s'\n", argv[1]);
-	migrate_usage(stderr);
-	return 2;
+	return cli_dispatch("bridgectl migrate", "Usage: bridgectl migrate SUBCOMMAND ...\n\n"
+			    "Subcommands (SUBCOMMAND --help for details):\n",
+			    migrate_commands, argc - 1, argv + 1);
 }

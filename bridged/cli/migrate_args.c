@@ -12,8 +12,7 @@
 
 #include "bridged/cli/migrate_args.h"
 #include "bridged/cli/migrate_cli.h"
-#include "migrate/disk/probe.h"
-#include "migrate/virt/volume.h"
+#include "migrate/migrate.h"
 
 static int parse_u64(const char *s, uint64_t *ret)
 {

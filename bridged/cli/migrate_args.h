@@ -9,8 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "migrate/disk/plan.h"
-#include "migrate/xen/xencfg.h"
+#include "migrate/migrate.h"
 
 struct path_value {
 	char *path;

@@ -20,10 +20,7 @@
 
 #include "bridged/cli/migrate_args.h"
 #include "bridged/cli/migrate_cli.h"
-#include "migrate/disk/partition.h"
-#include "migrate/disk/probe.h"
-#include "migrate/disk/swap.h"
-#include "migrate/virt/volume.h"
+#include "migrate/migrate.h"
 
 static const char create_help[] =
 "Usage: bridgectl migrate create [OPTIONS] XENCFG|VM\n"

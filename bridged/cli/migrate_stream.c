@@ -21,8 +21,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
-#include "migrate/stream/stream.h"
-#include "migrate/source/fetch.h"
+#include "migrate/migrate.h"
 #include "tunnel/keys.h"
 
 #define DEFAULT_KEY "/etc/bridged/private.key"

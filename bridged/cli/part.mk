@@ -2,10 +2,10 @@
 # bridgectl: the command-line front end (bridged/cli/).
 MIGRATE_CLI_OBJS := bridged/cli/migrate.o bridged/cli/migrate_args.o bridged/cli/migrate_plan.o \
 	bridged/cli/migrate_create.o bridged/cli/migrate_stream.o
-CTL_OBJS += bridged/cli/bridgectl.o $(MIGRATE_CLI_OBJS)
+CTL_OBJS += bridged/cli/bridgectl.o bridged/cli/cli.o $(MIGRATE_CLI_OBJS)
 
 # `bridgectl migrate` alone: used by tests/migrate and the storage guest.
-tests/migrate/bridgectl-migrate: tests/migrate/bridgectl-migrate.o $(MIGRATE_CLI_OBJS) \
+tests/migrate/bridgectl-migrate: tests/migrate/bridgectl-migrate.o bridged/cli/cli.o $(MIGRATE_CLI_OBJS) \
 		$(LIB_MIGRATE) tunnel/libtunnel.a common/libcommon.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CTL)

@@ -153,12 +153,4 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 		   const struct stream_opts *o, struct stream_report *rep);
 
-/* The command line (bridgectl migrate send|receive). argv[0] is "send" or
- * "receive". Return the exit status: 0 verified, 1 mismatch or failure,
- * 2 usage, 3 refused, 4 interrupted. */
-int stream_send_main(int argc, char **argv);
-int stream_receive_main(int argc, char **argv);
-/* Prints the send/receive lines of bridgectl's usage text. */
-void stream_usage(FILE *f);
-
 #endif

@@ -41,6 +41,19 @@ grep -q "missing.conf" "$W/err" || fail "the error does not name the missing fil
 "$BRIDGED" -h | grep -q "Usage: bridged" || fail "bridged -h"
 "$BRIDGECTL" --help | grep -q "events" || fail "bridgectl --help lacks events"
 "$BRIDGECTL" --help | grep -q "migrate" || fail "bridgectl --help lacks migrate"
+# every command of every table is in the help texts, and answers --help
+for c in genkey pubkey status events migrate; do
+	"$BRIDGECTL" --help | grep -q "^  $c\b" || fail "bridgectl --help lacks $c"
+done
+for c in inspect plan create send receive; do
+	"$BRIDGECTL" --help | grep -q "^  migrate $c\b" || fail "bridgectl --help lacks migrate $c"
+	"$BRIDGECTL" migrate --help | grep -q "^  $c\b" || fail "bridgectl migrate --help lacks $c"
+	"$BRIDGECTL" migrate "$c" --help >/dev/null || fail "bridgectl migrate $c --help failed"
+done
+"$BRIDGECTL" migrate frobnicate 2>"$W/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "unknown command 'frobnicate'" "$W/err" || fail "unknown migrate subcommand: rc $rc"
+"$BRIDGECTL" frobnicate 2>"$W/err"; rc=$?
+[ $rc -eq 2 ] && grep -q "unknown command 'frobnicate'" "$W/err" || fail "unknown command: rc $rc"
 "$BRIDGECTL" frobnicate 2>/dev/null; [ $? -eq 2 ] || fail "unknown command does not exit 2"
 
 # no daemon: a clear error, exit 1

@@ -4,7 +4,7 @@
  * storage-guest initramfs (a binary that needs neither the daemon nor the
  * tunnel parts). `bridgectl-migrate ARGS` == `bridgectl migrate ARGS`.
  */
-#include "migrate/migrate.h"
+#include "bridged/cli/migrate_cli.h"
 
 int main(int argc, char **argv)
 {

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "migrate/stream/stream.h"
+#include "bridged/cli/migrate_cli.h"
 #include "tunnel/keys.h"
 
 int main(int argc, char **argv)
