@@ -94,7 +94,7 @@ static void reload(struct daemon *d)
 	free(d->bridge_ifindex);
 	d->bridge_ifindex = NULL;
 	daemon_bridges_ensure(d);
-	guard_probe_ports_sync(d);
+	probeports_sync(d);
 
 	/* Peers that are gone or changed go; unchanged ones stay untouched. */
 	for (struct dpeer *p = d->peers, *next; p; p = next) {
@@ -180,6 +180,27 @@ static int take_lock(struct daemon *d)
 	return 0;
 }
 
+/* The tunnel engine's timers (handshake retries, keepalives, rekeys). */
+static void tunnel_timer_cb(struct loop_timer *t, uint64_t now)
+{
+	struct daemon *d = container_of(t, struct daemon, tunnel_timer);
+
+	d->now = now;
+	while (tunnel_tick(d->tunnel, now, &d->batch) == -ENOBUFS)
+		daemon_flush(d);
+	daemon_flush(d);
+}
+
+static void tunnel_schedule(struct daemon *d)
+{
+	uint64_t next = tunnel_next_deadline(d->tunnel);
+
+	if (next == UINT64_MAX)
+		loop_timer_disarm(d->loop, &d->tunnel_timer);
+	else if (!loop_timer_armed(&d->tunnel_timer) || d->tunnel_timer.deadline_ns != next)
+		loop_timer_arm(d->loop, &d->tunnel_timer, next);
+}
+
 static int setup(struct daemon *d)
 {
 	struct tunnel_callbacks cb;
@@ -227,6 +248,7 @@ static int setup(struct daemon *d)
 		fatalx("cannot listen on %s: %s", sockaddr_to_string(&d->cfg->node.listen, a, sizeof(a)),
 		       strerror(-r));
 	}
+	loop_timer_init(&d->tunnel_timer, tunnel_timer_cb);
 	d->udp.fd = r;
 	d->udp.cb = daemon_udp_cb;
 	loop_add(d->loop, &d->udp, EPOLLIN);
@@ -268,6 +290,7 @@ static void teardown(struct daemon *d)
 	while (d->peers)
 		dpeer_remove(d, d->peers);
 	daemon_collect(d);
+	loop_timer_disarm(d->loop, &d->tunnel_timer);
 	migsrv_close(d);
 	metrics_close(d);
 	guard_free(d);
@@ -336,26 +359,18 @@ int main(int argc, char **argv)
 	log_info("started: %zu bridge(s), %zu peer(s)", d.cfg->n_bridges, d.cfg->n_peers);
 
 	while (!d.quit) {
-		uint64_t deadline = tunnel_next_deadline(d.tunnel), now;
-		int r;
+		int r = loop_run_once(d.loop);
 
-		if (guard_next_deadline(&d) < deadline)
-			deadline = guard_next_deadline(&d);
-		r = loop_run_once(d.loop, deadline);
 		if (r < 0)
 			fatalx("epoll: %s", strerror(-r));
-		now = d.now = now_ns();
-		if (now >= tunnel_next_deadline(d.tunnel)) {
-			while (tunnel_tick(d.tunnel, now, &d.batch) == -ENOBUFS)
-				daemon_flush(&d);
-			daemon_flush(&d);
-		}
-		guard_tick(&d, now);
+		d.now = now_ns();
 		if (d.resync) {
 			d.resync = false;
 			daemon_reconcile(&d);
 		}
 		daemon_collect(&d);
+		/* whatever ran may have moved the tunnel engine's deadline */
+		tunnel_schedule(&d);
 	}
 	teardown(&d);
 	log_info("stopped");

@@ -56,7 +56,7 @@ struct ctl_client {
 	struct ctl_client *next;
 	enum client_mode mode;
 	bool dead;
-	uint64_t opened_ns;
+	struct loop_timer deadline;    /* request/reply: closed when it fires */
 	char in[512];
 	size_t in_len;
 	char *out;
@@ -275,6 +275,7 @@ static void client_drop(struct ctl_client *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	loop_timer_disarm(c->d->loop, &c->deadline);
 	loop_del(c->d->loop, &c->src);
 	close(c->src.fd);
 	c->src.fd = -1;
@@ -326,7 +327,8 @@ static void client_request(struct ctl_client *c, const char *line)
 	size_t len = 0;
 
 	if (!strcmp(line, "events")) {
-		c->mode = CLIENT_EVENTS;
+		c->mode = CLIENT_EVENTS;     /* stays: no deadline */
+		loop_timer_disarm(d->loop, &c->deadline);
 		loop_mod(d->loop, &c->src, EPOLLIN | EPOLLRDHUP);
 		ctl_event(d, "hello", json_object_new_object());
 		return;
@@ -412,6 +414,12 @@ static void client_cb(struct loop_source *s, uint32_t events)
 	client_request(c, c->in);
 }
 
+/* A request/reply connection that dawdled past its deadline. */
+static void client_deadline_cb(struct loop_timer *t, uint64_t now)
+{
+	client_drop(container_of(t, struct ctl_client, deadline));
+}
+
 /* Accepts a connection on a listening socket into mode; false if not. */
 bool ctl_accept(struct daemon *d, int lfd, bool http)
 {
@@ -434,19 +442,12 @@ bool ctl_accept(struct daemon *d, int lfd, bool http)
 	c->src.cb = client_cb;
 	c->d = d;
 	c->mode = http ? CLIENT_HTTP : CLIENT_REQUEST;
-	c->opened_ns = now_ns();
 	c->next = d->clients;
 	d->clients = c;
 	loop_add(d->loop, &c->src, EPOLLIN | EPOLLRDHUP);
+	loop_timer_init(&c->deadline, client_deadline_cb);
+	loop_timer_arm(d->loop, &c->deadline, now_ns() + CLIENT_DEADLINE_NS);
 	return true;
-}
-
-/* Closes request/reply connections older than the deadline. */
-void ctl_expire(struct daemon *d, uint64_t now)
-{
-	for (struct ctl_client *c = d->clients; c; c = c->next)
-		if (!c->dead && c->mode != CLIENT_EVENTS && now - c->opened_ns > CLIENT_DEADLINE_NS)
-			client_drop(c);
 }
 
 void ctl_event(struct daemon *d, const char *type, json_object *o)

@@ -53,7 +53,9 @@ struct tap_port {
 	uint64_t drops[_TAP_DROP_MAX];
 	/* loop guard */
 	enum guard_state guard;
+	struct loop_timer timer;       /* its next probe, round end, retry */
 	uint64_t guard_since_ns;
+	uint64_t last_probe_ns;
 	uint64_t probe_deadline_ns;    /* PROBING: passes at this time */
 	uint64_t next_probe_ns;        /* FORWARDING, BLOCKED: periodic probes */
 	uint64_t retry_at_ns;          /* BLOCKED: probe again at this time */
@@ -77,6 +79,7 @@ struct dpeer {
 	struct dpeer *next;
 	uint8_t node_id[NODE_ID_LEN];  /* from its public key */
 	/* health */
+	struct loop_timer health_timer;
 	enum health_state health;
 	uint64_t health_since_ns;
 	struct health_loss loss;
@@ -143,8 +146,8 @@ struct daemon {
 	int *bridge_ifindex;           /* per configured bridge, from the last reconcile */
 	struct link_name *names;       /* every link name seen, for events */
 	size_t n_names, cap_names;
-	uint64_t next_guard_tick_ns;
-	uint64_t next_metrics_ns;
+	struct loop_timer tunnel_timer; /* the tunnel engine's next deadline */
+	struct loop_timer metrics_timer;/* MetricsFile: rewritten every second */
 	struct loop_source metrics;
 	struct loop_source migsrv;     /* MigrateListen, -1: off */
 	uint64_t counters[8];          /* see enum daemon_counter */
@@ -185,30 +188,59 @@ struct json_object;
 void ctl_event(struct daemon *d, const char *type, struct json_object *o);
 void ctl_collect(struct daemon *d);
 bool ctl_accept(struct daemon *d, int lfd, bool http);
-void ctl_expire(struct daemon *d, uint64_t now);
 
-/* guard.c: loop guard and health. */
+/* guard.c: the loop guard of the tunnel ports (docs/LOOPGUARD.md). */
 int guard_init(struct daemon *d);
-int guard_probe_ports_sync(struct daemon *d);
-int probe_port_open(struct daemon *d, struct probe_port *pp);
-struct probe_port *guard_probe_port_by_name(struct daemon *d, const char *name);
 void guard_free(struct daemon *d);
 void guard_peer_init(struct daemon *d, struct dpeer *p);
-void guard_port_rebridged(struct daemon *d, struct tap_port *t, uint64_t now);
 void guard_port_init(struct daemon *d, struct tap_port *t);
-void guard_tick(struct daemon *d, uint64_t now);
-uint64_t guard_next_deadline(const struct daemon *d);
+/* Disarms the port's timer (before the port goes away). */
+void guard_port_stop(struct daemon *d, struct tap_port *t);
+void guard_port_rebridged(struct daemon *d, struct tap_port *t, uint64_t now);
+/* The peer's carrier went on (the port starts probing) or off (down). */
+void guard_port_carrier(struct daemon *d, struct tap_port *t, bool on, uint64_t now);
+/* A forwarding port sends its next probe now (a loop is suspected). */
+void guard_port_probe_now(struct daemon *d, struct tap_port *t, uint64_t now);
 /* Frame from the TAP towards the tunnel: false = do not send it (the frame
  * may be modified in place and grow by a probe hop: cap is its buffer). */
 bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap, uint64_t now);
 /* Frame from the tunnel towards the TAP: false = do not write it. */
 bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, uint64_t now);
-void guard_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev);
-void guard_fdb_resync(struct daemon *d);
-void guard_note_links(struct daemon *d, const struct netcfg_link *links, size_t n);
+/* A probe came back to this node, from the tunnel of peer `from` (NULL:
+ * through the bridge): a loop if it is ours, a hint if we carried it.
+ * True when the frame must go no further. */
+struct probe;
+bool guard_probe_returned(struct daemon *d, const struct probe *pr, const uint8_t *from,
+			  const char *where, uint64_t now);
 /* Whether the port is held blocked (for reconcile). */
 bool guard_port_blocked(const struct tap_port *t);
 void guard_peer_refuse_check(struct daemon *d, struct dpeer *p);
+
+/* peerhealth.c: per peer health, carrier, on a timer. */
+void peerhealth_init(struct daemon *d, struct dpeer *p);
+/* Looks at the peer's health now (a session came up or went down). */
+void peerhealth_kick(struct dpeer *p);
+void peerhealth_stop(struct dpeer *p);
+
+/* probeport.c: one probe port per bridge. */
+int probeports_sync(struct daemon *d);
+void probeports_free(struct daemon *d);
+int probeport_open(struct daemon *d, struct probe_port *pp);
+struct probe_port *probeport_by_name(struct daemon *d, const char *name);
+struct probe_port *probeport_for_bridge(struct daemon *d, const char *bridge);
+
+/* macwatch.c: the MAC-move watch (FDB notifications). */
+void macwatch_init(struct daemon *d);
+void macwatch_free(struct daemon *d);
+void macwatch_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev);
+/* Adds learned MACs the history does not know (after lost notifications). */
+void macwatch_resync(struct daemon *d);
+void macwatch_seed(struct daemon *d, int bridge_ifindex);
+
+/* names.c: names for logs and events. */
+void names_note_links(struct daemon *d, const struct netcfg_link *links, size_t n);
+const char *names_link(struct daemon *d, int ifindex, char buf[IFNAMSIZ + 16]);
+const char *names_node(struct daemon *d, const uint8_t id[NODE_ID_LEN], char *buf, size_t len);
 
 /* metrics.c */
 int metrics_open(struct daemon *d);

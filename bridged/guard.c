@@ -26,7 +26,7 @@
 #include "tunnel/tunnel.h"
 
 #define MS 1000000ull
-#define GUARD_TICK_NS (50 * MS)
+#define PROBING_PROBE_NS (50 * MS)      /* probes this often while probing */
 #define PROBE_TIMEOUT_NS (250 * MS)
 #define PROBE_FRESH_NS (2000 * MS)      /* a probe of ours older than this is stale */
 /* A blocked port whose probes have not shown, for this many probe
@@ -34,75 +34,11 @@
  * gone (a host or tunnel of it went away) or another block breaks it too. */
 #define NEEDED_INTERVALS 4
 
-static const uint8_t probe_src_prefix[3] = { 0x02, 0x62, 0x64 };
-
-/* ---- names ---------------------------------------------------------------- */
-
-void guard_note_links(struct daemon *d, const struct netcfg_link *links, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		size_t k;
-
-		for (k = 0; k < d->n_names; k++)
-			if (d->names[k].ifindex == links[i].ifindex)
-				break;
-		if (k == d->n_names) {
-			if (d->n_names == d->cap_names) {
-				size_t nc = d->cap_names ? d->cap_names * 2 : 64;
-				struct link_name *nn;
-
-				if (nc > 4096)
-					return;
-				nn = realloc(d->names, nc * sizeof(*nn));
-				if (!nn)
-					return;
-				d->names = nn;
-				d->cap_names = nc;
-			}
-			d->n_names++;
-		}
-		d->names[k].ifindex = links[i].ifindex;
-		memcpy(d->names[k].name, links[i].name, IFNAMSIZ);
-	}
-}
-
-static const char *name_of(struct daemon *d, int ifindex, char buf[IFNAMSIZ + 16])
-{
-	struct netcfg_link l;
-
-	if (netcfg_get_link_by_index(d->nc, ifindex, &l) >= 0) {
-		guard_note_links(d, &l, 1);
-		snprintf(buf, IFNAMSIZ + 16, "%s", l.name);
-		return buf;
-	}
-	for (size_t k = 0; k < d->n_names; k++)
-		if (d->names[k].ifindex == ifindex) {
-			snprintf(buf, IFNAMSIZ + 16, "%s", d->names[k].name);
-			return buf;
-		}
-	snprintf(buf, IFNAMSIZ + 16, "ifindex %d", ifindex);
-	return buf;
-}
+/* ---- node ids -------------------------------------------------------------- */
 
 static void node_id_of(const uint8_t pub[32], uint8_t ret[NODE_ID_LEN])
 {
 	crypto_generichash(ret, NODE_ID_LEN, pub, 32, NULL, 0);
-}
-
-/* A node id as the peer's name where we know it, else hex. */
-static const char *node_name(struct daemon *d, const uint8_t id[NODE_ID_LEN], char *buf, size_t len)
-{
-	if (!memcmp(id, d->node_id, NODE_ID_LEN)) {
-		snprintf(buf, len, "(this node)");
-		return buf;
-	}
-	for (struct dpeer *p = d->peers; p; p = p->next)
-		if (!memcmp(p->node_id, id, NODE_ID_LEN)) {
-			snprintf(buf, len, "%s", p->cfg.name);
-			return buf;
-		}
-	sodium_bin2hex(buf, len, id, len / 2 > NODE_ID_LEN ? NODE_ID_LEN : (len - 1) / 2);
-	return buf;
 }
 
 /* ---- seen MACs (known unicast destinations behind a port) ----------------- */
@@ -172,6 +108,37 @@ static void port_kernel_state(struct daemon *d, struct tap_port *t, enum port_st
 		d->resync = true;
 }
 
+/* Arms the port's timer for its next deadline in its state: the next
+ * probe, the end of the probe round, the retry of a block, the time a
+ * block no loop needed is lifted. */
+static void port_schedule(struct daemon *d, struct tap_port *t)
+{
+	uint64_t interval = (uint64_t)d->cfg->node.probe_interval_ms * MS, next;
+
+	switch (t->guard) {
+	case GUARD_PROBING:
+		next = t->last_probe_ns + PROBING_PROBE_NS;
+		if (t->probe_deadline_ns < next)
+			next = t->probe_deadline_ns;
+		break;
+	case GUARD_FORWARDING:
+		next = t->next_probe_ns;
+		break;
+	case GUARD_BLOCKED:
+		next = t->next_probe_ns;
+		if (t->retry_at_ns < next)
+			next = t->retry_at_ns;
+		if (t->needed_ns + NEEDED_INTERVALS * interval + 1 < next)
+			next = t->needed_ns + NEEDED_INTERVALS * interval + 1;
+		break;
+	case GUARD_DOWN:
+	default:
+		loop_timer_disarm(d->loop, &t->timer);
+		return;
+	}
+	loop_timer_arm(d->loop, &t->timer, next);
+}
+
 static void guard_set(struct daemon *d, struct tap_port *t, enum guard_event ev,
 		      uint64_t now, const char *why)
 {
@@ -212,6 +179,7 @@ static void guard_set(struct daemon *d, struct tap_port *t, enum guard_event ev,
 	else
 		log_debug("%s: %s -> %s", t->name, guard_state_to_string(from), guard_state_to_string(to));
 	event_port(d, t, from, to, why);
+	port_schedule(d, t);
 }
 
 static void send_probe(struct daemon *d, struct tap_port *t, uint64_t now)
@@ -221,6 +189,7 @@ static void send_probe(struct daemon *d, struct tap_port *t, uint64_t now)
 	size_t len, taken = 0;
 	int r;
 
+	t->last_probe_ns = now;
 	len = probe_build(frame, d->node_id, t->seg_id, ++d->probe_seq, d->probe_key);
 	{
 		struct sent_probe *sp = &d->sent[d->probe_seq % SENT_PROBES];
@@ -249,6 +218,7 @@ static void start_probing(struct daemon *d, struct tap_port *t, enum guard_event
 	guard_set(d, t, ev, now, NULL);
 	t->probe_deadline_ns = now + PROBE_TIMEOUT_NS + 3 * rtt;
 	send_probe(d, t, now);
+	port_schedule(d, t);
 }
 
 /* Blocks t for `why`, retried after the back-off. */
@@ -316,8 +286,8 @@ static void hops_text(struct daemon *d, const struct probe *pr, unsigned first, 
 	path[0] = '\0';
 	for (unsigned i = first; i < pr->n_hops && off < size - 1; i++) {
 		int w = snprintf(path + off, size - off, "%s%s->%s%s", i > first ? ", " : "",
-				 node_name(d, pr->hops[i].from, n1, sizeof(n1)),
-				 node_name(d, pr->hops[i].to, n2, sizeof(n2)),
+				 names_node(d, pr->hops[i].from, n1, sizeof(n1)),
+				 names_node(d, pr->hops[i].to, n2, sizeof(n2)),
 				 pr->hops[i].flags & HOP_BLOCKED ? " (blocked)" :
 				 pr->hops[i].flags & HOP_PROBING ? " (probing)" : "");
 
@@ -388,8 +358,8 @@ static void loop_found(struct daemon *d, const struct probe *pr, struct sent_pro
 	for (unsigned i = 0; i < pr->n_hops; i++) {
 		json_object *h = json_object_new_object();
 
-		json_object_object_add(h, "from", json_object_new_string(node_name(d, pr->hops[i].from, n1, sizeof(n1))));
-		json_object_object_add(h, "to", json_object_new_string(node_name(d, pr->hops[i].to, n2, sizeof(n2))));
+		json_object_object_add(h, "from", json_object_new_string(names_node(d, pr->hops[i].from, n1, sizeof(n1))));
+		json_object_object_add(h, "to", json_object_new_string(names_node(d, pr->hops[i].to, n2, sizeof(n2))));
 		if (pr->hops[i].flags)
 			json_object_object_add(h, "state", json_object_new_string(
 				pr->hops[i].flags & HOP_BLOCKED ? "blocked" : "probing"));
@@ -424,8 +394,8 @@ static struct sent_probe *own_probe_ok(struct daemon *d, const struct probe *pr,
  * bridge). Our own: a loop. A probe we carried before: a hint only (it is
  * not authenticated), so our ports on that segment probe at once. Returns
  * true when the frame must go no further. */
-static bool probe_loop_check(struct daemon *d, const struct probe *pr, const uint8_t *from,
-			     const char *where, uint64_t now)
+bool guard_probe_returned(struct daemon *d, const struct probe *pr, const uint8_t *from,
+			  const char *where, uint64_t now)
 {
 	struct sent_probe *sp;
 
@@ -442,8 +412,8 @@ static bool probe_loop_check(struct daemon *d, const struct probe *pr, const uin
 	if (probe_find_from(pr, d->node_id) >= 0) {
 		for (struct dpeer *p = d->peers; p; p = p->next)
 			for (size_t i = 0; i < p->n_taps; i++)
-				if (p->taps[i].seg_id == pr->segment && p->taps[i].guard == GUARD_FORWARDING)
-					p->taps[i].next_probe_ns = now;
+				if (p->taps[i].seg_id == pr->segment)
+					guard_port_probe_now(d, &p->taps[i], now);
 		return true;
 	}
 	return false;
@@ -462,7 +432,7 @@ bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap
 		if (probe_parse(frame, *len, &pr) < 0)
 			return false;
 		snprintf(where, sizeof(where), "came back through the bridge into %s", t->name);
-		if (probe_loop_check(d, &pr, NULL, where, now))
+		if (guard_probe_returned(d, &pr, NULL, where, now))
 			return false;
 		/* others' probes are not ours to trust: they pay the storm limit */
 		if (!storm_allow(&t->storm, now)) {
@@ -489,14 +459,6 @@ bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap
 	return true;
 }
 
-static struct probe_port *probe_port_for(struct daemon *d, const char *bridge)
-{
-	for (size_t i = 0; i < d->n_probes; i++)
-		if (!strcmp(d->probes[i]->bridge, bridge))
-			return d->probes[i];
-	return NULL;
-}
-
 bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, uint64_t now)
 {
 	struct daemon *d = t->peer->d;
@@ -521,7 +483,7 @@ bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, ui
 			pr.hops[pr.n_hops - 1].flags |= flags;
 		}
 		snprintf(where, sizeof(where), "came back from peer %s", t->peer->cfg.name);
-		if (probe_loop_check(d, &pr, t->peer->node_id, where, now))
+		if (guard_probe_returned(d, &pr, t->peer->node_id, where, now))
 			return false;
 		if (guard_forwards(t->guard))
 			return true;
@@ -530,7 +492,7 @@ bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, ui
 		 * still shows, with its last hop marked with this end's state
 		 * (a loop through a blocked port is already broken; one through
 		 * a probing port is broken there first). */
-		pp = probe_port_for(d, t->bridge);
+		pp = probeport_for_bridge(d, t->bridge);
 		if (pp && pp->src.fd >= 0 && len <= PROBE_MAX_LEN) {
 			uint8_t copy[PROBE_MAX_LEN];
 
@@ -549,86 +511,6 @@ bool guard_tunnel_frame(struct tap_port *t, const uint8_t *frame, size_t len, ui
 	if (len >= 12 && !(frame[6] & 1))
 		seen_learn(&t->seen, frame + 6);
 	return true;
-}
-
-/* ---- health --------------------------------------------------------------- */
-
-static void set_carrier(struct daemon *d, struct dpeer *p, bool on)
-{
-	if (p->carrier == on)
-		return;
-	p->carrier = on;
-	for (size_t i = 0; i < p->n_taps; i++)
-		if (p->taps[i].src.fd >= 0)
-			tap_set_carrier(p->taps[i].src.fd, on);
-	log_info("peer %s: carrier %s on %zu tunnel port(s)", p->cfg.name, on ? "on" : "off", p->n_taps);
-}
-
-static void health_step(struct daemon *d, struct dpeer *p, uint64_t now)
-{
-	const struct health_params hp = {
-		.dead_after_ns = (uint64_t)d->cfg->node.dead_after_ms * MS,
-		.degraded_loss_pct = 2,
-		.loss_window_ns = 10000 * MS,
-	};
-	struct tunnel_peer_stats st;
-	struct health_input in;
-
-	tunnel_peer_get_stats(p->tp, &st);
-	/* one sample per 250 ms: the ring then spans 16 s, more than the
-	 * 10 s window the loss is reported over */
-	if (now - p->last_loss_sample_ns >= 250 * MS) {
-		p->last_loss_sample_ns = now;
-		health_loss_sample(&p->loss, now, st.rx_packets + st.rx_lost, st.rx_packets);
-	}
-	if (st.keepalives_rx != p->keepalives_rx_seen) {
-		p->keepalives_rx_seen = st.keepalives_rx;
-		if (st.rtt_last_ns)
-			health_rtt_add(&p->rtt, st.rtt_last_ns);
-	}
-	in.now_ns = now;
-	in.session_up = st.state == TUNNEL_SESSION_UP;
-	in.last_rx_ns = st.last_rx_ns;
-	in.loss_pct = health_loss_pct(&p->loss, now, hp.loss_window_ns);
-
-	for (int guard = 0; guard < 4; guard++) {
-		enum health_event ev = health_evaluate(p->health, &in, &hp);
-		enum health_state from = p->health, to;
-		json_object *o;
-
-		if (ev == _HEALTH_EVENT_MAX)
-			break;
-		to = health_next(from, ev);
-		if (to == from)
-			break;
-		p->health = to;
-		p->health_since_ns = now;
-		if (to == HEALTH_DOWN)
-			log_warnx("peer %s: tunnel %s -> %s (%s; last received %.0f ms ago)", p->cfg.name,
-				  health_state_to_string(from), health_state_to_string(to),
-				  health_event_to_string(ev),
-				  st.last_rx_ns ? (double)(now - st.last_rx_ns) / 1e6 : -1.0);
-		else
-			log_info("peer %s: tunnel %s -> %s (%s)", p->cfg.name, health_state_to_string(from),
-				 health_state_to_string(to), health_event_to_string(ev));
-		o = json_object_new_object();
-		json_object_object_add(o, "peer", json_object_new_string(p->cfg.name));
-		json_object_object_add(o, "from", json_object_new_string(health_state_to_string(from)));
-		json_object_object_add(o, "to", json_object_new_string(health_state_to_string(to)));
-		json_object_object_add(o, "reason", json_object_new_string(health_event_to_string(ev)));
-		if (in.loss_pct >= 0)
-			json_object_object_add(o, "loss_pct", json_object_new_double(in.loss_pct));
-		ctl_event(d, "tunnel-state", o);
-	}
-	set_carrier(d, p, health_carrier(p->health));
-	for (size_t i = 0; i < p->n_taps; i++) {
-		struct tap_port *t = &p->taps[i];
-
-		if (p->carrier && t->guard == GUARD_DOWN)
-			start_probing(d, t, GUARD_EV_TUNNEL_UP, now);
-		else if (!p->carrier && t->guard != GUARD_DOWN)
-			guard_set(d, t, GUARD_EV_TUNNEL_DOWN, now, "tunnel down");
-	}
 }
 
 static void guard_port_step(struct daemon *d, struct tap_port *t, uint64_t now)
@@ -673,46 +555,45 @@ static void guard_port_step(struct daemon *d, struct tap_port *t, uint64_t now)
 	}
 }
 
+static void port_timer_cb(struct loop_timer *tm, uint64_t now)
+{
+	struct tap_port *t = container_of(tm, struct tap_port, timer);
+	struct daemon *d = t->peer->d;
+
+	guard_port_step(d, t, now);
+	port_schedule(d, t);
+	daemon_flush(d);
+}
+
+void guard_port_probe_now(struct daemon *d, struct tap_port *t, uint64_t now)
+{
+	if (t->guard != GUARD_FORWARDING)
+		return;
+	t->next_probe_ns = now;
+	port_schedule(d, t);
+}
+
+void guard_port_carrier(struct daemon *d, struct tap_port *t, bool on, uint64_t now)
+{
+	if (on && t->guard == GUARD_DOWN)
+		start_probing(d, t, GUARD_EV_TUNNEL_UP, now);
+	else if (!on && t->guard != GUARD_DOWN)
+		guard_set(d, t, GUARD_EV_TUNNEL_DOWN, now, "tunnel down");
+}
+
 /* A port moved into another bridge (reload): it probes again there. */
 void guard_port_rebridged(struct daemon *d, struct tap_port *t, uint64_t now)
 {
 	if (t->guard == GUARD_FORWARDING) {
 		guard_set(d, t, GUARD_EV_LOOP, now, "moved to another bridge: probing again");
 		t->retry_at_ns = now;
+		port_schedule(d, t);
 	}
-}
-
-void guard_tick(struct daemon *d, uint64_t now)
-{
-	if (now < d->next_guard_tick_ns)
-		return;
-	d->next_guard_tick_ns = now + GUARD_TICK_NS;
-	ctl_expire(d, now);
-	for (struct dpeer *p = d->peers; p; p = p->next) {
-		if (p->refused[0])
-			continue;
-		health_step(d, p, now);
-		for (size_t i = 0; i < p->n_taps; i++)
-			guard_port_step(d, &p->taps[i], now);
-	}
-	daemon_flush(d);
-	if (d->cfg->node.metrics_file[0] && now >= d->next_metrics_ns) {
-		d->next_metrics_ns = now + 1000 * MS;
-		metrics_write_file(d);
-	}
-}
-
-uint64_t guard_next_deadline(const struct daemon *d)
-{
-	return d->next_guard_tick_ns;
 }
 
 void guard_peer_init(struct daemon *d, struct dpeer *p)
 {
 	node_id_of(p->cfg.public_key, p->node_id);
-	p->health = HEALTH_CONNECTING;
-	p->health_since_ns = now_ns();
-	p->carrier = false;
 }
 
 void guard_port_init(struct daemon *d, struct tap_port *t)
@@ -720,12 +601,18 @@ void guard_port_init(struct daemon *d, struct tap_port *t)
 	unsigned rate = d->cfg->node.storm_limit;
 
 	t->guard = GUARD_DOWN;
+	loop_timer_init(&t->timer, port_timer_cb);
 	t->seg_id = tunnel_segment_id(t->peer->cfg.segments[t->seg]);
 	t->storm.rate = rate;
 	t->storm.burst = rate / 10 > 64 ? rate / 10 : 64;
 	/* no session yet: no carrier, the bridge does not flood into it */
 	if (t->src.fd >= 0)
 		tap_set_carrier(t->src.fd, false);
+}
+
+void guard_port_stop(struct daemon *d, struct tap_port *t)
+{
+	loop_timer_disarm(d->loop, &t->timer);
 }
 
 /* Loop guard, last layer: a tunnel must not route through itself. */
@@ -749,130 +636,9 @@ void guard_peer_refuse_check(struct daemon *d, struct dpeer *p)
 	if (r == 1)
 		snprintf(p->refused, sizeof(p->refused),
 			 "endpoint %s is routed through bridge %s: the tunnel would carry itself",
-			 sockaddr_to_string(&p->cfg.endpoint, a, sizeof(a)), name_of(d, via, b));
+			 sockaddr_to_string(&p->cfg.endpoint, a, sizeof(a)), names_link(d, via, b));
 out:
 	free(idx);
-}
-
-/* ---- FDB: MAC moves ----------------------------------------------------- */
-
-static const struct bridge_cfg *our_bridge(struct daemon *d, int ifindex)
-{
-	if (!d->bridge_ifindex)
-		return NULL;
-	for (size_t i = 0; i < d->cfg->n_bridges; i++)
-		if (d->bridge_ifindex[i] == ifindex)
-			return &d->cfg->bridges[i];
-	return NULL;
-}
-
-void guard_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev)
-{
-	struct daemon *d = ctx;
-	const struct bridge_cfg *b;
-	uint64_t now = now_ns();
-	int old = 0, v;
-	char mac[18], from[IFNAMSIZ + 16], to[IFNAMSIZ + 16];
-	json_object *o;
-
-	if (ev->deleted || !memcmp(ev->mac, probe_src_prefix, 3))
-		return;
-	b = our_bridge(d, ev->bridge_ifindex);
-	if (!b)
-		return;
-	v = mac_table_learn(&d->macs, ev->mac, ev->port_ifindex, now, &old);
-	if (v != MAC_MOVED && v != MAC_FLAPPING)
-		return;
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", ev->mac[0], ev->mac[1],
-		 ev->mac[2], ev->mac[3], ev->mac[4], ev->mac[5]);
-	name_of(d, old, from);
-	name_of(d, ev->port_ifindex, to);
-	o = json_object_new_object();
-	json_object_object_add(o, "mac", json_object_new_string(mac));
-	json_object_object_add(o, "bridge", json_object_new_string(b->name));
-	json_object_object_add(o, "segment", json_object_new_string(b->segment));
-	json_object_object_add(o, "from_port", json_object_new_string(from));
-	json_object_object_add(o, "to_port", json_object_new_string(to));
-	if (v == MAC_MOVED) {
-		d->counters[CNT_MAC_MOVES]++;
-		log_info("%s: MAC %s moved from %s to %s", b->name, mac, from, to);
-		ctl_event(d, "mac-move", o);
-		return;
-	}
-	d->counters[CNT_MAC_FLAPS]++;
-	log_warnx("%s: LOOP ALARM: MAC %s flapping between %s and %s (%u moves within %u ms)",
-		  b->name, mac, from, to, d->macs.flap_moves, d->cfg->node.mac_flap_window_ms);
-	json_object_object_add(o, "moves", json_object_new_int((int)d->macs.flap_moves));
-	json_object_object_add(o, "window_s", json_object_new_double(d->cfg->node.mac_flap_window_ms / 1e3));
-	ctl_event(d, "mac-flap", o);
-	/* probe the segment's tunnel ports now rather than at their next turn */
-	for (struct dpeer *p = d->peers; p; p = p->next)
-		for (size_t i = 0; i < p->n_taps; i++)
-			if (!strcmp(p->taps[i].bridge, b->name))
-				p->taps[i].next_probe_ns = now;
-}
-
-/* Adds the learned MACs the move history does not know yet (after lost
- * notifications); known ones wait for their next notification, so no move
- * is invented or swallowed. */
-void guard_fdb_resync(struct daemon *d)
-{
-	uint64_t now = now_ns();
-
-	if (!d->bridge_ifindex)
-		return;
-	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
-		struct netcfg_fdb_event *fdb = NULL;
-		size_t n = 0;
-
-		if (!d->bridge_ifindex[i] || netcfg_dump_fdb(d->nc, d->bridge_ifindex[i], &fdb, &n) < 0)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			if (memcmp(fdb[k].mac, probe_src_prefix, 3))
-				mac_table_seed(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now);
-		free(fdb);
-	}
-}
-
-/* ---- probe ports ------------------------------------------------------- */
-
-static void probe_port_cb(struct loop_source *s, uint32_t events)
-{
-	struct probe_port *pp = container_of(s, struct probe_port, src);
-	uint8_t buf[2048];
-
-	/* The bridge floods into this port: everything is drained, and a
-	 * probe of ours (or one we carried) arriving here came back into our
-	 * own bridge: a loop, whichever way it went. */
-	if (events & (EPOLLERR | EPOLLHUP)) {
-		/* the device was deleted under us: reconcile recreates it */
-		log_warnx("%s: probe port gone, recreating it", pp->name);
-		loop_del(pp->d->loop, s);
-		close(s->fd);
-		s->fd = -1;
-		pp->d->resync = true;
-		return;
-	}
-	for (int i = 0; i < 64; i++) {
-		ssize_t r = read(s->fd, buf, sizeof(buf));
-		struct probe pr;
-		struct daemon *d = pp->d;
-
-		if (r < 0) {
-			if (errno != EAGAIN && errno != EINTR) {
-				log_warnx("%s: probe port: %s, recreating it", pp->name, strerror(errno));
-				loop_del(d->loop, s);
-				close(s->fd);
-				s->fd = -1;
-				d->resync = true;
-			}
-			break;
-		}
-		if (!probe_is(buf, (size_t)r) || probe_parse(buf, (size_t)r, &pr) < 0)
-			continue;
-		probe_loop_check(d, &pr, NULL, "came back into our bridge", now_ns());
-	}
-	daemon_flush(pp->d);
 }
 
 int guard_init(struct daemon *d)
@@ -884,105 +650,18 @@ int guard_init(struct daemon *d)
 	if (!d->probe_key)
 		return -ENOMEM;
 	crypto_generichash(d->probe_key, 32, seed, sizeof(seed) - 1, d->private_key, 32);
-	d->macs.flap_moves = d->cfg->node.mac_flap_moves;
-	d->macs.flap_window_ns = (uint64_t)d->cfg->node.mac_flap_window_ms * MS;
-	d->macs.forget_ns = 3600ull * 1000 * MS;
-	netcfg_set_fdb_callback(d->nc, guard_fdb_cb, d);
-
-	return guard_probe_ports_sync(d);
-}
-
-/* Opens (again) a probe port and puts it into its bridge. */
-int probe_port_open(struct daemon *d, struct probe_port *pp)
-{
-	struct netcfg_link bl, pl;
-	int fd = tap_open(pp->name, pp->name);
-
-	if (fd < 0) {
-		log_warnx("%s: cannot create the probe port of %s: %s; loops closed by a blocked "
-			  "port of this bridge may go unseen", pp->name, pp->bridge, strerror(-fd));
-		return fd;
-	}
-	pp->src.fd = fd;
-	pp->src.cb = probe_port_cb;
-	/* only probes are of interest here: the kernel drops the rest of what
-	 * the bridge floods into this port before it reaches us */
-	if (tap_filter_frames(fd, PROBE_ETHERTYPE, probe_dst_mac) < 0)
-		log_debug("%s: no frame filter, reading all flooded frames", pp->name);
-	loop_add(d->loop, &pp->src, EPOLLIN);
-	if (netcfg_get_link(d->nc, pp->bridge, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0) {
-		netcfg_enslave(d->nc, pl.ifindex, bl.ifindex);
-		netcfg_set_up(d->nc, pl.ifindex, true);
-	}
-	return fd;
-}
-
-struct probe_port *guard_probe_port_by_name(struct daemon *d, const char *name)
-{
-	for (size_t i = 0; i < d->n_probes; i++)
-		if (!strcmp(d->probes[i]->name, name))
-			return d->probes[i];
-	return NULL;
-}
-
-/* One probe port per configured bridge: creates those missing (at start
- * and after a reload that added bridges); ports of bridges no longer
- * configured are left until restart (harmless: they only drain). */
-int guard_probe_ports_sync(struct daemon *d)
-{
-	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
-		const struct bridge_cfg *b = &d->cfg->bridges[i];
-		struct netcfg_fdb_event *fdb = NULL;
-		struct netcfg_link bl, pl;
-		struct probe_port *pp, **np;
-		size_t n = 0;
-		int fd;
-
-		if (probe_port_for(d, b->name))
-			continue;
-		np = realloc(d->probes, (d->n_probes + 1) * sizeof(*np));
-		if (!np)
-			return -ENOMEM;
-		d->probes = np;
-		pp = calloc(1, sizeof(*pp));
-		if (!pp)
-			return -ENOMEM;
-		d->probes[d->n_probes++] = pp;
-		/* "<bridge>.probe" when it fits, else a name from a hash of the
-		 * bridge's: truncating would give two bridges one name */
-		if (strlen(b->name) <= IFNAMSIZ - 1 - 6)
-			snprintf(pp->name, sizeof(pp->name), "%s.probe", b->name);
-		else
-			snprintf(pp->name, sizeof(pp->name), "bdp.%08x", tunnel_segment_id(b->name));
-		snprintf(pp->bridge, sizeof(pp->bridge), "%s", b->name);
-		pp->seg_id = tunnel_segment_id(b->segment);
-		pp->src.fd = -1;
-		pp->d = d;
-		fd = probe_port_open(d, pp);
-		if (fd < 0)
-			continue;
-		if (netcfg_get_link(d->nc, b->name, &bl) >= 0 && netcfg_get_link(d->nc, pp->name, &pl) >= 0 &&
-		    netcfg_dump_fdb(d->nc, bl.ifindex, &fdb, &n) >= 0)
-			for (size_t k = 0; k < n; k++)
-				mac_table_seed(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now_ns());
-		free(fdb);
-	}
-	return 0;
+	macwatch_init(d);
+	return probeports_sync(d);
 }
 
 void guard_free(struct daemon *d)
 {
-	for (size_t i = 0; i < d->n_probes; i++) {
-		if (d->probes[i]->src.fd >= 0) {
-			loop_del(d->loop, &d->probes[i]->src);
-			close(d->probes[i]->src.fd);
-		}
-		free(d->probes[i]);
-	}
-	free(d->probes);
+	probeports_free(d);
+	macwatch_free(d);
 	free(d->names);
+	d->names = NULL;
 	free(d->bridge_ifindex);
 	d->bridge_ifindex = NULL;
-	mac_table_free(&d->macs);
 	sodium_free(d->probe_key);
+	d->probe_key = NULL;
 }

@@ -3,6 +3,7 @@
 #include "bridged/loop.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -10,6 +11,8 @@
 
 struct loop {
 	int epfd;
+	struct loop_timer **heap;      /* min-heap by deadline */
+	size_t n_heap, cap_heap;
 };
 
 uint64_t now_ns(void)
@@ -50,6 +53,7 @@ void loop_free(struct loop *l)
 	if (!l)
 		return;
 	close(l->epfd);
+	free(l->heap);
 	free(l);
 }
 
@@ -73,18 +77,131 @@ void loop_del(struct loop *l, struct loop_source *s)
 		epoll_ctl(l->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 }
 
-int loop_run_once(struct loop *l, uint64_t deadline_ns)
+/* ---- timers: a binary min-heap of embedded timers ---------------------- */
+
+static void heap_set(struct loop *l, size_t i, struct loop_timer *t)
+{
+	l->heap[i] = t;
+	t->heap_idx = i;
+}
+
+static void heap_up(struct loop *l, size_t i)
+{
+	struct loop_timer *t = l->heap[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (l->heap[parent]->deadline_ns <= t->deadline_ns)
+			break;
+		heap_set(l, i, l->heap[parent]);
+		i = parent;
+	}
+	heap_set(l, i, t);
+}
+
+static void heap_down(struct loop *l, size_t i)
+{
+	struct loop_timer *t = l->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= l->n_heap)
+			break;
+		if (c + 1 < l->n_heap && l->heap[c + 1]->deadline_ns < l->heap[c]->deadline_ns)
+			c++;
+		if (t->deadline_ns <= l->heap[c]->deadline_ns)
+			break;
+		heap_set(l, i, l->heap[c]);
+		i = c;
+	}
+	heap_set(l, i, t);
+}
+
+void loop_timer_init(struct loop_timer *t, loop_timer_cb cb)
+{
+	t->deadline_ns = 0;
+	t->cb = cb;
+	t->heap_idx = SIZE_MAX;
+}
+
+bool loop_timer_armed(const struct loop_timer *t)
+{
+	return t->heap_idx != SIZE_MAX;
+}
+
+int loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t deadline_ns)
+{
+	if (loop_timer_armed(t)) {
+		uint64_t old = t->deadline_ns;
+
+		t->deadline_ns = deadline_ns;
+		if (deadline_ns < old)
+			heap_up(l, t->heap_idx);
+		else
+			heap_down(l, t->heap_idx);
+		return 0;
+	}
+	if (l->n_heap == l->cap_heap) {
+		size_t nc = l->cap_heap ? 2 * l->cap_heap : 64;
+		struct loop_timer **nh = realloc(l->heap, nc * sizeof(*nh));
+
+		if (!nh)
+			return -ENOMEM;
+		l->heap = nh;
+		l->cap_heap = nc;
+	}
+	t->deadline_ns = deadline_ns;
+	heap_set(l, l->n_heap++, t);
+	heap_up(l, t->heap_idx);
+	return 0;
+}
+
+void loop_timer_disarm(struct loop *l, struct loop_timer *t)
+{
+	size_t i = t->heap_idx;
+
+	if (!loop_timer_armed(t))
+		return;
+	t->heap_idx = SIZE_MAX;
+	if (i == --l->n_heap)
+		return;
+	heap_set(l, i, l->heap[l->n_heap]);
+	if (i > 0 && l->heap[i]->deadline_ns < l->heap[(i - 1) / 2]->deadline_ns)
+		heap_up(l, i);
+	else
+		heap_down(l, i);
+}
+
+static void run_timers(struct loop *l)
+{
+	uint64_t now = now_ns();
+
+	/* bounded: a timer that re-arms itself in the past runs once per
+	 * wake-up, not forever */
+	for (size_t budget = l->n_heap; budget && l->n_heap; budget--) {
+		struct loop_timer *t = l->heap[0];
+
+		if (t->deadline_ns > now)
+			break;
+		loop_timer_disarm(l, t);
+		t->cb(t, now);
+	}
+}
+
+int loop_run_once(struct loop *l)
 {
 	struct epoll_event evs[32];
 	int timeout = -1, n, i;
 
-	if (deadline_ns != UINT64_MAX) {
-		uint64_t now = now_ns();
+	if (l->n_heap) {
+		uint64_t now = now_ns(), deadline = l->heap[0]->deadline_ns;
 
-		if (deadline_ns <= now)
+		if (deadline <= now)
 			timeout = 0;
 		else	/* round up: never wake before the deadline */
-			timeout = (int)((deadline_ns - now + 999999) / 1000000);
+			timeout = (int)((deadline - now + 999999) / 1000000);
 	}
 	n = epoll_wait(l->epfd, evs, 32, timeout);
 	if (n < 0)
@@ -94,5 +211,6 @@ int loop_run_once(struct loop *l, uint64_t deadline_ns)
 
 		s->cb(s, evs[i].events);
 	}
+	run_timers(l);
 	return n;
 }

@@ -128,11 +128,23 @@ static void metrics_cb(struct loop_source *s, uint32_t events)
 		;
 }
 
+/* MetricsFile: rewritten every second ([Node] changes only at restart). */
+static void metrics_timer_cb(struct loop_timer *t, uint64_t now)
+{
+	struct daemon *d = container_of(t, struct daemon, metrics_timer);
+
+	metrics_write_file(d);
+	loop_timer_arm(d->loop, t, now + 1000000000ull);
+}
+
 int metrics_open(struct daemon *d)
 {
 	int fd, one = 1;
 
 	d->metrics.fd = -1;
+	loop_timer_init(&d->metrics_timer, metrics_timer_cb);
+	if (d->cfg->node.metrics_file[0])
+		loop_timer_arm(d->loop, &d->metrics_timer, now_ns());
 	if (!d->cfg->node.has_metrics_listen)
 		return 0;
 	fd = socket(d->cfg->node.metrics_listen.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -153,6 +165,7 @@ int metrics_open(struct daemon *d)
 
 void metrics_close(struct daemon *d)
 {
+	loop_timer_disarm(d->loop, &d->metrics_timer);
 	if (d->metrics.fd < 0)
 		return;
 	loop_del(d->loop, &d->metrics);

@@ -71,7 +71,7 @@ static int apply(struct daemon *d, const struct reconcile_action *a)
 			log_info("%s was not in bridge %s: enslaved it again", a->name, a->bridge);
 		return r;
 	case RECONCILE_PORT_MISSING: {
-		struct probe_port *pp = guard_probe_port_by_name(d, a->name);
+		struct probe_port *pp = probeport_by_name(d, a->name);
 
 		if (pp) {
 			if (pp->src.fd >= 0) {
@@ -79,7 +79,7 @@ static int apply(struct daemon *d, const struct reconcile_action *a)
 				close(pp->src.fd);
 				pp->src.fd = -1;
 			}
-			r = probe_port_open(d, pp);
+			r = probeport_open(d, pp);
 			if (r >= 0)
 				log_info("probe port %s was deleted: recreated it in %s", a->name, pp->bridge);
 			return r < 0 ? r : 0;
@@ -171,11 +171,11 @@ int daemon_reconcile(struct daemon *d)
 	r = netcfg_dump_links(d->nc, &links, &n_links);
 	if (r < 0)
 		goto out;
-	guard_note_links(d, links, n_links);
+	names_note_links(d, links, n_links);
 	note_bridges(d, links, n_links);
 	/* notifications may have been lost (ENOBUFS looks like a change):
 	 * re-read the learned MACs so the move history stays true */
-	guard_fdb_resync(d);
+	macwatch_resync(d);
 	r = reconcile(&want, links, n_links, &acts, &n_acts);
 	if (r < 0)
 		goto out;

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o \
 	       bridged/ctl.o bridged/guard.o bridged/health.o bridged/loopguard.o \
-	       bridged/metrics.o bridged/migsrv.o
+	       bridged/metrics.o bridged/migsrv.o bridged/peerhealth.o bridged/probeport.o \
+	       bridged/macwatch.o bridged/names.o
 
 include bridged/cli/part.mk
 
@@ -14,6 +15,7 @@ tests/netns/probe-forge: tests/netns/probe-forge.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard
+UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard tests/unit/test_loop
+test_loop_OBJS := bridged/loop.o
 test_health_OBJS := bridged/health.o
 test_loopguard_OBJS := bridged/loopguard.o

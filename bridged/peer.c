@@ -230,6 +230,7 @@ int dpeer_add(struct daemon *d, const struct peer_cfg *pc)
 	memcpy(p->cfg.segments, pc->segments, pc->n_segments * sizeof(*pc->segments));
 
 	guard_peer_init(d, p);
+	peerhealth_init(d, p);
 	guard_peer_refuse_check(d, p);
 	if (p->refused[0]) {
 		/* kept in the list so status shows it, with no tunnel and no TAP */
@@ -276,11 +277,14 @@ int dpeer_add(struct daemon *d, const struct peer_cfg *pc)
 	}
 	p->next = d->peers;
 	d->peers = p;
+	peerhealth_kick(p);
 	return 0;
 
 err_tunnel:
-	for (size_t i = 0; i < p->n_taps; i++)
+	for (size_t i = 0; i < p->n_taps; i++) {
+		guard_port_stop(d, &p->taps[i]);
 		tap_port_close(&p->taps[i]);
+	}
 	tunnel_peer_remove(p->tp);
 err:
 	dpeer_free(p);
@@ -296,8 +300,11 @@ void dpeer_remove(struct daemon *d, struct dpeer *p)
 			*pp = p->next;
 			break;
 		}
-	for (size_t i = 0; i < p->n_taps; i++)
+	peerhealth_stop(p);
+	for (size_t i = 0; i < p->n_taps; i++) {
+		guard_port_stop(d, &p->taps[i]);
 		tap_port_close(&p->taps[i]);
+	}
 	if (p->tp)
 		tunnel_peer_remove(p->tp);
 	p->tp = NULL;
@@ -358,6 +365,9 @@ static void on_event(void *ctx, struct tunnel_peer *tp, enum tunnel_event ev,
 	}
 	case TUNNEL_EV_SESSION_UP:
 	case TUNNEL_EV_SESSION_DOWN:
+		if (p)
+			peerhealth_kick(p);
+		/* fallthrough */
 	case TUNNEL_EV_ENDPOINT_CHANGED:
 	default:
 		log_info("peer %s: %s%s%s", name, tunnel_event_to_string(ev),
