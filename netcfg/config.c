@@ -1079,6 +1079,9 @@ static char *reader(char *str, int num, void *stream)
 	n = nl ? (size_t)(nl - line) : p->len - p->pos;
 	p->pos += n + (nl ? 1 : 0);
 	p->lineno++;
+	/* A CRLF line end is a line end: not counted against the limit. */
+	if (n && line[n - 1] == '\r')
+		n--;
 
 	if (p->lineno == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
 		line += 3;

@@ -672,6 +672,92 @@ static const char classic_canon[] =
 	"Encryption = aead\n"
 	"Keepalive = 250ms\n";
 
+/* The 198-character limit is on the content: CRLF does not count. */
+static void line_of(char *buf, size_t len, size_t content, const char *eol)
+{
+	static const char head[] = "Address = 198.18.5.1/24 ; ";
+
+	assert_true(content >= sizeof(head) - 1 && content + strlen(eol) < len);
+	memcpy(buf, head, sizeof(head) - 1);
+	memset(buf + sizeof(head) - 1, 'c', content - (sizeof(head) - 1));
+	strcpy(buf + content, eol);
+}
+
+static void test_crlf_line_limit(void **state)
+{
+	static const char *const eols[] = { "\n", "\r\n" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		const char *e = eols[i];
+		char line[256], text[512];
+		struct config *c;
+
+		line_of(line, sizeof(line), 198, e);
+		snprintf(text, sizeof(text), "[Node]%sPrivateKeyFile = /k%s[Bridge b]%s%s", e, e, e, line);
+		c = parse_ok(text);
+		assert_string_equal(c->bridges[0].address, "198.18.5.1/24");
+		config_free(c);
+		/* the last line without a line end at all */
+		text[strlen(text) - strlen(e)] = '\0';
+		c = parse_ok(text);
+		assert_string_equal(c->bridges[0].address, "198.18.5.1/24");
+		config_free(c);
+
+		line_of(line, sizeof(line), 199, e);
+		snprintf(text, sizeof(text), "[Node]%sPrivateKeyFile = /k%s[Bridge b]%s%s", e, e, e, line);
+		expect_error(text, "t.conf:4: [Bridge b] line too long (at most 198 characters)");
+		text[strlen(text) - strlen(e)] = '\0';
+		expect_error(text, "t.conf:4: [Bridge b] line too long (at most 198 characters)");
+	}
+}
+
+/* A CRLF file means what its LF twin means, errors included. */
+static void test_crlf_same_as_lf(void **state)
+{
+	static const char bad[] =
+		"[Node]\nPrivateKeyFile = /k\nListenPort = 0 \n[Bridge b]\nSTP = maybe\n"
+		"[Peer p]\nSegments = b, nowhere\nColour = blue\n";
+	const char *const lf[] = { classic, bad };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct config_errors e1 = { 0 }, e2 = { 0 };
+		struct config *c1 = NULL, *c2 = NULL;
+		char crlf[2048];
+		size_t k, o = 0;
+		int r1, r2;
+
+		for (k = 0; lf[i][k]; k++) {
+			if (lf[i][k] == '\n')
+				crlf[o++] = '\r';
+			crlf[o++] = lf[i][k];
+			assert_true(o < sizeof(crlf) - 1);
+		}
+		crlf[o] = '\0';
+		r1 = parse(lf[i], &c1, &e1);
+		r2 = parse(crlf, &c2, &e2);
+		assert_int_equal(r1, r2);
+		assert_int_equal(e1.n, e2.n);
+		for (k = 0; k < e1.n; k++)
+			assert_string_equal(e1.msgs[k], e2.msgs[k]);
+		if (r1 == 0) {
+			char *o1 = print_to_string(c1), *o2 = print_to_string(c2);
+
+			assert_string_equal(o1, o2);
+			assert_string_equal(o1, classic_canon);
+			free(o1);
+			free(o2);
+		} else {
+			assert_true(e1.n >= 4);
+		}
+		config_free(c1);
+		config_free(c2);
+		config_errors_clear(&e1);
+		config_errors_clear(&e2);
+	}
+}
+
 static void test_guard_keys(void **state)
 {
 	struct config_errors errs = { 0 };
@@ -1036,6 +1122,8 @@ int main(void)
 		cmocka_unit_test(test_keepalive_forms),
 		cmocka_unit_test(test_stp_forms),
 		cmocka_unit_test(test_crlf_bom_and_comments),
+		cmocka_unit_test(test_crlf_line_limit),
+		cmocka_unit_test(test_crlf_same_as_lf),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_duplicate_key),
 		cmocka_unit_test(test_err_duplicate_sections),
