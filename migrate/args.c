@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "migrate/args.h"
 #include "migrate/cli.h"
 #include "migrate/probe.h"
@@ -259,7 +260,8 @@ static int vg_extent_size(const char *vg, uint64_t *ret, char *err, size_t errle
 	}
 	if (plan_parse_extent_size(out, ret) < 0) {
 		out[strcspn(out, "\n")] = '\0';
-		snprintf(err, errlen, "lvm vgs %s: cannot read an extent size in '%s'", vg, out);
+		snprintf(err, errlen, "lvm vgs %s: cannot read an extent size in '%s'", vg,
+			 STR_ESCAPED(out));
 		return -EINVAL;
 	}
 	return 0;

@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "common/escape.h"
 #include "migrate/args.h"
 #include "migrate/cli.h"
 #include "migrate/partition.h"
@@ -165,7 +166,8 @@ static int swap_ensure(const char *path, uint64_t off, uint64_t size, const char
 		r = probe_fd(fd, off, size, &pi);
 		if (r < 0 || strcmp(pi.type, "swap") || strcmp(pi.uuid, written)) {
 			snprintf(err, errlen, "%s: swap at byte %llu does not read back (type '%s', uuid '%s')",
-				 path, (unsigned long long)off, pi.type, pi.uuid);
+				 path, (unsigned long long)off, STR_ESCAPED(pi.type),
+				 STR_ESCAPED(pi.uuid));
 			r = -EIO;
 		}
 	}

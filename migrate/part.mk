@@ -4,11 +4,11 @@ MIGRATE_OBJS += migrate/main.o migrate/xenlex.o migrate/xencfg.o migrate/xenjson
 	migrate/partition.o migrate/swap.o migrate/volume.o
 
 # `bridgectl migrate` alone: used by tests/migrate and the storage guest.
-migrate/bridgectl-migrate: migrate/tool.o $(MIGRATE_OBJS) common/log.o
+migrate/bridgectl-migrate: migrate/tool.o $(MIGRATE_OBJS) common/log.o common/escape.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 UNIT_TESTS += tests/unit/test_xencfg
-test_xencfg_OBJS := migrate/xencfg.o migrate/xenlex.o common/log.o
+test_xencfg_OBJS := migrate/xencfg.o migrate/xenlex.o common/log.o common/escape.o
 UNIT_TESTS += tests/unit/test_plan
-test_plan_OBJS := migrate/plan.o migrate/xencfg.o migrate/xenlex.o common/log.o
+test_plan_OBJS := migrate/plan.o migrate/xencfg.o migrate/xenlex.o common/log.o common/escape.o

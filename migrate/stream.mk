@@ -15,7 +15,7 @@ test_stream_map_OBJS := migrate/stream_map.o migrate/stream_chan.o migrate/strea
 # dispatches them, and for tests that must not depend on the rest of
 # bridgectl) and the corrupting proxy.
 STREAM_TOOLS := tests/stream/stream-tool tests/stream/flip-proxy
-tests/stream/stream-tool: tests/stream/stream-tool.o $(STREAM_OBJS) tunnel/keys.o
+tests/stream/stream-tool: tests/stream/stream-tool.o $(STREAM_OBJS) tunnel/keys.o common/escape.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 tests/stream/flip-proxy: tests/stream/flip-proxy.o

@@ -5,7 +5,7 @@
 #   fuzz_X_SRCS := netcfg/config.c common/log.c
 # tests/run.sh runs each for a bounded time when clang is present.
 FUZZERS += tests/fuzz/fuzz_xencfg
-fuzz_xencfg_SRCS := migrate/xenlex.c migrate/xencfg.c migrate/xenjson.c
+fuzz_xencfg_SRCS := migrate/xenlex.c migrate/xencfg.c migrate/xenjson.c common/escape.c
 
 CLANG ?= clang
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
@@ -17,7 +17,7 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,und
 # Fragments' FUZZERS lines must come before the rules below (rule targets
 # are expanded when make reads them).
 FUZZERS += tests/fuzz/fuzz_config
-fuzz_config_SRCS := netcfg/config.c common/log.c
+fuzz_config_SRCS := netcfg/config.c common/log.c common/escape.c
 # libparted (in LDLIBS) trips ASan in its constructor: link only what is used.
 tests/fuzz/fuzz_config: LDLIBS := -Wl,--as-needed $(LDLIBS)
 

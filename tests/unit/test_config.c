@@ -543,6 +543,55 @@ static void test_err_syntax(void **state)
 	}
 }
 
+/* Bytes from the file are quoted escaped: no terminal control gets out. */
+static void test_err_escaped(void **state)
+{
+	expect_error(NODE "ListenAddress = \033[2Jx\n",
+		     "t.conf:3: [Node] ListenAddress: not an IPv4 or IPv6 address: \"\\x1b[2Jx\"");
+	expect_error(NODE "ListenPort = 1\t2\\\n",
+		     "t.conf:3: [Node] ListenPort: not a port number (1..65535): \"1\\t2\\\\\"");
+	expect_error(NODE "MTU\033 = 1\n", "t.conf:3: [Node] MTU\\x1b: unknown key");
+	expect_error("X\r\033 = 1\n" NODE,
+		     "t.conf:1: X\\r\\x1b: key outside of any section");
+	expect_error(NODE "[Bridge b\033]\n",
+		     "t.conf:3: [Bridge b\\x1b] invalid character in name (allowed: A-Z a-z 0-9 . _ -)");
+	expect_error(NODE "[Peer caf\xc3\xa9]\n",
+		     "t.conf:3: [Peer caf\\xc3\\xa9] invalid character in name (allowed: A-Z a-z 0-9 . _ -)");
+	expect_error(NODE "[Sw\033itch]\nFoo = bar\n",
+		     "t.conf:3: unknown section [Sw\\x1bitch] (expected [Node], [Bridge NAME] or [Peer NAME])");
+	expect_error(NODE "[Bridge b] \033\n", "t.conf:3: text after section header: \"\\x1b\"");
+	expect_error(NODE "[Bridge b]\n[Peer p]\nPublicKey = " KEY_A "\nSegments = b, \033c\n",
+		     "t.conf:6: [Peer p] Segments: invalid character in name (allowed: A-Z a-z 0-9 . _ -): \"\\x1bc\"");
+	{
+		/* 40 ESC: too long for a segment name, quoted whole */
+		char text[512], want[512];
+		size_t k, o;
+
+		o = (size_t)snprintf(text, sizeof(text), NODE "[Bridge b]\n[Peer p]\nPublicKey = " KEY_A
+				     "\nSegments = b, ");
+		memset(text + o, '\033', 40);
+		strcpy(text + o + 40, "\n");
+		o = (size_t)snprintf(want, sizeof(want),
+				     "t.conf:6: [Peer p] Segments: segment name too long: \"");
+		for (k = 0; k < 40; k++)
+			o += (size_t)snprintf(want + o, sizeof(want) - o, "\\x1b");
+		snprintf(want + o, sizeof(want) - o, "\"");
+		expect_error(text, want);
+	}
+	{
+		/* a long name is cut, visibly, in the section label */
+		struct config_errors errs = { 0 };
+		struct config *c = NULL;
+
+		assert_int_equal(parse(NODE "[Peer \033\033\033\033\033\033\033\033\033\033\033\033]\n"
+				       "Colour = blue\n", &c, &errs), -EINVAL);
+		assert_int_equal(errs.n, 2);
+		assert_string_equal(errs.msgs[1], "t.conf:4: [Peer \\x1b\\x1b\\x1b\\x1b\\x1b\\x1b"
+				    "\\x1b\\x1b\\x1b...] Colour: unknown key");
+		config_errors_clear(&errs);
+	}
+}
+
 /* Every problem is reported, sorted by line, not just the first. */
 static void test_err_collects_all(void **state)
 {
@@ -1137,6 +1186,7 @@ int main(void)
 		cmocka_unit_test(test_err_bridge_values),
 		cmocka_unit_test(test_err_peer_values),
 		cmocka_unit_test(test_err_syntax),
+		cmocka_unit_test(test_err_escaped),
 		cmocka_unit_test(test_err_collects_all),
 		cmocka_unit_test(test_errs_null_and_file),
 		cmocka_unit_test(test_parse_file),
