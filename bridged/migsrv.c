@@ -34,6 +34,7 @@
 #include <json-c/json.h>
 
 #include "bridged/daemon.h"
+#include "common/escape.h"
 #include "common/log.h"
 #include "migrate/migrate.h"
 
@@ -161,9 +162,9 @@ static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetc
 	r = stream_source_open(dk->target, false, &src, err, sizeof(err));
 	if (r == -EBUSY)
 		return refuse(c, EBUSY, "VM %s disk %s (%s) is in use (the VM is running?); shut the "
-			      "VM down first", req->vm, req->vdev, dk->target);
+			      "VM down first", req->vm, req->vdev, STR_ESCAPED(dk->target));
 	if (r < 0)
-		return refuse(c, -r, "VM %s disk %s: %s", req->vm, req->vdev, err);
+		return refuse(c, -r, "VM %s disk %s: %s", req->vm, req->vdev, STR_ESCAPED(err));
 
 	j = json_object_new_object();
 	json_object_object_add(j, "vm", json_object_new_string(req->vm));
@@ -177,7 +178,7 @@ static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetc
 		return 1;
 	}
 	log_info("migrate: %s: sending VM %s disk %s (%s, %llu bytes)%s", c->who, req->vm, req->vdev,
-		 dk->target, (unsigned long long)stream_source_size(src),
+		 STR_ESCAPED(dk->target), (unsigned long long)stream_source_size(src),
 		 req->flags & FETCH_FLAG_DELTA ? ", delta" : "");
 	rep = calloc(1, sizeof(*rep));
 	if (!rep) {
@@ -188,7 +189,8 @@ static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetc
 	r = stream_send(c->ch, c->fd, src, &o, rep);
 	log_info("migrate: %s: VM %s disk %s: %s%s%s (%llu bytes sent, %llu zero bytes skipped, %.1f s)",
 		 c->who, req->vm, req->vdev, stream_result_to_string(rep->result),
-		 rep->message[0] ? ": " : "", rep->message, (unsigned long long)rep->bytes_sent,
+		 rep->message[0] ? ": " : "", STR_ESCAPED(rep->message),
+		 (unsigned long long)rep->bytes_sent,
 		 (unsigned long long)rep->zero_bytes, rep->duration);
 	free(rep);
 	stream_source_free(src);

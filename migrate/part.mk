@@ -17,6 +17,7 @@ LIB_MIGRATE_DAEMON := migrate/libmigrate-source.a migrate/libmigrate-stream.a mi
 LIB_MIGRATE := migrate/libmigrate-disk.a migrate/libmigrate-virt.a $(LIB_MIGRATE_DAEMON)
 
 UNIT_TESTS += tests/unit/test_xencfg
-test_xencfg_OBJS := migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o
+test_xencfg_OBJS := migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o common/escape.o
 UNIT_TESTS += tests/unit/test_plan
-test_plan_OBJS := migrate/disk/plan.o migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o
+test_plan_OBJS := migrate/disk/plan.o migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o \
+	common/escape.o

@@ -25,6 +25,8 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "common/escape.h"
+
 #define CONFIG_FILE_MAX        (1024 * 1024)
 #define CONFIG_KEEPALIVE_MAX_MS (3600U * 1000U)
 #define CONFIG_FORWARD_DELAY_MAX 30      /* BR_MAX_FORWARD_DELAY */
@@ -451,7 +453,7 @@ static int key_listen_address(struct parser *p, void *obj, const char *v)
 		memcpy(&n->listen, &sin6, sizeof(sin6));
 		n->listen_len = sizeof(sin6);
 	} else {
-		return key_error(p, "not an IPv4 or IPv6 address: \"%s\"", v);
+		return key_error(p, "not an IPv4 or IPv6 address: \"%s\"", STR_ESCAPED(v));
 	}
 	return 0;
 }
@@ -462,7 +464,7 @@ static int key_listen_port(struct parser *p, void *obj, const char *v)
 	uint16_t port;
 
 	if (parse_port(v, &port) < 0)
-		return key_error(p, "not a port number (1..65535): \"%s\"", v);
+		return key_error(p, "not a port number (1..65535): \"%s\"", STR_ESCAPED(v));
 	((struct sockaddr_in *)&n->listen)->sin_port = htons(port);
 	return 0;
 }
@@ -484,7 +486,7 @@ static int key_segment(struct parser *p, void *obj, const char *v)
 	const char *why = check_name(v, CONFIG_NAME_MAX - 1);
 
 	if (why)
-		return key_error(p, "%s: \"%s\"", why, v);
+		return key_error(p, "%s: \"%s\"", why, STR_ESCAPED(v));
 	strcpy(b->segment, v);
 	return 0;
 }
@@ -494,7 +496,8 @@ static int key_stp(struct parser *p, void *obj, const char *v)
 	struct bridge_cfg *b = obj;
 
 	if (parse_bool(v, &b->stp) < 0)
-		return key_error(p, "not a boolean (on/off, yes/no, true/false, 1/0): \"%s\"", v);
+		return key_error(p, "not a boolean (on/off, yes/no, true/false, 1/0): \"%s\"",
+				 STR_ESCAPED(v));
 	return 0;
 }
 
@@ -505,7 +508,7 @@ static int key_forward_delay(struct parser *p, void *obj, const char *v)
 
 	if (parse_uint(v, CONFIG_FORWARD_DELAY_MAX, &d) < 0)
 		return key_error(p, "not a number of seconds (0..%d): \"%s\"",
-				 CONFIG_FORWARD_DELAY_MAX, v);
+				 CONFIG_FORWARD_DELAY_MAX, STR_ESCAPED(v));
 	b->forward_delay = (unsigned)d;
 	return 0;
 }
@@ -524,7 +527,8 @@ static int key_address(struct parser *p, void *obj, const char *v)
 		return 0;
 	}
 	if (!slash || (size_t)(slash - v) >= sizeof(host))
-		return key_error(p, "not an address with prefix length (a.b.c.d/n, x:y::z/n or none): \"%s\"", v);
+		return key_error(p, "not an address with prefix length (a.b.c.d/n, x:y::z/n or none): \"%s\"",
+				 STR_ESCAPED(v));
 	memcpy(host, v, (size_t)(slash - v));
 	host[slash - v] = '\0';
 	if (inet_pton(AF_INET, host, addr) == 1)
@@ -532,10 +536,11 @@ static int key_address(struct parser *p, void *obj, const char *v)
 	else if (inet_pton(AF_INET6, host, addr) == 1)
 		af = AF_INET6;
 	else
-		return key_error(p, "not an address with prefix length (a.b.c.d/n, x:y::z/n or none): \"%s\"", v);
+		return key_error(p, "not an address with prefix length (a.b.c.d/n, x:y::z/n or none): \"%s\"",
+				 STR_ESCAPED(v));
 	if (parse_uint(slash + 1, af == AF_INET ? 32 : 128, &plen) < 0 || plen == 0)
 		return key_error(p, "bad prefix length (1..%d): \"%s\"",
-				 af == AF_INET ? 32 : 128, v);
+				 af == AF_INET ? 32 : 128, STR_ESCAPED(v));
 	inet_ntop(af, addr, out, sizeof(out));
 	snprintf(b->address, sizeof(b->address), "%s/%lu", out, plen);
 	return 0;
@@ -549,7 +554,7 @@ static int key_mtu(struct parser *p, void *obj, const char *v)
 	if (parse_uint(v, CONFIG_MTU_MAX, &mtu) < 0 ||
 	    (mtu != 0 && mtu < CONFIG_MTU_MIN))
 		return key_error(p, "not an MTU (0 or %d..%d): \"%s\"",
-				 CONFIG_MTU_MIN, CONFIG_MTU_MAX, v);
+				 CONFIG_MTU_MIN, CONFIG_MTU_MAX, STR_ESCAPED(v));
 	b->mtu = (unsigned)mtu;
 	return 0;
 }
@@ -586,7 +591,8 @@ static int key_endpoint(struct parser *p, void *obj, const char *v)
 	if (parse_endpoint(v, &pc->endpoint, &pc->endpoint_len) < 0) {
 		memset(&pc->endpoint, 0, sizeof(pc->endpoint));
 		pc->endpoint_len = 0;
-		return key_error(p, "not an endpoint (a.b.c.d:port, [x:y::z]:port or none): \"%s\"", v);
+		return key_error(p, "not an endpoint (a.b.c.d:port, [x:y::z]:port or none): \"%s\"",
+				 STR_ESCAPED(v));
 	}
 	pc->has_endpoint = true;
 	return 0;
@@ -608,7 +614,9 @@ static int key_segments(struct parser *p, void *obj, const char *v)
 		if (n == 0)
 			break;
 		if (n >= sizeof(name)) {
-			r = key_error(p, "segment name too long: \"%.*s\"", (int)n, s);
+			char e[STR_ESCAPE_MAX];
+
+			r = key_error(p, "segment name too long: \"%s\"", str_escape(s, n, e, sizeof(e)));
 			s += n;
 			continue;
 		}
@@ -617,7 +625,7 @@ static int key_segments(struct parser *p, void *obj, const char *v)
 		s += n;
 		why = check_name(name, CONFIG_NAME_MAX - 1);
 		if (why) {
-			r = key_error(p, "%s: \"%s\"", why, name);
+			r = key_error(p, "%s: \"%s\"", why, STR_ESCAPED(name));
 			continue;
 		}
 		for (i = 0; i < pc->n_segments; i++)
@@ -654,7 +662,7 @@ static int key_encryption(struct parser *p, void *obj, const char *v)
 			pc->encryption = (enum encryption)e;
 			return 0;
 		}
-	return key_error(p, "not aead or none: \"%s\"", v);
+	return key_error(p, "not aead or none: \"%s\"", STR_ESCAPED(v));
 }
 
 static int key_keepalive(struct parser *p, void *obj, const char *v)
@@ -664,12 +672,12 @@ static int key_keepalive(struct parser *p, void *obj, const char *v)
 	int r = parse_interval_ms(v, &ms);
 
 	if (r == -EDOM)
-		return key_error(p, "not a whole number of milliseconds: \"%s\"", v);
+		return key_error(p, "not a whole number of milliseconds: \"%s\"", STR_ESCAPED(v));
 	if (r == -ERANGE)
 		return key_error(p, "too long (at most %us): \"%s\"",
-				 CONFIG_KEEPALIVE_MAX_MS / 1000, v);
+				 CONFIG_KEEPALIVE_MAX_MS / 1000, STR_ESCAPED(v));
 	if (r < 0)
-		return key_error(p, "not an interval (250ms, 1s, 0.5, 0): \"%s\"", v);
+		return key_error(p, "not an interval (250ms, 1s, 0.5, 0): \"%s\"", STR_ESCAPED(v));
 	pc->keepalive_ms = ms;
 	return 0;
 }
@@ -681,13 +689,14 @@ static int node_interval(struct parser *p, const char *v, unsigned min_ms, unsig
 	int r = parse_interval_ms(v, &ms);
 
 	if (r == -EDOM)
-		return key_error(p, "not a whole number of milliseconds: \"%s\"", v);
+		return key_error(p, "not a whole number of milliseconds: \"%s\"", STR_ESCAPED(v));
 	if (r == -ERANGE)
-		return key_error(p, "too long (at most %us): \"%s\"", CONFIG_KEEPALIVE_MAX_MS / 1000, v);
+		return key_error(p, "too long (at most %us): \"%s\"",
+				 CONFIG_KEEPALIVE_MAX_MS / 1000, STR_ESCAPED(v));
 	if (r < 0)
-		return key_error(p, "not an interval (250ms, 1s, 0.5): \"%s\"", v);
+		return key_error(p, "not an interval (250ms, 1s, 0.5): \"%s\"", STR_ESCAPED(v));
 	if (ms < min_ms)
-		return key_error(p, "too short (at least %ums): \"%s\"", min_ms, v);
+		return key_error(p, "too short (at least %ums): \"%s\"", min_ms, STR_ESCAPED(v));
 	*ret = ms;
 	return 0;
 }
@@ -722,7 +731,7 @@ static int key_mac_flap_moves(struct parser *p, void *obj, const char *v)
 	unsigned long n;
 
 	if (parse_uint(v, 16, &n) < 0 || n < 2)
-		return key_error(p, "not a number of moves from 2 to 16: \"%s\"", v);
+		return key_error(p, "not a number of moves from 2 to 16: \"%s\"", STR_ESCAPED(v));
 	((struct node_cfg *)obj)->mac_flap_moves = (unsigned)n;
 	return 0;
 }
@@ -732,7 +741,8 @@ static int key_storm_limit(struct parser *p, void *obj, const char *v)
 	unsigned long n;
 
 	if (parse_uint(v, 10000000, &n) < 0)
-		return key_error(p, "not a number of frames per second (0: no limit): \"%s\"", v);
+		return key_error(p, "not a number of frames per second (0: no limit): \"%s\"",
+				 STR_ESCAPED(v));
 	((struct node_cfg *)obj)->storm_limit = (unsigned)n;
 	return 0;
 }
@@ -746,7 +756,7 @@ static int key_metrics_listen(struct parser *p, void *obj, const char *v)
 		return 0;
 	}
 	if (parse_endpoint(v, &n->metrics_listen, &n->metrics_listen_len) < 0)
-		return key_error(p, "not address:port or none: \"%s\"", v);
+		return key_error(p, "not address:port or none: \"%s\"", STR_ESCAPED(v));
 	n->has_metrics_listen = true;
 	return 0;
 }
@@ -776,7 +786,7 @@ static int key_migrate_listen(struct parser *p, void *obj, const char *v)
 		return 0;
 	}
 	if (parse_endpoint(v, &n->migrate_listen, &n->migrate_listen_len) < 0)
-		return key_error(p, "not address:port or none: \"%s\"", v);
+		return key_error(p, "not address:port or none: \"%s\"", STR_ESCAPED(v));
 	n->has_migrate_listen = true;
 	return 0;
 }
@@ -895,6 +905,16 @@ static void *section_obj(struct parser *p, struct section *s)
 	}
 }
 
+/* "Type name" for messages, the name escaped and cut to fit. */
+static void label_escape(char *label, size_t len, const char *type, const char *name)
+{
+	size_t tl = strlen(type) + (*type && *name ? 1 : 0);
+
+	snprintf(label, len, "%s%s", type, *type && *name ? " " : "");
+	if (tl < len)
+		str_escape(name, SIZE_MAX, label + tl, len - tl);
+}
+
 /* Handles "[Type name]" (already without brackets and trimmed). */
 static void section_start(struct parser *p, const char *hdr)
 {
@@ -931,8 +951,7 @@ static void section_start(struct parser *p, const char *hdr)
 		enum sect_kind kind = bridge ? SECT_BRIDGE : SECT_PEER;
 		const char *why;
 
-		snprintf(label, sizeof(label), "%s%s%s", bridge ? "Bridge" : "Peer",
-			 *name ? " " : "", name);
+		label_escape(label, sizeof(label), bridge ? "Bridge" : "Peer", name);
 		if (!*name) {
 			error_at(p, p->lineno, NULL, NULL,
 				 "[%s] needs a name: [%s NAME]", type, bridge ? "Bridge" : "Peer");
@@ -1000,8 +1019,10 @@ static void section_start(struct parser *p, const char *hdr)
 	}
 
 	error_at(p, p->lineno, NULL, NULL,
-		 "unknown section [%s] (expected [Node], [Bridge NAME] or [Peer NAME])", hdr);
-	s = section_new(p, SECT_IGNORE, hdr);
+		 "unknown section [%s] (expected [Node], [Bridge NAME] or [Peer NAME])",
+		 STR_ESCAPED(hdr));
+	label_escape(label, sizeof(label), "", hdr);
+	s = section_new(p, SECT_IGNORE, label);
 	p->cur = s;
 }
 
@@ -1047,7 +1068,8 @@ static bool line_classify(struct parser *p, char *line)
 		rest = close + 1;
 		rest += strspn(rest, " \t");
 		if (*rest && *rest != ';' && *rest != '#') {
-			error_at(p, p->lineno, NULL, NULL, "text after section header: \"%s\"", rest);
+			error_at(p, p->lineno, NULL, NULL, "text after section header: \"%s\"",
+				 STR_ESCAPED(rest));
 		}
 		hdr += strspn(hdr, " \t");
 		n = strlen(hdr);
@@ -1079,6 +1101,9 @@ static char *reader(char *str, int num, void *stream)
 	n = nl ? (size_t)(nl - line) : p->len - p->pos;
 	p->pos += n + (nl ? 1 : 0);
 	p->lineno++;
+	/* A CRLF line end is a line end: not counted against the limit. */
+	if (n && line[n - 1] == '\r')
+		n--;
 
 	if (p->lineno == 1 && n >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
 		line += 3;
@@ -1121,7 +1146,7 @@ static int handler(void *user, const char *section, const char *name,
 	(void)section;  /* ours is p->cur: inih truncates and skips empty ones */
 	p->key = NULL;
 	if (!s) {
-		error_at(p, p->lineno, NULL, name, "key outside of any section");
+		error_at(p, p->lineno, NULL, STR_ESCAPED(name), "key outside of any section");
 		return 1;
 	}
 	if (s->kind == SECT_IGNORE)
@@ -1130,7 +1155,7 @@ static int handler(void *user, const char *section, const char *name,
 		if (key_table[k].kind == s->kind && !strcasecmp(name, key_table[k].name))
 			break;
 	if (k == _KEY_MAX) {
-		error_at(p, p->lineno, s->label, name, "unknown key");
+		error_at(p, p->lineno, s->label, STR_ESCAPED(name), "unknown key");
 		return 1;
 	}
 	p->key = key_table[k].name;

@@ -12,6 +12,7 @@
 
 #include "bridged/cli/migrate_args.h"
 #include "bridged/cli/migrate_cli.h"
+#include "common/escape.h"
 #include "migrate/migrate.h"
 
 static int parse_u64(const char *s, uint64_t *ret)
@@ -258,7 +259,8 @@ static int vg_extent_size(const char *vg, uint64_t *ret, char *err, size_t errle
 	}
 	if (plan_parse_extent_size(out, ret) < 0) {
 		out[strcspn(out, "\n")] = '\0';
-		snprintf(err, errlen, "lvm vgs %s: cannot read an extent size in '%s'", vg, out);
+		snprintf(err, errlen, "lvm vgs %s: cannot read an extent size in '%s'", vg,
+			 STR_ESCAPED(out));
 		return -EINVAL;
 	}
 	return 0;

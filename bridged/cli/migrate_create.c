@@ -20,6 +20,7 @@
 
 #include "bridged/cli/migrate_args.h"
 #include "bridged/cli/migrate_cli.h"
+#include "common/escape.h"
 #include "migrate/migrate.h"
 
 static const char create_help[] =
@@ -162,7 +163,8 @@ static int swap_ensure(const char *path, uint64_t off, uint64_t size, const char
 		r = probe_fd(fd, off, size, &pi);
 		if (r < 0 || strcmp(pi.type, "swap") || strcmp(pi.uuid, written)) {
 			snprintf(err, errlen, "%s: swap at byte %llu does not read back (type '%s', uuid '%s')",
-				 path, (unsigned long long)off, pi.type, pi.uuid);
+				 path, (unsigned long long)off, STR_ESCAPED(pi.type),
+				 STR_ESCAPED(pi.uuid));
 			r = -EIO;
 		}
 	}

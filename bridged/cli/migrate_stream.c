@@ -21,6 +21,8 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "bridged/cli/migrate_cli.h"
+#include "common/escape.h"
 #include "migrate/migrate.h"
 #include "tunnel/keys.h"
 
@@ -836,15 +838,19 @@ static int accept_one(int lfd, int timeout_s)
 	return fd;
 }
 
-/* receive --from: a refusal before anything was written. */
+/* receive --from: a refusal before anything was written. why may be the
+ * daemon's text: printed escaped (what the daemon quotes from its files it
+ * escapes already, so such a backslash shows doubled). */
 static int fetch_refused(struct out *out, const struct args *a, struct stream_report *rep,
 			 const char *why)
 {
+	char e[1024];
+
 	rep->result = STREAM_RESULT_REFUSED;
 	snprintf(rep->message, sizeof(rep->message), "%s", why);
 	if (a->c.json)
 		report_print(out, a->path ? a->path : a->vm, rep);
-	fprintf(stderr, "receive: refused: %s\n", why);
+	fprintf(stderr, "receive: refused: %s\n", str_escape(why, SIZE_MAX, e, sizeof(e)));
 	return EXIT_REFUSED;
 }
 

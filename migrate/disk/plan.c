@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "common/escape.h"
 #include "migrate/disk/plan.h"
 #include "migrate/xen/xencfg.h"
 
@@ -164,7 +165,7 @@ int plan_build(const char *vm_name, const struct plan_src *src, size_t n, const 
 
 		if (!xen_vdev_split(src[i].vdev, disk, sizeof(disk), &part)) {
 			snprintf(err, errlen, "virtual device '%s' is not a disk name like sda1 or xvda",
-				 src[i].vdev);
+				 STR_ESCAPED(src[i].vdev));
 			r = -EINVAL;
 			goto fail;
 		}

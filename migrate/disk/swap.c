@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "migrate/disk/swap.h"
 
 static int uuid_parse(const char *s, uint8_t out[16])
@@ -59,7 +60,7 @@ int swap_write(int fd, uint64_t offset, uint64_t size, const char *uuid, const c
 	}
 	if (uuid && *uuid) {
 		if (uuid_parse(uuid, u) < 0) {
-			snprintf(err, errlen, "bad swap UUID '%s'", uuid);
+			snprintf(err, errlen, "bad swap UUID '%s'", STR_ESCAPED(uuid));
 			return -EINVAL;
 		}
 	} else {

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "migrate/xen/xencfg.h"
 
 #define XEN_MAX_FILE	(4u << 20)
@@ -199,8 +200,10 @@ static int disk_target(struct xen_disk *d, const char *t, char *err, size_t errl
 		return 0;	/* empty cdrom */
 	if (*t != '/' && strchr(t, ':')) {
 		size_t l = strcspn(t, ":");
+		char e[STR_ESCAPE_MAX];
 
-		return set_err(err, errlen, "unknown disk prefix '%.*s:' in '%s'", (int)(l > 40 ? 40 : l), t, t);
+		return set_err(err, errlen, "unknown disk prefix '%s:' in '%s'",
+			       str_escape(t, l > 40 ? 40 : l, e, sizeof(e)), STR_ESCAPED(t));
 	}
 	if (*t != '/' && phy) {
 		/* phy:sda6 means /dev/sda6 */
@@ -213,7 +216,7 @@ static int disk_target(struct xen_disk *d, const char *t, char *err, size_t errl
 		return 0;
 	}
 	if (*t != '/')
-		return set_err(err, errlen, "disk target '%s' is not an absolute path", t);
+		return set_err(err, errlen, "disk target '%s' is not an absolute path", STR_ESCAPED(t));
 	return replace(&d->target, t);
 }
 
@@ -228,7 +231,8 @@ static int disk_access(struct xen_disk *d, const char *m, char ***w, size_t *nw,
 		return warn_push(w, nw, "disk %s: shared writable mode '%s' becomes plain read-write",
 				 d->vdev ? d->vdev : "?", m);
 	} else {
-		return set_err(err, errlen, "bad disk access mode '%s' (r, ro, w, rw or w!)", m);
+		return set_err(err, errlen, "bad disk access mode '%s' (r, ro, w, rw or w!)",
+			       STR_ESCAPED(m));
 	}
 	return 0;
 }
@@ -247,7 +251,8 @@ static int disk_vdev(struct xen_disk *d, const char *v, char *err, size_t errlen
 		if (!strcmp(colon, ":cdrom"))
 			d->devtype = XEN_DEVTYPE_CDROM;
 		else if (strcmp(colon, ":disk"))
-			return set_err(err, errlen, "bad device type '%s' (cdrom or disk)", colon + 1);
+			return set_err(err, errlen, "bad device type '%s' (cdrom or disk)",
+				       STR_ESCAPED(colon + 1));
 	}
 	if (colon == v || !*v)
 		return set_err(err, errlen, "empty virtual device name");
@@ -257,7 +262,7 @@ static int disk_vdev(struct xen_disk *d, const char *v, char *err, size_t errlen
 		return -ENOMEM;
 	for (char *c = d->vdev; *c; c++)
 		if (!isalnum((unsigned char)*c))
-			return set_err(err, errlen, "bad virtual device name '%s'", d->vdev);
+			return set_err(err, errlen, "bad virtual device name '%s'", STR_ESCAPED(d->vdev));
 	r = 0;
 	return r;
 }
@@ -302,7 +307,7 @@ int xen_disk_parse(const char *spec, struct xen_disk *ret, char ***w, size_t *nw
 			keyed = true;
 			if (!strcmp(k, "format")) {
 				if (!is_format(v))
-					r = set_err(err, errlen, "unknown disk format '%s'", v);
+					r = set_err(err, errlen, "unknown disk format '%s'", STR_ESCAPED(v));
 				else
 					r = replace(&d.format, v);
 			} else if (!strcmp(k, "vdev")) {
@@ -315,13 +320,15 @@ int xen_disk_parse(const char *spec, struct xen_disk *ret, char ***w, size_t *nw
 				else if (!strcmp(v, "disk"))
 					d.devtype = XEN_DEVTYPE_DISK;
 				else
-					r = set_err(err, errlen, "bad devtype '%s' (disk or cdrom)", v);
+					r = set_err(err, errlen, "bad devtype '%s' (disk or cdrom)",
+						    STR_ESCAPED(v));
 			} else if (!strcmp(k, "backendtype")) {
 				r = replace(&d.backendtype, v);
 			} else if (!strcmp(k, "script")) {
 				r = replace(&d.script, v);
 			} else {
-				r = warn_push(w, nw, "disk '%s': option %s=%s is not migrated", spec, k, v);
+				r = warn_push(w, nw, "disk '%s': option %s=%s is not migrated",
+					      STR_ESCAPED(spec), STR_ESCAPED(k), STR_ESCAPED(v));
 			}
 		} else if (!strcmp(tok, "cdrom")) {
 			d.devtype = XEN_DEVTYPE_CDROM;
@@ -329,11 +336,12 @@ int xen_disk_parse(const char *spec, struct xen_disk *ret, char ***w, size_t *nw
 		} else if (!strcmp(tok, "discard") || !strcmp(tok, "no-discard") ||
 			   !strcmp(tok, "direct-io-safe") || !strcmp(tok, "trusted") ||
 			   !strcmp(tok, "untrusted")) {
-			r = warn_push(w, nw, "disk '%s': option %s is not migrated", spec, tok);
+			r = warn_push(w, nw, "disk '%s': option %s is not migrated", STR_ESCAPED(spec), tok);
 			keyed = true;
 		} else {
 			if (keyed) {
-				r = set_err(err, errlen, "positional value '%s' after key=value options", tok);
+				r = set_err(err, errlen, "positional value '%s' after key=value options",
+					    STR_ESCAPED(tok));
 				break;
 			}
 			if (npos >= 4) {
@@ -356,7 +364,8 @@ int xen_disk_parse(const char *spec, struct xen_disk *ret, char ***w, size_t *nw
 		if (npos >= 2 && *pos[1]) {
 			if (!is_format(pos[1]))
 				r = npos == 2 ? disk_vdev(&d, pos[1], err, errlen)
-					      : set_err(err, errlen, "unknown disk format '%s'", pos[1]);
+					      : set_err(err, errlen, "unknown disk format '%s'",
+							STR_ESCAPED(pos[1]));
 			else
 				r = replace(&d.format, pos[1]);
 		}
@@ -449,7 +458,7 @@ int xen_vif_parse(const char *spec, struct xen_vif *ret, char ***w, size_t *nw, 
 			continue;
 		eq = strchr(tok, '=');
 		if (!eq) {
-			r = set_err(err, errlen, "vif option '%s' is not KEY=VALUE", tok);
+			r = set_err(err, errlen, "vif option '%s' is not KEY=VALUE", STR_ESCAPED(tok));
 			break;
 		}
 		*eq = '\0';
@@ -472,12 +481,13 @@ int xen_vif_parse(const char *spec, struct xen_vif *ret, char ***w, size_t *nw, 
 		else if (!strcmp(k, "type"))
 			dst = &v.type;
 		if (!dst) {
-			r = warn_push(w, nw, "vif '%s': option %s=%s is not migrated", spec, k, val);
+			r = warn_push(w, nw, "vif '%s': option %s=%s is not migrated", STR_ESCAPED(spec),
+				      STR_ESCAPED(k), STR_ESCAPED(val));
 			continue;
 		}
 		r = replace(dst, val);
 		if (r == 0 && dst == &v.mac && mac_normalise(v.mac) < 0)
-			r = set_err(err, errlen, "bad MAC address '%s'", val);
+			r = set_err(err, errlen, "bad MAC address '%s'", STR_ESCAPED(val));
 	}
 	free(copy);
 	if (r < 0) {
@@ -558,7 +568,8 @@ static int get_num(const struct xvar *var, long long *dst, struct xen_error *err
 		*dst = strtoll(s, &end, 0);
 		if (!*s || *end || errno) {
 			free(copy);
-			return verr(err, v, "'%s' must be a number, not '%s'", var->name, v->str);
+			return verr(err, v, "'%s' must be a number, not '%s'", var->name,
+				    STR_ESCAPED(v->str));
 		}
 		free(copy);
 	} else {
@@ -729,11 +740,12 @@ static int map_var(struct xen_vm *vm, const struct xvar *var, struct xen_error *
 		int r = get_str(var, str, err);
 
 		if (r == 0 && str == &vm->uuid && !uuid_valid(vm->uuid))
-			return verr(err, var->val, "bad uuid '%s'", vm->uuid);
+			return verr(err, var->val, "bad uuid '%s'", STR_ESCAPED(vm->uuid));
 		if (r == 0 && str == &vm->name && !*vm->name)
 			return verr(err, var->val, "empty name");
 		if (r == 0 && str == &vm->name && strpbrk(vm->name, "/ \t\n"))
-			return verr(err, var->val, "name '%s' contains '/' or blanks", vm->name);
+			return verr(err, var->val, "name '%s' contains '/' or blanks",
+				    STR_ESCAPED(vm->name));
 		return r;
 	}
 	if (num)
@@ -775,7 +787,7 @@ static int map_var(struct xen_vm *vm, const struct xvar *var, struct xen_error *
 			return replace(&vm->type, "pvh");
 		if (!strcmp(t, "pv") || !strcmp(t, "linux") || !strcmp(t, "generic"))
 			return replace(&vm->type, "pv");
-		return verr(err, var->val, "unknown %s '%s' (pv, hvm, pvh, linux)", k, t);
+		return verr(err, var->val, "unknown %s '%s' (pv, hvm, pvh, linux)", k, STR_ESCAPED(t));
 	}
 	if (!strcmp(k, "disk"))
 		return map_disks(vm, var, err);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/escape.h"
 #include "migrate/xen/xenval.h"
 
 #define XEN_MAX_DEPTH	64
@@ -627,8 +628,11 @@ static int format(struct parser *p, struct xval *f, struct xval *args, int line,
 		if (speclen > 8 || strtol(spec + strspn(spec, "-+ #0"), NULL, 10) > 4096 ||
 		    (memchr(spec, '.', speclen) && strtol((char *)memchr(spec, '.', speclen) + 1, NULL, 10) > 4096) ||
 		    !strchr("sdiuxXor", f->str[i])) {
-			r = perr(p, f->line, f->col, "unsupported format '%%%.*s%c'", (int)speclen, spec,
-				 f->str[i]);
+			char e[64];
+
+			/* from the '%' to the conversion character, any byte */
+			r = perr(p, f->line, f->col, "unsupported format '%s'",
+				 str_escape(spec - 1, speclen + 2, e, sizeof(e)));
 			break;
 		}
 		if (argi >= nargs) {

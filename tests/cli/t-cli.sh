@@ -34,6 +34,13 @@ for want in "bad.conf:3: \[Node\] ListenPort" "bad.conf:6: \[Peer x\] PublicKey"
 	grep -q "$want" "$W/err" || { cat "$W/err"; fail "missing error: $want"; }
 done
 [ ! -s "$W/out" ] || fail "bridged -n printed a config for a bad file"
+# bytes from the file are quoted escaped: a terminal control sequence in a
+# value must not reach the operator's screen
+printf '[Node]\nPrivateKeyFile = /k\nListenAddress = \033[2Jx\n' > "$W/esc.conf"
+if "$BRIDGED" -n -c "$W/esc.conf" > "$W/out" 2> "$W/err"; then fail "bridged -n accepted an escape sequence"; fi
+grep -qF 'esc.conf:3: [Node] ListenAddress: not an IPv4 or IPv6 address: "\x1b[2Jx"' "$W/err" ||
+	{ cat -v "$W/err"; fail "escape sequence not quoted as \\x1b"; }
+! grep -q "$(printf '\033')" "$W/err" "$W/out" || { cat -v "$W/err"; fail "raw ESC byte in the output"; }
 if "$BRIDGED" -n -c "$W/missing.conf" 2> "$W/err"; then fail "missing file accepted"; fi
 grep -q "missing.conf" "$W/err" || fail "the error does not name the missing file"
 

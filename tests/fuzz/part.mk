@@ -5,7 +5,7 @@
 #   fuzz_X_SRCS := netcfg/config.c common/log.c
 # tests/run.sh runs each for a bounded time when clang is present.
 FUZZERS += tests/fuzz/fuzz_xencfg
-fuzz_xencfg_SRCS := migrate/xen/xenlex.c migrate/xen/xencfg.c migrate/xen/xenjson.c
+fuzz_xencfg_SRCS := migrate/xen/xenlex.c migrate/xen/xencfg.c migrate/xen/xenjson.c common/escape.c
 
 CLANG ?= clang
 FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS)
@@ -17,7 +17,7 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,und
 # Fragments' FUZZERS lines must come before the rules below (rule targets
 # are expanded when make reads them).
 FUZZERS += tests/fuzz/fuzz_config
-fuzz_config_SRCS := netcfg/config.c common/log.c
+fuzz_config_SRCS := netcfg/config.c common/log.c common/escape.c
 
 # tunnel: the packet receive path (tunnel/ engine).
 FUZZERS += tests/fuzz/fuzz_packet

@@ -6,7 +6,8 @@
 # the copies are byte-identical and reported verified, a rerun resends
 # nothing. Refused, with nothing written: a vdev the config does not name,
 # a VM that does not exist, a path-traversal VM name, a warm copy, a client
-# whose key is no [Peer] of the old host. The sources are unchanged.
+# whose key is no [Peer] of the old host, a disk target with an escape
+# sequence (quoted escaped). The sources are unchanged.
 . "$(dirname "$0")/../lib/netns.sh"
 command -v jq >/dev/null || skip "jq missing"
 MiB=$((1024 * 1024))
@@ -35,6 +36,8 @@ disk = [ 'file:$WORK/images/fileserver-root.img,xvda1,w',
          'file:$WORK/images/fileserver-data.img,xvda2,w' ]
 vif = [ 'mac=00:16:3e:00:00:01,bridge=br-dmz' ]
 EOC
+# a disk target with a terminal escape sequence (ESC [2J clears the screen)
+printf "name = 'esc'\ndisk = [ 'file:%s/images/\033[2J.img,xvda,w' ]\n" "$WORK" >"$WORK/xen/esc.cfg"
 cat >"$WORK/evil.cfg" <<EOC
 name = "evil"
 disk = [ 'file:$WORK/images/secret.img,xvda,w' ]
@@ -119,15 +122,22 @@ fetch warm new --vm fileserver --disk xvda1 --warm --create "$WORK/warm.img"
 refused $? warm "warm copies .* are not served by the daemon yet"
 fetch stranger stranger --vm fileserver --disk xvda1 --create "$WORK/stranger.img"
 refused $? stranger "not authenticated"
+# the daemon quotes the bad target escaped, in its log and in the refusal
+# (which the client prints escaped again: \\x1b)
+fetch esc new --vm esc --disk xvda --create "$WORK/esc.img"
+refused $? esc 'VM esc disk xvda: .*/images/\\\\x1b\[2J\.img: No such file'
 # a rejected peer still gets nothing through --list
 fetch stranger-list stranger --vm fileserver --list
 [ $? = 3 ] && ! grep -q fileserver-root "$WORK/stranger-list.json" || fail "stranger: list answered"
-log "refused: unknown vdev, unknown VM, ../ and dot names, warm, a key that is no peer"
+log "refused: unknown vdev, unknown VM, ../ and dot names, warm, a key that is no peer, escaped target"
 
 for pat in "refused: VM fileserver has no disk xvdb" "refused: no VM mailserver here" \
 	"refused: \"../evil\" is not a VM name" "refused: .*warm copies" "198.18.0.2:[0-9]*: refused: "; do
 	grep -q -- "migrate: .*$pat" "$WORK/old.log" || fail "no log line for '$pat'"
 done
+grep -q -- 'refused: VM esc disk xvda: .*/images/\\x1b\[2J\.img' "$WORK/old.log" ||
+	fail "no escaped target in the log"
+! grep -q "$(printf '\033')" "$WORK/old.log" "$WORK/esc.err" || fail "a raw ESC byte was printed"
 grep -q "migrate: peer new (198.18.0.2:[0-9]*): VM fileserver disk xvda1: verified" "$WORK/old.log" ||
 	fail "no log line for the copy"
 

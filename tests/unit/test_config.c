@@ -543,6 +543,55 @@ static void test_err_syntax(void **state)
 	}
 }
 
+/* Bytes from the file are quoted escaped: no terminal control gets out. */
+static void test_err_escaped(void **state)
+{
+	expect_error(NODE "ListenAddress = \033[2Jx\n",
+		     "t.conf:3: [Node] ListenAddress: not an IPv4 or IPv6 address: \"\\x1b[2Jx\"");
+	expect_error(NODE "ListenPort = 1\t2\\\n",
+		     "t.conf:3: [Node] ListenPort: not a port number (1..65535): \"1\\t2\\\\\"");
+	expect_error(NODE "MTU\033 = 1\n", "t.conf:3: [Node] MTU\\x1b: unknown key");
+	expect_error("X\r\033 = 1\n" NODE,
+		     "t.conf:1: X\\r\\x1b: key outside of any section");
+	expect_error(NODE "[Bridge b\033]\n",
+		     "t.conf:3: [Bridge b\\x1b] invalid character in name (allowed: A-Z a-z 0-9 . _ -)");
+	expect_error(NODE "[Peer caf\xc3\xa9]\n",
+		     "t.conf:3: [Peer caf\\xc3\\xa9] invalid character in name (allowed: A-Z a-z 0-9 . _ -)");
+	expect_error(NODE "[Sw\033itch]\nFoo = bar\n",
+		     "t.conf:3: unknown section [Sw\\x1bitch] (expected [Node], [Bridge NAME] or [Peer NAME])");
+	expect_error(NODE "[Bridge b] \033\n", "t.conf:3: text after section header: \"\\x1b\"");
+	expect_error(NODE "[Bridge b]\n[Peer p]\nPublicKey = " KEY_A "\nSegments = b, \033c\n",
+		     "t.conf:6: [Peer p] Segments: invalid character in name (allowed: A-Z a-z 0-9 . _ -): \"\\x1bc\"");
+	{
+		/* 40 ESC: too long for a segment name, quoted whole */
+		char text[512], want[512];
+		size_t k, o;
+
+		o = (size_t)snprintf(text, sizeof(text), NODE "[Bridge b]\n[Peer p]\nPublicKey = " KEY_A
+				     "\nSegments = b, ");
+		memset(text + o, '\033', 40);
+		strcpy(text + o + 40, "\n");
+		o = (size_t)snprintf(want, sizeof(want),
+				     "t.conf:6: [Peer p] Segments: segment name too long: \"");
+		for (k = 0; k < 40; k++)
+			o += (size_t)snprintf(want + o, sizeof(want) - o, "\\x1b");
+		snprintf(want + o, sizeof(want) - o, "\"");
+		expect_error(text, want);
+	}
+	{
+		/* a long name is cut, visibly, in the section label */
+		struct config_errors errs = { 0 };
+		struct config *c = NULL;
+
+		assert_int_equal(parse(NODE "[Peer \033\033\033\033\033\033\033\033\033\033\033\033]\n"
+				       "Colour = blue\n", &c, &errs), -EINVAL);
+		assert_int_equal(errs.n, 2);
+		assert_string_equal(errs.msgs[1], "t.conf:4: [Peer \\x1b\\x1b\\x1b\\x1b\\x1b\\x1b"
+				    "\\x1b\\x1b\\x1b...] Colour: unknown key");
+		config_errors_clear(&errs);
+	}
+}
+
 /* Every problem is reported, sorted by line, not just the first. */
 static void test_err_collects_all(void **state)
 {
@@ -671,6 +720,92 @@ static const char classic_canon[] =
 	"Segments = sv, br-dmz\n"
 	"Encryption = aead\n"
 	"Keepalive = 250ms\n";
+
+/* The 198-character limit is on the content: CRLF does not count. */
+static void line_of(char *buf, size_t len, size_t content, const char *eol)
+{
+	static const char head[] = "Address = 198.18.5.1/24 ; ";
+
+	assert_true(content >= sizeof(head) - 1 && content + strlen(eol) < len);
+	memcpy(buf, head, sizeof(head) - 1);
+	memset(buf + sizeof(head) - 1, 'c', content - (sizeof(head) - 1));
+	strcpy(buf + content, eol);
+}
+
+static void test_crlf_line_limit(void **state)
+{
+	static const char *const eols[] = { "\n", "\r\n" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		const char *e = eols[i];
+		char line[256], text[512];
+		struct config *c;
+
+		line_of(line, sizeof(line), 198, e);
+		snprintf(text, sizeof(text), "[Node]%sPrivateKeyFile = /k%s[Bridge b]%s%s", e, e, e, line);
+		c = parse_ok(text);
+		assert_string_equal(c->bridges[0].address, "198.18.5.1/24");
+		config_free(c);
+		/* the last line without a line end at all */
+		text[strlen(text) - strlen(e)] = '\0';
+		c = parse_ok(text);
+		assert_string_equal(c->bridges[0].address, "198.18.5.1/24");
+		config_free(c);
+
+		line_of(line, sizeof(line), 199, e);
+		snprintf(text, sizeof(text), "[Node]%sPrivateKeyFile = /k%s[Bridge b]%s%s", e, e, e, line);
+		expect_error(text, "t.conf:4: [Bridge b] line too long (at most 198 characters)");
+		text[strlen(text) - strlen(e)] = '\0';
+		expect_error(text, "t.conf:4: [Bridge b] line too long (at most 198 characters)");
+	}
+}
+
+/* A CRLF file means what its LF twin means, errors included. */
+static void test_crlf_same_as_lf(void **state)
+{
+	static const char bad[] =
+		"[Node]\nPrivateKeyFile = /k\nListenPort = 0 \n[Bridge b]\nSTP = maybe\n"
+		"[Peer p]\nSegments = b, nowhere\nColour = blue\n";
+	const char *const lf[] = { classic, bad };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		struct config_errors e1 = { 0 }, e2 = { 0 };
+		struct config *c1 = NULL, *c2 = NULL;
+		char crlf[2048];
+		size_t k, o = 0;
+		int r1, r2;
+
+		for (k = 0; lf[i][k]; k++) {
+			if (lf[i][k] == '\n')
+				crlf[o++] = '\r';
+			crlf[o++] = lf[i][k];
+			assert_true(o < sizeof(crlf) - 1);
+		}
+		crlf[o] = '\0';
+		r1 = parse(lf[i], &c1, &e1);
+		r2 = parse(crlf, &c2, &e2);
+		assert_int_equal(r1, r2);
+		assert_int_equal(e1.n, e2.n);
+		for (k = 0; k < e1.n; k++)
+			assert_string_equal(e1.msgs[k], e2.msgs[k]);
+		if (r1 == 0) {
+			char *o1 = print_to_string(c1), *o2 = print_to_string(c2);
+
+			assert_string_equal(o1, o2);
+			assert_string_equal(o1, classic_canon);
+			free(o1);
+			free(o2);
+		} else {
+			assert_true(e1.n >= 4);
+		}
+		config_free(c1);
+		config_free(c2);
+		config_errors_clear(&e1);
+		config_errors_clear(&e2);
+	}
+}
 
 static void test_guard_keys(void **state)
 {
@@ -1036,6 +1171,8 @@ int main(void)
 		cmocka_unit_test(test_keepalive_forms),
 		cmocka_unit_test(test_stp_forms),
 		cmocka_unit_test(test_crlf_bom_and_comments),
+		cmocka_unit_test(test_crlf_line_limit),
+		cmocka_unit_test(test_crlf_same_as_lf),
 		cmocka_unit_test(test_err_unknown_key),
 		cmocka_unit_test(test_err_duplicate_key),
 		cmocka_unit_test(test_err_duplicate_sections),
@@ -1049,6 +1186,7 @@ int main(void)
 		cmocka_unit_test(test_err_bridge_values),
 		cmocka_unit_test(test_err_peer_values),
 		cmocka_unit_test(test_err_syntax),
+		cmocka_unit_test(test_err_escaped),
 		cmocka_unit_test(test_err_collects_all),
 		cmocka_unit_test(test_errs_null_and_file),
 		cmocka_unit_test(test_parse_file),

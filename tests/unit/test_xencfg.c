@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -99,6 +100,54 @@ static void test_errors(void **state)
 	parse_err("name = 'x'\nuuid = 'nope'\n", 2, 8, "bad uuid");
 	parse_err("name = 'x'\nx = {}\n", 2, 5, "dictionaries");
 	parse_err("name = 'x'\nx = os.path\n", 2, 7, "attribute");
+}
+
+/* Bytes of the file are quoted escaped in errors and warnings. */
+static void parse_err_exact(const char *text, const char *msg)
+{
+	struct xen_error err;
+	struct xen_vm *vm = NULL;
+
+	assert_int_equal(xen_vm_parse(text, strlen(text), &vm, &err), -EINVAL);
+	assert_string_equal(err.msg, msg);
+}
+
+static void test_escaped_messages(void **state)
+{
+	struct xen_vm *vm;
+	bool seen = false;
+
+	parse_err_exact("name = 'x'\nvif = [ 'mac=00:16:3e:\033[2J:01' ]\n",
+			"bad MAC address '00:16:3e:\\x1b[2J:01'");
+	parse_err_exact("name = 'x'\nvif = [ 'mac=00:16:3e:\\x1b[2J:01' ]\n",
+			"bad MAC address '00:16:3e:\\x1b[2J:01'");
+	parse_err_exact("name = 'x'\ndisk = [ 'phy:/dev/x,xvda,\033]0;t\007' ]\n",
+			"bad disk access mode '\\x1b]0;t\\x07' (r, ro, w, rw or w!)");
+	parse_err_exact("name = 'x'\ndisk = [ 'phy:/dev/x,xvd\033a,w' ]\n",
+			"bad virtual device name 'xvd\\x1ba'");
+	parse_err_exact("name = 'x'\ndisk = [ 'nb\033d:h:1,xvda,w' ]\n",
+			"unknown disk prefix 'nb\\x1bd:' in 'nb\\x1bd:h:1'");
+	parse_err_exact("name = 'x'\ndisk = [ 'rel\tative,xvda,w' ]\n",
+			"disk target 'rel\\tative' is not an absolute path");
+	parse_err_exact("name = 'x'\ndisk = [ 'format=q\\xc3\\xa9, vdev=xvda, target=/a' ]\n",
+			"unknown disk format 'q\\xc3\\xa9'");
+	parse_err_exact("name = 'x'\nvif = [ 'bridge\033' ]\n", "vif option 'bridge\\x1b' is not KEY=VALUE");
+	parse_err_exact("name = 'x'\nmemory = '\\n1\033'\n", "'memory' must be a number, not '\\n1\\x1b'");
+	parse_err_exact("name = 'x'\nuuid = '\\\\'\n", "bad uuid '\\\\'");
+	parse_err_exact("name = 'x/\033'\n", "name 'x/\\x1b' contains '/' or blanks");
+	parse_err_exact("name = 'x'\ntype = '\\r'\n", "unknown type '\\r' (pv, hvm, pvh, linux)");
+	parse_err_exact("name = 'x'\nextra = '%\033' % 1\n", "unsupported format '%\\x1b'");
+	parse_err_exact("name = 'x'\nextra = '%-1\\x9b' % 1\n", "unsupported format '%-1\\x9b'");
+
+	vm = parse_ok("name = 'w'\nvif = [ 'mac=00:16:3e:aa:bb:cc, acc\033el=\\x9by' ]\n");
+	for (size_t i = 0; i < vm->n_warnings; i++) {
+		assert_null(strchr(vm->warnings[i], '\033'));
+		if (!strcmp(vm->warnings[i], "vif 'mac=00:16:3e:aa:bb:cc, acc\\x1bel=\\x9by': "
+				       "option acc\\x1bel=\\x9by is not migrated"))
+			seen = true;
+	}
+	assert_true(seen);
+	xen_vm_free(vm);
 }
 
 static void test_disk_specs(void **state)
@@ -202,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_plus_equals),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_escaped_messages),
 		cmocka_unit_test(test_disk_specs),
 		cmocka_unit_test(test_vifs),
 		cmocka_unit_test(test_vdev_split),
