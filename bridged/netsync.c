@@ -21,11 +21,14 @@ int daemon_bridges_ensure(struct daemon *d)
 
 	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
 		const struct bridge_cfg *b = &d->cfg->bridges[i];
-		int r = netcfg_bridge_ensure(d->nc, b, NULL);
+		struct netcfg_bridge_report rep;
+		int r = netcfg_bridge_ensure(d->nc, b, &rep);
 
 		if (r < 0) {
-			log_warnx("bridge %s: cannot set up: %s", b->name, strerror(-r));
+			log_warnx("bridge %s: %s: %s", b->name, rep.failed, strerror(-r));
 			ret = r;
+		} else if (rep.created) {
+			log_info("%s: bridge created", b->name);
 		}
 	}
 	return ret;
@@ -48,11 +51,16 @@ static int apply(struct daemon *d, const struct reconcile_action *a)
 	int r;
 
 	switch (a->op) {
-	case RECONCILE_CREATE_BRIDGE:
-		r = netcfg_bridge_ensure(d->nc, &d->cfg->bridges[a->bridge_index], NULL);
+	case RECONCILE_CREATE_BRIDGE: {
+		struct netcfg_bridge_report rep;
+
+		r = netcfg_bridge_ensure(d->nc, &d->cfg->bridges[a->bridge_index], &rep);
 		if (r >= 0)
 			log_info("bridge %s was missing: created it", a->name);
+		else
+			log_debug("bridge %s: %s", a->name, rep.failed);
 		return r;
+	}
 	case RECONCILE_BRIDGE_UP:
 	case RECONCILE_PORT_UP:
 		r = netcfg_get_link(d->nc, a->name, &l);

@@ -118,14 +118,22 @@ int netcfg_get_link(struct netcfg *nc, const char *name, struct netcfg_link *ret
 int netcfg_get_link_by_index(struct netcfg *nc, int ifindex,
 			     struct netcfg_link *ret);
 
+/* What netcfg_bridge_ensure() did, for the caller to report. */
+struct netcfg_bridge_report {
+	int ifindex;
+	bool created;                  /* it did not exist: created */
+	char failed[96];               /* on failure: the step, e.g. "cannot set STP off" */
+};
+
 /* Creates the bridge if missing, or adopts it (its ports are left alone);
  * sets STP and forward delay as configured, MTU and address if given, and
- * brings it up. *ret_ifindex (may be NULL) gets its ifindex. Options already
- * as configured are not written again (no spurious RTM_NEWLINK).
- * -EEXIST: the name belongs to a link of another kind (not a bridge); it is
- * left alone. -ERANGE: a forward delay outside 2..30 s while STP is on. */
+ * brings it up. *ret (may be NULL) says what was done or which step failed.
+ * Options already as configured are not written again (no spurious
+ * RTM_NEWLINK). -EEXIST: the name belongs to a link of another kind (not a
+ * bridge); it is left alone. -ERANGE: a forward delay outside 2..30 s while
+ * STP is on. Logs nothing above debug: the caller reports. */
 int netcfg_bridge_ensure(struct netcfg *nc, const struct bridge_cfg *b,
-			 int *ret_ifindex);
+			 struct netcfg_bridge_report *ret);
 /* Enslaves port to bridge (no-op if already there), then verifies. */
 int netcfg_enslave(struct netcfg *nc, int port_ifindex, int bridge_ifindex);
 /* Removes port from its bridge (no-op if not enslaved). */

@@ -936,7 +936,7 @@ static int set_master(struct netcfg *nc, int port, int master)
 	if (r < 0)
 		return r;
 	if (l.master != master) {
-		log_warnx("%s: master is %d after setting %d", l.name, l.master, master);
+		log_debug("%s: master is %d after setting %d", l.name, l.master, master);
 		return -EIO;
 	}
 	return 0;
@@ -1005,7 +1005,7 @@ int netcfg_port_set_state(struct netcfg *nc, int ifindex, enum port_state s)
 	if (r < 0)
 		return r;
 	if (l.port_state != (int)want) {
-		log_warnx("%s: port state is %d after setting %d", l.name,
+		log_debug("%s: port state is %d after setting %d", l.name,
 			  l.port_state, (int)want);
 		return -EIO;
 	}
@@ -1076,14 +1076,21 @@ out:
 }
 
 int netcfg_bridge_ensure(struct netcfg *nc, const struct bridge_cfg *b,
-			 int *ret_ifindex)
+			 struct netcfg_bridge_report *ret)
 {
+	struct netcfg_bridge_report dummy;
 	struct link_info li;
 	uint32_t stp = b->stp ? 1 : 0, fwd;
 	int r;
 
-	if (b->forward_delay > UINT32_MAX / NETCFG_USER_HZ)
+	if (!ret)
+		ret = &dummy;
+	memset(ret, 0, sizeof(*ret));
+	if (b->forward_delay > UINT32_MAX / NETCFG_USER_HZ) {
+		snprintf(ret->failed, sizeof(ret->failed), "forward delay %us out of range",
+			 b->forward_delay);
 		return -ERANGE;
+	}
 	fwd = b->forward_delay * NETCFG_USER_HZ;
 
 	r = get_link_info(nc, b->name, 0, &li);
@@ -1092,17 +1099,20 @@ int netcfg_bridge_ensure(struct netcfg *nc, const struct bridge_cfg *b,
 		 * changes theirs, which is what adopting means. */
 		r = bridge_newlink(nc, b->name, 0, IFLA_BR_STP_STATE, stp);
 		if (r < 0) {
-			log_warnx("%s: cannot create bridge: %s", b->name, strerror(-r));
+			snprintf(ret->failed, sizeof(ret->failed), "cannot create the bridge");
 			return r;
 		}
-		log_info("%s: bridge created", b->name);
+		ret->created = true;
+		log_debug("%s: bridge created", b->name);
 		r = get_link_info(nc, b->name, 0, &li);
 	}
-	if (r < 0)
+	if (r < 0) {
+		snprintf(ret->failed, sizeof(ret->failed), "cannot read the link");
 		return r;
+	}
 	if (strcmp(li.link.kind, "bridge") != 0) {
-		log_warnx("%s: exists as a link of kind \"%s\", not a bridge",
-			  b->name, li.link.kind[0] ? li.link.kind : "none");
+		snprintf(ret->failed, sizeof(ret->failed), "exists as a link of kind \"%s\", not a bridge",
+			 li.link.kind[0] ? li.link.kind : "none");
 		return -EEXIST;
 	}
 
@@ -1118,42 +1128,39 @@ int netcfg_bridge_ensure(struct netcfg *nc, const struct bridge_cfg *b,
 	if (li.br_stp_state < 0 || (li.br_stp_state != 0) != (stp != 0)) {
 		r = bridge_newlink(nc, NULL, li.link.ifindex, IFLA_BR_STP_STATE, stp);
 		if (r < 0) {
-			log_warnx("%s: cannot set STP %s: %s", b->name,
-				  stp ? "on" : "off", strerror(-r));
+			snprintf(ret->failed, sizeof(ret->failed), "cannot set STP %s", stp ? "on" : "off");
 			return r;
 		}
 	}
 	if (li.br_forward_delay != (long)fwd) {
 		r = bridge_newlink(nc, NULL, li.link.ifindex, IFLA_BR_FORWARD_DELAY, fwd);
 		if (r < 0) {
-			log_warnx("%s: cannot set forward delay %us: %s", b->name,
-				  b->forward_delay, strerror(-r));
+			snprintf(ret->failed, sizeof(ret->failed), "cannot set forward delay %us",
+				 b->forward_delay);
 			return r;
 		}
 	}
 	if (b->mtu && li.link.mtu != b->mtu) {
 		r = netcfg_set_mtu(nc, li.link.ifindex, b->mtu);
 		if (r < 0) {
-			log_warnx("%s: cannot set MTU %u: %s", b->name, b->mtu, strerror(-r));
+			snprintf(ret->failed, sizeof(ret->failed), "cannot set MTU %u", b->mtu);
 			return r;
 		}
 	}
 	if (b->address[0]) {
 		r = addr_add(nc, li.link.ifindex, b->address);
 		if (r < 0) {
-			log_warnx("%s: cannot add address %s: %s", b->name, b->address,
-				  strerror(-r));
+			snprintf(ret->failed, sizeof(ret->failed), "cannot add address %s", b->address);
 			return r;
 		}
 	}
 	if (!(li.link.flags & IFF_UP)) {
 		r = netcfg_set_up(nc, li.link.ifindex, true);
 		if (r < 0) {
-			log_warnx("%s: cannot bring up: %s", b->name, strerror(-r));
+			snprintf(ret->failed, sizeof(ret->failed), "cannot bring it up");
 			return r;
 		}
 	}
-	if (ret_ifindex)
-		*ret_ifindex = li.link.ifindex;
+	ret->ifindex = li.link.ifindex;
 	return 0;
 }

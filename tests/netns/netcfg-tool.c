@@ -139,7 +139,8 @@ static int cmd_ensure(struct netcfg *nc, int argc, char **argv)
 {
 	struct bridge_cfg b = { 0 };
 	unsigned v;
-	int r, ifindex = 0;
+	struct netcfg_bridge_report rep;
+	int r;
 
 	if (argc < 1 || argc > 5 || strlen(argv[0]) >= sizeof(b.name))
 		return usage();
@@ -158,10 +159,12 @@ static int cmd_ensure(struct netcfg *nc, int argc, char **argv)
 	}
 	if (argc > 4 && parse_uint(argv[4], &b.mtu) < 0)
 		return usage();
-	r = netcfg_bridge_ensure(nc, &b, &ifindex);
-	if (r < 0)
-		return fail(b.name, r);
-	printf("%s ifindex=%d\n", b.name, ifindex);
+	r = netcfg_bridge_ensure(nc, &b, &rep);
+	if (r < 0) {
+		fprintf(stderr, "netcfg-tool: %s: %s: %s\n", b.name, rep.failed, strerror(-r));
+		return 1;
+	}
+	printf("%s ifindex=%d\n", b.name, rep.ifindex);
 	return 0;
 }
 
