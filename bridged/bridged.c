@@ -317,7 +317,7 @@ int main(int argc, char **argv)
 	char *abs_path = NULL;
 	int verbose = 0, c;
 
-	d.udp.fd = d.sig.fd = d.nl.fd = d.ctl.fd = -1;
+	d.udp.fd = d.sig.fd = d.nl.fd = d.ctl_srv.src.fd = d.metrics_srv.src.fd = -1;
 	while ((c = getopt(argc, argv, "c:fnvh")) != -1) {
 		switch (c) {
 		case 'c': d.config_path = optarg; break;

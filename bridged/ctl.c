@@ -2,7 +2,8 @@
 /*
  * The control socket: a Unix stream socket, mode 0600, root only. A client
  * sends one command line ("status"); the daemon answers with one JSON
- * document and closes. JSON is built with json-c.
+ * document and closes, or ("events") streams one JSON line per event.
+ * JSON is built with json-c; the connections are conn.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,35 +33,6 @@ const char *const tap_drop_names[_TAP_DROP_MAX] = {
 	[TAP_DROP_GUARD] = "port_not_forwarding",
 	[TAP_DROP_STORM] = "storm",
 	[TAP_DROP_PROBE] = "probe",
-};
-
-/*
- * A connection to the control socket or the metrics listener. All I/O is
- * non-blocking: a request is read as it comes, the answer written as the
- * peer takes it, and a connection that dawdles is closed after
- * CLIENT_DEADLINE_NS; the event loop never waits for a client.
- */
-enum client_mode {
-	CLIENT_REQUEST,      /* reading one command line */
-	CLIENT_REPLY,        /* writing the answer, then closing */
-	CLIENT_EVENTS,       /* `bridgectl events`: stays, one JSON line per event */
-	CLIENT_HTTP,         /* metrics: reading an HTTP request */
-};
-
-#define CLIENT_DEADLINE_NS 2000000000ull
-#define CLIENTS_MAX 64
-
-struct ctl_client {
-	struct loop_source src;
-	struct daemon *d;
-	struct ctl_client *next;
-	enum client_mode mode;
-	bool dead;
-	struct loop_timer deadline;    /* request/reply: closed when it fires */
-	char in[512];
-	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
 };
 
 static json_object *drops_json(const uint64_t *drops)
@@ -270,189 +242,57 @@ static json_object *status_json(struct daemon *d)
 	return root;
 }
 
-static void client_drop(struct ctl_client *c)
+/* A request is one line. */
+static bool ctl_complete(const char *buf, size_t len)
 {
-	if (c->dead)
-		return;
-	c->dead = true;
-	loop_timer_disarm(c->d->loop, &c->deadline);
-	loop_del(c->d->loop, &c->src);
-	close(c->src.fd);
-	c->src.fd = -1;
-	free(c->out);
-	c->out = NULL;
+	return memchr(buf, '\n', len) != NULL;
 }
 
-/* Writes what the peer takes now; closes when all is out. */
-static void client_flush(struct ctl_client *c)
+/* "status": the JSON document; "events": the connection becomes a stream
+ * of event lines; anything else: an error document. */
+static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size_t *ret_len)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t w = write(c->src.fd, c->out + c->out_off, c->out_len - c->out_off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			loop_mod(c->d->loop, &c->src, EPOLLOUT);
-			return;
-		}
-		if (w <= 0) {
-			client_drop(c);
-			return;
-		}
-		c->out_off += (size_t)w;
-	}
-	/* all written: half-close, so the peer reads to the end before EOF */
-	shutdown(c->src.fd, SHUT_WR);
-	client_drop(c);
-}
-
-static void client_reply(struct ctl_client *c, char *buf, size_t len)
-{
-	c->mode = CLIENT_REPLY;
-	c->out = buf;
-	c->out_len = len;
-	c->out_off = 0;
-	if (!buf) {
-		client_drop(c);
-		return;
-	}
-	client_flush(c);
-}
-
-static void client_request(struct ctl_client *c, const char *line)
-{
-	struct daemon *d = c->d;
+	struct daemon *d = srv->ctx;
+	char *nl = strchr(req, '\n'), *buf;
 	json_object *o;
-	char *buf = NULL;
-	size_t len = 0;
+	size_t len;
 
-	if (!strcmp(line, "events")) {
-		c->mode = CLIENT_EVENTS;     /* stays: no deadline */
-		loop_timer_disarm(d->loop, &c->deadline);
-		loop_mod(d->loop, &c->src, EPOLLIN | EPOLLRDHUP);
+	*nl = '\0';
+	if (nl > req && nl[-1] == '\r')
+		nl[-1] = '\0';
+	if (!strcmp(req, "events")) {
+		conn_make_stream(c);
 		ctl_event(d, "hello", json_object_new_object());
-		return;
+		return NULL;
 	}
-	if (!strcmp(line, "status")) {
+	if (!strcmp(req, "status")) {
 		o = status_json(d);
 	} else {
 		o = json_object_new_object();
 		json_object_object_add(o, "error", json_object_new_string("unknown command"));
 	}
-	buf = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
+	len = strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	buf = malloc(len + 2);
 	if (buf) {
-		len = strlen(buf);
+		memcpy(buf, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), len);
+		buf[len++] = '\n';
 		buf[len] = '\0';
-		/* room for the newline */
-		{
-			char *nb = realloc(buf, len + 2);
-
-			if (nb) {
-				buf = nb;
-				buf[len++] = '\n';
-				buf[len] = '\0';
-			}
-		}
+		*ret_len = len;
 	}
-	client_reply(c, buf, len);
+	json_object_put(o);
+	return buf;
 }
 
-static void client_cb(struct loop_source *s, uint32_t events)
-{
-	struct ctl_client *c = container_of(s, struct ctl_client, src);
-	char *nl;
-	ssize_t r;
-
-	if (c->dead)
-		return;
-	switch (c->mode) {
-	case CLIENT_REPLY:
-		client_flush(c);
-		return;
-	case CLIENT_EVENTS: {
-		char buf[256];
-
-		/* the client sends nothing more; EOF or error ends it */
-		if (read(s->fd, buf, sizeof(buf)) <= 0 || (events & (EPOLLHUP | EPOLLRDHUP | EPOLLERR)))
-			client_drop(c);
-		return;
-	}
-	case CLIENT_REQUEST:
-	case CLIENT_HTTP:
-	default:
-		break;
-	}
-	r = read(s->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len);
-	if (r < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (r <= 0) {
-		client_drop(c);
-		return;
-	}
-	c->in_len += (size_t)r;
-	c->in[c->in_len] = '\0';
-	if (c->mode == CLIENT_HTTP) {
-		/* the end of the request head, or as much as we will read */
-		if (strstr(c->in, "\r\n\r\n") || strstr(c->in, "\n\n") || c->in_len == sizeof(c->in) - 1) {
-			size_t len = 0;
-			char *buf = metrics_http_response(c->d, &len);
-
-			client_reply(c, buf, len);
-		}
-		return;
-	}
-	nl = strchr(c->in, '\n');
-	if (!nl) {
-		if (c->in_len == sizeof(c->in) - 1)
-			client_drop(c);        /* no command is that long */
-		return;
-	}
-	*nl = '\0';
-	if (nl > c->in && nl[-1] == '\r')
-		nl[-1] = '\0';
-	client_request(c, c->in);
-}
-
-/* A request/reply connection that dawdled past its deadline. */
-static void client_deadline_cb(struct loop_timer *t, uint64_t now)
-{
-	client_drop(container_of(t, struct ctl_client, deadline));
-}
-
-/* Accepts a connection on a listening socket into mode; false if not. */
-bool ctl_accept(struct daemon *d, int lfd, bool http)
-{
-	struct ctl_client *c;
-	size_t n = 0;
-	int fd;
-
-	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
-		return false;
-	for (c = d->clients; c; c = c->next)
-		if (!c->dead && c->mode != CLIENT_EVENTS)
-			n++;
-	c = n < CLIENTS_MAX ? calloc(1, sizeof(*c)) : NULL;
-	if (!c) {
-		close(fd);
-		return true;
-	}
-	c->src.fd = fd;
-	c->src.cb = client_cb;
-	c->d = d;
-	c->mode = http ? CLIENT_HTTP : CLIENT_REQUEST;
-	c->next = d->clients;
-	d->clients = c;
-	loop_add(d->loop, &c->src, EPOLLIN | EPOLLRDHUP);
-	loop_timer_init(&c->deadline, client_deadline_cb);
-	loop_timer_arm(d->loop, &c->deadline, now_ns() + CLIENT_DEADLINE_NS);
-	return true;
-}
+static const struct conn_handler ctl_handler = {
+	.name = "control socket",
+	.complete = ctl_complete,
+	.answer = ctl_answer,
+};
 
 void ctl_event(struct daemon *d, const char *type, json_object *o)
 {
 	const char *s;
+	char *line;
 	size_t len;
 
 	d->counters[CNT_EVENTS]++;
@@ -460,41 +300,14 @@ void ctl_event(struct daemon *d, const char *type, json_object *o)
 	json_object_object_add(o, "type", json_object_new_string(type));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	len = strlen(s);
-	for (struct ctl_client *c = d->clients; c; c = c->next) {
-		if (c->dead || c->mode != CLIENT_EVENTS)
-			continue;
-		/* a client that does not keep up is dropped, never waited for */
-		if (write(c->src.fd, s, len) != (ssize_t)len || write(c->src.fd, "\n", 1) != 1) {
-			log_info("events client dropped: it does not read fast enough");
-			client_drop(c);
-		}
+	line = malloc(len + 1);
+	if (line) {
+		memcpy(line, s, len);
+		line[len] = '\n';
+		conn_server_broadcast(&d->ctl_srv, line, len + 1);
+		free(line);
 	}
 	json_object_put(o);
-}
-
-/* Frees clients that ended (after the loop round, see daemon_collect). */
-void ctl_collect(struct daemon *d)
-{
-	struct ctl_client **pp = &d->clients;
-
-	while (*pp) {
-		struct ctl_client *c = *pp;
-
-		if (c->dead) {
-			*pp = c->next;
-			free(c);
-		} else {
-			pp = &c->next;
-		}
-	}
-}
-
-static void ctl_cb(struct loop_source *s, uint32_t events)
-{
-	struct daemon *d = container_of(s, struct daemon, ctl);
-
-	for (int i = 0; i < 16 && ctl_accept(d, s->fd, false); i++)
-		;
 }
 
 int ctl_open(struct daemon *d)
@@ -520,20 +333,20 @@ int ctl_open(struct daemon *d)
 		close(fd);
 		return r;
 	}
-	d->ctl.fd = fd;
-	d->ctl.cb = ctl_cb;
-	return loop_add(d->loop, &d->ctl, EPOLLIN);
+	return conn_server_open(&d->ctl_srv, d->loop, fd, &ctl_handler, d);
 }
 
 void ctl_close(struct daemon *d)
 {
-	for (struct ctl_client *c = d->clients; c; c = c->next)
-		client_drop(c);
-	ctl_collect(d);
-	if (d->ctl.fd < 0)
-		return;
-	loop_del(d->loop, &d->ctl);
-	close(d->ctl.fd);
-	unlink(d->cfg->node.control_socket);
-	d->ctl.fd = -1;
+	bool open = d->ctl_srv.src.fd >= 0;
+
+	conn_server_close(&d->ctl_srv);
+	if (open)
+		unlink(d->cfg->node.control_socket);
+}
+
+void ctl_collect(struct daemon *d)
+{
+	conn_server_collect(&d->ctl_srv);
+	conn_server_collect(&d->metrics_srv);
 }

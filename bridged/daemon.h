@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bridged/conn.h"
 #include "bridged/health.h"
 #include "bridged/loop.h"
 #include "bridged/loopguard.h"
@@ -17,7 +18,6 @@
 #include "tunnel/tunnel.h"
 
 struct netcfg;
-struct ctl_client;
 struct netcfg_fdb_event;
 struct netcfg_link;
 
@@ -125,11 +125,11 @@ struct daemon {
 	struct netcfg *nc;
 	uint8_t *private_key;          /* sodium_malloc */
 	uint8_t public_key[TUNNEL_KEY_LEN];
-	struct loop_source udp, sig, nl, ctl;
+	struct loop_source udp, sig, nl;
+	struct conn_server ctl_srv;    /* the control socket */
 	struct dpeer *peers;
 	struct dpeer *graveyard;       /* freed after the current loop round */
 	struct tunnel_batch batch;
-	struct ctl_client *clients;
 	uint8_t (*rxbuf)[DAEMON_FRAME_MAX];  /* DAEMON_BATCH buffers */
 	uint64_t started_ns;
 	int lock_fd;
@@ -148,7 +148,7 @@ struct daemon {
 	size_t n_names, cap_names;
 	struct loop_timer tunnel_timer; /* the tunnel engine's next deadline */
 	struct loop_timer metrics_timer;/* MetricsFile: rewritten every second */
-	struct loop_source metrics;
+	struct conn_server metrics_srv; /* MetricsListen */
 	struct loop_source migsrv;     /* MigrateListen, -1: off */
 	uint64_t counters[8];          /* see enum daemon_counter */
 	uint64_t now;                  /* monotonic time of the current batch */
@@ -187,7 +187,6 @@ struct json_object;
  * `bridgectl events` client. */
 void ctl_event(struct daemon *d, const char *type, struct json_object *o);
 void ctl_collect(struct daemon *d);
-bool ctl_accept(struct daemon *d, int lfd, bool http);
 
 /* guard.c: the loop guard of the tunnel ports (docs/LOOPGUARD.md). */
 int guard_init(struct daemon *d);
@@ -246,7 +245,6 @@ const char *names_node(struct daemon *d, const uint8_t id[NODE_ID_LEN], char *bu
 int metrics_open(struct daemon *d);
 void metrics_close(struct daemon *d);
 void metrics_write_file(struct daemon *d);
-char *metrics_http_response(struct daemon *d, size_t *ret_len);
 
 /* migsrv.c: the source side of a disk copy (MigrateListen). Each connection
  * is served by a forked child; migsrv_reap() collects them (SIGCHLD). */

@@ -97,7 +97,7 @@ void metrics_write_file(struct daemon *d)
 }
 
 /* The whole HTTP response (malloc'd) for any request. */
-char *metrics_http_response(struct daemon *d, size_t *ret_len)
+static char *metrics_http_response(struct daemon *d, size_t *ret_len)
 {
 	char *body = NULL, *out = NULL;
 	size_t blen = 0;
@@ -120,13 +120,22 @@ char *metrics_http_response(struct daemon *d, size_t *ret_len)
 	return out;
 }
 
-static void metrics_cb(struct loop_source *s, uint32_t events)
+/* An HTTP request head ends with an empty line (or fills the buffer). */
+static bool http_complete(const char *buf, size_t len)
 {
-	struct daemon *d = container_of(s, struct daemon, metrics);
-
-	for (int i = 0; i < 16 && ctl_accept(d, s->fd, true); i++)
-		;
+	return strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n") || len >= CONN_REQUEST_MAX - 1;
 }
+
+static char *http_answer(struct conn_server *srv, struct conn *c, char *req, size_t *ret_len)
+{
+	return metrics_http_response(srv->ctx, ret_len);
+}
+
+static const struct conn_handler metrics_handler = {
+	.name = "metrics listener",
+	.complete = http_complete,
+	.answer = http_answer,
+};
 
 /* MetricsFile: rewritten every second ([Node] changes only at restart). */
 static void metrics_timer_cb(struct loop_timer *t, uint64_t now)
@@ -141,7 +150,7 @@ int metrics_open(struct daemon *d)
 {
 	int fd, one = 1;
 
-	d->metrics.fd = -1;
+	d->metrics_srv.src.fd = -1;
 	loop_timer_init(&d->metrics_timer, metrics_timer_cb);
 	if (d->cfg->node.metrics_file[0])
 		loop_timer_arm(d->loop, &d->metrics_timer, now_ns());
@@ -158,17 +167,11 @@ int metrics_open(struct daemon *d)
 		close(fd);
 		return r;
 	}
-	d->metrics.fd = fd;
-	d->metrics.cb = metrics_cb;
-	return loop_add(d->loop, &d->metrics, EPOLLIN);
+	return conn_server_open(&d->metrics_srv, d->loop, fd, &metrics_handler, d);
 }
 
 void metrics_close(struct daemon *d)
 {
 	loop_timer_disarm(d->loop, &d->metrics_timer);
-	if (d->metrics.fd < 0)
-		return;
-	loop_del(d->loop, &d->metrics);
-	close(d->metrics.fd);
-	d->metrics.fd = -1;
+	conn_server_close(&d->metrics_srv);
 }
