@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 #include <sodium.h>
 
+#include "bridged/cli/migrate_cli.h"
 #include "migrate/migrate.h"
 #include "tunnel/keys.h"
 
