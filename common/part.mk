@@ -1,2 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-COMMON_OBJS += common/log.o
+COMMON_OBJS += common/log.o common/noise.o
+
+# The Noise construction and its two patterns: KK here, the tunnel's IK
+# (tunnel/noise.c) pinned by a known-answer vector.
+UNIT_TESTS += tests/unit/test_noise
+test_noise_OBJS := common/noise.o tunnel/noise.o tunnel/wire.o
