@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The handshake of docs/PROTOCOL.md: Noise IK in the manner of WireGuard,
- * from libsodium primitives (X25519, BLAKE2b, ChaCha20-Poly1305). Pure
- * message crypto: no peers, no sessions, no clock. Secret state lives in
- * caller-provided sodium_malloc'd structs and on-stack structs that are
- * wiped with noise_wipe.
+ * The tunnel's handshake (docs/PROTOCOL.md): the IK pattern in the manner
+ * of WireGuard, in the tunnel's packet layout (indices, TAI64N, mac1),
+ * written over the Noise construction both handshakes share
+ * (common/noise.h: primitives, symmetric state). Pure message crypto: no
+ * peers, no sessions, no clock. Secret state lives in caller-provided
+ * sodium_malloc'd structs and on-stack structs that are wiped with
+ * noise_wipe.
  */
 #ifndef BRIDGED_TUNNEL_NOISE_H
 #define BRIDGED_TUNNEL_NOISE_H
@@ -12,9 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/noise.h"
 #include "tunnel/wire.h"
-
-#define NOISE_KEY_LEN 32
 
 /* The node's static identity (sodium_malloc'd by the owner). */
 struct noise_static {
@@ -30,28 +31,18 @@ struct noise_peer {
 	/* The initiation in flight. */
 	uint8_t e_priv[NOISE_KEY_LEN];
 	uint8_t e_pub[NOISE_KEY_LEN];
-	uint8_t ck[NOISE_KEY_LEN];
-	uint8_t h[NOISE_KEY_LEN];
+	struct noise_symmetric sym;
 	uint32_t sender;
 	int pending;
 };
 
 /* Responder state between the two halves of consuming an initiation. */
 struct noise_init_state {
-	uint8_t ck[NOISE_KEY_LEN];
-	uint8_t h[NOISE_KEY_LEN];
+	struct noise_symmetric sym;
 	uint8_t e_i[NOISE_KEY_LEN];
 	uint8_t s_i[NOISE_KEY_LEN];        /* the initiator's static public key */
 	uint32_t sender;
 };
-
-/* Transport keys from a completed handshake. */
-struct noise_keys {
-	uint8_t send[NOISE_KEY_LEN];
-	uint8_t recv[NOISE_KEY_LEN];
-};
-
-void noise_wipe(void *p, size_t len);
 
 /* Fills s from a private key (pub, mac1 key); -EINVAL for a bad key. */
 int noise_static_init(struct noise_static *s, const uint8_t priv[NOISE_KEY_LEN]);

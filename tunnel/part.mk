@@ -11,10 +11,10 @@ test_tunnel_codec_OBJS := tunnel/wire.o
 test_tunnel_aead_OBJS := tunnel/aead.o
 test_tunnel_replay_OBJS := tunnel/replay.o
 test_tunnel_frag_OBJS := tunnel/frag.o tunnel/wire.o
-test_tunnel_handshake_OBJS := $(TUNNEL_ENGINE_OBJS)
+test_tunnel_handshake_OBJS := $(TUNNEL_ENGINE_OBJS) common/noise.o
 test_keys_OBJS := tunnel/keys.o
 
-tests/bench/bench_codec: tests/bench/bench_codec.o $(TUNNEL_ENGINE_OBJS)
+tests/bench/bench_codec: tests/bench/bench_codec.o $(TUNNEL_ENGINE_OBJS) common/noise.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 bench: tests/bench/bench_codec

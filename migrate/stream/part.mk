@@ -6,9 +6,9 @@ STREAM_CORE_OBJS := migrate/stream/stream_wire.o migrate/stream/stream_chan.o \
 
 UNIT_TESTS += tests/unit/test_stream_wire tests/unit/test_stream_chan tests/unit/test_stream_map
 test_stream_wire_OBJS := migrate/stream/stream_wire.o
-test_stream_chan_OBJS := migrate/stream/stream_chan.o migrate/stream/stream_wire.o
+test_stream_chan_OBJS := migrate/stream/stream_chan.o migrate/stream/stream_wire.o common/noise.o
 test_stream_map_OBJS := migrate/stream/stream_map.o migrate/stream/stream_chan.o \
-	migrate/stream/stream_wire.o
+	migrate/stream/stream_wire.o common/noise.o
 
 # Test helpers: a stand-alone driver of the two commands (for tests that
 # must not depend on the rest of bridgectl) and the corrupting proxy.

@@ -5,23 +5,25 @@
  * Records: AES-256-GCM with a per-direction frame counter as nonce when both
  * CPUs have AES-NI (hello flag), else crypto_secretstream_xchacha20poly1305.
  *
- * Handshake, Noise-KK in spirit (both static keys known in advance), built
- * from crypto_scalarmult and keyed BLAKE2b (crypto_generichash) as the KDF:
+ * Handshake (docs/STREAM.md, docs/PROTOCOL.md "One Noise construction, two
+ * patterns"): the Noise KK pattern of common/noise.h, the construction the
+ * tunnel's IK uses, under its own protocol name and prologue:
  *
  *   I -> R  hello_i                        16 bytes: magic, version, flags
  *   R -> I  hello_r                        (a plain/encrypted mismatch stops here)
- *   I -> R  E_i, tag1                      tag1 proves I holds s_i and saw S_r
- *   R -> I  E_r, tag2                      tag2 proves R holds s_r and e_r
- *   both    secretstream header for their sending direction
+ *   I -> R  e, es, ss                      E_i, then an empty payload's tag
+ *   R -> I  e, ee, se                      E_r, then an empty payload's tag
+ *   both    secretstream header for their sending direction (XChaCha20)
  *
- *   h0   = H("bridged-stream-v1" || hello_i || hello_r || S_i || S_r)
- *   ck1  = H_h0 (DH(e_i, S_r) || DH(s_i, S_r))          tag1 = H_ck1("m1" || E_i)
- *   ck2  = H_ck1(DH(e_r, E_i) || DH(e_r, S_i))          tag2 = H_ck2("m2" || E_i || E_r)
- *   k_i2r = H_ck2("i2r"), k_r2i = H_ck2("r2i")
+ *   protocol name  "Noise_KK_25519_ChaChaPoly_BLAKE2b"
+ *   prologue       "bridged v2 disk stream" || hello_i || hello_r
+ *   pre-messages   S_i, S_r (--key, --peer-key)
+ *   traffic keys   Split(): k_i2r, k_r2i
  *
- * The responder knows which initiators it accepts (peers[]) and tries each.
- * The ephemeral keys give forward secrecy; a replayed first message gets
- * nowhere because the keys depend on e_r and the first frame must decrypt.
+ * The responder knows which initiators it accepts (peers[]) and tries each:
+ * only the right static key authenticates message 1. The ephemeral keys
+ * give forward secrecy; a replayed message 1 gets nowhere because the
+ * traffic keys depend on e_r (ee, se) and the first frame must decrypt.
  */
 #include "migrate/stream/stream_chan.h"
 
@@ -39,10 +41,13 @@
 
 #include <sodium.h>
 
+#include "common/noise.h"
 #include "migrate/stream/stream_wire.h"
 
 #define HS_MAGIC "BRSTRM01"
-#define HS_VERSION 1
+#define HS_VERSION 2		/* 1: the handshake before Noise KK */
+#define HS_HELLO_LEN 16
+#define HS_MSG_LEN NOISE_KK_MSG_LEN(0)	/* E, and the tag of an empty payload */
 #define HS_FLAG_PLAIN 0x0001
 #define HS_FLAG_AESGCM 0x0002	/* this side has AES-NI: AES-256-GCM if both do */
 #define SS_HDR crypto_secretstream_xchacha20poly1305_HEADERBYTES
@@ -354,51 +359,25 @@ static void hello_encode(uint8_t *h, bool plain, bool aesgcm)
 	h[10] = (plain ? HS_FLAG_PLAIN : 0) | (aesgcm ? HS_FLAG_AESGCM : 0);
 }
 
-/* H_key(a || b || c): keyed BLAKE2b-256; key may be NULL. */
-static void kdf(uint8_t out[32], const uint8_t *key, const void *a, size_t alen,
-		const void *b, size_t blen, const void *c, size_t clen)
-{
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, key, key ? 32 : 0, 32);
-	if (alen)
-		crypto_generichash_update(&st, a, alen);
-	if (blen)
-		crypto_generichash_update(&st, b, blen);
-	if (clen)
-		crypto_generichash_update(&st, c, clen);
-	crypto_generichash_final(&st, out, 32);
-	sodium_memzero(&st, sizeof(st));
-}
+static const char hs_protocol[] = "Noise_KK_25519_ChaChaPoly_BLAKE2b";
+static const char hs_label[] = "bridged v2 disk stream";
+#define HS_PROLOGUE_LEN (sizeof(hs_label) - 1 + 2 * HS_HELLO_LEN)
 
 /* Secrets of one handshake, in sodium_malloc'd memory. */
 struct hs {
-	uint8_t e_priv[32], e_pub[32], s_pub[32], peer_s[32], peer_e[32];
-	uint8_t dh1[32], dh2[32];
-	uint8_t h0[32], ck1[32], ck2[32], tag[32];
-	uint8_t k_tx[32], k_rx[32];
+	struct noise_kk kk;
+	struct noise_keys keys;
+	uint8_t prologue[HS_PROLOGUE_LEN];
 	uint8_t msg[HS_MSG_LEN];
 };
 
-static void h0_compute(struct hs *s, const uint8_t *hello_i, const uint8_t *hello_r,
-		       const uint8_t *s_i, const uint8_t *s_r)
+/* The prologue binds the hellos (versions, plain, AES-NI flags): a changed
+ * hello does not authenticate. */
+static void hs_prologue(struct hs *s, const uint8_t *hello_i, const uint8_t *hello_r)
 {
-	static const char label[] = "bridged-stream-v1";
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, (const uint8_t *)label, sizeof(label) - 1);
-	crypto_generichash_update(&st, hello_i, HS_HELLO_LEN);
-	crypto_generichash_update(&st, hello_r, HS_HELLO_LEN);
-	crypto_generichash_update(&st, s_i, 32);
-	crypto_generichash_update(&st, s_r, 32);
-	crypto_generichash_final(&st, s->h0, 32);
-}
-
-static int hs_dh(uint8_t out[32], const uint8_t *priv, const uint8_t *pub)
-{
-	/* -1 for a low-order public key: an all-zero shared secret. */
-	return crypto_scalarmult(out, priv, pub) == 0 ? 0 : -EACCES;
+	memcpy(s->prologue, hs_label, sizeof(hs_label) - 1);
+	memcpy(s->prologue + sizeof(hs_label) - 1, hello_i, HS_HELLO_LEN);
+	memcpy(s->prologue + sizeof(hs_label) - 1 + HS_HELLO_LEN, hello_r, HS_HELLO_LEN);
 }
 
 static int chan_start(struct stream_chan *ch, int fd, struct hs *s)
@@ -407,18 +386,18 @@ static int chan_start(struct stream_chan *ch, int fd, struct hs *s)
 	int r;
 
 	if (ch->cipher == CHAN_AESGCM) {
-		crypto_aead_aes256gcm_beforenm(&ch->tx.gcm, s->k_tx);
-		crypto_aead_aes256gcm_beforenm(&ch->rx.gcm, s->k_rx);
+		crypto_aead_aes256gcm_beforenm(&ch->tx.gcm, s->keys.send);
+		crypto_aead_aes256gcm_beforenm(&ch->rx.gcm, s->keys.recv);
 		return 0;
 	}
-	crypto_secretstream_xchacha20poly1305_init_push(&ch->tx.st, hdr, s->k_tx);
+	crypto_secretstream_xchacha20poly1305_init_push(&ch->tx.st, hdr, s->keys.send);
 	r = io_write_all(fd, hdr, sizeof(hdr));
 	if (r < 0)
 		return r;
 	r = io_read_full(fd, peer_hdr, sizeof(peer_hdr));
 	if (r < 0)
 		return r;
-	if (crypto_secretstream_xchacha20poly1305_init_pull(&ch->rx.st, peer_hdr, s->k_rx) != 0)
+	if (crypto_secretstream_xchacha20poly1305_init_pull(&ch->rx.st, peer_hdr, s->keys.recv) != 0)
 		return -EPROTO;
 	ch->tx.bytes += SS_HDR;
 	ch->rx.bytes += SS_HDR;
@@ -426,21 +405,18 @@ static int chan_start(struct stream_chan *ch, int fd, struct hs *s)
 }
 
 static int hs_initiator(int fd, const struct stream_auth *auth, struct hs *s,
-			const uint8_t *hello_i, const uint8_t *hello_r,
 			char *errbuf, size_t errlen)
 {
 	int r;
 
-	memcpy(s->peer_s, auth->peers[0], 32);
-	h0_compute(s, hello_i, hello_r, s->s_pub, s->peer_s);
-	if (hs_dh(s->dh1, s->e_priv, s->peer_s) < 0 || hs_dh(s->dh2, auth->local_priv, s->peer_s) < 0) {
+	r = noise_kk_init(&s->kk, true, hs_protocol, s->prologue, sizeof(s->prologue),
+			  auth->local_priv, auth->peers[0]);
+	if (r == 0)
+		r = noise_kk_write_first(&s->kk, NULL, 0, s->msg);	/* -> e, es, ss */
+	if (r < 0) {
 		stream_errf(errbuf, errlen, "the peer key is not a usable X25519 public key");
 		return -EINVAL;
 	}
-	kdf(s->ck1, s->h0, s->dh1, 32, s->dh2, 32, NULL, 0);
-	kdf(s->tag, s->ck1, "m1", 2, s->e_pub, 32, NULL, 0);
-	memcpy(s->msg, s->e_pub, 32);
-	memcpy(s->msg + 32, s->tag, 32);
 	r = io_write_all(fd, s->msg, HS_MSG_LEN);
 	if (r < 0)
 		goto io;
@@ -453,27 +429,18 @@ static int hs_initiator(int fd, const struct stream_auth *auth, struct hs *s,
 			goto io;
 		return -EACCES;
 	}
-	memcpy(s->peer_e, s->msg, 32);
-	if (hs_dh(s->dh1, s->e_priv, s->peer_e) < 0 || hs_dh(s->dh2, auth->local_priv, s->peer_e) < 0)
-		goto denied;
-	kdf(s->ck2, s->ck1, s->dh1, 32, s->dh2, 32, NULL, 0);
-	kdf(s->tag, s->ck2, "m2", 2, s->e_pub, 32, s->peer_e, 32);
-	if (sodium_memcmp(s->tag, s->msg + 32, 32) != 0)
-		goto denied;
-	kdf(s->k_tx, s->ck2, "i2r", 3, NULL, 0, NULL, 0);
-	kdf(s->k_rx, s->ck2, "r2i", 3, NULL, 0, NULL, 0);
+	if (noise_kk_read_second(&s->kk, s->msg, HS_MSG_LEN, NULL, &s->keys) < 0) {	/* <- e, ee, se */
+		stream_errf(errbuf, errlen, "peer not authenticated: it does not hold the private key of --peer-key");
+		return -EACCES;
+	}
 	return 0;
-denied:
-	stream_errf(errbuf, errlen, "peer not authenticated: it does not hold the private key of --peer-key");
-	return -EACCES;
 io:
 	stream_errf(errbuf, errlen, "handshake: %s", strerror(-r));
 	return r;
 }
 
 static int hs_responder(int fd, const struct stream_auth *auth, struct hs *s,
-			const uint8_t *hello_i, const uint8_t *hello_r, unsigned *ret_peer,
-			char *errbuf, size_t errlen)
+			unsigned *ret_peer, char *errbuf, size_t errlen)
 {
 	unsigned i;
 	int r;
@@ -483,37 +450,28 @@ static int hs_responder(int fd, const struct stream_auth *auth, struct hs *s,
 		stream_errf(errbuf, errlen, "handshake: %s", strerror(-r));
 		return r;
 	}
-	memcpy(s->peer_e, s->msg, 32);
+	/* KK: the initiator's static key is not in the message; only the
+	 * allowed key it holds makes message 1 authenticate. */
 	for (i = 0; i < auth->n_peers; i++) {
-		h0_compute(s, hello_i, hello_r, auth->peers[i], s->s_pub);
-		if (hs_dh(s->dh1, auth->local_priv, s->peer_e) < 0 ||
-		    hs_dh(s->dh2, auth->local_priv, auth->peers[i]) < 0)
+		if (noise_kk_init(&s->kk, false, hs_protocol, s->prologue, sizeof(s->prologue),
+				  auth->local_priv, auth->peers[i]) < 0)
 			continue;
-		kdf(s->ck1, s->h0, s->dh1, 32, s->dh2, 32, NULL, 0);
-		kdf(s->tag, s->ck1, "m1", 2, s->peer_e, 32, NULL, 0);
-		if (sodium_memcmp(s->tag, s->msg + 32, 32) == 0)
+		if (noise_kk_read_first(&s->kk, s->msg, HS_MSG_LEN, NULL) == 0)	/* -> e, es, ss */
 			break;
 	}
 	if (i == auth->n_peers) {
 		stream_errf(errbuf, errlen, "peer not authenticated: its key is not the --peer-key we accept");
 		return -EACCES;
 	}
-	memcpy(s->peer_s, auth->peers[i], 32);
-	if (hs_dh(s->dh1, s->e_priv, s->peer_e) < 0 || hs_dh(s->dh2, s->e_priv, s->peer_s) < 0) {
+	if (noise_kk_write_second(&s->kk, NULL, 0, s->msg, &s->keys) < 0) {	/* <- e, ee, se */
 		stream_errf(errbuf, errlen, "peer not authenticated: bad ephemeral key");
 		return -EACCES;
 	}
-	kdf(s->ck2, s->ck1, s->dh1, 32, s->dh2, 32, NULL, 0);
-	kdf(s->tag, s->ck2, "m2", 2, s->peer_e, 32, s->e_pub, 32);
-	memcpy(s->msg, s->e_pub, 32);
-	memcpy(s->msg + 32, s->tag, 32);
 	r = io_write_all(fd, s->msg, HS_MSG_LEN);
 	if (r < 0) {
 		stream_errf(errbuf, errlen, "handshake: %s", strerror(-r));
 		return r;
 	}
-	kdf(s->k_rx, s->ck2, "i2r", 3, NULL, 0, NULL, 0);
-	kdf(s->k_tx, s->ck2, "r2i", 3, NULL, 0, NULL, 0);
 	*ret_peer = i;
 	return 0;
 }
@@ -559,8 +517,15 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 		stream_errf(errbuf, errlen, "handshake: %s", strerror(-r));
 		goto out;
 	}
-	if (memcmp(theirs, HS_MAGIC, 8) != 0 || theirs[8] != HS_VERSION) {
-		stream_errf(errbuf, errlen, "the peer does not speak the bridged disk stream (version 1)");
+	if (memcmp(theirs, HS_MAGIC, 8) != 0) {
+		stream_errf(errbuf, errlen, "the peer does not speak the bridged disk stream (version %d)",
+			    HS_VERSION);
+		r = -EPROTO;
+		goto out;
+	}
+	if (theirs[8] != HS_VERSION) {
+		stream_errf(errbuf, errlen, "the peer speaks version %u of the bridged disk stream, we "
+			    "speak %d: update both hosts", (unsigned)theirs[8], HS_VERSION);
 		r = -EPROTO;
 		goto out;
 	}
@@ -577,7 +542,7 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 		goto out;
 	}
 	memset(ch, 0, sizeof(*ch));
-	/* Both hellos are in the transcript (h0): a downgrade does not
+	/* Both hellos are in the prologue: a downgrade does not
 	 * authenticate. */
 	ch->cipher = auth->plain ? CHAN_PLAIN :
 		     (ours[10] & theirs[10] & HS_FLAG_AESGCM) ? CHAN_AESGCM : CHAN_XCHACHA;
@@ -588,12 +553,11 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 			r = -ENOMEM;
 			goto out;
 		}
-		crypto_box_keypair(s->e_pub, s->e_priv);
-		crypto_scalarmult_base(s->s_pub, auth->local_priv);
+		hs_prologue(s, hello_i, hello_r);
 		if (role == STREAM_INITIATOR)
-			r = hs_initiator(fd, auth, s, hello_i, hello_r, errbuf, errlen);
+			r = hs_initiator(fd, auth, s, errbuf, errlen);
 		else
-			r = hs_responder(fd, auth, s, hello_i, hello_r, &peer, errbuf, errlen);
+			r = hs_responder(fd, auth, s, &peer, errbuf, errlen);
 		if (r < 0)
 			goto out;
 		ch->encrypted = true;

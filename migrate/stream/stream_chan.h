@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The disk stream channel: length-prefixed frames on a stream socket, each
- * sealed with crypto_secretstream_xchacha20poly1305 (one stream per
- * direction, keys from the handshake in stream_handshake()) or in clear with
- * --plain. One thread may send while another receives.
+ * sealed with AES-256-GCM or crypto_secretstream_xchacha20poly1305 (one key
+ * per direction, from the Noise KK handshake in stream_handshake()) or in
+ * clear with --plain. One thread may send while another receives.
  */
 #ifndef BRIDGED_MIGRATE_STREAM_CHAN_H
 #define BRIDGED_MIGRATE_STREAM_CHAN_H
@@ -31,12 +31,6 @@ int io_write_all(int fd, const void *buf, size_t len);
 int io_read_full(int fd, void *buf, size_t len);
 int io_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
-
-/* The handshake's key schedule, separate from the I/O for the unit test:
- * derives both directions' keys from the four DH results and the
- * transcript. Exposed so the test can check both sides agree. */
-#define HS_HELLO_LEN 16
-#define HS_MSG_LEN 64
 
 /* Formats an error message into errbuf (both may be NULL/0: then nothing);
  * shared by the stream files that report errors this way. */

@@ -22,7 +22,7 @@ fuzz_config_SRCS := netcfg/config.c common/log.c common/escape.c
 # tunnel: the packet receive path (tunnel/ engine).
 FUZZERS += tests/fuzz/fuzz_packet
 fuzz_packet_SRCS := tunnel/tunnel.c tunnel/noise.c tunnel/wire.c tunnel/aead.c \
-	tunnel/replay.c tunnel/frag.c tunnel/index.c tunnel/keys.c common/log.c
+	tunnel/replay.c tunnel/frag.c tunnel/index.c tunnel/keys.c common/noise.c common/log.c
 
 # migrate: the disk stream's record decoder.
 FUZZERS += tests/fuzz/fuzz_stream

@@ -3,6 +3,7 @@
  * both ends over a socketpair, the responder in a thread. */
 #include <errno.h>
 #include <stdbool.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -144,6 +145,154 @@ static void test_handshake_and_records(void **state)
 	close(sp[1]);
 }
 
+/* Copies bytes both ways between a and b, recording what goes a -> b,
+ * until a closes. No cmocka assertion in the thread: failed is checked
+ * after the join. */
+struct relay {
+	int a, b;
+	uint8_t rec[4096];
+	size_t n;
+	bool failed;
+};
+
+static void *relay(void *v)
+{
+	struct relay *rl = v;
+	struct pollfd p[2] = { { .fd = rl->a, .events = POLLIN }, { .fd = rl->b, .events = POLLIN } };
+	uint8_t buf[4096];
+	ssize_t n;
+
+	while (poll(p, 2, 5000) > 0) {
+		if (p[0].revents) {
+			n = read(rl->a, buf, sizeof(buf));
+			if (n <= 0)
+				break;
+			if (rl->n + (size_t)n > sizeof(rl->rec) || write(rl->b, buf, (size_t)n) != n) {
+				rl->failed = true;
+				break;
+			}
+			memcpy(rl->rec + rl->n, buf, (size_t)n);
+			rl->n += (size_t)n;
+		}
+		if (p[1].revents) {
+			n = read(rl->b, buf, sizeof(buf));
+			if (n <= 0 || write(rl->a, buf, (size_t)n) != n) {
+				rl->failed = true;
+				break;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Feeds bytes recorded from an initiator to a fresh responder (unthreaded:
+ * everything fits in the socket buffers); returns its handshake result. */
+static int replay_to(const uint8_t *rec, size_t len, const struct stream_auth *auth,
+		     struct stream_chan **ret_ch, int sp[2], char *err, size_t errlen)
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	assert_int_equal(write(sp[0], rec, len), (ssize_t)len);
+	shutdown(sp[0], SHUT_WR);
+	return stream_handshake(sp[1], STREAM_RESPONDER, auth, 1000, ret_ch, NULL, err, errlen);
+}
+
+/* Handshake: 16-byte hellos, then 48-byte Noise KK messages. */
+#define OFF_MSG1 16
+#define OFF_AFTER_MSG1 (16 + 48)
+
+/* A recorded session replayed, and its first message altered. *state as
+ * in test_handshake_and_records. */
+static void test_replay_and_tamper(void **state)
+{
+	bool no_aes = *(bool *)*state;
+	struct side i, r;
+	uint8_t iallowed[1][32], rallowed[1][32], buf[64], rec[4096];
+	struct stream_auth ia, rauth;
+	struct resp_arg ra = { 0 };
+	struct stream_chan *ich = NULL, *ch = NULL;
+	struct relay rl = { 0 };
+	pthread_t tr, tl;
+	int si[2], sr[2], sp[2], ret;
+	char err[256];
+	size_t len, n;
+
+	keypair(&i);
+	keypair(&r);
+	memcpy(iallowed[0], r.pub, 32);
+	memcpy(rallowed[0], i.pub, 32);
+	ia = (struct stream_auth){ .local_priv = i.priv, .peers = (const uint8_t (*)[32])iallowed, .n_peers = 1,
+				   .no_aesgcm = no_aes };
+	rauth = (struct stream_auth){ .local_priv = r.priv, .peers = (const uint8_t (*)[32])rallowed, .n_peers = 1 };
+
+	/* The recorded session: initiator -> relay -> responder, one frame. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, si), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sr), 0);
+	rl.a = si[1];
+	rl.b = sr[0];
+	ra.fd = sr[1];
+	ra.auth = rauth;
+	pthread_create(&tl, NULL, relay, &rl);
+	pthread_create(&tr, NULL, responder, &ra);
+	assert_int_equal(stream_handshake(si[0], STREAM_INITIATOR, &ia, 5000, &ich, NULL, err, sizeof(err)), 0);
+	pthread_join(tr, NULL);
+	assert_int_equal(ra.r, 0);
+	assert_int_equal(chan_send(ich, si[0], "INFO", 4, NULL, 0), 0);
+	assert_int_equal(chan_recv(ra.ch, sr[1], buf, sizeof(buf), &len), 0);
+	assert_memory_equal(buf, "INFO", 4);
+	close(si[0]);
+	pthread_join(tl, NULL);
+	assert_false(rl.failed);
+	n = rl.n;
+	memcpy(rec, rl.rec, n);
+	assert_true(n > OFF_AFTER_MSG1);
+	stream_chan_free(ich);
+	stream_chan_free(ra.ch);
+	close(si[1]);
+	close(sr[0]);
+	close(sr[1]);
+
+	/* All of it replayed to a fresh responder: the handshake cannot tell,
+	 * but its keys are new (its own ephemeral key) and the recorded frame
+	 * does not decrypt. */
+	ret = replay_to(rec, n, &rauth, &ch, sp, err, sizeof(err));
+	assert_int_equal(ret, 0);
+	assert_int_equal(chan_recv(ch, sp[1], buf, sizeof(buf), &len), -EBADMSG);
+	stream_chan_free(ch);
+	ch = NULL;
+	close(sp[0]);
+	close(sp[1]);
+
+	/* Message 1 with one bit flipped (in E, in the tag): not authenticated. */
+	for (len = OFF_MSG1; len < OFF_AFTER_MSG1; len += 47) {
+		rec[len] ^= 0x10;
+		assert_int_equal(replay_to(rec, OFF_AFTER_MSG1, &rauth, &ch, sp, err, sizeof(err)), -EACCES);
+		assert_non_null(strstr(err, "not authenticated"));
+		assert_null(ch);
+		rec[len] ^= 0x10;
+		close(sp[0]);
+		close(sp[1]);
+	}
+	/* A changed hello (a reserved byte; the AES-NI flag, a downgrade):
+	 * it is in the prologue, message 1 no longer authenticates. */
+	rec[12] ^= 1;
+	assert_int_equal(replay_to(rec, OFF_AFTER_MSG1, &rauth, &ch, sp, err, sizeof(err)), -EACCES);
+	rec[12] ^= 1;
+	close(sp[0]);
+	close(sp[1]);
+	if (rec[10] & 0x02) {
+		rec[10] &= (uint8_t)~0x02;
+		assert_int_equal(replay_to(rec, OFF_AFTER_MSG1, &rauth, &ch, sp, err, sizeof(err)), -EACCES);
+		close(sp[0]);
+		close(sp[1]);
+	}
+	/* An older handshake version: refused, and said so. */
+	rec[8] = 1;
+	assert_int_equal(replay_to(rec, OFF_AFTER_MSG1, &rauth, &ch, sp, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "version 1"));
+	close(sp[0]);
+	close(sp[1]);
+}
+
 static void test_wrong_keys(void **state)
 {
 	struct side i, r, mallory;
@@ -239,6 +388,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_prestate(test_handshake_and_records, &aes),
 		cmocka_unit_test_prestate(test_handshake_and_records, &chacha),
+		cmocka_unit_test_prestate(test_replay_and_tamper, &aes),
+		cmocka_unit_test_prestate(test_replay_and_tamper, &chacha),
 		cmocka_unit_test(test_wrong_keys),
 		cmocka_unit_test(test_plain_and_mismatch),
 		cmocka_unit_test(test_not_a_peer),
