@@ -186,7 +186,7 @@ static void tunnel_timer_cb(struct loop_timer *t, uint64_t now)
 	struct daemon *d = container_of(t, struct daemon, tunnel_timer);
 
 	d->now = now;
-	while (tunnel_tick(d->tunnel, now, &d->batch) == -ENOBUFS)
+	while (tunnel_tick(d->tunnel, now, &d->q.batch) == -ENOBUFS)
 		daemon_flush(d);
 	daemon_flush(d);
 }
@@ -235,12 +235,6 @@ static int setup(struct daemon *d)
 	cb.ctx = d;
 	if ((r = tunnel_new(d->private_key, &cb, &d->tunnel)) < 0)
 		fatalx("tunnel: %s", strerror(-r));
-	if ((r = tunnel_batch_init(&d->batch, 256)) < 0)
-		fatalx("out of memory");
-	d->rxbuf = calloc(DAEMON_BATCH, sizeof(*d->rxbuf));
-	if (!d->rxbuf)
-		fatalx("out of memory");
-
 	r = udp_open(&d->cfg->node.listen, d->cfg->node.listen_len);
 	if (r < 0) {
 		char a[80];
@@ -248,6 +242,8 @@ static int setup(struct daemon *d)
 		fatalx("cannot listen on %s: %s", sockaddr_to_string(&d->cfg->node.listen, a, sizeof(a)),
 		       strerror(-r));
 	}
+	if (tunnel_queue_init(&d->q, d->tunnel, r, &daemon_port_ops) < 0)
+		fatalx("out of memory");
 	loop_timer_init(&d->tunnel_timer, tunnel_timer_cb);
 	d->udp.fd = r;
 	d->udp.cb = daemon_udp_cb;
@@ -296,7 +292,7 @@ static void teardown(struct daemon *d)
 	guard_free(d);
 	ctl_close(d);
 	tunnel_free(d->tunnel);
-	tunnel_batch_free(&d->batch);
+	tunnel_queue_free(&d->q);
 	netcfg_free(d->nc);
 	loop_free(d->loop);
 	if (d->udp.fd >= 0)
@@ -304,7 +300,6 @@ static void teardown(struct daemon *d)
 	if (d->sig.fd >= 0)
 		close(d->sig.fd);
 	sodium_free(d->private_key);
-	free(d->rxbuf);
 	config_free(d->cfg);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);

@@ -125,13 +125,15 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 	{
 		json_object *drops = drops_json(st.drops);
 
-		for (int k = 0; k < _TAP_DROP_MAX; k++) {
-			uint64_t sum = 0;
+		uint64_t sum[_TAP_DROP_MAX] = { 0 }, td[_TAP_DROP_MAX];
 
-			for (size_t i = 0; i < p->n_taps; i++)
-				sum += p->taps[i].drops[k];
-			json_object_object_add(drops, tap_drop_names[k], json_object_new_int64((int64_t)sum));
+		for (size_t i = 0; i < p->n_taps; i++) {
+			tap_port_drops(&p->taps[i], td);
+			for (int k = 0; k < _TAP_DROP_MAX; k++)
+				sum[k] += td[k];
 		}
+		for (int k = 0; k < _TAP_DROP_MAX; k++)
+			json_object_object_add(drops, tap_drop_names[k], json_object_new_int64((int64_t)sum[k]));
 		json_object_object_add(o, "drops", drops);
 	}
 	for (size_t i = 0; i < p->n_taps; i++) {
@@ -161,10 +163,11 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_object_add(t, "carrier", json_object_new_boolean(present && (l.flags & IFF_LOWER_UP)));
 		{
 			json_object *dr = json_object_new_object();
+			uint64_t td[_TAP_DROP_MAX];
 
+			tap_port_drops(&p->taps[i], td);
 			for (int k = 0; k < _TAP_DROP_MAX; k++)
-				json_object_object_add(dr, tap_drop_names[k],
-						       json_object_new_int64((int64_t)p->taps[i].drops[k]));
+				json_object_object_add(dr, tap_drop_names[k], json_object_new_int64((int64_t)td[k]));
 			json_object_object_add(t, "drops", dr);
 		}
 		json_object_array_add(tunnels, t);

@@ -15,14 +15,12 @@
 #include "bridged/loop.h"
 #include "bridged/loopguard.h"
 #include "netcfg/config.h"
+#include "tunnel/datapath.h"
 #include "tunnel/tunnel.h"
 
 struct netcfg;
 struct netcfg_fdb_event;
 struct netcfg_link;
-
-#define DAEMON_BATCH 64
-#define DAEMON_FRAME_MAX 16384
 
 enum tap_drop {
 	TAP_DROP_WRITE,      /* the TAP would not take a frame (queue full) */
@@ -45,7 +43,8 @@ struct seen_macs {
 
 /* One TAP per (peer, segment), enslaved to the segment's bridge. */
 struct tap_port {
-	struct loop_source src;
+	struct loop_source src;        /* src.fd == tport.fd */
+	struct tunnel_port tport;      /* its side of the data path */
 	struct dpeer *peer;
 	size_t seg;                    /* index into peer->cfg.segments */
 	char name[IFNAMSIZ];
@@ -129,8 +128,7 @@ struct daemon {
 	struct conn_server ctl_srv;    /* the control socket */
 	struct dpeer *peers;
 	struct dpeer *graveyard;       /* freed after the current loop round */
-	struct tunnel_batch batch;
-	uint8_t (*rxbuf)[DAEMON_FRAME_MAX];  /* DAEMON_BATCH buffers */
+	struct tunnel_queue q;         /* the data path's one queue */
 	uint64_t started_ns;
 	int lock_fd;
 	bool quit;
@@ -170,6 +168,9 @@ void dpeer_remove(struct daemon *d, struct dpeer *p);
 void daemon_collect(struct daemon *d);
 void daemon_flush(struct daemon *d);
 void daemon_udp_cb(struct loop_source *s, uint32_t events);
+/* The port's drop counters, the data path's included. */
+void tap_port_drops(const struct tap_port *t, uint64_t ret[_TAP_DROP_MAX]);
+extern const struct tunnel_port_ops daemon_port_ops;
 extern const struct tunnel_callbacks daemon_tunnel_callbacks;
 /* Reopens a TAP that someone deleted. */
 int tap_port_reopen(struct tap_port *t);

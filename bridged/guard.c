@@ -185,8 +185,7 @@ static void guard_set(struct daemon *d, struct tap_port *t, enum guard_event ev,
 static void send_probe(struct daemon *d, struct tap_port *t, uint64_t now)
 {
 	uint8_t frame[PROBE_MAX_LEN];
-	struct iovec iov;
-	size_t len, taken = 0;
+	size_t len;
 	int r;
 
 	t->last_probe_ns = now;
@@ -204,11 +203,7 @@ static void send_probe(struct daemon *d, struct tap_port *t, uint64_t now)
 			     guard_hop_flags(t->guard));
 	if (r < 0)
 		return;
-	iov.iov_base = frame;
-	iov.iov_len = (size_t)r;
-	if (d->batch.n + 8 > d->batch.cap)
-		daemon_flush(d);
-	tunnel_encap(t->peer->tp, t->seg, &iov, 1, now, &d->batch, &taken);
+	tunnel_queue_send_frame(&d->q, &t->tport, frame, (size_t)r, now);
 }
 
 static void start_probing(struct daemon *d, struct tap_port *t, enum guard_event ev, uint64_t now)

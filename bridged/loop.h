@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/clock.h"
+
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 
@@ -56,7 +58,5 @@ bool loop_timer_armed(const struct loop_timer *t);
  * its deadline). Returns the number of sources handled or -errno. */
 int loop_run_once(struct loop *l);
 
-uint64_t now_ns(void);
-uint64_t realtime_ns(void);
 
 #endif

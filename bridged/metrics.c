@@ -64,11 +64,15 @@ static void metrics_render(struct daemon *d, FILE *f)
 		for (int k = 0; k < _TUNNEL_DROP_MAX; k++)
 			fprintf(f, "bridged_peer_drops_total{peer=\"%s\",reason=\"%s\"} %llu\n", p->cfg.name,
 				tunnel_drop_to_string(k), (unsigned long long)st.drops[k]);
-		for (size_t i = 0; i < p->n_taps; i++)
+		for (size_t i = 0; i < p->n_taps; i++) {
+			uint64_t td[_TAP_DROP_MAX];
+
+			tap_port_drops(&p->taps[i], td);
 			for (int k = 0; k < _TAP_DROP_MAX; k++)
 				fprintf(f, "bridged_peer_drops_total{peer=\"%s\",port=\"%s\",reason=\"%s\"} %llu\n",
 					p->cfg.name, p->taps[i].name, tap_drop_names[k],
-					(unsigned long long)p->taps[i].drops[k]);
+					(unsigned long long)td[k]);
+		}
 	}
 	fprintf(f, "# HELP bridged_port_guard 1 for the tunnel port's loop-guard state.\n"
 		   "# TYPE bridged_port_guard gauge\n");

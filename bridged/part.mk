@@ -16,6 +16,6 @@ tests/netns/probe-forge: tests/netns/probe-forge.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard tests/unit/test_loop
-test_loop_OBJS := bridged/loop.o
+test_loop_OBJS := bridged/loop.o common/clock.o
 test_health_OBJS := bridged/health.o
 test_loopguard_OBJS := bridged/loopguard.o

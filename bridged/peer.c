@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Peers and their TAP ports, and the data path between the TAPs, the tunnel
- * engine and the UDP socket. Frames move in batches: up to DAEMON_BATCH are
- * read from a TAP (or received with recvmmsg) before the engine is called
- * and the resulting datagrams are sent with one sendmmsg.
+ * Peers and their TAP ports: building, naming, enslaving, removing; the
+ * daemon's side of the data path (tunnel/datapath.c), which calls the loop
+ * guard through daemon_port_ops.
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -22,10 +21,32 @@
 
 void daemon_flush(struct daemon *d)
 {
-	if (d->batch.n)
-		udp_send_batch(d->udp.fd, &d->batch);
-	tunnel_batch_reset(&d->batch);
+	tunnel_queue_flush(&d->q);
 }
+
+void tap_port_drops(const struct tap_port *t, uint64_t ret[_TAP_DROP_MAX])
+{
+	memcpy(ret, t->drops, sizeof(t->drops));
+	ret[TAP_DROP_WRITE] += t->tport.write_drops;
+	ret[TAP_DROP_READ] += t->tport.read_drops;
+}
+
+/* The loop guard and the storm limit, as the data path's filters. */
+static bool port_from_tap(struct tunnel_port *tp, uint8_t *frame, size_t *len, size_t cap,
+			  uint64_t now)
+{
+	return guard_tap_frame(container_of(tp, struct tap_port, tport), frame, len, cap, now);
+}
+
+static bool port_to_tap(struct tunnel_port *tp, const uint8_t *frame, size_t len, uint64_t now)
+{
+	return guard_tunnel_frame(container_of(tp, struct tap_port, tport), frame, len, now);
+}
+
+const struct tunnel_port_ops daemon_port_ops = {
+	.from_tap = port_from_tap,
+	.to_tap = port_to_tap,
+};
 
 /* Whether name is taken by a TAP of ours (other peers, or the earlier
  * segments of the peer being built) or by any link in the kernel. */
@@ -66,73 +87,8 @@ static void tap_name(struct daemon *d, const struct dpeer *building, size_t n_bu
 static void tap_cb(struct loop_source *s, uint32_t events)
 {
 	struct tap_port *t = container_of(s, struct tap_port, src);
-	struct daemon *d = t->peer->d;
-	struct iovec iov[DAEMON_BATCH];
-	size_t n = 0, rounds = 0;
 
-	/* Bounded: at most 4 batches per wakeup so one busy TAP cannot starve
-	 * the UDP socket or the other ports. */
-	while (rounds++ < 4) {
-		uint64_t now;
-		size_t off = 0;
-
-		bool more = true;
-
-		now = d->now = now_ns();
-		size_t reads = 0;
-
-		n = 0;
-		/* bounded in reads too: dropped frames (blocked port, storm)
-		 * must not keep this loop going */
-		while (n < DAEMON_BATCH && reads++ < 2 * DAEMON_BATCH) {
-			ssize_t r = read(t->src.fd, d->rxbuf[n], DAEMON_FRAME_MAX - PROBE_HOP_LEN);
-			size_t len;
-
-			if (r < 0) {
-				if (errno != EAGAIN && errno != EINTR) {
-					t->drops[TAP_DROP_READ]++;
-					log_debug("%s: read: %s", t->name, strerror(errno));
-				}
-				more = false;
-				break;
-			}
-			len = (size_t)r;
-			/* loop guard: probes, ports not forwarding, storms */
-			if (!guard_tap_frame(t, d->rxbuf[n], &len, DAEMON_FRAME_MAX, now))
-				continue;
-			iov[n].iov_base = d->rxbuf[n];
-			iov[n].iov_len = len;
-			n++;
-		}
-		if (!n && !more)
-			break;
-		while (off < n) {
-			size_t taken = 0, before = d->batch.n;
-			int r = tunnel_encap(t->peer->tp, t->seg, iov + off, n - off,
-					     now, &d->batch, &taken);
-
-			off += taken;
-			if (r == -ENOBUFS || d->batch.n == d->batch.cap) {
-				daemon_flush(d);
-				if (!taken && r == -ENOBUFS && before == 0) {
-					/* no progress even into an empty batch: give up
-					 * on this frame rather than spin */
-					t->drops[TAP_DROP_WRITE]++;
-					off++;
-				}
-				continue;
-			}
-			if (r < 0) {
-				log_debug("%s: encap: %s", t->name, strerror(-r));
-				break;
-			}
-			if (!taken)
-				break;
-		}
-		daemon_flush(d);
-		if (!more)
-			break;
-	}
+	tunnel_queue_tap_ready(&t->peer->d->q, &t->tport);
 }
 
 static int tap_port_open(struct tap_port *t)
@@ -145,12 +101,12 @@ static int tap_port_open(struct tap_port *t)
 		log_warnx("%s: cannot create TAP: %s", t->name, strerror(-fd));
 		return fd;
 	}
-	t->src.fd = fd;
+	t->src.fd = t->tport.fd = fd;
 	t->src.cb = tap_cb;
 	r = loop_add(d->loop, &t->src, EPOLLIN);
 	if (r < 0) {
 		close(fd);
-		t->src.fd = -1;
+		t->src.fd = t->tport.fd = -1;
 		return r;
 	}
 	return 0;
@@ -162,7 +118,7 @@ static void tap_port_close(struct tap_port *t)
 		return;
 	loop_del(t->peer->d->loop, &t->src);
 	close(t->src.fd);
-	t->src.fd = -1;
+	t->src.fd = t->tport.fd = -1;
 }
 
 int tap_port_reopen(struct tap_port *t)
@@ -259,7 +215,9 @@ int dpeer_add(struct daemon *d, const struct peer_cfg *pc)
 
 		t->peer = p;
 		t->seg = i;
-		t->src.fd = -1;
+		t->src.fd = t->tport.fd = -1;
+		t->tport.peer = p->tp;
+		t->tport.seg = i;
 		tap_name(d, p, i, pc->name, pc->segments[i], t->name);
 		snprintf(t->bridge, sizeof(t->bridge), "%s", b ? b->name : "");
 		p->n_taps = i + 1;
@@ -332,10 +290,7 @@ static void on_deliver(void *ctx, struct tunnel_peer *tp, size_t seg,
 	if (!p || seg >= p->n_taps)
 		return;
 	t = &p->taps[seg];
-	if (!guard_tunnel_frame(t, frame, len, p->d->now))
-		return;
-	if (t->src.fd < 0 || write(t->src.fd, frame, len) < 0)
-		t->drops[TAP_DROP_WRITE]++;
+	tunnel_port_deliver(&p->d->q, &t->tport, frame, len);
 }
 
 static void on_event(void *ctx, struct tunnel_peer *tp, enum tunnel_event ev,
@@ -383,39 +338,5 @@ const struct tunnel_callbacks daemon_tunnel_callbacks = {
 
 void daemon_udp_cb(struct loop_source *s, uint32_t events)
 {
-	struct daemon *d = container_of(s, struct daemon, udp);
-	struct mmsghdr msgs[DAEMON_BATCH];
-	struct iovec iov[DAEMON_BATCH];
-	struct sockaddr_storage src[DAEMON_BATCH];
-	int rounds = 0;
-
-	while (rounds++ < 4) {
-		uint64_t now;
-		int n, i;
-
-		for (i = 0; i < DAEMON_BATCH; i++) {
-			iov[i].iov_base = d->rxbuf[i];
-			iov[i].iov_len = DAEMON_FRAME_MAX;
-			memset(&msgs[i], 0, sizeof(msgs[i]));
-			msgs[i].msg_hdr.msg_name = &src[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-		}
-		n = recvmmsg(d->udp.fd, msgs, DAEMON_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		now = d->now = now_ns();
-		for (i = 0; i < n; i++) {
-			/* keep room for the replies one datagram can cause */
-			if (d->batch.n + 4 > d->batch.cap)
-				daemon_flush(d);
-			tunnel_receive(d->tunnel, d->rxbuf[i], msgs[i].msg_len,
-				       (struct sockaddr *)&src[i],
-				       msgs[i].msg_hdr.msg_namelen, now, &d->batch);
-		}
-		daemon_flush(d);
-		if (n < DAEMON_BATCH)
-			break;
-	}
+	tunnel_queue_udp_ready(&container_of(s, struct daemon, udp)->q);
 }

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-COMMON_OBJS += common/log.o common/escape.o common/noise.o
+COMMON_OBJS += common/log.o common/escape.o common/noise.o common/clock.o
 UNIT_TESTS += tests/unit/test_escape
 test_escape_OBJS := common/escape.o
 

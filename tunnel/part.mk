@@ -2,7 +2,7 @@
 # --- tunnel engine (protocol, pure; docs/PROTOCOL.md) ---
 TUNNEL_ENGINE_OBJS := tunnel/tunnel.o tunnel/noise.o tunnel/wire.o tunnel/aead.o \
 		      tunnel/replay.o tunnel/frag.o tunnel/index.o tunnel/keys.o
-TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS) tunnel/tap.o tunnel/udp.o
+TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS) tunnel/tap.o tunnel/udp.o tunnel/datapath.o
 
 UNIT_TESTS += tests/unit/test_tunnel_codec tests/unit/test_tunnel_aead \
 	      tests/unit/test_tunnel_replay tests/unit/test_tunnel_frag \

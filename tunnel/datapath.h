@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The data path: frames between the TAP ports and the UDP socket, through
+ * the tunnel engine, in batches (up to TUNNEL_QUEUE_BATCH frames read from
+ * a TAP or datagrams received with recvmmsg before the engine runs, the
+ * resulting datagrams sent with one sendmmsg).
+ *
+ * A queue holds everything one thread of the data path needs (the socket,
+ * the receive buffers, the send batch): today the daemon has one; each
+ * worker of a multi-queue data path will have its own. A port is one TAP
+ * (one peer, one segment), embedded in its owner. The owner's filters (the
+ * daemon's loop guard and storm limit) plug in through a const ops table
+ * (the systemd NetDevVTable / tinc devops_t shape): the data path never
+ * reaches into its owner's state.
+ */
+#ifndef BRIDGED_TUNNEL_DATAPATH_H
+#define BRIDGED_TUNNEL_DATAPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tunnel/tunnel.h"
+
+#define TUNNEL_QUEUE_BATCH 64
+#define TUNNEL_FRAME_MAX 16384
+
+struct tunnel_port;
+
+struct tunnel_port_ops {
+	/* A frame read from the port's TAP, before it goes into the tunnel:
+	 * false drops it. It may be changed in place and grow up to cap. */
+	bool (*from_tap)(struct tunnel_port *p, uint8_t *frame, size_t *len, size_t cap,
+			 uint64_t now);
+	/* A frame out of the tunnel, before it is written to the port's TAP:
+	 * false drops it. */
+	bool (*to_tap)(struct tunnel_port *p, const uint8_t *frame, size_t len, uint64_t now);
+};
+
+/* One TAP of the data path, embedded in its owner (container_of). */
+struct tunnel_port {
+	int fd;                        /* the TAP, -1: closed */
+	struct tunnel_peer *peer;
+	size_t seg;                    /* the peer's segment index */
+	uint64_t write_drops;          /* the TAP would not take a frame */
+	uint64_t read_drops;           /* read errors on the TAP */
+};
+
+struct tunnel_queue {
+	struct tunnel *tunnel;
+	int udp_fd;
+	const struct tunnel_port_ops *ops;
+	struct tunnel_batch batch;     /* datagrams waiting for sendmmsg */
+	uint8_t (*buf)[TUNNEL_FRAME_MAX]; /* TUNNEL_QUEUE_BATCH frame / datagram buffers */
+	uint64_t now;                  /* monotonic time of the batch being handled */
+};
+
+int tunnel_queue_init(struct tunnel_queue *q, struct tunnel *t, int udp_fd,
+		      const struct tunnel_port_ops *ops);
+void tunnel_queue_free(struct tunnel_queue *q);
+/* Sends what the batch holds. */
+void tunnel_queue_flush(struct tunnel_queue *q);
+/* The batch with room for at least n more datagrams (flushed if need be),
+ * for the engine's timers. */
+struct tunnel_batch *tunnel_queue_batch(struct tunnel_queue *q, size_t n);
+/* The port's TAP is readable: reads, filters, encapsulates and sends,
+ * bounded (4 batches) so one busy TAP cannot starve the rest. */
+void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p);
+/* The UDP socket is readable: receives and hands the datagrams to the
+ * engine, which delivers frames (tunnel_port_deliver), bounded likewise. */
+void tunnel_queue_udp_ready(struct tunnel_queue *q);
+/* Sends one frame of the owner's own (a probe) through the port's tunnel;
+ * it leaves with the next flush. */
+int tunnel_queue_send_frame(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
+			    size_t len, uint64_t now);
+/* A frame the engine delivered for the port: filtered, written to its TAP. */
+void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
+			 size_t len);
+
+#endif
