@@ -32,16 +32,19 @@
 # lines of that formation, exit 1. One line per formation, one SUMMARY line
 # per topology. About 2.5 min on 2 cores with the defaults.
 #
+# The topologies run side by side (one process each, own prefix and seed
+# SEED+i; PARALLEL=0 runs them one after the other).
+#
 # Env: TOPOLOGIES (default "ring4 ring5 ring6 mesh4"; ringN/meshN, N 3..6),
 # FORMATIONS (per topology, alternately simultaneous and staggered; default
-# 10), SEED, REQUIRE_BOTH_ENDS (default 1), CONVERGE_S (default 10),
+# 20), SEED, PARALLEL (default 1), REQUIRE_BOTH_ENDS (default 1), CONVERGE_S (default 10),
 # KEEP_GOING=1 (go on after a failure and count them; still exit 1),
 # KEEP_LOGS=DIR (on a failure, copy the daemon logs and configurations to
 # DIR/<failure>-<topology>-<formation>/).
 . "$(dirname "$0")/../lib/netns.sh"
 
 TOPOLOGIES=${TOPOLOGIES:-ring4 ring5 ring6 mesh4}
-FORMATIONS=${FORMATIONS:-10}
+FORMATIONS=${FORMATIONS:-20}
 SEED=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 REQUIRE_BOTH_ENDS=${REQUIRE_BOTH_ENDS:-1}
 CONVERGE_S=${CONVERGE_S:-10}
@@ -50,6 +53,25 @@ STABLE_MS=700                    # guard states unchanged this long: settled
 RETRY_MIN_MS=500 RETRY_MAX_MS=3000
 RANDOM=$SEED                     # the staggered schedules come from here only
 log "seed $SEED (replay: SEED=$SEED FORMATIONS=$FORMATIONS TOPOLOGIES=\"$TOPOLOGIES\")"
+
+# Side by side: one child per topology, each in its own namespaces.
+if [ "${PARALLEL:-1}" = 1 ] && [ -z "${RING_CHILD:-}" ] && [ "$(wc -w <<<"$TOPOLOGIES")" -gt 1 ]; then
+	i=0 kids=() rc=0
+	for t in $TOPOLOGIES; do
+		RING_CHILD=1 P="$P$i" TOPOLOGIES=$t SEED=$((SEED + i)) bash "$0" >"$WORK/$t.out" 2>&1 &
+		kids+=($!)
+		i=$((i + 1))
+	done
+	i=0
+	for t in $TOPOLOGIES; do
+		wait "${kids[$i]}" || rc=1
+		sed "s/^/[$t] /" "$WORK/$t.out"
+		i=$((i + 1))
+	done
+	[ $rc -eq 0 ] || fail "a topology failed (seed $SEED, SEED+i per topology in the order given)"
+	echo ok
+	exit 0
+fi
 
 ALL=(a b c d e f)
 declare -A IDX=([a]=1 [b]=2 [c]=3 [d]=4 [e]=5 [f]=6)
