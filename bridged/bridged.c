@@ -238,6 +238,7 @@ static int setup(struct daemon *d)
 		fatalx("metrics: %s", strerror(-r));
 	if ((r = migsrv_open(d)) < 0)
 		fatalx("MigrateListen: %s", strerror(-r));
+	daemon_state_load(d);
 	for (size_t i = 0; i < d->cfg->n_peers; i++) {
 		r = dpeer_add(d, &d->cfg->peers[i]);
 		if (r < 0)
@@ -265,6 +266,8 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	daemon_state_save(d, now_ns(), true);
+	epstate_clear(&d->epstate);
 	while (d->peers)
 		dpeer_remove(d, d->peers);
 	daemon_collect(d);
@@ -351,6 +354,7 @@ int main(int argc, char **argv)
 			daemon_flush(&d);
 		}
 		guard_tick(&d, now);
+		daemon_state_save(&d, now, false);
 		if (d.resync) {
 			d.resync = false;
 			daemon_reconcile(&d);

@@ -32,6 +32,11 @@ FUZZERS += tests/fuzz/fuzz_stream
 fuzz_stream_SRCS := migrate/stream_wire.c
 tests/fuzz/fuzz_stream: LDLIBS := -Wl,--as-needed $(LDLIBS)
 
+# bridged: the endpoint state file (StateFile).
+FUZZERS += tests/fuzz/fuzz_epstate
+fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c tunnel/keys.c common/log.c
+tests/fuzz/fuzz_epstate: LDLIBS := -Wl,--as-needed $(LDLIBS)
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)
