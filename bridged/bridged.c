@@ -256,6 +256,7 @@ static int setup(struct daemon *d)
 		fatalx("metrics: %s", strerror(-r));
 	if ((r = migsrv_open(d)) < 0)
 		fatalx("MigrateListen: %s", strerror(-r));
+	daemon_state_load(d);
 	for (size_t i = 0; i < d->cfg->n_peers; i++) {
 		r = dpeer_add(d, &d->cfg->peers[i]);
 		if (r < 0)
@@ -283,6 +284,9 @@ static int setup(struct daemon *d)
 
 static void teardown(struct daemon *d)
 {
+	loop_timer_disarm(d->loop, &d->state_timer);
+	daemon_state_save(d, now_ns(), true);
+	epstate_clear(&d->epstate);
 	while (d->peers)
 		dpeer_remove(d, d->peers);
 	daemon_collect(d);

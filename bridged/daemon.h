@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "bridged/conn.h"
+#include "bridged/epstate.h"
 #include "bridged/health.h"
 #include "bridged/loop.h"
 #include "bridged/loopguard.h"
@@ -88,6 +89,7 @@ struct dpeer {
 	bool carrier;
 	uint64_t last_reject_log_ns;
 	char refused[128];             /* non-empty: not started, and why */
+	bool hinted;                   /* endpoint from the state file, not proven yet */
 };
 
 /* A write-only TAP per bridge through which probes that arrive on a
@@ -151,6 +153,12 @@ struct daemon {
 	uint64_t counters[8];          /* see enum daemon_counter */
 	uint64_t now;                  /* monotonic time of the current batch */
 	uint64_t last_unknown_log_ns;  /* rate limit for strangers' handshakes */
+	/* StateFile: each peer's last confirmed endpoint (peer.c) */
+	struct epstate epstate;
+	bool epstate_dirty;            /* changed since the last save */
+	struct loop_timer state_timer; /* writes it, at most once a second */
+	uint64_t epstate_saved_ns;
+	int epstate_err;               /* last save error logged (-errno), 0: none */
 };
 
 enum daemon_counter {
@@ -174,6 +182,12 @@ extern const struct tunnel_port_ops daemon_port_ops;
 extern const struct tunnel_callbacks daemon_tunnel_callbacks;
 /* Reopens a TAP that someone deleted. */
 int tap_port_reopen(struct tap_port *t);
+/* The state file (StateFile): read at start, before the peers are added
+ * (a problem is logged, the daemon starts without remembered endpoints);
+ * saved when a confirmed endpoint changed, at most once a second, and with
+ * force at a clean exit. */
+void daemon_state_load(struct daemon *d);
+void daemon_state_save(struct daemon *d, uint64_t now, bool force);
 
 /* netsync.c: desired state of bridges and ports vs. the kernel. */
 int daemon_bridges_ensure(struct daemon *d);

@@ -2,7 +2,7 @@
 DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o \
 	       bridged/ctl.o bridged/guard.o bridged/health.o bridged/loopguard.o \
 	       bridged/metrics.o bridged/migsrv.o bridged/peerhealth.o bridged/probeport.o \
-	       bridged/macwatch.o bridged/names.o bridged/conn.o
+	       bridged/macwatch.o bridged/names.o bridged/conn.o bridged/epstate.o
 
 include bridged/cli/part.mk
 
@@ -15,7 +15,9 @@ tests/netns/probe-forge: tests/netns/probe-forge.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard tests/unit/test_loop
+UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard tests/unit/test_loop \
+	      tests/unit/test_epstate
 test_loop_OBJS := bridged/loop.o common/clock.o
 test_health_OBJS := bridged/health.o
 test_loopguard_OBJS := bridged/loopguard.o
+test_epstate_OBJS := bridged/epstate.o netcfg/config.o tunnel/keys.o common/log.o common/escape.o

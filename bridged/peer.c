@@ -19,6 +19,8 @@
 #include "tunnel/tap.h"
 #include "tunnel/udp.h"
 
+#define STATE_SAVE_MIN_NS 1000000000ull   /* at most one state file write a second */
+
 void daemon_flush(struct daemon *d)
 {
 	tunnel_queue_flush(&d->q);
@@ -151,6 +153,146 @@ static int tap_port_enroll(struct tap_port *t)
 	return netcfg_set_up(d->nc, port.ifindex, true);
 }
 
+/* ---- the state file: remembered endpoints ---- */
+
+static bool same_endpoint(const struct sockaddr_storage *a, socklen_t alen,
+			  const struct sockaddr_storage *b, socklen_t blen)
+{
+	return alen == blen && !memcmp(a, b, alen);
+}
+
+/* A peer without a configured endpoint starts from the one it was last
+ * confirmed at (the tunnel initiates to it at its first tick); a configured
+ * endpoint comes first. Either way, only an authenticated handshake moves
+ * the endpoint after that. */
+static void peer_apply_hint(struct daemon *d, struct dpeer *p)
+{
+	const struct epstate_entry *e = epstate_find(&d->epstate, p->cfg.public_key);
+	char a[80], b[80];
+
+	if (!e)
+		return;
+	sockaddr_to_string(&e->endpoint, a, sizeof(a));
+	if (p->cfg.has_endpoint) {
+		if (!same_endpoint(&e->endpoint, e->endpoint_len, &p->cfg.endpoint,
+				   p->cfg.endpoint_len))
+			log_info("peer %s: the state file remembers %s; the configured endpoint %s comes first",
+				 p->cfg.name, a, sockaddr_to_string(&p->cfg.endpoint, b, sizeof(b)));
+		return;
+	}
+	if (tunnel_peer_set_endpoint(p->tp, (const struct sockaddr *)&e->endpoint,
+				     e->endpoint_len) < 0)
+		return;
+	p->hinted = true;
+	log_info("peer %s: no endpoint configured; initiating to %s, where it was last confirmed (state file)",
+		 p->cfg.name, a);
+}
+
+void daemon_state_save(struct daemon *d, uint64_t now, bool force);
+
+static void state_timer_cb(struct loop_timer *t, uint64_t now)
+{
+	struct daemon *d = container_of(t, struct daemon, state_timer);
+
+	daemon_state_save(d, now, false);
+	if (d->epstate_dirty)  /* the write failed: again a second later */
+		loop_timer_arm(d->loop, t, now + STATE_SAVE_MIN_NS);
+}
+
+/* The remembered endpoints changed: written at most once a second. */
+static void state_changed(struct daemon *d)
+{
+	uint64_t at = d->epstate_saved_ns + STATE_SAVE_MIN_NS, now = now_ns();
+
+	d->epstate_dirty = true;
+	if (!loop_timer_armed(&d->state_timer))
+		loop_timer_arm(d->loop, &d->state_timer, at > now ? at : now);
+}
+
+/* An event that may have proven an endpoint: remember it if it is new. */
+static void peer_note_endpoint(struct dpeer *p)
+{
+	struct tunnel_peer_stats st;
+	char a[80], b[80];
+	int r;
+
+	tunnel_peer_get_stats(p->tp, &st);
+	if (!st.endpoint_confirmed)
+		return;
+	if (p->hinted) {
+		const struct epstate_entry *e = epstate_find(&p->d->epstate, p->cfg.public_key);
+
+		p->hinted = false;
+		if (e && !same_endpoint(&e->endpoint, e->endpoint_len, &st.endpoint, st.endpoint_len))
+			log_info("peer %s: the remembered endpoint %s was stale; the peer is at %s",
+				 p->cfg.name, sockaddr_to_string(&e->endpoint, a, sizeof(a)),
+				 sockaddr_to_string(&st.endpoint, b, sizeof(b)));
+	}
+	r = epstate_set(&p->d->epstate, p->cfg.public_key, &st.endpoint, st.endpoint_len);
+	if (r > 0)
+		state_changed(p->d);
+}
+
+void daemon_state_load(struct daemon *d)
+{
+	const char *path = d->cfg->node.state_file;
+	struct epstate_report rep = { 0 };
+	int r;
+
+	loop_timer_init(&d->state_timer, state_timer_cb);
+	if (!path[0])
+		return;
+	r = epstate_load(path, &d->epstate, &rep);
+	if (r == -ENOENT) {
+		log_info("state file %s: none yet; peers without an endpoint wait to be contacted", path);
+		return;
+	}
+	if (r < 0) {
+		log_warnx("state file %s: %s%s; starting without remembered endpoints, ignoring it", path,
+			  strerror(-r),
+			  r == -EPERM ? " (it must be a regular file of ours, not writable by group or others)"
+				      : "");
+		return;
+	}
+	if (rep.bad)
+		log_warnx("state file %s: %u unreadable line(s), the first at line %u; ignoring them",
+			  path, rep.bad, rep.first_bad_line);
+	log_info("state file %s: %u remembered endpoint(s)", path, rep.entries);
+}
+
+void daemon_state_save(struct daemon *d, uint64_t now, bool force)
+{
+	const char *path = d->cfg->node.state_file;
+	struct epstate out = { 0 };
+	int r = 0;
+
+	if (!path[0] || (!force && (!d->epstate_dirty || now - d->epstate_saved_ns < STATE_SAVE_MIN_NS)))
+		return;
+	/* the configured peers only: a removed peer's entry goes with it */
+	for (struct dpeer *p = d->peers; p && r >= 0; p = p->next) {
+		const struct epstate_entry *e = epstate_find(&d->epstate, p->cfg.public_key);
+
+		if (e)
+			r = epstate_set(&out, e->key, &e->endpoint, e->endpoint_len);
+	}
+	if (r >= 0)
+		r = epstate_save(path, &out);
+	epstate_clear(&out);
+	d->epstate_saved_ns = now;
+	if (r < 0) {
+		/* still dirty: retried a second later; said once per kind of failure */
+		if (r != d->epstate_err)
+			log_warnx("state file %s: cannot write: %s, ignoring", path, strerror(-r));
+		d->epstate_err = r;
+		return;
+	}
+	if (d->epstate_err)
+		log_info("state file %s: written again", path);
+	d->epstate_err = 0;
+	d->epstate_dirty = false;
+	log_debug("state file %s: saved", path);
+}
+
 static void peer_cfg_copy_free(struct peer_cfg *pc)
 {
 	free(pc->segments);
@@ -208,6 +350,7 @@ int dpeer_add(struct daemon *d, const struct peer_cfg *pc)
 		log_warnx("peer %s: cannot add: %s", pc->name, strerror(-r));
 		goto err;
 	}
+	peer_apply_hint(d, p);
 
 	for (size_t i = 0; i < pc->n_segments; i++) {
 		struct tap_port *t = &p->taps[i];
@@ -319,11 +462,19 @@ static void on_event(void *ctx, struct tunnel_peer *tp, enum tunnel_event ev,
 		break;
 	}
 	case TUNNEL_EV_SESSION_UP:
-	case TUNNEL_EV_SESSION_DOWN:
 		if (p)
 			peerhealth_kick(p);
 		/* fallthrough */
 	case TUNNEL_EV_ENDPOINT_CHANGED:
+		log_info("peer %s: %s%s%s", name, tunnel_event_to_string(ev),
+			 detail ? ": " : "", detail ? detail : "");
+		if (p)
+			peer_note_endpoint(p);
+		break;
+	case TUNNEL_EV_SESSION_DOWN:
+		if (p)
+			peerhealth_kick(p);
+		/* fallthrough */
 	default:
 		log_info("peer %s: %s%s%s", name, tunnel_event_to_string(ev),
 			 detail ? ": " : "", detail ? detail : "");

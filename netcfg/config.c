@@ -80,6 +80,7 @@ enum key_id {
 	KEY_METRICS_FILE,
 	KEY_MIGRATE_LISTEN,
 	KEY_XEN_CONFIG_DIR,
+	KEY_STATE_FILE,
 	_KEY_MAX,
 };
 
@@ -802,6 +803,22 @@ static int key_xen_config_dir(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+static int key_state_file(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+	const char *why;
+
+	if (!strcasecmp(v, "none")) {
+		n->state_file[0] = '\0';
+		return 0;
+	}
+	why = check_path(v, sizeof(n->state_file));
+	if (why)
+		return key_error(p, "%s", why);
+	strcpy(n->state_file, v);
+	return 0;
+}
+
 static const struct key_def key_table[_KEY_MAX] = {
 	[KEY_PRIVATE_KEY_FILE] = { SECT_NODE,   "PrivateKeyFile", key_private_key_file },
 	[KEY_LISTEN_ADDRESS]   = { SECT_NODE,   "ListenAddress",  key_listen_address },
@@ -828,6 +845,7 @@ static const struct key_def key_table[_KEY_MAX] = {
 	[KEY_METRICS_FILE]     = { SECT_NODE,   "MetricsFile",    key_metrics_file },
 	[KEY_MIGRATE_LISTEN]   = { SECT_NODE,   "MigrateListen",  key_migrate_listen },
 	[KEY_XEN_CONFIG_DIR]   = { SECT_NODE,   "XenConfigDir",   key_xen_config_dir },
+	[KEY_STATE_FILE]       = { SECT_NODE,   "StateFile",      key_state_file },
 };
 
 /* ---- sections --------------------------------------------------------------- */
@@ -850,6 +868,7 @@ static void node_defaults(struct node_cfg *n)
 	n->mac_flap_window_ms = 10000;
 	n->storm_limit = 2000;
 	strcpy(n->xen_config_dir, CONFIG_DEFAULT_XEN_DIR);
+	strcpy(n->state_file, CONFIG_DEFAULT_STATE_FILE);
 }
 
 static struct section *section_new(struct parser *p, enum sect_kind kind,
@@ -1413,6 +1432,18 @@ void config_errors_clear(struct config_errors *errs)
 
 /* ---- printing and lookups ---------------------------------------------------- */
 
+int sockaddr_from_string(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (parse_endpoint(s, &ss, &len) < 0)
+		return -EINVAL;
+	*ret = ss;
+	*ret_len = len;
+	return 0;
+}
+
 const char *sockaddr_to_string(const struct sockaddr_storage *ss, char *buf,
 			       size_t len)
 {
@@ -1473,6 +1504,7 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "MigrateListen = %s\n", n->has_migrate_listen
 		? sockaddr_to_string(&n->migrate_listen, addr, sizeof(addr)) : "none");
 	fprintf(f, "XenConfigDir = %s\n", n->xen_config_dir);
+	fprintf(f, "StateFile = %s\n", n->state_file[0] ? n->state_file : "none");
 
 	for (i = 0; i < c->n_bridges; i++) {
 		const struct bridge_cfg *b = &c->bridges[i];

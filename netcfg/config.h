@@ -23,6 +23,9 @@
  *                    of a disk copy, served to authenticated [Peer]s only
  *   XenConfigDir   = /etc/xen   (default) where MigrateListen finds the VMs'
  *                    Xen configs (NAME or NAME.cfg)
+ *   StateFile      = /var/lib/bridged/endpoints | none  (default the former)
+ *                    each peer's last confirmed endpoint, kept across
+ *                    restarts as a hint (bridged/epstate.h)
  *
  *   [Bridge br-dmz]
  *   Segment      = dmz        (default: the bridge name)
@@ -60,6 +63,7 @@
 #define CONFIG_NAME_MAX        32   /* segment and peer names, incl. NUL */
 #define CONFIG_PATH_MAX        256
 #define CONFIG_DEFAULT_XEN_DIR "/etc/xen"
+#define CONFIG_DEFAULT_STATE_FILE "/var/lib/bridged/endpoints"
 
 enum encryption {
 	ENCRYPTION_AEAD,
@@ -89,6 +93,7 @@ struct node_cfg {
 	struct sockaddr_storage migrate_listen;
 	socklen_t migrate_listen_len;
 	char xen_config_dir[CONFIG_PATH_MAX];
+	char state_file[CONFIG_PATH_MAX];   /* "" none */
 };
 
 struct bridge_cfg {
@@ -157,6 +162,9 @@ const struct peer_cfg *config_peer_by_name(const struct config *c,
  * segments, encryption, keepalive): SIGHUP keeps such a peer untouched. */
 bool peer_cfg_equal(const struct peer_cfg *a, const struct peer_cfg *b);
 
+/* The inverse: "198.18.0.2:5880" / "[2001:db8::1]:5880" (literal addresses
+ * only) into *ret; -EINVAL, *ret untouched, for anything else. */
+int sockaddr_from_string(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
 /* "198.18.0.2:5880" / "[2001:db8::1]:5880" into buf. */
 const char *sockaddr_to_string(const struct sockaddr_storage *ss, char *buf,
 			       size_t len);

@@ -69,6 +69,7 @@ struct tunnel_peer {
 	size_t n_remote;
 
 	bool has_endpoint;
+	bool ep_confirmed;                  /* endpoint proven by a session (stats) */
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;
 	size_t max_payload;                 /* frame bytes per data datagram */
@@ -76,6 +77,7 @@ struct tunnel_peer {
 	struct keypair *kp_prev, *kp_cur, *kp_next;
 	bool hs_pending;
 	uint64_t hs_sent_ns, hs_retry_ns, hs_backoff_ns;
+	uint64_t hs_first_ns;               /* first initiation ever sent, 0 = none */
 	uint8_t last_tai[WIRE_TAI64N_LEN];
 
 	uint64_t last_tx_ns, last_rx_ns, last_ka_tx_ns;
@@ -271,19 +273,27 @@ static void peer_update_mtu(struct tunnel_peer *p)
 			 (p->crypt == TUNNEL_CRYPT_AEAD ? AEAD_TAG_LEN : 0);
 }
 
+/* Moves the endpoint to src. confirm: src is proven by a session (a
+ * handshake response, or a data packet of a keypair), not only by an
+ * initiation, which an attacker may replay from elsewhere after our restart
+ * (tunnel_peer_stats.endpoint_confirmed). */
 static void peer_set_endpoint(struct tunnel_peer *p, const struct sockaddr *src,
-			      socklen_t len, bool announce)
+			      socklen_t len, bool announce, bool confirm)
 {
 	char buf[INET6_ADDRSTRLEN + 16];
 
 	if (!src || len == 0 || len > sizeof(p->endpoint))
 		return;
-	if (p->has_endpoint && addr_equal(&p->endpoint, p->endpoint_len, src, len))
+	if (p->has_endpoint && addr_equal(&p->endpoint, p->endpoint_len, src, len)) {
+		if (confirm)
+			p->ep_confirmed = true;
 		return;
+	}
 	memset(&p->endpoint, 0, sizeof(p->endpoint));
 	memcpy(&p->endpoint, src, len);
 	p->endpoint_len = len;
 	p->has_endpoint = true;
+	p->ep_confirmed = confirm;
 	peer_update_mtu(p);
 	if (announce) {
 		addr_to_string(&p->endpoint, buf, sizeof(buf));
@@ -297,6 +307,25 @@ static uint64_t jitter(uint64_t base)
 	uint64_t span = base / 2;
 
 	return base - base / 4 + (uint64_t)(((unsigned __int128)span * randombytes_random()) >> 32);
+}
+
+/* The wait before the next initiation of a series (docs/PROTOCOL.md,
+ * "Handshake retries"): the jittered backoff, but at most
+ * hs_backoff_recent_max_ns while the peer is recent, i.e. was last heard
+ * from (never heard: first tried) less than hs_recent_window_ns ago. A host
+ * that comes back after a short outage, and cannot reach out itself, then
+ * finds an initiation within that bound; one away for long gets the full
+ * backoff. */
+static uint64_t hs_retry_interval(const struct tunnel_peer *p, uint64_t now)
+{
+	const struct tunnel_params *pr = &p->t->params;
+	uint64_t iv = jitter(p->hs_backoff_ns);
+	uint64_t ref = p->last_rx_ns ? p->last_rx_ns : p->hs_first_ns;
+
+	if ((ref > now || now - ref < pr->hs_recent_window_ns) &&
+	    iv > pr->hs_backoff_recent_max_ns)
+		iv = pr->hs_backoff_recent_max_ns;
+	return iv;
 }
 
 /* ---- keypairs ---- */
@@ -495,7 +524,9 @@ static int send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_ba
 		p->hs_backoff_ns = t->params.hs_backoff_max_ns;
 	p->hs_pending = true;
 	p->hs_sent_ns = now;
-	p->hs_retry_ns = now + jitter(p->hs_backoff_ns);
+	if (!p->hs_first_ns)
+		p->hs_first_ns = now;
+	p->hs_retry_ns = now + hs_retry_interval(p, now);
 	return 1;
 }
 
@@ -849,7 +880,7 @@ static int rx_initiation(struct tunnel *t, const uint8_t *pkt, size_t len,
 	store_remote_segments(p, pl);
 	kp_begin_session(p, kp);
 	p->last_rx_ns = now;
-	peer_set_endpoint(p, src, src_len, true);
+	peer_set_endpoint(p, src, src_len, true, false);
 	batch_commit(out, (size_t)rlen, src, src_len);
 	r = 0;
 out:
@@ -937,7 +968,8 @@ static int rx_response(struct tunnel *t, const uint8_t *pkt, size_t len,
 	store_remote_segments(p, pl);
 	kp_begin_session(p, kp);
 	p->last_rx_ns = now;
-	peer_set_endpoint(p, src, src_len, true);
+	/* the response answers our ephemeral key: fresh, and from the peer */
+	peer_set_endpoint(p, src, src_len, true, true);
 	session_established(p, kp, now);
 	/* Confirm the session to the responder: queued frames or a keepalive. */
 	if (queue_flush(p, now, out) == 0)
@@ -1006,9 +1038,12 @@ static int rx_data(struct tunnel *t, const uint8_t *pkt, size_t len,
 	kp->rx_count++;
 	p->last_rx_ns = now;
 	/* In none mode nothing here is authenticated: do not let it move the
-	 * endpoint (docs/PROTOCOL.md). */
+	 * endpoint (docs/PROTOCOL.md); from the endpoint the handshake set, it
+	 * confirms it as much as none mode confirms anything. */
 	if (kp->cipher != AEAD_NONE)
-		peer_set_endpoint(p, src, src_len, true);
+		peer_set_endpoint(p, src, src_len, true, true);
+	else if (p->has_endpoint && addr_equal(&p->endpoint, p->endpoint_len, src, src_len))
+		p->ep_confirmed = true;
 	if (kp == p->kp_next) {
 		/* The initiator used the new session: confirmed. */
 		kp_free(t, p->kp_prev);
@@ -1236,6 +1271,8 @@ void tunnel_params_default(struct tunnel_params *ret)
 	ret->reject_after_messages = REJECT_AFTER_MESSAGES_MAX;
 	ret->hs_backoff_min_ns = 100 * MSEC;
 	ret->hs_backoff_max_ns = 5 * NSEC;
+	ret->hs_backoff_recent_max_ns = 500 * MSEC;
+	ret->hs_recent_window_ns = 300 * NSEC;
 	ret->frag_timeout_ns = 1 * NSEC;
 	ret->queue_max = 16;
 }
@@ -1251,6 +1288,8 @@ int tunnel_set_params(struct tunnel *t, const struct tunnel_params *p)
 	    !p->rekey_after_messages || p->rekey_after_messages > p->reject_after_messages ||
 	    p->reject_after_messages > REJECT_AFTER_MESSAGES_MAX ||
 	    !p->hs_backoff_min_ns || p->hs_backoff_min_ns > p->hs_backoff_max_ns ||
+	    p->hs_backoff_recent_max_ns < p->hs_backoff_min_ns ||
+	    p->hs_backoff_recent_max_ns > p->hs_backoff_max_ns ||
 	    !p->frag_timeout_ns || p->queue_max > TUNNEL_QUEUE_MAX)
 		return -EINVAL;
 	t->params = *p;
@@ -1368,7 +1407,7 @@ int tunnel_peer_add(struct tunnel *t, const struct tunnel_peer_config *cfg,
 		goto err;
 	if (cfg->has_endpoint)
 		peer_set_endpoint(p, (const struct sockaddr *)&cfg->endpoint, cfg->endpoint_len,
-				  false);
+				  false, false);
 	peer_update_mtu(p);
 	p->next_peer = t->peers;
 	if (t->peers)
@@ -1430,6 +1469,7 @@ int tunnel_peer_set_endpoint(struct tunnel_peer *p, const struct sockaddr *sa, s
 {
 	if (!sa) {
 		p->has_endpoint = false;
+		p->ep_confirmed = false;
 		memset(&p->endpoint, 0, sizeof(p->endpoint));
 		p->endpoint_len = 0;
 		peer_update_mtu(p);
@@ -1437,7 +1477,7 @@ int tunnel_peer_set_endpoint(struct tunnel_peer *p, const struct sockaddr *sa, s
 	}
 	if (len == 0 || len > sizeof(p->endpoint))
 		return -EINVAL;
-	peer_set_endpoint(p, sa, len, false);
+	peer_set_endpoint(p, sa, len, false, false);
 	return 0;
 }
 
@@ -1464,6 +1504,7 @@ void tunnel_peer_get_stats(const struct tunnel_peer *p, struct tunnel_peer_stats
 	*ret = p->st;
 	memcpy(&ret->endpoint, &p->endpoint, sizeof(p->endpoint));
 	ret->endpoint_len = p->has_endpoint ? p->endpoint_len : 0;
+	ret->endpoint_confirmed = p->has_endpoint && p->ep_confirmed;
 	if (!p->has_endpoint)
 		ret->endpoint.ss_family = 0;
 	ret->last_rx_ns = p->last_rx_ns;

@@ -132,6 +132,13 @@ struct tunnel_peer_stats {
 	unsigned max_payload;              /* frame bytes per datagram before fragmenting */
 	uint64_t keepalives_tx, keepalives_rx; /* keepalives sent / echoes received */
 	size_t n_remote_segments;          /* from the last handshake */
+	/* The endpoint was proven by a session: a handshake response to our
+	 * initiation, or a data packet of a keypair from that address (in
+	 * aead mode authenticated), not merely set by configuration, by
+	 * tunnel_peer_set_endpoint or by an initiation (which an attacker can
+	 * replay from elsewhere once our timestamps are gone). The daemon
+	 * remembers only such endpoints across restarts. */
+	bool endpoint_confirmed;
 };
 
 /* private_key is copied into sodium_malloc'd memory. */
@@ -166,8 +173,9 @@ int tunnel_receive(struct tunnel *t, const uint8_t *pkt, size_t len,
 		   const struct sockaddr *src, socklen_t src_len,
 		   uint64_t now_ns, struct tunnel_batch *out);
 
-/* Runs timers: handshake retries (jittered backoff capped at 5 s), rekey on
- * time and volume, keepalives, session expiry, reassembly timeouts. */
+/* Runs timers: handshake retries (jittered backoff, at most 500 ms apart
+ * while the peer was heard within 5 min, else up to 5 s), rekey on time and
+ * volume, keepalives, session expiry, reassembly timeouts. */
 int tunnel_tick(struct tunnel *t, uint64_t now_ns, struct tunnel_batch *out);
 /* The next monotonic time at which tunnel_tick has work (UINT64_MAX: none). */
 uint64_t tunnel_next_deadline(const struct tunnel *t);
@@ -184,6 +192,11 @@ struct tunnel_params {
 	uint64_t reject_after_messages;    /* 2^64 - 2^13 - 1 (also the maximum) */
 	uint64_t hs_backoff_min_ns;        /* 100 ms */
 	uint64_t hs_backoff_max_ns;        /* 5 s */
+	/* While the peer is recent (heard from, or never heard: first tried,
+	 * less than hs_recent_window_ns ago) retries are at most
+	 * hs_backoff_recent_max_ns apart (hs_backoff_min_ns .. _max_ns). */
+	uint64_t hs_backoff_recent_max_ns; /* 500 ms */
+	uint64_t hs_recent_window_ns;      /* 5 min; 0: never recent */
 	uint64_t frag_timeout_ns;          /* 1 s */
 	unsigned queue_max;                /* 16 frames per peer, <= TUNNEL_QUEUE_MAX */
 	bool disable_aesgcm;               /* offer/accept ChaCha20-Poly1305 only */
@@ -203,7 +216,11 @@ int tunnel_set_params(struct tunnel *t, const struct tunnel_params *p);
 /* The peer's static public key. */
 void tunnel_peer_get_public_key(const struct tunnel_peer *p, uint8_t ret[TUNNEL_KEY_LEN]);
 /* Sets (or, with sa NULL, forgets) the peer's endpoint, e.g. after DNS
- * re-resolution. -EINVAL for a length that does not fit. */
+ * re-resolution or from a hint remembered across restarts; it is not
+ * confirmed (tunnel_peer_stats.endpoint_confirmed) until a session proves
+ * it, and an authenticated packet from elsewhere replaces it as usual. A
+ * peer with an endpoint initiates at the next tunnel_tick. -EINVAL for a
+ * length that does not fit. */
 int tunnel_peer_set_endpoint(struct tunnel_peer *p, const struct sockaddr *sa, socklen_t len);
 /* Copies up to max segment names the peer announced in the last handshake
  * (NUL-terminated); returns how many it announced. */

@@ -25,6 +25,7 @@ _bridged_start() { # SIDE ENCRYPTION
 PrivateKeyFile = $AB_DIR/bd-$s.key
 ListenAddress = $AB_LOCAL
 ControlSocket = $AB_DIR/bd-$s.sock
+StateFile = $AB_DIR/bd-$s.state
 
 [Bridge $AB_BR]
 

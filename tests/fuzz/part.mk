@@ -28,6 +28,10 @@ fuzz_packet_SRCS := tunnel/tunnel.c tunnel/noise.c tunnel/wire.c tunnel/aead.c \
 FUZZERS += tests/fuzz/fuzz_stream
 fuzz_stream_SRCS := migrate/stream/stream_wire.c
 
+# bridged: the endpoint state file (StateFile).
+FUZZERS += tests/fuzz/fuzz_epstate
+fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c tunnel/keys.c common/log.c common/escape.c
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)

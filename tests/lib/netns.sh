@@ -123,6 +123,14 @@ stop_bridged() { # HOST [SIGNAL]
 	kill "-$sig" "$pid" 2>/dev/null || true
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	wait "$pid" 2>/dev/null || true
+	# reaped: the cleanup must not signal whoever gets the PID next
+	kill -0 "$pid" 2>/dev/null || forget_pid "$pid"
+}
+
+forget_pid() { # PID: drop it from the cleanup list
+	local keep=() x
+	for x in "${PIDS[@]}"; do [ "$x" = "$1" ] || keep+=("$x"); done
+	PIDS=(${keep[@]+"${keep[@]}"})
 }
 
 ctl() { local h=$1; shift; "$BRIDGECTL" --socket "$WORK/$h.sock" "$@"; }
@@ -158,6 +166,7 @@ PrivateKeyFile = $WORK/$1.key
 ListenAddress = $2
 ListenPort = 5880
 ControlSocket = $WORK/$1.sock
+StateFile = $WORK/$1.state
 ${NODE_EXTRA:-}
 EOC
 }

@@ -699,6 +699,7 @@ static const char classic_canon[] =
 	"MetricsFile = none\n"
 	"MigrateListen = none\n"
 	"XenConfigDir = /etc/xen\n"
+	"StateFile = /var/lib/bridged/endpoints\n"
 	"\n"
 	"[Bridge br-dmz]\n"
 	"Segment = br-dmz\n"
@@ -905,6 +906,54 @@ static void test_print_canonical_round_trip(void **state)
 	free(out2);
 	config_free(c);
 	config_free(c2);
+}
+
+/* StateFile: a path, none, or the default; and the endpoint syntax its
+ * entries share with Endpoint (sockaddr_from_string). */
+static void test_state_file_key(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+	static const char dflt[] = "[Node]\nPrivateKeyFile = /k\n";
+	static const char path[] = "[Node]\nPrivateKeyFile = /k\nStateFile = /srv/b/ep\n";
+	static const char none[] = "[Node]\nPrivateKeyFile = /k\nstatefile = None\n";
+	static const char bad[] = "[Node]\nPrivateKeyFile = /k\nStateFile = var/lib/x\n";
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	char addr[64], *out;
+
+	assert_int_equal(config_parse_buffer("d.conf", dflt, strlen(dflt), &c, &errs), 0);
+	assert_string_equal(c->node.state_file, CONFIG_DEFAULT_STATE_FILE);
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("p.conf", path, strlen(path), &c, &errs), 0);
+	assert_string_equal(c->node.state_file, "/srv/b/ep");
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("n.conf", none, strlen(none), &c, &errs), 0);
+	assert_string_equal(c->node.state_file, "");
+	out = print_to_string(c);
+	assert_non_null(strstr(out, "\nStateFile = none\n"));
+	free(out);
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("b.conf", bad, strlen(bad), &c, &errs), -EINVAL);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msgs[0], "b.conf:3: [Node] StateFile: not an absolute path");
+	config_errors_clear(&errs);
+
+	assert_int_equal(sockaddr_from_string("198.18.0.2:5880", &ss, &len), 0);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_string_equal(sockaddr_to_string(&ss, addr, sizeof(addr)), "198.18.0.2:5880");
+	assert_int_equal(sockaddr_from_string("[2001:db8::1]:1", &ss, &len), 0);
+	assert_int_equal(len, sizeof(struct sockaddr_in6));
+	assert_string_equal(sockaddr_to_string(&ss, addr, sizeof(addr)), "[2001:db8::1]:1");
+	len = 7;
+	assert_int_equal(sockaddr_from_string("198.18.0.2", &ss, &len), -EINVAL);
+	assert_int_equal(sockaddr_from_string("198.18.0.2:0", &ss, &len), -EINVAL);
+	assert_int_equal(sockaddr_from_string("host:5880", &ss, &len), -EINVAL);
+	assert_int_equal(sockaddr_from_string("[198.18.0.2]:5880", &ss, &len), -EINVAL);
+	assert_int_equal(len, 7);
 }
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -1193,6 +1242,7 @@ int main(void)
 		cmocka_unit_test(test_print_canonical_round_trip),
 		cmocka_unit_test(test_guard_keys),
 		cmocka_unit_test(test_migrate_keys),
+		cmocka_unit_test(test_state_file_key),
 		cmocka_unit_test(test_peer_cfg_equal_cases),
 		cmocka_unit_test(test_to_string),
 		cmocka_unit_test(test_golden),

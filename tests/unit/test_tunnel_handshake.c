@@ -698,6 +698,14 @@ static void test_queue_while_handshaking(void **state)
 	node_free(&b);
 }
 
+static bool endpoint_confirmed(const struct node *n)
+{
+	struct tunnel_peer_stats st;
+
+	tunnel_peer_get_stats(n->peer, &st);
+	return st.endpoint_confirmed;
+}
+
 static void test_listen_only(void **state)
 {
 	struct node a, b;
@@ -710,42 +718,187 @@ static void test_listen_only(void **state)
 	assert_int_equal(tunnel_encap(b.peer, 0, &iov, 1, SEC, &b.out, &taken), 0);
 	assert_int_equal(b.out.n, 0);
 	assert_int_equal(state_of(&b), TUNNEL_SESSION_NONE);
-	bring_up(&a, &b, 2 * SEC);
+	assert_false(endpoint_confirmed(&a));      /* configured, not proven */
+	/* The initiation alone gives b an endpoint, not a confirmed one (it
+	 * could be a replay from elsewhere); a's answer proves b to a, a's
+	 * data proves a to b. */
+	assert_int_equal(tunnel_tick(a.t, 2 * SEC, &a.out), 1);
+	pump(&a, &b, 2 * SEC);
 	assert_int_equal(b.ev[TUNNEL_EV_ENDPOINT_CHANGED], 1);
+	assert_false(endpoint_confirmed(&b));
+	pump(&b, &a, 2 * SEC);
+	assert_true(endpoint_confirmed(&a));
+	exchange(&a, &b, 2 * SEC);
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
+	assert_int_equal(state_of(&b), TUNNEL_SESSION_UP);
+	assert_true(endpoint_confirmed(&b));
 	/* The queued frame went out when the session was confirmed. */
 	assert_int_equal(a.n_deliv, 1);
 	node_free(&a);
 	node_free(&b);
 }
 
+/* A listen-only peer given a remembered endpoint (the daemon's state file)
+ * initiates at once; the endpoint is a hint until a session proves it. */
+static void test_endpoint_hint(void **state)
+{
+	struct node a, b;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, false);
+	assert_int_equal(tunnel_peer_set_endpoint(b.peer, (const struct sockaddr *)&a.addr,
+						  sizeof(a.addr)), 0);
+	assert_false(endpoint_confirmed(&b));
+	assert_int_equal(tunnel_next_deadline(b.t), 0);
+	assert_int_equal(tunnel_tick(b.t, SEC, &b.out), 1);
+	exchange(&b, &a, SEC);
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
+	assert_int_equal(state_of(&b), TUNNEL_SESSION_UP);
+	assert_true(endpoint_confirmed(&b));
+	assert_true(endpoint_confirmed(&a));
+	assert_int_equal(b.ev[TUNNEL_EV_ENDPOINT_CHANGED], 0);  /* the hint was right */
+	node_free(&a);
+	node_free(&b);
+}
+
+/* Runs a's timers from deadline to deadline, dropping what it sends, until
+ * it sends an initiation; returns the time of that initiation. */
+static uint64_t next_initiation(struct node *a, uint64_t now)
+{
+	for (int guard = 0; guard < 100000; guard++) {
+		uint64_t d = tunnel_next_deadline(a->t);
+		size_t i, n = 0;
+
+		if (d > now)
+			now = d;
+		assert_true(tunnel_tick(a->t, now, &a->out) >= 0);
+		for (i = 0; i < a->out.n; i++)
+			n += a->out.d[i].len == 1156;
+		tunnel_batch_reset(&a->out);
+		if (n) {
+			assert_int_equal(n, 1);
+			return now;
+		}
+	}
+	fail();
+	return 0;
+}
+
+/* Follows a's retries from the one sent at *at until one is sent at or
+ * after `until`: each at most max_gap after the previous, growing from
+ * 100 ms until the cap. Returns how many; *at is the last one. */
+static int retries_until(struct node *a, uint64_t *at, uint64_t until, uint64_t max_gap)
+{
+	uint64_t t, gap, prev_gap = 0;
+	int n;
+
+	for (n = 0; *at < until; n++) {
+		t = next_initiation(a, *at);
+		gap = t - *at;
+		if (n == 0)
+			assert_true(gap >= 75 * MS && gap <= 125 * MS);
+		assert_true(gap <= max_gap);
+		/* 100, 200, 400 ms (± 25 %), then the cap */
+		if (prev_gap && prev_gap < 300 * MS)
+			assert_true(gap > prev_gap);
+		prev_gap = gap;
+		*at = t;
+	}
+	return n;
+}
+
+/* A peer never heard from: retries at most 500 ms apart for the first 5
+ * minutes after the first attempt, then at the full backoff, 5 s (± 25 %). */
 static void test_handshake_retry_backoff(void **state)
 {
 	struct node a, b;
-	uint64_t now = SEC, d, gap, prev_gap = 0;
-	int i;
+	uint64_t now = SEC, t;
+	int i, n;
 
 	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
 	assert_int_equal(tunnel_tick(a.t, now, &a.out), 1);
 	tunnel_batch_reset(&a.out);            /* lost */
-	for (i = 0; i < 12; i++) {
-		d = tunnel_next_deadline(a.t);
-		gap = d - now;
-		if (i == 0)
-			assert_true(gap >= 75 * MS && gap <= 125 * MS);
-		assert_true(gap <= 5 * SEC * 5 / 4);
-		if (i > 0 && prev_gap < 2 * SEC)
-			assert_true(gap > prev_gap);
-		assert_int_equal(tunnel_tick(a.t, d - 1, &a.out), 0);
-		assert_int_equal(tunnel_tick(a.t, d, &a.out), 1);
-		tunnel_batch_reset(&a.out);
-		now = d;
-		prev_gap = gap;
+	n = retries_until(&a, &now, SEC + 300 * SEC, 500 * MS);
+	assert_true(n >= 600 && n <= 800);     /* 375 .. 500 ms apart */
+	for (i = 0; i < 6; i++) {
+		t = next_initiation(&a, now);
+		assert_true(t - now >= 5 * SEC * 3 / 4 && t - now <= 5 * SEC * 5 / 4);
+		now = t;
 	}
-	assert_true(prev_gap >= 5 * SEC * 3 / 4);
-	/* The last one gets through. */
+	/* The next one gets through. */
 	assert_int_equal(tunnel_tick(a.t, tunnel_next_deadline(a.t), &a.out), 1);
 	exchange(&a, &b, now + 6 * SEC);
 	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
+	node_free(&a);
+	node_free(&b);
+}
+
+/* A new struct tunnel with the same key: a restarted daemon. */
+static void node_restart(struct node *n)
+{
+	struct tunnel_callbacks cb = { .ctx = n, .deliver = on_deliver, .event = on_event };
+
+	tunnel_free(n->t);
+	n->peer = NULL;
+	memset(n->ev, 0, sizeof(n->ev));
+	tunnel_batch_reset(&n->out);
+	assert_int_equal(tunnel_new(n->priv, &cb, &n->t), 0);
+}
+
+/* A peer that was up and fell silent (its daemon killed): the re-handshake
+ * starts after three keepalive intervals of silence, retries stay at most
+ * 500 ms apart until 5 minutes after the last packet, then back off to
+ * 5 s. The peer, restarted at its address with ours remembered, initiates
+ * itself and is accepted at once. */
+static void test_retry_after_outage(void **state)
+{
+	struct tunnel_peer_config c;
+	struct tunnel_peer_stats st;
+	struct node a, b;
+	uint64_t now = SEC, d, last_rx, t;
+
+	node_init(&a, 1);
+	node_init(&b, 2);
+	peer_cfg(&c, &b, true, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	c.keepalive_ms = 250;
+	assert_int_equal(tunnel_peer_add(a.t, &c, &a, &a.peer), 0);
+	peer_cfg(&c, &a, false, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	c.keepalive_ms = 250;
+	assert_int_equal(tunnel_peer_add(b.t, &c, &b, &b.peer), 0);
+	/* up for ten minutes, longer than the window, rekeys included */
+	bring_up(&a, &b, now);
+	while (now < 600 * SEC) {
+		d = tunnel_next_deadline(a.t) < tunnel_next_deadline(b.t) ?
+			tunnel_next_deadline(a.t) : tunnel_next_deadline(b.t);
+		now = d > now ? d : now + MS;
+		tunnel_tick(a.t, now, &a.out);
+		tunnel_tick(b.t, now, &b.out);
+		exchange(&a, &b, now);
+	}
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
+	tunnel_peer_get_stats(a.peer, &st);
+	last_rx = st.last_rx_ns;
+	assert_true(st.endpoint_confirmed);
+
+	/* b is killed: nothing comes back */
+	t = next_initiation(&a, now);
+	assert_true(t - last_rx >= 750 * MS && t - last_rx <= 1000 * MS);
+	assert_true(retries_until(&a, &t, last_rx + 300 * SEC, 500 * MS) >= 550);
+	now = next_initiation(&a, t);
+	assert_true(now - t >= 5 * SEC * 3 / 4);
+
+	/* b comes back knowing a's address (the daemon's state file) */
+	node_restart(&b);
+	peer_cfg(&c, &a, false, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	c.keepalive_ms = 250;
+	assert_int_equal(tunnel_peer_add(b.t, &c, &b, &b.peer), 0);
+	assert_int_equal(tunnel_peer_set_endpoint(b.peer, (const struct sockaddr *)&a.addr,
+						  sizeof(a.addr)), 0);
+	now += 100 * MS;
+	assert_int_equal(tunnel_tick(b.t, now, &b.out), 1);
+	exchange(&b, &a, now);
+	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
+	assert_int_equal(state_of(&b), TUNNEL_SESSION_UP);
+	assert_true(endpoint_confirmed(&b));
 	node_free(&a);
 	node_free(&b);
 }
@@ -834,6 +987,13 @@ static void test_config_errors(void **state)
 	tunnel_get_params(a.t, &pr);
 	pr.rekey_after_messages = pr.reject_after_messages + 1;
 	assert_int_equal(tunnel_set_params(a.t, &pr), -EINVAL);
+	tunnel_get_params(a.t, &pr);
+	assert_int_equal(pr.hs_backoff_recent_max_ns, 500 * MS);
+	assert_int_equal(pr.hs_recent_window_ns, 300 * SEC);
+	pr.hs_backoff_recent_max_ns = pr.hs_backoff_min_ns - 1;
+	assert_int_equal(tunnel_set_params(a.t, &pr), -EINVAL);
+	pr.hs_backoff_recent_max_ns = pr.hs_backoff_max_ns + 1;
+	assert_int_equal(tunnel_set_params(a.t, &pr), -EINVAL);
 	assert_string_equal(tunnel_drop_to_string(TUNNEL_DROP_AUTH), "auth");
 	assert_string_equal(tunnel_event_to_string(TUNNEL_EV_SESSION_UP), "session-up");
 	assert_string_equal(tunnel_session_state_to_string(TUNNEL_SESSION_EXPIRED), "expired");
@@ -877,7 +1037,9 @@ int main(void)
 		cmocka_unit_test(test_keepalive_rtt),
 		cmocka_unit_test(test_queue_while_handshaking),
 		cmocka_unit_test(test_listen_only),
+		cmocka_unit_test(test_endpoint_hint),
 		cmocka_unit_test(test_handshake_retry_backoff),
+		cmocka_unit_test(test_retry_after_outage),
 		cmocka_unit_test(test_session_expiry),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_config_errors),
