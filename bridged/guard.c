@@ -339,6 +339,14 @@ static void loop_found(struct daemon *d, const struct probe *pr, struct sent_pro
 	t = port_for(d, other, pr->segment);
 	if (!t || t->guard == GUARD_BLOCKED || t->guard == GUARD_DOWN)
 		return;
+	/* The port changed state while the probe was out (it passed its
+	 * round, say): the hop flags show the past, and another node may
+	 * already have acted on the present. The next probe shows it. */
+	if (t->guard_since_ns > sp->sent_ns) {
+		log_debug("loop through tunnels %s (probe %s): %s changed state since the probe left, "
+			  "waiting for a fresh one", path, where, t->name);
+		return;
+	}
 	sp->used = true;
 	d->counters[CNT_LOOPS]++;
 	t->loops++;

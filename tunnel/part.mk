@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # --- tunnel engine (protocol, pure; docs/PROTOCOL.md) ---
-TUNNEL_ENGINE_OBJS := tunnel/tunnel.o tunnel/noise.o tunnel/wire.o tunnel/aead.o \
+TUNNEL_ENGINE_OBJS := tunnel/tunnel.o tunnel/keypair.o tunnel/send.o tunnel/receive.o \
+		      tunnel/timers.o tunnel/noise.o tunnel/wire.o tunnel/aead.o \
 		      tunnel/replay.o tunnel/frag.o tunnel/index.o tunnel/keys.o
 TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS) tunnel/tap.o tunnel/udp.o tunnel/datapath.o
 

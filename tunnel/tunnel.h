@@ -105,6 +105,7 @@ struct tunnel_batch {
 	struct tunnel_dgram *d;
 	size_t n, cap;               /* cap: max datagrams */
 	uint8_t *arena;              /* cap * TUNNEL_DGRAM_MAX bytes */
+	uint8_t *scratch;            /* TUNNEL_DGRAM_MAX bytes: a decrypted datagram */
 };
 #define TUNNEL_DGRAM_MAX 2048
 

@@ -21,7 +21,8 @@ fuzz_config_SRCS := netcfg/config.c common/log.c common/escape.c
 
 # tunnel: the packet receive path (tunnel/ engine).
 FUZZERS += tests/fuzz/fuzz_packet
-fuzz_packet_SRCS := tunnel/tunnel.c tunnel/noise.c tunnel/wire.c tunnel/aead.c \
+fuzz_packet_SRCS := tunnel/tunnel.c tunnel/keypair.c tunnel/send.c tunnel/receive.c tunnel/timers.c \
+	tunnel/noise.c tunnel/wire.c tunnel/aead.c \
 	tunnel/replay.c tunnel/frag.c tunnel/index.c tunnel/keys.c common/noise.c common/log.c
 
 # migrate: the disk stream's record decoder.

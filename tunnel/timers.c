@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The protocol engine (tunnel.h, docs/PROTOCOL.md): handshake retries (the backoff), session expiry, keepalives, the
+ * next deadline.
+ * Pure: datagrams in, datagrams and frames out, time passed in.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "tunnel/engine.h"
+#include "tunnel/keys.h"
+
+/* ---- timers ---- */
+
+static uint64_t jitter(uint64_t base)
+{
+	/* base ± 25 % */
+	uint64_t span = base / 2;
+
+	return base - base / 4 + (uint64_t)(((unsigned __int128)span * randombytes_random()) >> 32);
+}
+
+/* The wait before the next initiation of a series (docs/PROTOCOL.md,
+ * "Handshake retries"): the jittered backoff, but at most
+ * hs_backoff_recent_max_ns while the peer is recent, i.e. was last heard
+ * from (never heard: first tried) less than hs_recent_window_ns ago. A host
+ * that comes back after a short outage, and cannot reach out itself, then
+ * finds an initiation within that bound; one away for long gets the full
+ * backoff. */
+uint64_t eng_hs_retry_interval(const struct tunnel_peer *p, uint64_t now)
+{
+	const struct tunnel_params *pr = &p->t->params;
+	uint64_t iv = jitter(p->hs_backoff_ns);
+	uint64_t ref = p->last_rx_ns ? p->last_rx_ns : p->hs_first_ns;
+
+	if ((ref > now || now - ref < pr->hs_recent_window_ns) &&
+	    iv > pr->hs_backoff_recent_max_ns)
+		iv = pr->hs_backoff_recent_max_ns;
+	return iv;
+}
+
+
+static bool usable(const struct tunnel_peer *p, uint64_t now)
+{
+	return eng_kp_can_send(p->t, p->kp_cur, now, 1);
+}
+
+static void peer_expire(struct tunnel_peer *p, uint64_t now)
+{
+	struct tunnel *t = p->t;
+	unsigned n;
+
+	if (p->kp_prev && !eng_kp_alive(t, p->kp_prev, now)) {
+		eng_kp_free(t, p->kp_prev);
+		p->kp_prev = NULL;
+	}
+	if (p->kp_next && !eng_kp_alive(t, p->kp_next, now)) {
+		eng_kp_free(t, p->kp_next);
+		p->kp_next = NULL;
+	}
+	if (p->kp_cur && !eng_kp_alive(t, p->kp_cur, now)) {
+		eng_kp_free(t, p->kp_cur);
+		p->kp_cur = NULL;
+	}
+	if (p->session_up && !usable(p, now)) {
+		p->session_up = false;
+		eng_emit(t, p, TUNNEL_EV_SESSION_DOWN,
+		     p->kp_cur ? "session exhausted its messages" : "session expired");
+	}
+	n = frag_expire(&p->frags, now, t->params.frag_timeout_ns);
+	p->st.drops[TUNNEL_DROP_FRAGMENT] += n;
+	eng_queue_age(p, now);
+}
+
+static bool keepalive_due(const struct tunnel_peer *p, uint64_t now)
+{
+	uint64_t ka = (uint64_t)p->keepalive_ms * MSEC;
+
+	/* Passive keepalive (WireGuard): data came in and we said nothing
+	 * back for a while; tell the peer we are alive before it declares
+	 * us dead and re-handshakes. */
+	if (p->last_rx_ns > p->last_tx_ns && now - p->last_rx_ns >= PASSIVE_KEEPALIVE_NS)
+		return true;
+	if (!ka)
+		return false;
+	return now - p->last_tx_ns >= ka ||
+	       (now - p->last_rx_ns >= ka && now - p->last_ka_tx_ns >= ka) ||
+	       now - p->last_ka_tx_ns >= 4 * ka;
+}
+
+int tunnel_tick(struct tunnel *t, uint64_t now_ns, struct tunnel_batch *out)
+{
+	struct tunnel_peer *p;
+	size_t before = out->n;
+	int r;
+
+	for (p = t->peers; p; p = p->next_peer) {
+		peer_expire(p, now_ns);
+		if (p->hs_pending && now_ns >= p->hs_retry_ns) {
+			r = eng_send_initiation(p, now_ns, out);
+			if (r == -ENOBUFS)
+				return -ENOBUFS;
+		} else {
+			eng_maybe_rekey(p, now_ns, out);
+		}
+		if (usable(p, now_ns)) {
+			if (p->q_n) {
+				eng_queue_flush(p, now_ns, out);
+				if (p->q_n && out->n == out->cap)
+					return -ENOBUFS;
+			}
+			if (keepalive_due(p, now_ns) &&
+			    eng_send_keepalive(p, p->kp_cur, WIRE_KIND_KEEPALIVE, now_ns, now_ns,
+					   out) == -ENOBUFS)
+				return -ENOBUFS;
+		}
+	}
+	return (int)(out->n - before);
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+static uint64_t peer_deadline(const struct tunnel_peer *p)
+{
+	const struct tunnel *t = p->t;
+	const struct tunnel_params *pr = &t->params;
+	const struct keypair *kps[3] = { p->kp_prev, p->kp_cur, p->kp_next }, *kp = p->kp_cur;
+	uint64_t d = UINT64_MAX, ka = (uint64_t)p->keepalive_ms * MSEC, dead;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (kps[i])
+			d = min64(d, kps[i]->created_ns + pr->reject_after_time_ns);
+	d = min64(d, frag_next_deadline(&p->frags, pr->frag_timeout_ns));
+	if (p->q_n)
+		d = min64(d, p->q[p->q_head].at_ns + QUEUE_AGE_NS);
+	if (p->hs_pending)
+		d = min64(d, p->hs_retry_ns);
+	if (!p->has_endpoint && !kp)
+		return d;
+	if (!kp || kp->send_counter >= pr->reject_after_messages) {
+		if (!p->hs_pending && p->has_endpoint)
+			d = min64(d, p->kp_next ? p->kp_next->created_ns + NEXT_CONFIRM_NS : 0);
+		return d;
+	}
+	if (!p->hs_pending && p->has_endpoint) {
+		if (kp->send_counter >= pr->rekey_after_messages)
+			d = 0;
+		else if (kp->initiator)
+			d = min64(d, kp->created_ns + pr->rekey_after_time_ns);
+		else
+			d = min64(d, kp->created_ns + pr->reject_after_time_ns -
+					     min64(pr->reject_after_time_ns / 4, DEAD_MIN_NS));
+		dead = eng_silence_dead_ns(p);
+		if (p->last_tx_ns > p->last_rx_ns)
+			d = min64(d, (p->last_rx_ns > p->hs_sent_ns ? p->last_rx_ns : p->hs_sent_ns) + dead);
+	}
+	if (p->q_n)
+		d = 0;
+	if (p->last_rx_ns > p->last_tx_ns)
+		d = min64(d, p->last_rx_ns + PASSIVE_KEEPALIVE_NS);
+	if (ka) {
+		d = min64(d, p->last_tx_ns + ka);
+		d = min64(d, p->last_ka_tx_ns + 4 * ka);
+		d = min64(d, (p->last_rx_ns > p->last_ka_tx_ns ? p->last_rx_ns : p->last_ka_tx_ns) + ka);
+	}
+	return d;
+}
+
+uint64_t tunnel_next_deadline(const struct tunnel *t)
+{
+	const struct tunnel_peer *p;
+	uint64_t d = UINT64_MAX;
+
+	for (p = t->peers; p; p = p->next_peer)
+		d = min64(d, peer_deadline(p));
+	return d;
+}
