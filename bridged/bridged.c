@@ -20,7 +20,7 @@
 #include "bridged/daemon.h"
 #include "common/log.h"
 #include "netcfg/netcfg.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 #include "tunnel/udp.h"
 
 static void usage(FILE *f)

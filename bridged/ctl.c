@@ -21,7 +21,7 @@
 #include "bridged/daemon.h"
 #include "common/log.h"
 #include "netcfg/netcfg.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000   /* RFC 2863 operational, <linux/if.h> clashes with <net/if.h> */

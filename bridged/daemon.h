@@ -125,7 +125,7 @@ struct daemon {
 	struct tunnel *tunnel;
 	struct netcfg *nc;
 	uint8_t *private_key;          /* sodium_malloc */
-	uint8_t public_key[TUNNEL_KEY_LEN];
+	uint8_t public_key[KEY_LEN];
 	struct loop_source udp, sig, nl;
 	struct conn_server ctl_srv;    /* the control socket */
 	struct dpeer *peers;

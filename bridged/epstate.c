@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "netcfg/config.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
-_Static_assert(EPSTATE_KEY_LEN == KEY_LEN, "one key length");
+_Static_assert(KEY_LEN == KEY_LEN, "one key length");
 
 #define HEADER \
 	"# bridged: the last confirmed endpoint of each peer, a hint for the next\n" \
@@ -32,21 +32,21 @@ void epstate_clear(struct epstate *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static struct epstate_entry *find(const struct epstate *s, const uint8_t key[EPSTATE_KEY_LEN])
+static struct epstate_entry *find(const struct epstate *s, const uint8_t key[KEY_LEN])
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (!memcmp(s->e[i].key, key, EPSTATE_KEY_LEN))
+		if (!memcmp(s->e[i].key, key, KEY_LEN))
 			return &s->e[i];
 	return NULL;
 }
 
 const struct epstate_entry *epstate_find(const struct epstate *s,
-					 const uint8_t key[EPSTATE_KEY_LEN])
+					 const uint8_t key[KEY_LEN])
 {
 	return find(s, key);
 }
 
-int epstate_set(struct epstate *s, const uint8_t key[EPSTATE_KEY_LEN],
+int epstate_set(struct epstate *s, const uint8_t key[KEY_LEN],
 		const struct sockaddr_storage *endpoint, socklen_t len)
 {
 	struct epstate_entry *e;
@@ -67,7 +67,7 @@ int epstate_set(struct epstate *s, const uint8_t key[EPSTATE_KEY_LEN],
 			s->cap = cap;
 		}
 		e = &s->e[s->n++];
-		memcpy(e->key, key, EPSTATE_KEY_LEN);
+		memcpy(e->key, key, KEY_LEN);
 	}
 	memset(&e->endpoint, 0, sizeof(e->endpoint));
 	memcpy(&e->endpoint, endpoint, len);
@@ -87,7 +87,7 @@ static bool is_blank(char c)
 static int parse_line(struct epstate *s, const char *line, size_t len)
 {
 	char buf[EPSTATE_LINE_MAX], *key, *ep, *end;
-	uint8_t k[EPSTATE_KEY_LEN];
+	uint8_t k[KEY_LEN];
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	int r;

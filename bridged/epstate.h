@@ -23,12 +23,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define EPSTATE_KEY_LEN 32
+#include "common/keys.h"
+
 #define EPSTATE_MAX_BYTES 65536   /* a larger file is not one we wrote */
 #define EPSTATE_LINE_MAX 256
 
 struct epstate_entry {
-	uint8_t key[EPSTATE_KEY_LEN];
+	uint8_t key[KEY_LEN];
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;
 };
@@ -59,10 +60,10 @@ int epstate_format(const struct epstate *s, char **ret, size_t *ret_len);
 
 /* The entry of key, NULL if none. */
 const struct epstate_entry *epstate_find(const struct epstate *s,
-					 const uint8_t key[EPSTATE_KEY_LEN]);
+					 const uint8_t key[KEY_LEN]);
 /* Sets key's endpoint: 1 if that changed s, 0 if it was already so,
  * -EINVAL for a length that does not fit, -ENOMEM. */
-int epstate_set(struct epstate *s, const uint8_t key[EPSTATE_KEY_LEN],
+int epstate_set(struct epstate *s, const uint8_t key[KEY_LEN],
 		const struct sockaddr_storage *endpoint, socklen_t len);
 /* Frees the entries; s is empty again. */
 void epstate_clear(struct epstate *s);

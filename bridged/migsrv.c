@@ -200,7 +200,7 @@ static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetc
 static int serve(struct daemon *d, int fd, const char *addr)
 {
 	const struct config *cfg = d->cfg;
-	uint8_t (*keys)[STREAM_KEY_LEN] = NULL;
+	uint8_t (*keys)[KEY_LEN] = NULL;
 	struct stream_auth auth = { 0 };
 	struct fetch_request req;
 	struct conn c = { .fd = fd, .who = addr };
@@ -218,9 +218,9 @@ static int serve(struct daemon *d, int fd, const char *addr)
 	if (!keys)
 		return 1;
 	for (size_t i = 0; i < cfg->n_peers; i++)
-		memcpy(keys[i], cfg->peers[i].public_key, STREAM_KEY_LEN);
+		memcpy(keys[i], cfg->peers[i].public_key, KEY_LEN);
 	auth.local_priv = d->private_key;
-	auth.peers = (const uint8_t (*)[STREAM_KEY_LEN])keys;
+	auth.peers = (const uint8_t (*)[KEY_LEN])keys;
 	auth.n_peers = (unsigned)cfg->n_peers;
 	r = stream_handshake(fd, STREAM_RESPONDER, &auth, MIGSRV_HANDSHAKE_MS, &c.ch, &idx, err, sizeof(err));
 	free(keys);

@@ -337,7 +337,7 @@ int dpeer_add(struct daemon *d, const struct peer_cfg *pc)
 		d->peers = p;
 		return 0;
 	}
-	memcpy(tc.public_key, pc->public_key, TUNNEL_KEY_LEN);
+	memcpy(tc.public_key, pc->public_key, KEY_LEN);
 	tc.has_endpoint = pc->has_endpoint;
 	tc.endpoint = pc->endpoint;
 	tc.endpoint_len = pc->endpoint_len;

@@ -562,17 +562,13 @@ static int key_mtu(struct parser *p, void *obj, const char *v)
 
 static int key_public_key(struct parser *p, void *obj, const char *v)
 {
-	static const uint8_t zero[CONFIG_KEY_LEN];
+	static const uint8_t zero[KEY_LEN];
 	struct peer_cfg *pc = obj;
-	uint8_t key[CONFIG_KEY_LEN];
-	size_t n = 0;
-	const char *end = NULL;
+	uint8_t key[KEY_LEN];
 
-	if (sodium_base642bin(key, sizeof(key), v, strlen(v), NULL, &n, &end,
-			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    n != CONFIG_KEY_LEN || !end || *end)
+	if (key_from_base64(v, key) < 0)
 		return key_error(p, "not a base64 key of %d bytes (44 characters)",
-				 CONFIG_KEY_LEN);
+				 KEY_LEN);
 	if (!memcmp(key, zero, sizeof(key)))
 		return key_error(p, "all-zero key");
 	memcpy(pc->public_key, key, sizeof(key));
@@ -1270,8 +1266,8 @@ static void config_finish(struct parser *p)
 				if (t->kind != SECT_PEER || t->invalid || !t->key_line[KEY_PUBLIC_KEY])
 					continue;
 				/* A key that failed to parse is all-zero: no match. */
-				if (!memcmp(c->peers[t->idx].public_key, pc->public_key, CONFIG_KEY_LEN) &&
-				    !sodium_is_zero(pc->public_key, CONFIG_KEY_LEN)) {
+				if (!memcmp(c->peers[t->idx].public_key, pc->public_key, KEY_LEN) &&
+				    !sodium_is_zero(pc->public_key, KEY_LEN)) {
 					error_at(p, s->key_line[KEY_PUBLIC_KEY], s->label, "PublicKey",
 						 "same key as [%s] (line %u)", t->label, t->line);
 					break;
@@ -1470,7 +1466,7 @@ const char *sockaddr_to_string(const struct sockaddr_storage *ss, char *buf,
 void config_print(const struct config *c, FILE *f)
 {
 	char host[INET6_ADDRSTRLEN], addr[INET6_ADDRSTRLEN + 8];
-	char b64[sodium_base64_ENCODED_LEN(CONFIG_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
+	char b64[sodium_base64_ENCODED_LEN(KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
 	const struct node_cfg *n = &c->node;
 	uint16_t port;
 	size_t i, k;
@@ -1521,7 +1517,7 @@ void config_print(const struct config *c, FILE *f)
 		const struct peer_cfg *pc = &c->peers[i];
 		const char *enc = encryption_to_string(pc->encryption);
 
-		sodium_bin2base64(b64, sizeof(b64), pc->public_key, CONFIG_KEY_LEN,
+		sodium_bin2base64(b64, sizeof(b64), pc->public_key, KEY_LEN,
 				  sodium_base64_VARIANT_ORIGINAL);
 		fprintf(f, "\n[Peer %s]\n", pc->name);
 		fprintf(f, "PublicKey = %s\n", b64);
@@ -1590,7 +1586,7 @@ bool peer_cfg_equal(const struct peer_cfg *a, const struct peer_cfg *b)
 		return true;
 	if (!a || !b)
 		return false;
-	if (sodium_memcmp(a->public_key, b->public_key, CONFIG_KEY_LEN) != 0)
+	if (sodium_memcmp(a->public_key, b->public_key, KEY_LEN) != 0)
 		return false;
 	if (a->has_endpoint != b->has_endpoint)
 		return false;

@@ -55,11 +55,12 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "common/keys.h"
+
 #define CONFIG_DEFAULT_PATH    "/etc/bridged/bridged.conf"
 #define CONFIG_DEFAULT_PORT    5880
 #define CONFIG_DEFAULT_SOCKET  "/run/bridged.sock"
 #define CONFIG_DEFAULT_KEEPALIVE_MS 250
-#define CONFIG_KEY_LEN         32
 #define CONFIG_NAME_MAX        32   /* segment and peer names, incl. NUL */
 #define CONFIG_PATH_MAX        256
 #define CONFIG_DEFAULT_XEN_DIR "/etc/xen"
@@ -108,7 +109,7 @@ struct bridge_cfg {
 
 struct peer_cfg {
 	char name[CONFIG_NAME_MAX];
-	uint8_t public_key[CONFIG_KEY_LEN];
+	uint8_t public_key[KEY_LEN];
 	bool has_endpoint;
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 NETCFG_OBJS += netcfg/config.o
 UNIT_TESTS += tests/unit/test_config
-test_config_OBJS := netcfg/config.o common/log.o common/escape.o
+test_config_OBJS := netcfg/config.o common/log.o common/escape.o common/keys.o
 
 # netlink layer and reconcile (netcfg/nl.c, netcfg/reconcile.c)
 NETCFG_OBJS += netcfg/nl.o netcfg/reconcile.o

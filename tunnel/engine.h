@@ -54,7 +54,7 @@ struct tunnel_peer {
 	struct tunnel *t;
 	struct tunnel_peer *prev_peer, *next_peer;
 	void *userdata;
-	uint8_t pub[TUNNEL_KEY_LEN];
+	uint8_t pub[KEY_LEN];
 	struct noise_peer *np;              /* sodium_malloc'd */
 
 	enum tunnel_crypt crypt;
@@ -124,7 +124,7 @@ void eng_maybe_rekey(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *o
 void eng_queue_age(struct tunnel_peer *p, uint64_t now);
 void eng_queue_clear(struct tunnel_peer *p);
 /* receive.c */
-struct tunnel_peer *eng_peer_by_key(struct tunnel *t, const uint8_t pub[TUNNEL_KEY_LEN]);
+struct tunnel_peer *eng_peer_by_key(struct tunnel *t, const uint8_t pub[KEY_LEN]);
 /* timers.c */
 uint64_t eng_hs_retry_interval(const struct tunnel_peer *p, uint64_t now);
 

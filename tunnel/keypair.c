@@ -14,7 +14,7 @@
 #include <sodium.h>
 
 #include "tunnel/engine.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 /* ---- keypairs ---- */
 

@@ -2,20 +2,19 @@
 # --- tunnel engine (protocol, pure; docs/PROTOCOL.md) ---
 TUNNEL_ENGINE_OBJS := tunnel/tunnel.o tunnel/keypair.o tunnel/send.o tunnel/receive.o \
 		      tunnel/timers.o tunnel/noise.o tunnel/wire.o tunnel/aead.o \
-		      tunnel/replay.o tunnel/frag.o tunnel/index.o tunnel/keys.o
+		      tunnel/replay.o tunnel/frag.o tunnel/index.o
 TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS) tunnel/tap.o tunnel/udp.o tunnel/datapath.o
 
 UNIT_TESTS += tests/unit/test_tunnel_codec tests/unit/test_tunnel_aead \
 	      tests/unit/test_tunnel_replay tests/unit/test_tunnel_frag \
-	      tests/unit/test_tunnel_handshake tests/unit/test_keys
+	      tests/unit/test_tunnel_handshake
 test_tunnel_codec_OBJS := tunnel/wire.o
 test_tunnel_aead_OBJS := tunnel/aead.o
 test_tunnel_replay_OBJS := tunnel/replay.o
 test_tunnel_frag_OBJS := tunnel/frag.o tunnel/wire.o
-test_tunnel_handshake_OBJS := $(TUNNEL_ENGINE_OBJS) common/noise.o
-test_keys_OBJS := tunnel/keys.o
+test_tunnel_handshake_OBJS := $(TUNNEL_ENGINE_OBJS) common/keys.o common/noise.o
 
-tests/bench/bench_codec: tests/bench/bench_codec.o $(TUNNEL_ENGINE_OBJS) common/noise.o
+tests/bench/bench_codec: tests/bench/bench_codec.o $(TUNNEL_ENGINE_OBJS) common/noise.o common/keys.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 bench: tests/bench/bench_codec

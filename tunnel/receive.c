@@ -15,16 +15,16 @@
 #include <sodium.h>
 
 #include "tunnel/engine.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 /* ---- receiving ---- */
 
-struct tunnel_peer *eng_peer_by_key(struct tunnel *t, const uint8_t pub[TUNNEL_KEY_LEN])
+struct tunnel_peer *eng_peer_by_key(struct tunnel *t, const uint8_t pub[KEY_LEN])
 {
 	struct tunnel_peer *p;
 
 	for (p = t->peers; p; p = p->next_peer)
-		if (!memcmp(p->pub, pub, TUNNEL_KEY_LEN))
+		if (!memcmp(p->pub, pub, KEY_LEN))
 			return p;
 	return NULL;
 }

@@ -15,7 +15,7 @@
 #include <sodium.h>
 
 #include "tunnel/engine.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 /* ---- timers ---- */
 

@@ -14,7 +14,7 @@
 #include <sodium.h>
 
 #include "tunnel/engine.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 /* ---- strings ---- */
 
@@ -254,7 +254,7 @@ int tunnel_set_params(struct tunnel *t, const struct tunnel_params *p)
 	return 0;
 }
 
-int tunnel_new(const uint8_t private_key[TUNNEL_KEY_LEN],
+int tunnel_new(const uint8_t private_key[KEY_LEN],
 	       const struct tunnel_callbacks *cb, struct tunnel **ret)
 {
 	struct timespec rt, mono;
@@ -322,7 +322,7 @@ int tunnel_peer_add(struct tunnel *t, const struct tunnel_peer_config *cfg,
 		return -EINVAL;
 	if (eng_peer_by_key(t, cfg->public_key))
 		return -EEXIST;
-	if (!memcmp(cfg->public_key, t->stat->pub, TUNNEL_KEY_LEN))
+	if (!memcmp(cfg->public_key, t->stat->pub, KEY_LEN))
 		return -EINVAL;
 	for (i = 0; i < cfg->n_segments; i++) {
 		l = strnlen(cfg->segments[i], TUNNEL_SEGMENT_NAME_MAX);
@@ -334,7 +334,7 @@ int tunnel_peer_add(struct tunnel *t, const struct tunnel_peer_config *cfg,
 		return -ENOMEM;
 	p->t = t;
 	p->userdata = userdata;
-	memcpy(p->pub, cfg->public_key, TUNNEL_KEY_LEN);
+	memcpy(p->pub, cfg->public_key, KEY_LEN);
 	p->crypt = cfg->crypt;
 	p->keepalive_ms = cfg->keepalive_ms;
 	p->underlay_mtu = cfg->underlay_mtu;
@@ -417,9 +417,9 @@ void *tunnel_peer_get_userdata(const struct tunnel_peer *p)
 	return p->userdata;
 }
 
-void tunnel_peer_get_public_key(const struct tunnel_peer *p, uint8_t ret[TUNNEL_KEY_LEN])
+void tunnel_peer_get_public_key(const struct tunnel_peer *p, uint8_t ret[KEY_LEN])
 {
-	memcpy(ret, p->pub, TUNNEL_KEY_LEN);
+	memcpy(ret, p->pub, KEY_LEN);
 }
 
 int tunnel_peer_set_endpoint(struct tunnel_peer *p, const struct sockaddr *sa, socklen_t len)

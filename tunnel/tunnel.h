@@ -23,7 +23,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
-#define TUNNEL_KEY_LEN 32
+#include "common/keys.h"
+
 #define TUNNEL_SEGMENT_NAME_MAX 32
 
 struct tunnel;
@@ -71,7 +72,7 @@ enum tunnel_event {
 const char *tunnel_event_to_string(enum tunnel_event e);
 
 struct tunnel_peer_config {
-	uint8_t public_key[TUNNEL_KEY_LEN];
+	uint8_t public_key[KEY_LEN];
 	bool has_endpoint;                 /* false: listen-only, wait for it */
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;
@@ -143,7 +144,7 @@ struct tunnel_peer_stats {
 };
 
 /* private_key is copied into sodium_malloc'd memory. */
-int tunnel_new(const uint8_t private_key[TUNNEL_KEY_LEN],
+int tunnel_new(const uint8_t private_key[KEY_LEN],
 	       const struct tunnel_callbacks *cb, struct tunnel **ret);
 void tunnel_free(struct tunnel *t);
 
@@ -215,7 +216,7 @@ void tunnel_get_params(const struct tunnel *t, struct tunnel_params *ret);
 int tunnel_set_params(struct tunnel *t, const struct tunnel_params *p);
 
 /* The peer's static public key. */
-void tunnel_peer_get_public_key(const struct tunnel_peer *p, uint8_t ret[TUNNEL_KEY_LEN]);
+void tunnel_peer_get_public_key(const struct tunnel_peer *p, uint8_t ret[KEY_LEN]);
 /* Sets (or, with sa NULL, forgets) the peer's endpoint, e.g. after DNS
  * re-resolution or from a hint remembered across restarts; it is not
  * confirmed (tunnel_peer_stats.endpoint_confirmed) until a session proves

@@ -19,7 +19,7 @@
 #include "bridged/cli/cli.h"
 #include "bridged/cli/migrate_cli.h"
 #include "netcfg/config.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 /*
  * libparted's constructor (ped_disk_gpt_init) trips ASan's strchr

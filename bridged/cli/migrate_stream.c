@@ -24,7 +24,7 @@
 #include "bridged/cli/migrate_cli.h"
 #include "common/escape.h"
 #include "migrate/migrate.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 #define DEFAULT_KEY "/etc/bridged/private.key"
 #define HANDSHAKE_TIMEOUT_MS 15000
@@ -519,7 +519,7 @@ struct common {
 	const char *key_file, *peer_key;
 	bool plain, json, quiet;
 	uint8_t *priv;		/* sodium_malloc */
-	uint8_t peer[1][STREAM_KEY_LEN];
+	uint8_t peer[1][KEY_LEN];
 };
 
 static int load_keys(struct common *c, const char *role)
@@ -783,7 +783,7 @@ int stream_send_main(int argc, char **argv)
 	stream_cancel_fd = fd;
 	auth.plain = a.c.plain;
 	auth.local_priv = a.c.priv;
-	auth.peers = (const uint8_t (*)[STREAM_KEY_LEN])a.c.peer;
+	auth.peers = (const uint8_t (*)[KEY_LEN])a.c.peer;
 	auth.n_peers = 1;
 	r = stream_handshake(fd, STREAM_INITIATOR, &auth, HANDSHAKE_TIMEOUT_MS, &ch, NULL, err, sizeof(err));
 	if (r < 0) {
@@ -883,7 +883,7 @@ static int fetch_main(struct args *a, struct out *out, struct stream_report *rep
 	}
 	stream_cancel_fd = fd;
 	auth.local_priv = a->c.priv;
-	auth.peers = (const uint8_t (*)[STREAM_KEY_LEN])a->c.peer;
+	auth.peers = (const uint8_t (*)[KEY_LEN])a->c.peer;
 	auth.n_peers = 1;
 	r = stream_handshake(fd, STREAM_INITIATOR, &auth, HANDSHAKE_TIMEOUT_MS, &ch, NULL, err, sizeof(err));
 	if (r < 0) {
@@ -1024,7 +1024,7 @@ int stream_receive_main(int argc, char **argv)
 	stream_cancel_fd = fd;
 	auth.plain = a.c.plain;
 	auth.local_priv = a.c.priv;
-	auth.peers = (const uint8_t (*)[STREAM_KEY_LEN])a.c.peer;
+	auth.peers = (const uint8_t (*)[KEY_LEN])a.c.peer;
 	auth.n_peers = 1;
 	r = stream_handshake(fd, STREAM_RESPONDER, &auth, HANDSHAKE_TIMEOUT_MS, &ch, NULL, err, sizeof(err));
 	if (r < 0) {

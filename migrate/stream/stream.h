@@ -26,8 +26,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/keys.h"
+
 #define STREAM_HASH_LEN 32
-#define STREAM_KEY_LEN 32
 #define STREAM_BLOCK_MIN (64u * 1024)
 #define STREAM_BLOCK_MAX (16u * 1024 * 1024)
 #define STREAM_BLOCK_DEFAULT (1u * 1024 * 1024)
@@ -65,8 +66,8 @@ const char *stream_result_to_string(enum stream_result r);
 struct stream_auth {
 	bool plain;
 	bool no_aesgcm;		/* use XChaCha20-Poly1305 even with AES-NI on both ends */
-	const uint8_t *local_priv;		/* STREAM_KEY_LEN bytes */
-	const uint8_t (*peers)[STREAM_KEY_LEN];	/* allowed peer public keys */
+	const uint8_t *local_priv;		/* KEY_LEN bytes */
+	const uint8_t (*peers)[KEY_LEN];	/* allowed peer public keys */
 	unsigned n_peers;
 };
 

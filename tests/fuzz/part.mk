@@ -17,13 +17,13 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,und
 # Fragments' FUZZERS lines must come before the rules below (rule targets
 # are expanded when make reads them).
 FUZZERS += tests/fuzz/fuzz_config
-fuzz_config_SRCS := netcfg/config.c common/log.c common/escape.c
+fuzz_config_SRCS := netcfg/config.c common/log.c common/escape.c common/keys.c
 
 # tunnel: the packet receive path (tunnel/ engine).
 FUZZERS += tests/fuzz/fuzz_packet
 fuzz_packet_SRCS := tunnel/tunnel.c tunnel/keypair.c tunnel/send.c tunnel/receive.c tunnel/timers.c \
 	tunnel/noise.c tunnel/wire.c tunnel/aead.c \
-	tunnel/replay.c tunnel/frag.c tunnel/index.c tunnel/keys.c common/noise.c common/log.c
+	tunnel/replay.c tunnel/frag.c tunnel/index.c common/keys.c common/noise.c common/log.c
 
 # migrate: the disk stream's record decoder.
 FUZZERS += tests/fuzz/fuzz_stream
@@ -31,7 +31,7 @@ fuzz_stream_SRCS := migrate/stream/stream_wire.c
 
 # bridged: the endpoint state file (StateFile).
 FUZZERS += tests/fuzz/fuzz_epstate
-fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c tunnel/keys.c common/log.c common/escape.c
+fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c common/keys.c common/log.c common/escape.c
 
 fuzzers: $(FUZZERS)
 

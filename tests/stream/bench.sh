@@ -42,7 +42,7 @@ TOOL=$WORK/stream-tool
 (cd "$TOP" && ${CC:-cc} -O2 -std=gnu11 -D_GNU_SOURCE -I. -o "$TOOL" \
 	migrate/stream/stream_wire.c migrate/stream/stream_chan.c migrate/stream/stream_map.c \
 	migrate/stream/stream_dev.c migrate/stream/stream_pipe.c migrate/stream/stream_engine.c \
-	migrate/source/fetch.c bridged/cli/migrate_stream.c tunnel/keys.c \
+	migrate/source/fetch.c bridged/cli/migrate_stream.c common/keys.c \
 	tests/stream/stream-tool.c $(pkg-config --cflags --libs libsodium json-c) -lpthread -lm) ||
 	fail "build of the stream tool"
 two_hosts

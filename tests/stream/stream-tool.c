@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "bridged/cli/migrate_cli.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 int main(int argc, char **argv)
 {

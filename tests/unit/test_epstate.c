@@ -25,12 +25,12 @@
 
 #include "bridged/epstate.h"
 #include "netcfg/config.h"
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 #define KEY_A "b2xkaG9zdC1wdWJsaWMta2V5LXBsYWNlaG9sZGVyMDI="
 #define KEY_B "bmV3aG9zdC1wdWJsaWMta2V5LXBsYWNlaG9sZGVyMDE="
 
-static void key_of(const char *b64, uint8_t k[EPSTATE_KEY_LEN])
+static void key_of(const char *b64, uint8_t k[KEY_LEN])
 {
 	assert_int_equal(key_from_base64(b64, k), 0);
 }
@@ -39,7 +39,7 @@ static void key_of(const char *b64, uint8_t k[EPSTATE_KEY_LEN])
 static const char *ep_of(const struct epstate *s, const char *b64)
 {
 	static char buf[80];
-	uint8_t k[EPSTATE_KEY_LEN];
+	uint8_t k[KEY_LEN];
 	const struct epstate_entry *e;
 
 	key_of(b64, k);
@@ -162,7 +162,7 @@ static void test_set_format_round_trip(void **state)
 	struct epstate_report rep;
 	struct sockaddr_storage ss;
 	socklen_t len;
-	uint8_t ka[EPSTATE_KEY_LEN], kb[EPSTATE_KEY_LEN];
+	uint8_t ka[KEY_LEN], kb[KEY_LEN];
 	char *text;
 	size_t tlen;
 
@@ -178,7 +178,7 @@ static void test_set_format_round_trip(void **state)
 	assert_int_equal(epstate_set(&s, ka, &ss, len), 1);     /* moved */
 	assert_int_equal(s.n, 2);
 	for (int i = 0; i < 40; i++) {                           /* grows */
-		uint8_t k[EPSTATE_KEY_LEN] = { (uint8_t)i, 1 };
+		uint8_t k[KEY_LEN] = { (uint8_t)i, 1 };
 
 		assert_int_equal(epstate_set(&s, k, &ss, len), 1);
 	}
@@ -249,7 +249,7 @@ static void test_load_save(void **state)
 	struct epstate_report rep;
 	struct sockaddr_storage ss;
 	socklen_t len;
-	uint8_t ka[EPSTATE_KEY_LEN];
+	uint8_t ka[KEY_LEN];
 	char path[128], sub[128], *big;
 	struct stat st;
 

@@ -17,7 +17,7 @@
 
 #include <sodium.h>
 
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 static void test_generate_and_public(void **state)
 {

@@ -20,7 +20,7 @@
 
 #include <sodium.h>
 
-#include "tunnel/keys.h"
+#include "common/keys.h"
 #include "tunnel/tunnel.h"
 
 #define MS 1000000ull

@@ -4,8 +4,8 @@
  * (44 characters). Private keys belong in sodium_malloc'd memory; nothing
  * here logs a key.
  */
-#ifndef BRIDGED_TUNNEL_KEYS_H
-#define BRIDGED_TUNNEL_KEYS_H
+#ifndef BRIDGED_COMMON_KEYS_H
+#define BRIDGED_COMMON_KEYS_H
 
 #include <stdint.h>
 

@@ -3,7 +3,7 @@
  * Node identity keys (keys.h): generation, base64 in the WireGuard format,
  * loading a private key file with a permission check. Never logs a key.
  */
-#include "tunnel/keys.h"
+#include "common/keys.h"
 
 #include <ctype.h>
 #include <errno.h>
