@@ -10,9 +10,9 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
 # Each binary links the libraries it uses, no more (docs/ARCHITECTURE.md):
-# the daemon netlink, libsodium, json-c and inih; bridgectl also libvirt,
+# the daemon netlink, libsodium and json-c; bridgectl also libvirt,
 # libparted and libblkid for migrate. Unit tests get the daemon's set.
-PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c inih
+PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c
 PKGS_CTL    := $(PKGS_DAEMON) libvirt libparted blkid
 
 CFLAGS ?= -O2 -g

@@ -4,18 +4,19 @@
  * format in docs/CONFIG.md).
  *
  * Shaped like wireguard-tools src/config.c: init, one call per line, finish.
- * config_parse_buffer() does no I/O, so it can be fuzzed. inih splits
- * "Key = value" lines and strips comments; our own line reader in front of it
- * counts lines (inih's handler gets no line number), sees section headers
- * (inih reports no empty section) and syntax errors (inih reports only the
- * first one), so that every problem is collected with its file:line.
+ * config_parse_buffer() does no I/O, so it can be fuzzed. The reader is our
+ * own (about sixty lines): an INI library (inih was used before) splits
+ * "Key = value" but hands its handler no line number, reports only its first
+ * syntax error, silently truncates long lines and section names and cannot
+ * tell an empty section; every problem here is collected with its file:line,
+ * so the reading had to be ours anyway, and what was left to the library
+ * was one strchr.
  */
 #include "netcfg/config.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <ini.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <sodium.h>
@@ -28,6 +29,7 @@
 #include "common/escape.h"
 
 #define CONFIG_FILE_MAX        (1024 * 1024)
+#define CONFIG_LINE_MAX        198          /* characters, without the line end */
 #define CONFIG_KEEPALIVE_MAX_MS (3600U * 1000U)
 #define CONFIG_FORWARD_DELAY_MAX 30      /* BR_MAX_FORWARD_DELAY */
 #define CONFIG_FORWARD_DELAY_MIN_STP 2   /* BR_MIN_FORWARD_DELAY */
@@ -1043,7 +1045,7 @@ static void section_start(struct parser *p, const char *hdr)
 
 /* ---- line handling ------------------------------------------------------------ */
 
-/* inih's rule: the first of chars, or an inline ';' comment after blank. */
+/* The first of chars, or an inline ';' comment (a ';' after a blank). */
 static const char *find_chars_or_comment(const char *s, const char *chars)
 {
 	bool was_space = false;
@@ -1055,20 +1057,24 @@ static const char *find_chars_or_comment(const char *s, const char *chars)
 	return s;
 }
 
+static void key_value(struct parser *p, const char *name, const char *value);
+
 /*
- * Looks at one line (NUL-terminated, leading blanks and the newline already
- * stripped) before inih does. Returns true if inih should see it (a
- * "Key = value" line), false if it was handled or reported here.
+ * Handles one line (NUL-terminated, leading blanks and the line end already
+ * stripped): a comment, a section header or a "Key = value" (or "Key:
+ * value") line, whose key ends before the first '=' or ':' and whose value
+ * loses an inline ';' comment (a ';' after a blank) and surrounding blanks.
  */
-static bool line_classify(struct parser *p, char *line)
+static void line_handle(struct parser *p, char *line)
 {
 	size_t n = strlen(line);
 	const char *end;
+	char *value;
 
 	while (n && isspace((unsigned char)line[n - 1]))
 		line[--n] = '\0';
 	if (!*line || *line == ';' || *line == '#')
-		return false;
+		return;
 	if (*line == '[') {
 		char *hdr = line + 1, *close;
 		const char *rest;
@@ -1077,7 +1083,7 @@ static bool line_classify(struct parser *p, char *line)
 		if (*close != ']') {
 			error_at(p, p->lineno, NULL, NULL, "section header without ']'");
 			p->cur = section_new(p, SECT_IGNORE, "?");
-			return false;
+			return;
 		}
 		*close = '\0';
 		rest = close + 1;
@@ -1091,26 +1097,35 @@ static bool line_classify(struct parser *p, char *line)
 		while (n && isspace((unsigned char)hdr[n - 1]))
 			hdr[--n] = '\0';
 		section_start(p, hdr);
-		return false;
+		return;
 	}
 	end = find_chars_or_comment(line, "=:");
 	if (*end != '=' && *end != ':') {
 		error_at(p, p->lineno, p->cur ? p->cur->label : NULL, NULL,
 			 "syntax error: expected \"Key = value\"");
-		return false;
+		return;
 	}
-	return true;
+	value = (char *)end + 1;
+	*(char *)end = '\0';
+	n = strlen(line);
+	while (n && isspace((unsigned char)line[n - 1]))
+		line[--n] = '\0';
+	value += strspn(value, " \t\v\f");
+	*(char *)find_chars_or_comment(value, "") = '\0';
+	n = strlen(value);
+	while (n && isspace((unsigned char)value[n - 1]))
+		value[--n] = '\0';
+	key_value(p, line, value);
 }
 
-/* An ini_reader: hands inih one line at a time, counting lines. */
-static char *reader(char *str, int num, void *stream)
+/* Reads the next line into str (num bytes) and handles it; false at the end. */
+static bool read_line(struct parser *p, char *str, size_t num)
 {
-	struct parser *p = stream;
 	const char *line, *nl;
 	size_t n, room;
 
-	if (p->pos >= p->len || num < 3)
-		return NULL;
+	if (p->pos >= p->len)
+		return false;
 	line = p->buf + p->pos;
 	nl = memchr(line, '\n', p->len - p->pos);
 	n = nl ? (size_t)(nl - line) : p->len - p->pos;
@@ -1124,14 +1139,14 @@ static char *reader(char *str, int num, void *stream)
 		line += 3;
 		n -= 3;
 	}
-	/* Leading blanks stripped here, so inih never sees a continuation line. */
+	/* leading blanks: indentation, never a continuation */
 	while (n && (*line == ' ' || *line == '\t' || *line == '\r' ||
 		     *line == '\v' || *line == '\f')) {
 		line++;
 		n--;
 	}
 
-	room = (size_t)num - 2;  /* '\n' and NUL */
+	room = num - 2;  /* what a line may hold (the limit is documented) */
 	if (memchr(line, '\0', n)) {
 		error_at(p, p->lineno, p->cur ? p->cur->label : NULL, NULL, "NUL byte in line");
 	} else if (n > room) {
@@ -1140,44 +1155,35 @@ static char *reader(char *str, int num, void *stream)
 	} else {
 		memcpy(str, line, n);
 		str[n] = '\0';
-		if (line_classify(p, str)) {
-			n = strlen(str);
-			str[n] = '\n';
-			str[n + 1] = '\0';
-			return str;
-		}
+		line_handle(p, str);
 	}
-	strcpy(str, "\n");
-	return str;
+	return true;
 }
 
-static int handler(void *user, const char *section, const char *name,
-		   const char *value)
+static void key_value(struct parser *p, const char *name, const char *value)
 {
-	struct parser *p = user;
 	struct section *s = p->cur;
 	size_t k;
 
-	(void)section;  /* ours is p->cur: inih truncates and skips empty ones */
 	p->key = NULL;
 	if (!s) {
 		error_at(p, p->lineno, NULL, STR_ESCAPED(name), "key outside of any section");
-		return 1;
+		return;
 	}
 	if (s->kind == SECT_IGNORE)
-		return 1;
+		return;
 	for (k = 0; k < _KEY_MAX; k++)
 		if (key_table[k].kind == s->kind && !strcasecmp(name, key_table[k].name))
 			break;
 	if (k == _KEY_MAX) {
 		error_at(p, p->lineno, s->label, STR_ESCAPED(name), "unknown key");
-		return 1;
+		return;
 	}
 	p->key = key_table[k].name;
 	if (s->key_line[k]) {
 		key_error(p, "duplicate key (first at line %u)", s->key_line[k]);
 		p->key = NULL;
-		return 1;
+		return;
 	}
 	s->key_line[k] = p->lineno;
 	if (!*value) {
@@ -1187,7 +1193,6 @@ static int handler(void *user, const char *section, const char *name,
 		s->key_bad |= 1U << k;
 	}
 	p->key = NULL;
-	return 1;
 }
 
 /* ---- finish: whole-config checks ------------------------------------------- */
@@ -1288,7 +1293,6 @@ int config_parse_buffer(const char *name, const char *buf, size_t len,
 		.len = buf ? len : 0,
 		.errs = errs,
 	};
-	int r;
 
 	p.c = calloc(1, sizeof(*p.c));
 	if (!p.c)
@@ -1300,12 +1304,13 @@ int config_parse_buffer(const char *name, const char *buf, size_t len,
 	}
 	node_defaults(&p.c->node);
 
-	r = ini_parse_stream(reader, &p, handler, &p);
-	if (r < 0)
-		p.oom = true;
-	else if (r > 0 && p.n_errors == 0)
-		/* Every syntax error inih can find is caught by line_classify(). */
-		error_at(&p, (unsigned)r, NULL, NULL, "syntax error");
+	{
+		/* the longest line the format allows, its '\n' and NUL */
+		char line[CONFIG_LINE_MAX + 2];
+
+		while (!p.oom && read_line(&p, line, sizeof(line)))
+			;
+	}
 	if (!p.oom)
 		config_finish(&p);
 

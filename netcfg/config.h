@@ -2,7 +2,7 @@
 /*
  * The configuration model of bridged (one daemon per host) and its parser.
  *
- * File format (INI, parsed with inih; see docs/CONFIG.md):
+ * File format (INI, read by config.c; see docs/CONFIG.md):
  *
  *   [Node]
  *   PrivateKeyFile = /etc/bridged/private.key

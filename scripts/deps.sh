@@ -4,7 +4,7 @@
 # Idempotent and non-interactive. --if-missing: do nothing when all are there.
 set -e
 PKGS="build-essential pkg-config clang
-libnl-3-dev libnl-route-3-dev libsodium-dev libjson-c-dev libinih-dev
+libnl-3-dev libnl-route-3-dev libsodium-dev libjson-c-dev
 libcmocka-dev libparted-dev libvirt-dev libblkid-dev
 iproute2 iptables iputils-ping tcpdump iperf3 jq ethtool procps psmisc kmod
 parted fdisk util-linux e2fsprogs
