@@ -28,102 +28,7 @@
 
 #include "common/escape.h"
 
-#define CONFIG_FILE_MAX        (1024 * 1024)
-#define CONFIG_LINE_MAX        198          /* characters, without the line end */
-#define CONFIG_KEEPALIVE_MAX_MS (3600U * 1000U)
-#define CONFIG_FORWARD_DELAY_MAX 30      /* BR_MAX_FORWARD_DELAY */
-#define CONFIG_FORWARD_DELAY_MIN_STP 2   /* BR_MIN_FORWARD_DELAY */
-#define CONFIG_MTU_MIN         68
-#define CONFIG_MTU_MAX         65535
-
-static const char *const encryption_table[_ENCRYPTION_MAX] = {
-	[ENCRYPTION_AEAD] = "aead",
-	[ENCRYPTION_NONE] = "none",
-};
-
-const char *encryption_to_string(enum encryption e)
-{
-	if ((unsigned)e >= _ENCRYPTION_MAX)
-		return NULL;
-	return encryption_table[e];
-}
-
-enum sect_kind {
-	SECT_NONE,       /* before the first section header */
-	SECT_NODE,
-	SECT_BRIDGE,
-	SECT_PEER,
-	SECT_IGNORE,     /* unknown or malformed header, already reported */
-};
-
-enum key_id {
-	KEY_PRIVATE_KEY_FILE,
-	KEY_LISTEN_ADDRESS,
-	KEY_LISTEN_PORT,
-	KEY_CONTROL_SOCKET,
-	KEY_SEGMENT,
-	KEY_STP,
-	KEY_FORWARD_DELAY,
-	KEY_ADDRESS,
-	KEY_MTU,
-	KEY_PUBLIC_KEY,
-	KEY_ENDPOINT,
-	KEY_SEGMENTS,
-	KEY_ENCRYPTION,
-	KEY_KEEPALIVE,
-	KEY_DEAD_AFTER,
-	KEY_PROBE_INTERVAL,
-	KEY_LOOP_RETRY_MIN,
-	KEY_LOOP_RETRY_MAX,
-	KEY_MAC_FLAP_MOVES,
-	KEY_MAC_FLAP_WINDOW,
-	KEY_STORM_LIMIT,
-	KEY_METRICS_LISTEN,
-	KEY_METRICS_FILE,
-	KEY_MIGRATE_LISTEN,
-	KEY_XEN_CONFIG_DIR,
-	KEY_STATE_FILE,
-	_KEY_MAX,
-};
-
-struct section {
-	enum sect_kind kind;
-	size_t idx;                      /* into bridges[] or peers[] */
-	unsigned line;
-	bool invalid;                    /* reported; left out of cross checks */
-	char label[48];                  /* "Bridge br-dmz", for messages */
-	unsigned key_line[_KEY_MAX];     /* 0: key not given */
-	uint32_t key_bad;                /* 1 << key_id: value reported bad */
-};
-
-struct error;
-
-struct parser {
-	const char *name;
-	const char *buf;
-	size_t len;
-	size_t pos;
-	unsigned lineno;
-	struct config *c;
-	struct config_errors *errs;
-	size_t n_errors;
-	struct error *found;             /* messages, sorted at the end */
-	size_t n_found;
-	bool oom;
-	struct section *sects;
-	size_t n_sects;
-	struct section *cur;             /* NULL before the first header */
-	const char *key;                 /* canonical name of the key at hand */
-	struct node_cfg dup_node;        /* target of a second [Node] */
-};
-
-typedef int (*key_parse_fn)(struct parser *p, void *obj, const char *value);
-
-struct key_def {
-	enum sect_kind kind;
-	const char *name;
-	key_parse_fn parse;
-};
+#include "netcfg/config_parser.h"
 
 /* ---- error collection ---------------------------------------------------- */
 
@@ -207,8 +112,8 @@ verror_at(struct parser *p, unsigned line, const char *label, const char *key,
 	errors_push(p, line, msg);
 }
 
-static void __attribute__((format(printf, 5, 6)))
-error_at(struct parser *p, unsigned line, const char *label, const char *key,
+void __attribute__((format(printf, 5, 6)))
+config_error_at(struct parser *p, unsigned line, const char *label, const char *key,
 	 const char *fmt, ...)
 {
 	va_list ap;
@@ -219,8 +124,8 @@ error_at(struct parser *p, unsigned line, const char *label, const char *key,
 }
 
 /* An error about the key being parsed, on the current line. */
-static int __attribute__((format(printf, 2, 3)))
-key_error(struct parser *p, const char *fmt, ...)
+int __attribute__((format(printf, 2, 3)))
+config_key_error(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -230,644 +135,8 @@ key_error(struct parser *p, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* ---- value parsers (pure) ------------------------------------------------- */
-
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-	unsigned long v = 0;
-
-	if (!*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		if (v > (max - (unsigned long)(*s - '0')) / 10)
-			return -ERANGE;
-		v = v * 10 + (unsigned long)(*s - '0');
-	}
-	*ret = v;
-	return 0;
-}
-
-static bool name_char_ok(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-}
-
-/* Segment and peer names: [A-Za-z0-9._-], 1..CONFIG_NAME_MAX-1. */
-static const char *check_name(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n == 0)
-		return "empty name";
-	if (n > max)
-		return "name too long";
-	for (; *s; s++)
-		if (!name_char_ok(*s))
-			return "invalid character in name (allowed: A-Z a-z 0-9 . _ -)";
-	return NULL;
-}
-
-/* Interface names: the segment charset, at most IFNAMSIZ-1, not "." or "..". */
-static const char *check_ifname(const char *s)
-{
-	const char *why = check_name(s, IFNAMSIZ - 1);
-
-	if (why)
-		return why;
-	if (!strcmp(s, ".") || !strcmp(s, ".."))
-		return "invalid interface name";
-	return NULL;
-}
-
-/* An absolute path of printable characters that fits in max bytes. */
-static const char *check_path(const char *s, size_t max)
-{
-	const char *q;
-
-	if (!*s)
-		return "empty path";
-	if (*s != '/')
-		return "not an absolute path";
-	if (strlen(s) >= max)
-		return "path too long";
-	for (q = s; *q; q++)
-		if ((unsigned char)*q < 0x20 || *q == 0x7f)
-			return "control character in path";
-	return NULL;
-}
-
-static int parse_port(const char *s, uint16_t *ret)
-{
-	unsigned long v;
-
-	if (parse_uint(s, 65535, &v) < 0 || v == 0)
-		return -EINVAL;
-	*ret = (uint16_t)v;
-	return 0;
-}
-
-/* "a.b.c.d:port", "[v6]:port"; no names, no scope ids. */
-static int parse_endpoint(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *colon, *h, *he;
-	uint16_t port;
-
-	memset(ss, 0, sizeof(*ss));
-	if (*s == '[') {
-		h = s + 1;
-		he = strchr(h, ']');
-		if (!he || he[1] != ':')
-			return -EINVAL;
-		colon = he + 1;
-	} else {
-		h = s;
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		he = colon;
-	}
-	if ((size_t)(he - h) >= sizeof(host) || he == h)
-		return -EINVAL;
-	memcpy(host, h, (size_t)(he - h));
-	host[he - h] = '\0';
-	if (parse_port(colon + 1, &port) < 0)
-		return -EINVAL;
-
-	if (*s == '[') {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return -EINVAL;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return -EINVAL;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*len = sizeof(*sin);
-	}
-	return 0;
-}
-
-/* "250ms", "1s", "0.5" (seconds), "0"; whole milliseconds only. */
-static int parse_interval_ms(const char *s, unsigned *ret)
-{
-	unsigned long whole = 0, frac = 0, scale = 1, ms;
-	const char *q = s;
-	bool unit_ms = false;
-	int nd = 0, nf = 0;
-
-	for (; *q >= '0' && *q <= '9'; q++, nd++) {
-		if (whole > CONFIG_KEEPALIVE_MAX_MS)
-			return -ERANGE;
-		whole = whole * 10 + (unsigned long)(*q - '0');
-	}
-	if (*q == '.') {
-		for (q++; *q >= '0' && *q <= '9'; q++, nf++) {
-			if (nf >= 9)
-				return -EINVAL;
-			frac = frac * 10 + (unsigned long)(*q - '0');
-			scale *= 10;
-		}
-		if (nf == 0)
-			return -EINVAL;
-	}
-	if (nd == 0)
-		return -EINVAL;
-	if (!strcasecmp(q, "ms"))
-		unit_ms = true;
-	else if (*q && strcasecmp(q, "s"))
-		return -EINVAL;
-	if (whole > CONFIG_KEEPALIVE_MAX_MS)
-		return -ERANGE;
-
-	if (unit_ms) {
-		if (frac)
-			return -EDOM;
-		ms = whole;
-	} else {
-		if ((frac * 1000) % scale)
-			return -EDOM;
-		ms = whole * 1000 + frac * 1000 / scale;
-	}
-	if (ms > CONFIG_KEEPALIVE_MAX_MS)
-		return -ERANGE;
-	*ret = (unsigned)ms;
-	return 0;
-}
-
-static int parse_bool(const char *s, bool *ret)
-{
-	static const char *const yes[] = { "on", "yes", "true", "1" };
-	static const char *const no[] = { "off", "no", "false", "0" };
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*ret = true;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i])) {
-			*ret = false;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-/* ---- key handlers ---------------------------------------------------------- */
-
-static int key_private_key_file(struct parser *p, void *obj, const char *v)
-{
-	struct node_cfg *n = obj;
-	const char *why = check_path(v, sizeof(n->private_key_file));
-
-	if (why)
-		return key_error(p, "%s", why);
-	strcpy(n->private_key_file, v);
-	return 0;
-}
-
-static int key_listen_address(struct parser *p, void *obj, const char *v)
-{
-	struct node_cfg *n = obj;
-	uint16_t port = ntohs(((struct sockaddr_in *)&n->listen)->sin_port);
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
-	struct sockaddr_in sin = { .sin_family = AF_INET };
-
-	/* The port may already be set by ListenPort; sin_port and sin6_port
-	 * sit at the same offset. */
-	if (inet_pton(AF_INET, v, &sin.sin_addr) == 1) {
-		sin.sin_port = htons(port);
-		memset(&n->listen, 0, sizeof(n->listen));
-		memcpy(&n->listen, &sin, sizeof(sin));
-		n->listen_len = sizeof(sin);
-	} else if (inet_pton(AF_INET6, v, &sin6.sin6_addr) == 1) {
-		sin6.sin6_port = htons(port);
-		memset(&n->listen, 0, sizeof(n->listen));
-		memcpy(&n->listen, &sin6, sizeof(sin6));
-		n->listen_len = sizeof(sin6);
-	} else {
-		return key_error(p, "not an IPv4 or IPv6 address: \"%s\"", STR_ESCAPED(v));
-	}
-	return 0;
-}
-
-static int key_listen_port(struct parser *p, void *obj, const char *v)
-{
-	struct node_cfg *n = obj;
-	uint16_t port;
-
-	if (parse_port(v, &port) < 0)
-		return key_error(p, "not a port number (1..65535): \"%s\"", STR_ESCAPED(v));
-	((struct sockaddr_in *)&n->listen)->sin_port = htons(port);
-	return 0;
-}
-
-static int key_control_socket(struct parser *p, void *obj, const char *v)
-{
-	struct node_cfg *n = obj;
-	const char *why = check_path(v, sizeof(n->control_socket));
-
-	if (why)
-		return key_error(p, "%s", why);
-	strcpy(n->control_socket, v);
-	return 0;
-}
-
-static int key_segment(struct parser *p, void *obj, const char *v)
-{
-	struct bridge_cfg *b = obj;
-	const char *why = check_name(v, CONFIG_NAME_MAX - 1);
-
-	if (why)
-		return key_error(p, "%s: \"%s\"", why, STR_ESCAPED(v));
-	strcpy(b->segment, v);
-	return 0;
-}
-
-static int key_stp(struct parser *p, void *obj, const char *v)
-{
-	struct bridge_cfg *b = obj;
-
-	if (parse_bool(v, &b->stp) < 0)
-		return key_error(p, "not a boolean (on/off, yes/no, true/false, 1/0): \"%s\"",
-				 STR_ESCAPED(v));
-	return 0;
-}
-
-static int key_forward_delay(struct parser *p, void *obj, const char *v)
-{
-	struct bridge_cfg *b = obj;
-	unsigned long d;
-
-	if (parse_uint(v, CONFIG_FORWARD_DELAY_MAX, &d) < 0)
-		return key_error(p, "not a number of seconds (0..%d): \"%s\"",
-				 CONFIG_FORWARD_DELAY_MAX, STR_ESCAPED(v));
-	b->forward_delay = (unsigned)d;
-	return 0;
-}
-
-static int key_address(struct parser *p, void *obj, const char *v)
-{
-	struct bridge_cfg *b = obj;
-	char host[INET6_ADDRSTRLEN + 1], out[INET6_ADDRSTRLEN];
-	unsigned char addr[sizeof(struct in6_addr)];
-	const char *slash = strchr(v, '/');
-	unsigned long plen;
-	int af;
-
-	if (!strcasecmp(v, "none")) {
-		b->address[0] = '\0';
-		return 0;
-	}
-	if (!slash || (size_t)(slash - v) >= sizeof(host))
-		return key_error(p, "not an address with prefix length (a.b.c.d/n, x:y::z/n or none): \"%s\"",
-				 STR_ESCAPED(v));
-	memcpy(host, v, (size_t)(slash - v));
-	host[slash - v] = '\0';
-	if (inet_pton(AF_INET, host, addr) == 1)
-		af = AF_INET;
-	else if (inet_pton(AF_INET6, host, addr) == 1)
-		af = AF_INET6;
-	else
-		return key_error(p, "not an address with prefix length (a.b.c.d/n, x:y::z/n or none): \"%s\"",
-				 STR_ESCAPED(v));
-	if (parse_uint(slash + 1, af == AF_INET ? 32 : 128, &plen) < 0 || plen == 0)
-		return key_error(p, "bad prefix length (1..%d): \"%s\"",
-				 af == AF_INET ? 32 : 128, STR_ESCAPED(v));
-	inet_ntop(af, addr, out, sizeof(out));
-	snprintf(b->address, sizeof(b->address), "%s/%lu", out, plen);
-	return 0;
-}
-
-static int key_mtu(struct parser *p, void *obj, const char *v)
-{
-	struct bridge_cfg *b = obj;
-	unsigned long mtu;
-
-	if (parse_uint(v, CONFIG_MTU_MAX, &mtu) < 0 ||
-	    (mtu != 0 && mtu < CONFIG_MTU_MIN))
-		return key_error(p, "not an MTU (0 or %d..%d): \"%s\"",
-				 CONFIG_MTU_MIN, CONFIG_MTU_MAX, STR_ESCAPED(v));
-	b->mtu = (unsigned)mtu;
-	return 0;
-}
-
-static int key_public_key(struct parser *p, void *obj, const char *v)
-{
-	static const uint8_t zero[KEY_LEN];
-	struct peer_cfg *pc = obj;
-	uint8_t key[KEY_LEN];
-
-	if (key_from_base64(v, key) < 0)
-		return key_error(p, "not a base64 key of %d bytes (44 characters)",
-				 KEY_LEN);
-	if (!memcmp(key, zero, sizeof(key)))
-		return key_error(p, "all-zero key");
-	memcpy(pc->public_key, key, sizeof(key));
-	return 0;
-}
-
-static int key_endpoint(struct parser *p, void *obj, const char *v)
-{
-	struct peer_cfg *pc = obj;
-
-	if (!strcasecmp(v, "none")) {
-		pc->has_endpoint = false;
-		memset(&pc->endpoint, 0, sizeof(pc->endpoint));
-		pc->endpoint_len = 0;
-		return 0;
-	}
-	if (parse_endpoint(v, &pc->endpoint, &pc->endpoint_len) < 0) {
-		memset(&pc->endpoint, 0, sizeof(pc->endpoint));
-		pc->endpoint_len = 0;
-		return key_error(p, "not an endpoint (a.b.c.d:port, [x:y::z]:port or none): \"%s\"",
-				 STR_ESCAPED(v));
-	}
-	pc->has_endpoint = true;
-	return 0;
-}
-
-static int key_segments(struct parser *p, void *obj, const char *v)
-{
-	struct peer_cfg *pc = obj;
-	const char *s = v;
-	int r = 0;
-
-	while (*s) {
-		char name[CONFIG_NAME_MAX + 1];
-		const char *why;
-		size_t n, i;
-
-		s += strspn(s, ", \t");
-		n = strcspn(s, ", \t");
-		if (n == 0)
-			break;
-		if (n >= sizeof(name)) {
-			char e[STR_ESCAPE_MAX];
-
-			r = key_error(p, "segment name too long: \"%s\"", str_escape(s, n, e, sizeof(e)));
-			s += n;
-			continue;
-		}
-		memcpy(name, s, n);
-		name[n] = '\0';
-		s += n;
-		why = check_name(name, CONFIG_NAME_MAX - 1);
-		if (why) {
-			r = key_error(p, "%s: \"%s\"", why, STR_ESCAPED(name));
-			continue;
-		}
-		for (i = 0; i < pc->n_segments; i++)
-			if (!strcmp(pc->segments[i], name))
-				break;
-		if (i < pc->n_segments) {
-			r = key_error(p, "segment \"%s\" listed twice", name);
-			continue;
-		}
-		{
-			char (*seg)[CONFIG_NAME_MAX] =
-				realloc(pc->segments, (pc->n_segments + 1) * sizeof(*seg));
-
-			if (!seg) {
-				p->oom = true;
-				return -ENOMEM;
-			}
-			pc->segments = seg;
-			strcpy(pc->segments[pc->n_segments++], name);
-		}
-	}
-	if (pc->n_segments == 0 && r == 0)
-		return key_error(p, "no segment named");
-	return r;
-}
-
-static int key_encryption(struct parser *p, void *obj, const char *v)
-{
-	struct peer_cfg *pc = obj;
-	int e;
-
-	for (e = 0; e < _ENCRYPTION_MAX; e++)
-		if (!strcasecmp(v, encryption_table[e])) {
-			pc->encryption = (enum encryption)e;
-			return 0;
-		}
-	return key_error(p, "not aead or none: \"%s\"", STR_ESCAPED(v));
-}
-
-static int key_keepalive(struct parser *p, void *obj, const char *v)
-{
-	struct peer_cfg *pc = obj;
-	unsigned ms;
-	int r = parse_interval_ms(v, &ms);
-
-	if (r == -EDOM)
-		return key_error(p, "not a whole number of milliseconds: \"%s\"", STR_ESCAPED(v));
-	if (r == -ERANGE)
-		return key_error(p, "too long (at most %us): \"%s\"",
-				 CONFIG_KEEPALIVE_MAX_MS / 1000, STR_ESCAPED(v));
-	if (r < 0)
-		return key_error(p, "not an interval (250ms, 1s, 0.5, 0): \"%s\"", STR_ESCAPED(v));
-	pc->keepalive_ms = ms;
-	return 0;
-}
-
-/* Intervals of [Node]: positive, at most an hour; "0" only where noted. */
-static int node_interval(struct parser *p, const char *v, unsigned min_ms, unsigned *ret)
-{
-	unsigned ms;
-	int r = parse_interval_ms(v, &ms);
-
-	if (r == -EDOM)
-		return key_error(p, "not a whole number of milliseconds: \"%s\"", STR_ESCAPED(v));
-	if (r == -ERANGE)
-		return key_error(p, "too long (at most %us): \"%s\"",
-				 CONFIG_KEEPALIVE_MAX_MS / 1000, STR_ESCAPED(v));
-	if (r < 0)
-		return key_error(p, "not an interval (250ms, 1s, 0.5): \"%s\"", STR_ESCAPED(v));
-	if (ms < min_ms)
-		return key_error(p, "too short (at least %ums): \"%s\"", min_ms, STR_ESCAPED(v));
-	*ret = ms;
-	return 0;
-}
-
-static int key_dead_after(struct parser *p, void *obj, const char *v)
-{
-	return node_interval(p, v, 100, &((struct node_cfg *)obj)->dead_after_ms);
-}
-
-static int key_probe_interval(struct parser *p, void *obj, const char *v)
-{
-	return node_interval(p, v, 50, &((struct node_cfg *)obj)->probe_interval_ms);
-}
-
-static int key_loop_retry_min(struct parser *p, void *obj, const char *v)
-{
-	return node_interval(p, v, 100, &((struct node_cfg *)obj)->loop_retry_min_ms);
-}
-
-static int key_loop_retry_max(struct parser *p, void *obj, const char *v)
-{
-	return node_interval(p, v, 100, &((struct node_cfg *)obj)->loop_retry_max_ms);
-}
-
-static int key_mac_flap_window(struct parser *p, void *obj, const char *v)
-{
-	return node_interval(p, v, 100, &((struct node_cfg *)obj)->mac_flap_window_ms);
-}
-
-static int key_mac_flap_moves(struct parser *p, void *obj, const char *v)
-{
-	unsigned long n;
-
-	if (parse_uint(v, 16, &n) < 0 || n < 2)
-		return key_error(p, "not a number of moves from 2 to 16: \"%s\"", STR_ESCAPED(v));
-	((struct node_cfg *)obj)->mac_flap_moves = (unsigned)n;
-	return 0;
-}
-
-static int key_storm_limit(struct parser *p, void *obj, const char *v)
-{
-	unsigned long n;
-
-	if (parse_uint(v, 10000000, &n) < 0)
-		return key_error(p, "not a number of frames per second (0: no limit): \"%s\"",
-				 STR_ESCAPED(v));
-	((struct node_cfg *)obj)->storm_limit = (unsigned)n;
-	return 0;
-}
-
-static int key_metrics_listen(struct parser *p, void *obj, const char *v)
-{
-	struct node_cfg *n = obj;
-
-	if (!strcasecmp(v, "none")) {
-		n->has_metrics_listen = false;
-		return 0;
-	}
-	if (parse_endpoint(v, &n->metrics_listen, &n->metrics_listen_len) < 0)
-		return key_error(p, "not address:port or none: \"%s\"", STR_ESCAPED(v));
-	n->has_metrics_listen = true;
-	return 0;
-}
-
-static int key_metrics_file(struct parser *p, void *obj, const char *v)
-{
-	struct node_cfg *n = obj;
-	const char *why;
-
-	if (!strcasecmp(v, "none")) {
-		n->metrics_file[0] = '\0';
-		return 0;
-	}
-	why = check_path(v, sizeof(n->metrics_file));
-	if (why)
-		return key_error(p, "%s", why);
-	strcpy(n->metrics_file, v);
-	return 0;
-}
-
-static int key_migrate_listen(struct parser *p, void *obj, const char *v)
-{
-	struct node_cfg *n = obj;
-
-	if (!strcasecmp(v, "none")) {
-		n->has_migrate_listen = false;
-		return 0;
-	}
-	if (parse_endpoint(v, &n->migrate_listen, &n->migrate_listen_len) < 0)
-		return key_error(p, "not address:port or none: \"%s\"", STR_ESCAPED(v));
-	n->has_migrate_listen = true;
-	return 0;
-}
-
-static int key_xen_config_dir(struct parser *p, void *obj, const char *v)
-{
-	struct node_cfg *n = obj;
-	const char *why = check_path(v, sizeof(n->xen_config_dir));
-
-	if (why)
-		return key_error(p, "%s", why);
-	strcpy(n->xen_config_dir, v);
-	return 0;
-}
-
-static int key_state_file(struct parser *p, void *obj, const char *v)
-{
-	struct node_cfg *n = obj;
-	const char *why;
-
-	if (!strcasecmp(v, "none")) {
-		n->state_file[0] = '\0';
-		return 0;
-	}
-	why = check_path(v, sizeof(n->state_file));
-	if (why)
-		return key_error(p, "%s", why);
-	strcpy(n->state_file, v);
-	return 0;
-}
-
-static const struct key_def key_table[_KEY_MAX] = {
-	[KEY_PRIVATE_KEY_FILE] = { SECT_NODE,   "PrivateKeyFile", key_private_key_file },
-	[KEY_LISTEN_ADDRESS]   = { SECT_NODE,   "ListenAddress",  key_listen_address },
-	[KEY_LISTEN_PORT]      = { SECT_NODE,   "ListenPort",     key_listen_port },
-	[KEY_CONTROL_SOCKET]   = { SECT_NODE,   "ControlSocket",  key_control_socket },
-	[KEY_SEGMENT]          = { SECT_BRIDGE, "Segment",        key_segment },
-	[KEY_STP]              = { SECT_BRIDGE, "STP",            key_stp },
-	[KEY_FORWARD_DELAY]    = { SECT_BRIDGE, "ForwardDelay",   key_forward_delay },
-	[KEY_ADDRESS]          = { SECT_BRIDGE, "Address",        key_address },
-	[KEY_MTU]              = { SECT_BRIDGE, "MTU",            key_mtu },
-	[KEY_PUBLIC_KEY]       = { SECT_PEER,   "PublicKey",      key_public_key },
-	[KEY_ENDPOINT]         = { SECT_PEER,   "Endpoint",       key_endpoint },
-	[KEY_SEGMENTS]         = { SECT_PEER,   "Segments",       key_segments },
-	[KEY_ENCRYPTION]       = { SECT_PEER,   "Encryption",     key_encryption },
-	[KEY_KEEPALIVE]        = { SECT_PEER,   "Keepalive",      key_keepalive },
-	[KEY_DEAD_AFTER]       = { SECT_NODE,   "DeadAfter",      key_dead_after },
-	[KEY_PROBE_INTERVAL]   = { SECT_NODE,   "ProbeInterval",  key_probe_interval },
-	[KEY_LOOP_RETRY_MIN]   = { SECT_NODE,   "LoopRetryMin",   key_loop_retry_min },
-	[KEY_LOOP_RETRY_MAX]   = { SECT_NODE,   "LoopRetryMax",   key_loop_retry_max },
-	[KEY_MAC_FLAP_MOVES]   = { SECT_NODE,   "MacFlapMoves",   key_mac_flap_moves },
-	[KEY_MAC_FLAP_WINDOW]  = { SECT_NODE,   "MacFlapWindow",  key_mac_flap_window },
-	[KEY_STORM_LIMIT]      = { SECT_NODE,   "StormLimit",     key_storm_limit },
-	[KEY_METRICS_LISTEN]   = { SECT_NODE,   "MetricsListen",  key_metrics_listen },
-	[KEY_METRICS_FILE]     = { SECT_NODE,   "MetricsFile",    key_metrics_file },
-	[KEY_MIGRATE_LISTEN]   = { SECT_NODE,   "MigrateListen",  key_migrate_listen },
-	[KEY_XEN_CONFIG_DIR]   = { SECT_NODE,   "XenConfigDir",   key_xen_config_dir },
-	[KEY_STATE_FILE]       = { SECT_NODE,   "StateFile",      key_state_file },
-};
-
 /* ---- sections --------------------------------------------------------------- */
 
-static void node_defaults(struct node_cfg *n)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)&n->listen;
-
-	memset(n, 0, sizeof(*n));
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_ANY);
-	sin->sin_port = htons(CONFIG_DEFAULT_PORT);
-	n->listen_len = sizeof(*sin);
-	strcpy(n->control_socket, CONFIG_DEFAULT_SOCKET);
-	n->dead_after_ms = 800;
-	n->probe_interval_ms = 300;
-	n->loop_retry_min_ms = 2000;
-	n->loop_retry_max_ms = 60000;
-	n->mac_flap_moves = 5;
-	n->mac_flap_window_ms = 10000;
-	n->storm_limit = 2000;
-	strcpy(n->xen_config_dir, CONFIG_DEFAULT_XEN_DIR);
-	strcpy(n->state_file, CONFIG_DEFAULT_STATE_FILE);
-}
 
 static struct section *section_new(struct parser *p, enum sect_kind kind,
 				   const char *label)
@@ -951,14 +220,14 @@ static void section_start(struct parser *p, const char *hdr)
 			return;
 		p->cur = s;
 		if (*name) {
-			error_at(p, p->lineno, "Node", NULL, "the [Node] section takes no name");
+			config_error_at(p, p->lineno, "Node", NULL, "the [Node] section takes no name");
 		}
 		first = section_find(p, SECT_NODE, NULL, s);
 		if (first) {
-			error_at(p, p->lineno, "Node", NULL,
+			config_error_at(p, p->lineno, "Node", NULL,
 				 "duplicate [Node] section (first at line %u)", first->line);
 			s->invalid = true;
-			node_defaults(&p->dup_node);
+			config_node_defaults(&p->dup_node);
 		}
 		return;
 	}
@@ -970,18 +239,18 @@ static void section_start(struct parser *p, const char *hdr)
 
 		label_escape(label, sizeof(label), bridge ? "Bridge" : "Peer", name);
 		if (!*name) {
-			error_at(p, p->lineno, NULL, NULL,
+			config_error_at(p, p->lineno, NULL, NULL,
 				 "[%s] needs a name: [%s NAME]", type, bridge ? "Bridge" : "Peer");
 			why = "";
 		} else if (strpbrk(name, " \t")) {
 			why = "name must be one word";
 		} else {
-			why = bridge ? check_ifname(name) : check_name(name, CONFIG_NAME_MAX - 1);
+			why = bridge ? config_check_ifname(name) : config_check_name(name, CONFIG_NAME_MAX - 1);
 			if (why && bridge && !strcmp(why, "name too long"))
 				why = "interface name too long (at most 15 characters)";
 		}
 		if (why && *why)
-			error_at(p, p->lineno, label, NULL, "%s", why);
+			config_error_at(p, p->lineno, label, NULL, "%s", why);
 
 		if (bridge) {
 			struct bridge_cfg *b = realloc(p->c->bridges,
@@ -1026,7 +295,7 @@ static void section_start(struct parser *p, const char *hdr)
 		if (!s->invalid) {
 			first = section_find(p, kind, name, s);
 			if (first) {
-				error_at(p, p->lineno, label, NULL,
+				config_error_at(p, p->lineno, label, NULL,
 					 "duplicate %s name (first at line %u)",
 					 bridge ? "bridge" : "peer", first->line);
 				s->invalid = true;
@@ -1035,7 +304,7 @@ static void section_start(struct parser *p, const char *hdr)
 		return;
 	}
 
-	error_at(p, p->lineno, NULL, NULL,
+	config_error_at(p, p->lineno, NULL, NULL,
 		 "unknown section [%s] (expected [Node], [Bridge NAME] or [Peer NAME])",
 		 STR_ESCAPED(hdr));
 	label_escape(label, sizeof(label), "", hdr);
@@ -1081,7 +350,7 @@ static void line_handle(struct parser *p, char *line)
 
 		close = (char *)find_chars_or_comment(hdr, "]");
 		if (*close != ']') {
-			error_at(p, p->lineno, NULL, NULL, "section header without ']'");
+			config_error_at(p, p->lineno, NULL, NULL, "section header without ']'");
 			p->cur = section_new(p, SECT_IGNORE, "?");
 			return;
 		}
@@ -1089,7 +358,7 @@ static void line_handle(struct parser *p, char *line)
 		rest = close + 1;
 		rest += strspn(rest, " \t");
 		if (*rest && *rest != ';' && *rest != '#') {
-			error_at(p, p->lineno, NULL, NULL, "text after section header: \"%s\"",
+			config_error_at(p, p->lineno, NULL, NULL, "text after section header: \"%s\"",
 				 STR_ESCAPED(rest));
 		}
 		hdr += strspn(hdr, " \t");
@@ -1101,7 +370,7 @@ static void line_handle(struct parser *p, char *line)
 	}
 	end = find_chars_or_comment(line, "=:");
 	if (*end != '=' && *end != ':') {
-		error_at(p, p->lineno, p->cur ? p->cur->label : NULL, NULL,
+		config_error_at(p, p->lineno, p->cur ? p->cur->label : NULL, NULL,
 			 "syntax error: expected \"Key = value\"");
 		return;
 	}
@@ -1148,9 +417,9 @@ static bool read_line(struct parser *p, char *str, size_t num)
 
 	room = num - 2;  /* what a line may hold (the limit is documented) */
 	if (memchr(line, '\0', n)) {
-		error_at(p, p->lineno, p->cur ? p->cur->label : NULL, NULL, "NUL byte in line");
+		config_error_at(p, p->lineno, p->cur ? p->cur->label : NULL, NULL, "NUL byte in line");
 	} else if (n > room) {
-		error_at(p, p->lineno, p->cur ? p->cur->label : NULL, NULL,
+		config_error_at(p, p->lineno, p->cur ? p->cur->label : NULL, NULL,
 			 "line too long (at most %zu characters)", room);
 	} else {
 		memcpy(str, line, n);
@@ -1167,7 +436,7 @@ static void key_value(struct parser *p, const char *name, const char *value)
 
 	p->key = NULL;
 	if (!s) {
-		error_at(p, p->lineno, NULL, STR_ESCAPED(name), "key outside of any section");
+		config_error_at(p, p->lineno, NULL, STR_ESCAPED(name), "key outside of any section");
 		return;
 	}
 	if (s->kind == SECT_IGNORE)
@@ -1176,18 +445,18 @@ static void key_value(struct parser *p, const char *name, const char *value)
 		if (key_table[k].kind == s->kind && !strcasecmp(name, key_table[k].name))
 			break;
 	if (k == _KEY_MAX) {
-		error_at(p, p->lineno, s->label, STR_ESCAPED(name), "unknown key");
+		config_error_at(p, p->lineno, s->label, STR_ESCAPED(name), "unknown key");
 		return;
 	}
 	p->key = key_table[k].name;
 	if (s->key_line[k]) {
-		key_error(p, "duplicate key (first at line %u)", s->key_line[k]);
+		config_key_error(p, "duplicate key (first at line %u)", s->key_line[k]);
 		p->key = NULL;
 		return;
 	}
 	s->key_line[k] = p->lineno;
 	if (!*value) {
-		key_error(p, "empty value");
+		config_key_error(p, "empty value");
 		s->key_bad |= 1U << k;
 	} else if (key_table[k].parse(p, section_obj(p, s), value) < 0) {
 		s->key_bad |= 1U << k;
@@ -1214,10 +483,10 @@ static void config_finish(struct parser *p)
 			break;
 		}
 	if (!node)
-		error_at(p, p->lineno ? p->lineno : 1, "Node", "PrivateKeyFile",
+		config_error_at(p, p->lineno ? p->lineno : 1, "Node", "PrivateKeyFile",
 			 "missing (no [Node] section)");
 	else if (!node->key_line[KEY_PRIVATE_KEY_FILE])
-		error_at(p, node->line, "Node", "PrivateKeyFile", "missing");
+		config_error_at(p, node->line, "Node", "PrivateKeyFile", "missing");
 
 	for (i = 0; i < p->n_sects; i++) {
 		struct section *s = &p->sects[i];
@@ -1227,7 +496,7 @@ static void config_finish(struct parser *p)
 
 			if (b->stp && b->forward_delay < CONFIG_FORWARD_DELAY_MIN_STP &&
 			    !(s->key_bad & (1U << KEY_FORWARD_DELAY)))
-				error_at(p, key_or_section_line(s, KEY_FORWARD_DELAY), s->label,
+				config_error_at(p, key_or_section_line(s, KEY_FORWARD_DELAY), s->label,
 					 "ForwardDelay", "must be %d..%d with STP on",
 					 CONFIG_FORWARD_DELAY_MIN_STP, CONFIG_FORWARD_DELAY_MAX);
 			if (s->invalid || (s->key_bad & (1U << KEY_SEGMENT)))
@@ -1239,7 +508,7 @@ static void config_finish(struct parser *p)
 				    (t->key_bad & (1U << KEY_SEGMENT)))
 					continue;
 				if (!strcmp(c->bridges[t->idx].segment, b->segment)) {
-					error_at(p, key_or_section_line(s, KEY_SEGMENT), s->label,
+					config_error_at(p, key_or_section_line(s, KEY_SEGMENT), s->label,
 						 "Segment", "segment \"%s\" already carried by [%s] (line %u)",
 						 b->segment, t->label, t->line);
 					break;
@@ -1250,16 +519,16 @@ static void config_finish(struct parser *p)
 
 			/* A bad header is reported already; its body may be empty. */
 			if (!s->key_line[KEY_PUBLIC_KEY] && !s->invalid)
-				error_at(p, s->line, s->label, "PublicKey", "missing");
+				config_error_at(p, s->line, s->label, "PublicKey", "missing");
 			if (!s->key_line[KEY_SEGMENTS] && !s->invalid)
-				error_at(p, s->line, s->label, "Segments", "missing");
+				config_error_at(p, s->line, s->label, "Segments", "missing");
 			for (k = 0; k < pc->n_segments; k++) {
 				bool found = false;
 
 				for (j = 0; j < c->n_bridges && !found; j++)
 					found = !strcmp(c->bridges[j].segment, pc->segments[k]);
 				if (!found)
-					error_at(p, s->key_line[KEY_SEGMENTS], s->label, "Segments",
+					config_error_at(p, s->key_line[KEY_SEGMENTS], s->label, "Segments",
 						 "segment \"%s\" is not defined by any [Bridge]",
 						 pc->segments[k]);
 			}
@@ -1273,7 +542,7 @@ static void config_finish(struct parser *p)
 				/* A key that failed to parse is all-zero: no match. */
 				if (!memcmp(c->peers[t->idx].public_key, pc->public_key, KEY_LEN) &&
 				    !sodium_is_zero(pc->public_key, KEY_LEN)) {
-					error_at(p, s->key_line[KEY_PUBLIC_KEY], s->label, "PublicKey",
+					config_error_at(p, s->key_line[KEY_PUBLIC_KEY], s->label, "PublicKey",
 						 "same key as [%s] (line %u)", t->label, t->line);
 					break;
 				}
@@ -1302,7 +571,7 @@ int config_parse_buffer(const char *name, const char *buf, size_t len,
 		free(p.c);
 		return -ENOMEM;
 	}
-	node_defaults(&p.c->node);
+	config_node_defaults(&p.c->node);
 
 	{
 		/* the longest line the format allows, its '\n' and NUL */
@@ -1431,183 +700,3 @@ void config_errors_clear(struct config_errors *errs)
 	errs->n = 0;
 }
 
-/* ---- printing and lookups ---------------------------------------------------- */
-
-int sockaddr_from_string(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	if (parse_endpoint(s, &ss, &len) < 0)
-		return -EINVAL;
-	*ret = ss;
-	*ret_len = len;
-	return 0;
-}
-
-const char *sockaddr_to_string(const struct sockaddr_storage *ss, char *buf,
-			       size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (!buf || len == 0)
-		return buf;
-	if (ss && ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
-	} else if (ss && ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
-	} else {
-		snprintf(buf, len, "none");
-	}
-	return buf;
-}
-
-void config_print(const struct config *c, FILE *f)
-{
-	char host[INET6_ADDRSTRLEN], addr[INET6_ADDRSTRLEN + 8];
-	char b64[sodium_base64_ENCODED_LEN(KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
-	const struct node_cfg *n = &c->node;
-	uint16_t port;
-	size_t i, k;
-
-	if (n->listen.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&n->listen;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		port = ntohs(sin6->sin6_port);
-	} else {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)&n->listen;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		port = ntohs(sin->sin_port);
-	}
-	fprintf(f, "[Node]\n");
-	fprintf(f, "PrivateKeyFile = %s\n", n->private_key_file);
-	fprintf(f, "ListenAddress = %s\n", host);
-	fprintf(f, "ListenPort = %u\n", port);
-	fprintf(f, "ControlSocket = %s\n", n->control_socket);
-	fprintf(f, "DeadAfter = %ums\n", n->dead_after_ms);
-	fprintf(f, "ProbeInterval = %ums\n", n->probe_interval_ms);
-	fprintf(f, "LoopRetryMin = %ums\n", n->loop_retry_min_ms);
-	fprintf(f, "LoopRetryMax = %ums\n", n->loop_retry_max_ms);
-	fprintf(f, "MacFlapMoves = %u\n", n->mac_flap_moves);
-	fprintf(f, "MacFlapWindow = %ums\n", n->mac_flap_window_ms);
-	fprintf(f, "StormLimit = %u\n", n->storm_limit);
-	fprintf(f, "MetricsListen = %s\n", n->has_metrics_listen
-		? sockaddr_to_string(&n->metrics_listen, addr, sizeof(addr)) : "none");
-	fprintf(f, "MetricsFile = %s\n", n->metrics_file[0] ? n->metrics_file : "none");
-	fprintf(f, "MigrateListen = %s\n", n->has_migrate_listen
-		? sockaddr_to_string(&n->migrate_listen, addr, sizeof(addr)) : "none");
-	fprintf(f, "XenConfigDir = %s\n", n->xen_config_dir);
-	fprintf(f, "StateFile = %s\n", n->state_file[0] ? n->state_file : "none");
-
-	for (i = 0; i < c->n_bridges; i++) {
-		const struct bridge_cfg *b = &c->bridges[i];
-
-		fprintf(f, "\n[Bridge %s]\n", b->name);
-		fprintf(f, "Segment = %s\n", b->segment);
-		fprintf(f, "STP = %s\n", b->stp ? "on" : "off");
-		fprintf(f, "ForwardDelay = %u\n", b->forward_delay);
-		fprintf(f, "Address = %s\n", b->address[0] ? b->address : "none");
-		fprintf(f, "MTU = %u\n", b->mtu);
-	}
-
-	for (i = 0; i < c->n_peers; i++) {
-		const struct peer_cfg *pc = &c->peers[i];
-		const char *enc = encryption_to_string(pc->encryption);
-
-		sodium_bin2base64(b64, sizeof(b64), pc->public_key, KEY_LEN,
-				  sodium_base64_VARIANT_ORIGINAL);
-		fprintf(f, "\n[Peer %s]\n", pc->name);
-		fprintf(f, "PublicKey = %s\n", b64);
-		fprintf(f, "Endpoint = %s\n", pc->has_endpoint
-			? sockaddr_to_string(&pc->endpoint, addr, sizeof(addr)) : "none");
-		fprintf(f, "Segments = ");
-		for (k = 0; k < pc->n_segments; k++)
-			fprintf(f, "%s%s", k ? ", " : "", pc->segments[k]);
-		fprintf(f, "\n");
-		fprintf(f, "Encryption = %s\n", enc ? enc : "?");
-		fprintf(f, "Keepalive = %ums\n", pc->keepalive_ms);
-	}
-}
-
-const struct bridge_cfg *config_bridge_by_segment(const struct config *c,
-						  const char *segment)
-{
-	size_t i;
-
-	if (!c || !segment)
-		return NULL;
-	for (i = 0; i < c->n_bridges; i++)
-		if (!strcmp(c->bridges[i].segment, segment))
-			return &c->bridges[i];
-	return NULL;
-}
-
-const struct peer_cfg *config_peer_by_name(const struct config *c,
-					   const char *name)
-{
-	size_t i;
-
-	if (!c || !name)
-		return NULL;
-	for (i = 0; i < c->n_peers; i++)
-		if (!strcmp(c->peers[i].name, name))
-			return &c->peers[i];
-	return NULL;
-}
-
-static bool sockaddr_equal(const struct sockaddr_storage *a,
-			   const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin_port == y->sin_port &&
-		       x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-
-		return x->sin6_port == y->sin6_port &&
-		       !memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr));
-	}
-	return true;
-}
-
-bool peer_cfg_equal(const struct peer_cfg *a, const struct peer_cfg *b)
-{
-	size_t i, j;
-
-	if (a == b)
-		return true;
-	if (!a || !b)
-		return false;
-	if (sodium_memcmp(a->public_key, b->public_key, KEY_LEN) != 0)
-		return false;
-	if (a->has_endpoint != b->has_endpoint)
-		return false;
-	if (a->has_endpoint && !sockaddr_equal(&a->endpoint, &b->endpoint))
-		return false;
-	if (a->encryption != b->encryption || a->keepalive_ms != b->keepalive_ms)
-		return false;
-	/* Segments as a set: order in the file does not change the tunnel. */
-	if (a->n_segments != b->n_segments)
-		return false;
-	for (i = 0; i < a->n_segments; i++) {
-		for (j = 0; j < b->n_segments; j++)
-			if (!strcmp(a->segments[i], b->segments[j]))
-				break;
-		if (j == b->n_segments)
-			return false;
-	}
-	return true;
-}

@@ -2,7 +2,7 @@
 # libFuzzer targets: tests/fuzz/fuzz_X is built by clang from
 # tests/fuzz/fuzz_X.c plus the sources in $(fuzz_X_SRCS). Fragments add:
 #   FUZZERS += tests/fuzz/fuzz_X
-#   fuzz_X_SRCS := netcfg/config.c common/log.c
+#   fuzz_X_SRCS := netcfg/config.c netcfg/config_keys.c netcfg/config_print.c common/log.c
 # tests/run.sh runs each for a bounded time when clang is present.
 FUZZERS += tests/fuzz/fuzz_xencfg
 fuzz_xencfg_SRCS := migrate/xen/xenlex.c migrate/xen/xencfg.c migrate/xen/xenjson.c common/escape.c
@@ -17,7 +17,7 @@ FUZZ_CFLAGS := -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,und
 # Fragments' FUZZERS lines must come before the rules below (rule targets
 # are expanded when make reads them).
 FUZZERS += tests/fuzz/fuzz_config
-fuzz_config_SRCS := netcfg/config.c common/log.c common/escape.c common/keys.c
+fuzz_config_SRCS := netcfg/config.c netcfg/config_keys.c netcfg/config_print.c common/log.c common/escape.c common/keys.c
 
 # tunnel: the packet receive path (tunnel/ engine).
 FUZZERS += tests/fuzz/fuzz_packet
@@ -31,7 +31,7 @@ fuzz_stream_SRCS := migrate/stream/stream_wire.c
 
 # bridged: the endpoint state file (StateFile).
 FUZZERS += tests/fuzz/fuzz_epstate
-fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c common/keys.c common/log.c common/escape.c
+fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c netcfg/config_keys.c netcfg/config_print.c common/keys.c common/log.c common/escape.c
 
 fuzzers: $(FUZZERS)
 
