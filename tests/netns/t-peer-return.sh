@@ -21,7 +21,27 @@
 # endpoint nobody answers at), a corrupt one and one others may write: b
 # starts, says so in its log, finds a through a's retries (500 ms apart in
 # the first minutes of an outage) and puts the file right.
+# The three configurations run side by side (each in its own namespaces;
+# PARALLEL=0: one after the other; CONFIG=NAME: only that one).
 . "$(dirname "$0")/../lib/netns.sh"
+CONFIGS="a-has-endpoint b-has-endpoint both-have-endpoint"
+if [ "${PARALLEL:-1}" = 1 ] && [ -z "${CONFIG:-}" ]; then
+	i=0 kids=() rc=0
+	for c in $CONFIGS; do
+		CONFIG=$c P="$P$i" bash "$0" >"$WORK/$c.out" 2>&1 &
+		kids+=($!)
+		i=$((i + 1))
+	done
+	i=0
+	for c in $CONFIGS; do
+		wait "${kids[$i]}" || rc=1
+		sed "s/^/[$c] /" "$WORK/$c.out"
+		i=$((i + 1))
+	done
+	[ $rc -eq 0 ] || fail "a configuration failed"
+	echo ok
+	exit 0
+fi
 LIMIT_MS=${LIMIT_MS:-1500}
 OUTAGES=(0 1 3 4 8 12)
 [ "${LONG:-0}" = 1 ] && OUTAGES=(0 1 3 4 8 30)
@@ -152,9 +172,10 @@ config() {
 	stop_bridged b
 }
 
-config a-has-endpoint 198.18.0.2:5880 none b
-config b-has-endpoint none 198.18.0.1:5880 a
-config both-have-endpoint 198.18.0.2:5880 198.18.0.1:5880 b
+want() { [ -z "${CONFIG:-}" ] || [ "$CONFIG" = "$1" ]; }
+want a-has-endpoint && config a-has-endpoint 198.18.0.2:5880 none b
+want b-has-endpoint && config b-has-endpoint none 198.18.0.1:5880 a
+want both-have-endpoint && config both-have-endpoint 198.18.0.2:5880 198.18.0.1:5880 b
 
 log "time from the daemon's start to the first ping answer (limit $LIMIT_MS ms):"
 for f in "${FIGURES[@]}"; do log "  $f"; done
