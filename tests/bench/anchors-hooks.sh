@@ -8,6 +8,11 @@
 #
 # The harness has made the bridge ab-br on both hosts; bridged adopts it and
 # enslaves its own TAP. Keys of both sides are made on the h1 call.
+#
+# Two more rows compare a change with what it started from, in the same run:
+# bridged-base-none and bridged-base-aead run the binaries of another
+# checkout, BASE_TOP=/path/to/it (built with make), with no key it may not
+# know (StateFile).
 BRIDGED_TOP=${BRIDGED_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
 _bridged_start() { # SIDE ENCRYPTION
@@ -25,7 +30,7 @@ _bridged_start() { # SIDE ENCRYPTION
 PrivateKeyFile = $AB_DIR/bd-$s.key
 ListenAddress = $AB_LOCAL
 ControlSocket = $AB_DIR/bd-$s.sock
-StateFile = $AB_DIR/bd-$s.state
+${BD_NO_STATE:-StateFile = $AB_DIR/bd-$s.state}
 
 [Bridge $AB_BR]
 
@@ -47,3 +52,5 @@ EOC
 
 start_bridged_none() { _bridged_start "$1" none; }
 start_bridged_aead() { _bridged_start "$1" aead; }
+start_bridged_base_none() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" none; }
+start_bridged_base_aead() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" aead; }
