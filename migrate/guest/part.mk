@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # migrate/guest/: read-only guest inspection (preflight). fs.c is the only
 # includer of libext2fs; initramfs.c of zlib, liblzma and libzstd.
-MIGRATE_GUEST_OBJS := migrate/guest/parse.o migrate/guest/cpio.o migrate/guest/fs.o migrate/guest/tree.o
+MIGRATE_GUEST_OBJS := migrate/guest/parse.o migrate/guest/cpio.o migrate/guest/fs.o migrate/guest/tree.o \
+	migrate/guest/initramfs.o migrate/guest/preflight.o
 
 UNIT_TESTS += tests/unit/test_guest_parse
 test_guest_parse_OBJS := migrate/guest/parse.o migrate/guest/cpio.o
