@@ -197,17 +197,17 @@ static void plan_names(struct pf_input *in, const struct xen_vm *vm, enum guest_
 		goto out;
 	for (size_t i = 0; i < plan->n_disks; i++) {
 		const struct plan_disk *pd = &plan->disks[i];
-		char disk[16];
+		struct guest_devname dn;
 
-		if (!xen_vdev_split(pd->vdev, disk, sizeof(disk), NULL))
-			snprintf(disk, sizeof(disk), "%s", pd->vdev);
+		/* pd->vdev is the disk: "xvda" */
+		if (!guest_devname_parse(pd->vdev, &dn))
+			continue;
 		for (size_t j = 0; j < pd->n_parts; j++)
 			for (size_t k = 0; k < in->n; k++) {
 				struct guest_volume *v = &in->vols[k];
-				struct guest_devname dn;
 				char *nw;
 
-				if (!v->old_dev || strcmp(v->old_dev, pd->parts[j].vdev) || !guest_devname_parse(disk, &dn))
+				if (!v->old_dev || strcmp(v->old_dev, pd->parts[j].vdev))
 					continue;
 				if (asprintf(&nw, "%s%s%d", bus_prefix(bus), dn.letters, pd->parts[j].number) >= 0)
 					v->new_dev = keep(in, nw);

@@ -125,6 +125,11 @@ void guest_fs_info(const struct guest_fs *g, char uuid[37], char label[17], bool
 	*ret_needs_recovery = (sb->s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER) != 0;
 }
 
+uint64_t guest_fs_bytes(const struct guest_fs *g)
+{
+	return ext2fs_blocks_count(g->fs->super) * (uint64_t)EXT2_BLOCK_SIZE(g->fs->super);
+}
+
 const char *guest_fs_error(const struct guest_fs *g)
 {
 	return g->error;

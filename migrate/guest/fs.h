@@ -32,6 +32,9 @@ void guest_fs_close(struct guest_fs *fs);
 /* UUID ("" when null), label, whether the journal holds unreplayed transactions. */
 void guest_fs_info(const struct guest_fs *fs, char uuid[37], char label[17], bool *ret_needs_recovery);
 
+/* The file system's size in bytes (block count times block size), from its superblock. */
+uint64_t guest_fs_bytes(const struct guest_fs *fs);
+
 /*
  * Looks path up (absolute, inside this file system) without following any
  * symlink: -ENOENT, -ENOTDIR (a component is not a directory), -EIO

@@ -71,6 +71,7 @@ bool guest_finding_id_known(const char *id)
 struct vol {
 	const struct guest_volume *v;
 	struct probe_info pi;
+	uint64_t size;		/* bytes from the offset to the end, 0: unknown */
 	bool probed;
 	struct guest_fs *fs;
 	char error[512];
@@ -150,6 +151,7 @@ static void vol_probe(struct vol *v)
 		}
 		size = size > v->v->offset ? size - v->v->offset : 0;
 	}
+	v->size = size;
 	if (size && probe_fd(fd, v->v->offset, size, &v->pi) == 0)
 		v->probed = true;
 	else
@@ -275,7 +277,7 @@ static char *read_file(struct pf *p, const char *path, size_t *len)
 	if (r == -ENOMEM)
 		p->err = r;
 	if (r == -EIO)
-		add(p, "fs-unreadable", GUEST_SEV_WARNING, path, 0, "check the file system with e2fsck -fn",
+		add(p, "fs-unreadable", GUEST_SEV_ERROR, path, 0, "check the file system with e2fsck -fn",
 		    "cannot read %s: the file system is damaged there", path);
 	return r == 0 ? buf : NULL;
 }
@@ -970,8 +972,28 @@ int guest_preflight(const struct guest_input *in, struct guest_report **ret, cha
 			    "check the volume (e2fsck -fn); is it the right volume and offset?",
 			    "root file system at offset %llu: %s", (unsigned long long)root->v->offset, root->error);
 	} else {
+		char **names = NULL;
+		size_t n = 0;
+		int lr;
+
+		/* a root directory that cannot be listed: nothing below it can be trusted */
+		lr = guest_fs_list(root->fs, "/", DIR_MAX, &names, &n);
+		guest_tree_names_free(names, n);
 		if (mount_add(&p, "/", root) < 0)
 			p.err = -ENOMEM;
+		else if (root->size && guest_fs_bytes(root->fs) > root->size)
+			add(&p, "fs-unreadable", GUEST_SEV_ERROR, root->v->path, 0,
+			    "copy the whole volume (or give its full size); is it the right volume and offset?",
+			    "root file system at offset %llu: it is %llu bytes, but the volume holds only %llu: truncated",
+			    (unsigned long long)root->v->offset, (unsigned long long)guest_fs_bytes(root->fs),
+			    (unsigned long long)root->size);
+		else if (lr == -ENOMEM)
+			p.err = lr;
+		else if (lr < 0)
+			add(&p, "fs-unreadable", GUEST_SEV_ERROR, root->v->path, 0,
+			    "check the volume (e2fsck -fn); is it the right volume and offset?",
+			    "root file system at offset %llu: cannot read its root directory: %s",
+			    (unsigned long long)root->v->offset, guest_fs_error(root->fs));
 		else
 			inspect(&p, root);
 	}
