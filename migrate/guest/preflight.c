@@ -162,7 +162,8 @@ static void vol_probe(struct vol *v)
 
 static bool is_ext(const char *type)
 {
-	return !strcmp(type, "ext2") || !strcmp(type, "ext3") || !strcmp(type, "ext4") || !strcmp(type, "jbd");
+	/* ext2, ext3, ext4, ext4dev: libext2fs judges the rest */
+	return !strncmp(type, "ext", 3);
 }
 
 /* Opens v (once); false with v->error set when it cannot be read. */

@@ -97,6 +97,7 @@ expect() {
 	shift 3
 	"$M" preflight --json "$@" >"$name.json" 2>"$name.err"
 	r=$?
+	! grep -q -e Sanitizer -e 'runtime error' "$name.err" || die "$name: sanitizer report: $(cat "$name.err")"
 	jq -e . "$name.json" >/dev/null 2>&1 || die "$name: no JSON (rc $r): $(cat "$name.err")"
 	got=$(ids "$name.json")
 	[ "$got" = "$want" ] || die "$name: ids '$got', expected '$want'
@@ -378,10 +379,11 @@ truncate -s 8M zero.img
 expect zero 1 "fs-not-inspected" zero.img
 head -c 4M /dev/urandom >random.img
 expect random 1 "fs-not-inspected" random.img
-# superblock damaged past the magic
+# superblock damaged around the magic (0xff bytes: blkid still sees ext, libext2fs refuses)
 cp clean.img badsb.img
-dd if=/dev/urandom of=badsb.img bs=1 seek=1024 count=56 conv=notrunc status=none
-dd if=/dev/urandom of=badsb.img bs=1 seek=1082 count=900 conv=notrunc status=none
+ff() { head -c "$1" /dev/zero | tr '\0' '\377'; }
+ff 56 | dd of=badsb.img bs=1 seek=1024 conv=notrunc status=none
+ff 20 | dd of=badsb.img bs=1 seek=1082 conv=notrunc status=none
 expect bad-superblock 1 "fs-unreadable" badsb.img
 # random bytes over the first inode table (root directory inode included)
 cp clean.img badino.img
@@ -391,6 +393,7 @@ bs=$(dumpe2fs -h clean.img 2>/dev/null | sed -n 's/^Block size: *//p')
 dd if=/dev/urandom of=badino.img bs="$bs" seek="$it" count=8 conv=notrunc status=none
 "$M" preflight --json badino.img >badino.json 2>badino.err
 r=$?
+! grep -q -e Sanitizer -e 'runtime error' badino.err || die "badino: sanitizer report: $(cat badino.err)"
 [ $r = 1 ] || die "corrupted inode table: exit $r, expected 1: $(cat badino.err)"
 jq -e '[.findings[] | select(.severity == "error")] | length > 0' badino.json >/dev/null ||
 	die "corrupted inode table: no error: $(cat badino.json)"
