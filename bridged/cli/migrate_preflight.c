@@ -253,10 +253,16 @@ static int from_xen(struct pf_input *in, const char *cfg, const struct pf_args *
 				r = -ENOMEM;
 				break;
 			}
+			char *target = keep(in, strdup(d->target));
+
 			old = keep(in, strdup(d->vdev));
-			r = add_partitions(in, keep(in, strdup(d->target)), old, nw);
+			if (!target || !old) {
+				r = -ENOMEM;
+				break;
+			}
+			r = add_partitions(in, target, old, nw);
 			if (r == 0)	/* no table: a file system on the whole disk */
-				r = add_vol(in, in->strs[in->n_strs - 1], 0, 0, old, nw);
+				r = add_vol(in, target, 0, 0, old, nw);
 			continue;
 		}
 		r = add_vol(in, keep(in, strdup(d->target)), 0, 0, keep(in, strdup(d->vdev)), NULL);

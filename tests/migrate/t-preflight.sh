@@ -369,6 +369,17 @@ jq -e '[.findings[].id] | index("fstab-uuid-missing")' xencfg-noswap.json >/dev/
 	die "swap UUID not on any planned volume: $(jq -c .findings xencfg-noswap.json)"
 echo "ok xencfg-noswap"
 
+# an HVM guest: a whole-disk vdev, read through its partition table; no root=
+cat >hvm.cfg <<EOF
+name = 'hvm'
+memory = 256
+type = 'hvm'
+disk = [ 'file:$W/disk.img,hda,w' ]
+vif = [ 'mac=$MAC' ]
+EOF
+expect xencfg-hvm 0 "" hvm.cfg
+jq -e '.file_systems[0].offset == 1048576' xencfg-hvm.json >/dev/null || die "hvm: $(jq -c .file_systems xencfg-hvm.json)"
+
 # ---- not ext, nothing at all, corrupted ------------------------------------
 if command -v mkfs.minix >/dev/null; then
 	truncate -s 8M minix.img && mkfs.minix minix.img >/dev/null 2>&1
