@@ -11,9 +11,10 @@ PKG_CONFIG ?= pkg-config
 
 # Each binary links the libraries it uses, no more (docs/ARCHITECTURE.md):
 # the daemon netlink, libsodium and json-c; bridgectl also libvirt,
-# libparted and libblkid for migrate. Unit tests get the daemon's set.
+# libparted, libblkid, libext2fs and the initramfs decompressors for
+# migrate. Unit tests get the daemon's set.
 PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c
-PKGS_CTL    := $(PKGS_DAEMON) libvirt libparted blkid
+PKGS_CTL    := $(PKGS_DAEMON) libvirt libparted blkid ext2fs com_err zlib liblzma libzstd
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -MMD -MP -D_GNU_SOURCE -I. \

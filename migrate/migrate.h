@@ -11,6 +11,7 @@
  *   virt/    libvirt: pools and volumes (next: domains)
  *   stream/  the disk stream: authenticated, verified, resumable copy
  *   source/  what the old host's daemon serves (the fetch request)
+ *   guest/   read-only guest inspection (preflight): libext2fs, initramfs
  *
  * Code outside migrate/ includes this header only; the tests may include
  * a folder's internal headers to test them.
@@ -27,5 +28,7 @@
 #include "migrate/virt/volume.h"
 #include "migrate/stream/stream.h"
 #include "migrate/source/fetch.h"
+#include "migrate/guest/parse.h"
+#include "migrate/guest/preflight.h"
 
 #endif

@@ -6,6 +6,7 @@ MIGRATE_DISK_OBJS := migrate/disk/plan.o migrate/disk/probe.o migrate/disk/parti
 MIGRATE_VIRT_OBJS := migrate/virt/volume.o
 MIGRATE_SOURCE_OBJS := migrate/source/fetch.o
 include migrate/stream/part.mk
+include migrate/guest/part.mk
 
 # One archive per concern; the daemon links only what serves a disk copy.
 migrate/libmigrate-xen.a: $(MIGRATE_XEN_OBJS)
@@ -13,8 +14,9 @@ migrate/libmigrate-disk.a: $(MIGRATE_DISK_OBJS)
 migrate/libmigrate-virt.a: $(MIGRATE_VIRT_OBJS)
 migrate/libmigrate-source.a: $(MIGRATE_SOURCE_OBJS)
 migrate/libmigrate-stream.a: $(STREAM_CORE_OBJS)
+migrate/libmigrate-guest.a: $(MIGRATE_GUEST_OBJS)
 LIB_MIGRATE_DAEMON := migrate/libmigrate-source.a migrate/libmigrate-stream.a migrate/libmigrate-xen.a
-LIB_MIGRATE := migrate/libmigrate-disk.a migrate/libmigrate-virt.a $(LIB_MIGRATE_DAEMON)
+LIB_MIGRATE := migrate/libmigrate-guest.a migrate/libmigrate-disk.a migrate/libmigrate-virt.a $(LIB_MIGRATE_DAEMON)
 
 UNIT_TESTS += tests/unit/test_xencfg
 test_xencfg_OBJS := migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o common/escape.o

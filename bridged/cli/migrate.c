@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * `bridgectl migrate inspect|plan|create ...`: the command line of the
+ * `bridgectl migrate inspect|plan|create|preflight ...`: the command line of the
  * migrate part. Each subcommand parses its options, calls the library parts
  * (xencfg, plan, probe, volume, partition, swap) and prints text or JSON.
  */
@@ -145,6 +145,10 @@ const struct cli_command migrate_commands[] = {
 	  .summary = "plan the new whole disks" },
 	{ .name = "create", .fn = migrate_cmd_create, .synopsis = "[OPTIONS] XENCFG|VM",
 	  .summary = "create volumes, partitions, swap" },
+	{ .name = "preflight", .fn = migrate_cmd_preflight,
+	  .synopsis = "[--json] [--disk-bus BUS] [--nic-model NIC] [--waive ID] XENCFG|VM|DISK",
+	  .summary = "read the guest's root file system (read-only) and list\n"
+		     "what breaks on the new bus and NIC" },
 	{ .name = "send", .fn = stream_send_main,
 	  .synopsis = "SRC --to ADDR:PORT [--peer-key KEY] [--delta] [--warm] ...",
 	  .summary = "stream a disk or partition image" },

@@ -138,7 +138,7 @@ void migrate_src_free(struct plan_src *src, size_t n)
 }
 
 /* XENCFG as given, or DIR/VM.cfg, or DIR/VM. */
-static char *resolve_config(const struct migrate_args *a)
+char *migrate_args_config(const struct migrate_args *a)
 {
 	const char *dir = a->xen_dir ? a->xen_dir : "/etc/xen";
 	struct stat st;
@@ -343,7 +343,7 @@ int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, stru
 	r = resolve_alloc_unit(a, &o.alloc_unit, alloc_warn, sizeof(alloc_warn));
 	if (r < 0)
 		return r;
-	cfg = resolve_config(a);
+	cfg = migrate_args_config(a);
 	if (!cfg)
 		return -ENOMEM;
 	r = migrate_load(cfg, &vm);

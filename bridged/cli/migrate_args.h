@@ -36,6 +36,8 @@ struct migrate_args {
 int migrate_args_option(struct migrate_args *a, int c, const char *arg);
 void migrate_args_free(struct migrate_args *a);
 
+/* The config file a->vm names: XENCFG as given, else DIR/VM.cfg, else DIR/VM (--xen-dir, /etc/xen). */
+char *migrate_args_config(const struct migrate_args *a);
 /* Loads the VM, probes its sources and builds the plan; prints errors. */
 int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, struct plan_src **ret_src,
 		      size_t *ret_n, struct plan **ret_plan);

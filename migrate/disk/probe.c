@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -103,4 +104,47 @@ int probe_sector_size(const char *path, unsigned *ret)
 	}
 	close(fd);
 	return r;
+}
+
+int probe_partitions(const char *path, struct probe_part **ret, size_t *ret_n, char *err, size_t errlen)
+{
+	struct probe_part *parts = NULL;
+	blkid_partlist pl;
+	blkid_probe pr;
+	size_t n = 0;
+	int r = 0, np;
+
+	pr = blkid_new_probe_from_filename(path);
+	if (!pr) {
+		r = errno ? -errno : -EIO;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
+	}
+	blkid_probe_enable_superblocks(pr, 0);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+	pl = blkid_probe_get_partitions(pr);
+	np = pl ? blkid_partlist_numof_partitions(pl) : 0;
+	if (np > 0) {
+		parts = calloc((size_t)np, sizeof(*parts));
+		if (!parts) {
+			blkid_free_probe(pr);
+			return -ENOMEM;
+		}
+	}
+	for (int i = 0; i < np; i++) {
+		blkid_partition p = blkid_partlist_get_partition(pl, i);
+
+		if (!p || blkid_partition_is_extended(p))
+			continue;
+		parts[n].number = blkid_partition_get_partno(p);
+		/* libblkid counts in 512-byte sectors whatever the device's sector size */
+		parts[n].start = (uint64_t)blkid_partition_get_start(p) * 512;
+		parts[n].size = (uint64_t)blkid_partition_get_size(p) * 512;
+		n++;
+	}
+	blkid_free_probe(pr);
+	*ret = parts;
+	*ret_n = n;
+	return 0;
 }
