@@ -11,9 +11,10 @@ PKG_CONFIG ?= pkg-config
 
 # Each binary links the libraries it uses, no more (docs/ARCHITECTURE.md):
 # the daemon netlink, libsodium, json-c and inih; bridgectl also libvirt,
-# libparted and libblkid for migrate. Unit tests get the daemon's set.
+# libxml2 (the domain XML), libparted and libblkid for migrate. Unit tests
+# get the daemon's set (and name what else they link).
 PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c inih
-PKGS_CTL    := $(PKGS_DAEMON) libvirt libparted blkid
+PKGS_CTL    := $(PKGS_DAEMON) libvirt libxml-2.0 libparted blkid
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -MMD -MP -D_GNU_SOURCE -I. \

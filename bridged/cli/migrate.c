@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * `bridgectl migrate inspect|plan|create ...`: the command line of the
- * migrate part. Each subcommand parses its options, calls the library parts
- * (xencfg, plan, probe, volume, partition, swap) and prints text or JSON.
+ * `bridgectl migrate inspect|plan|create|domain ...`: the command line of
+ * the migrate part. Each subcommand parses its options, calls the library
+ * parts (xencfg, plan, probe, volume, partition, swap, domain) and prints
+ * text or JSON.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -145,6 +146,9 @@ const struct cli_command migrate_commands[] = {
 	  .summary = "plan the new whole disks" },
 	{ .name = "create", .fn = migrate_cmd_create, .synopsis = "[OPTIONS] XENCFG|VM",
 	  .summary = "create volumes, partitions, swap" },
+	{ .name = "domain", .fn = migrate_cmd_domain,
+	  .synopsis = "[--stage 1|2] [--xml] [OPTIONS] XENCFG|VM",
+	  .summary = "build and define the libvirt domain\n(stage 1: the kernel from outside; 2: the disk's bootloader)" },
 	{ .name = "send", .fn = stream_send_main,
 	  .synopsis = "SRC --to ADDR:PORT [--peer-key KEY] [--delta] [--warm] ...",
 	  .summary = "stream a disk or partition image" },

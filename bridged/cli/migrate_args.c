@@ -137,8 +137,7 @@ void migrate_src_free(struct plan_src *src, size_t n)
 	free(src);
 }
 
-/* XENCFG as given, or DIR/VM.cfg, or DIR/VM. */
-static char *resolve_config(const struct migrate_args *a)
+char *migrate_args_config(const struct migrate_args *a)
 {
 	const char *dir = a->xen_dir ? a->xen_dir : "/etc/xen";
 	struct stat st;
@@ -343,7 +342,7 @@ int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, stru
 	r = resolve_alloc_unit(a, &o.alloc_unit, alloc_warn, sizeof(alloc_warn));
 	if (r < 0)
 		return r;
-	cfg = resolve_config(a);
+	cfg = migrate_args_config(a);
 	if (!cfg)
 		return -ENOMEM;
 	r = migrate_load(cfg, &vm);
@@ -381,6 +380,10 @@ int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, stru
 				sized = true;
 			}
 		probed = probe_path(d->target, &pi, err, sizeof(err)) == 0;
+		if (!probed && !sized && a->sizes_optional) {
+			s->size = PLAN_MIB;	/* the layout does not depend on it */
+			sized = true;
+		}
 		if (!probed && !sized) {
 			fprintf(stderr, "bridgectl migrate: cannot size disk %s: %s (give --size %s=BYTES)\n",
 				d->vdev, err, d->target);

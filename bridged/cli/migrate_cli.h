@@ -16,6 +16,7 @@ int migrate_main(int argc, char **argv);
 /* Subcommands: argv[0] is their name; they return the exit status. */
 int migrate_cmd_plan(int argc, char **argv);
 int migrate_cmd_create(int argc, char **argv);
+int migrate_cmd_domain(int argc, char **argv);
 /* send / receive (migrate_stream.c): 0 verified, 1 mismatch or failure,
  * 2 usage, 3 refused, 4 interrupted. */
 int stream_send_main(int argc, char **argv);

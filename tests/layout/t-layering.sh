@@ -10,7 +10,8 @@
 #   (those the facade does not list), but source/ builds on stream/'s
 #   channel; no folder includes bridged/;
 # - each outside library is included by its one owner: libnl by netcfg/nl.c,
-#   libvirt by migrate/virt/, libparted and libblkid by migrate/disk/;
+#   libvirt and libxml2 by migrate/virt/, libparted and libblkid by
+#   migrate/disk/;
 # - no include cycle between files.
 set -u
 cd "$(dirname "$0")/../.."
@@ -58,6 +59,7 @@ owner() { # PATTERN ALLOWED-PREFIX
 }
 owner 'netlink/' netcfg/nl.c
 owner 'libvirt/' migrate/virt/
+owner 'libxml/' migrate/virt/
 owner 'parted/' migrate/disk/
 owner 'blkid/' migrate/disk/
 
