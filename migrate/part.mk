@@ -22,3 +22,8 @@ test_xencfg_OBJS := migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o commo
 UNIT_TESTS += tests/unit/test_plan
 test_plan_OBJS := migrate/disk/plan.o migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o \
 	common/escape.o
+UNIT_TESTS += tests/unit/test_domain
+test_domain_OBJS := migrate/virt/domain.o migrate/virt/domain_canon.o migrate/virt/domain_map.o \
+	migrate/disk/plan.o migrate/disk/plan_json.o migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o \
+	common/escape.o
+tests/unit/test_domain: LDLIBS += $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)

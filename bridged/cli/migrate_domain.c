@@ -697,8 +697,7 @@ int migrate_cmd_domain(int argc, char **argv)
 		fprintf(stderr, "bridgectl migrate domain: %s: libvirt refuses the domain XML: %s\n", vm->name, err);
 		goto out;
 	}
-	for (size_t i = 0; i < plan->n_warnings; i++)
-		fprintf(stderr, "warning: %s\n", plan->warnings[i]);
+	/* the plan's warnings were the plan's and create's to give; the domain's own follow */
 	for (size_t i = 0; i < s->n_warnings; i++)
 		fprintf(stderr, "warning: %s\n", s->warnings[i]);
 	if (d.xml) {

@@ -371,6 +371,21 @@ static int map_disks(const struct xen_vm *vm, const struct plan *plan, const str
 		s->n_disks++;
 	}
 	free(ord);
+	for (size_t k = 0; k < plan->n_disks; k++)
+		for (size_t j = 0; j < plan->disks[k].n_parts; j++) {
+			const struct plan_part *pt = &plan->disks[k].parts[j];
+			const struct domain_disk *d = spec_disk_by_volume(s, plan->disks[k].name);
+			char disk[16];
+			int part;
+
+			if (!d || !xen_vdev_split(pt->vdev, disk, sizeof(disk), &part) || part == pt->number)
+				continue;
+			r = domain_spec_warn(s, "partition %s is %s%d in the guest (renumbered into the extended "
+					     "partition): root= and resume= on stage 1's command line follow, /etc/fstab "
+					     "entries naming it by device do not", pt->vdev, d->guest, pt->number);
+			if (r < 0)
+				return r;
+		}
 	/* cdroms after the disks on their bus (virtio-blk has none: they go on scsi) */
 	slot_disks = cdbus == c->bus ? plan->n_disks : 0;
 	slot_cd = 0;
