@@ -527,10 +527,11 @@ static int place_boot_files(const struct domain_args *d, const struct domain_spe
 	return 0;
 }
 
-static struct json_object *spec_json(const struct domain_spec *s)
+/* The spec's facts added to the report o. */
+static void spec_json(struct json_object *o, const struct domain_spec *s)
 {
-	struct json_object *o = json_object_new_object(), *disks = json_object_new_array(),
-			   *nics = json_object_new_array(), *w = json_object_new_array();
+	struct json_object *disks = json_object_new_array(), *nics = json_object_new_array(),
+			   *w = json_object_new_array();
 
 	json_object_object_add(o, "domain_type", json_object_new_string(s->type));
 	json_object_object_add(o, "machine", json_object_new_string(s->machine));
@@ -565,7 +566,6 @@ static struct json_object *spec_json(const struct domain_spec *s)
 	for (size_t i = 0; i < s->n_warnings; i++)
 		json_object_array_add(w, json_object_new_string(s->warnings[i]));
 	json_object_object_add(o, "warnings", w);
-	return o;
 }
 
 int migrate_cmd_domain(int argc, char **argv)
@@ -705,9 +705,10 @@ int migrate_cmd_domain(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	rep = spec_json(s);
+	rep = json_object_new_object();
 	json_object_object_add(rep, "vm", json_object_new_string(vm->name));
 	json_object_object_add(rep, "stage", json_object_new_int(d.stage));
+	spec_json(rep, s);
 	if (d.stage == 1 && place_boot_files(&d, s, rep) < 0)
 		goto out;
 	r = domain_define(conn, xml, s->name, d.stage, d.replace, &dr, err, sizeof(err));
