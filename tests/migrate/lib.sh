@@ -88,7 +88,3 @@ copy_bin() {
 	done
 }
 
-# The virtio modules a busybox guest loads, in order (docs TESTING.md),
-# as paths under $MODS/drivers.
-VIRTIO_MODS="virtio/virtio_ring virtio/virtio virtio/virtio_pci_modern_dev virtio/virtio_pci_legacy_dev
-virtio/virtio_pci"
