@@ -148,7 +148,7 @@ const struct cli_command migrate_commands[] = {
 	  .summary = "create volumes, partitions, swap" },
 	{ .name = "domain", .fn = migrate_cmd_domain,
 	  .synopsis = "[--stage 1|2] [--xml] [OPTIONS] XENCFG|VM",
-	  .summary = "build and define the libvirt domain\n(stage 1: the kernel from outside; 2: the disk's bootloader)" },
+	  .summary = "build and define the libvirt domain\n(stage 1: kernel from outside, 2: disk)" },
 	{ .name = "send", .fn = stream_send_main,
 	  .synopsis = "SRC --to ADDR:PORT [--peer-key KEY] [--delta] [--warm] ...",
 	  .summary = "stream a disk or partition image" },

@@ -102,11 +102,22 @@ static const char domain_help[] =
 "                       a block device); implies --xml\n"
 "  --arch ARCH          with --offline: the guest architecture (default: this\n"
 "                       host's)\n"
-"The plan is made as 'migrate plan' makes it (--size, --swap, --sector-size,\n"
-"--alloc-unit, --xen-dir as there); a source that cannot be read here needs\n"
-"no --size: the domain uses the plan's layout (which disks, which partition\n"
-"numbers), not its sizes.\n"
+"  --xen-dir DIR        where a VM name is looked up as DIR/VM.cfg or DIR/VM\n"
+"                       (default /etc/xen)\n"
 "  -h, --help           this text\n"
+"\n"
+"The plan is made as 'migrate plan' makes it (--size, --swap, --sector-size\n"
+"and --alloc-unit are taken as there), but a source that cannot be read here\n"
+"needs no --size: the domain uses the plan's layout (which disks, which\n"
+"partition numbers), not its sizes.\n"
+"\n"
+"Examples:\n"
+"  bridgectl migrate domain --pool r1 --bridge-map xenbr0=br-dmz \\\n"
+"      --kernel /srv/dom0/vmlinuz-2.6.32-5-xen-amd64 \\\n"
+"      --initrd /srv/dom0/initrd.img-2.6.32-5-xen-amd64 fileserver\n"
+"  bridgectl migrate domain --pool r1 --bridge-map xenbr0=br-dmz --stage 2 fileserver\n"
+"  bridgectl migrate domain --offline --domain-type kvm --machine pc-q35-7.2 \\\n"
+"      --target sda=/dev/r1/fileserver-sda --stage 2 /etc/xen/fileserver.cfg\n"
 "\n"
 "Exit status: 0 when the domain is defined (or already was), or printed;\n"
 "1 on error (nothing defined), 2 on a usage error.\n";
@@ -693,10 +704,12 @@ int migrate_cmd_domain(int argc, char **argv)
 		goto out;
 	}
 	r = domain_validate(xml, err, sizeof(err));
-	if (r < 0) {
+	if (r == -EINVAL) {
 		fprintf(stderr, "bridgectl migrate domain: %s: libvirt refuses the domain XML: %s\n", vm->name, err);
 		goto out;
 	}
+	if (r < 0 && domain_spec_warn(s, "the XML is not checked by libvirt's parser here: %s", err) < 0)
+		goto out;
 	/* the plan's warnings were the plan's and create's to give; the domain's own follow */
 	for (size_t i = 0; i < s->n_warnings; i++)
 		fprintf(stderr, "warning: %s\n", s->warnings[i]);
@@ -709,14 +722,19 @@ int migrate_cmd_domain(int argc, char **argv)
 	json_object_object_add(rep, "vm", json_object_new_string(vm->name));
 	json_object_object_add(rep, "stage", json_object_new_int(d.stage));
 	spec_json(rep, s);
-	if (d.stage == 1 && place_boot_files(&d, s, rep) < 0)
-		goto out;
-	r = domain_define(conn, xml, s->name, d.stage, d.replace, &dr, err, sizeof(err));
-	if (r < 0) {
-		fprintf(stderr, "bridgectl migrate domain: %s\n", err);
-		if (dr.diff && *dr.diff)
-			fprintf(stderr, "--- defined\n+++ new\n%s", dr.diff);
-		goto out;
+	/* decided first, so that a refusal leaves the kernel of the defined domain alone */
+	for (int dry = 1; dry >= 0; dry--) {
+		free(dr.diff);
+		dr.diff = NULL;
+		r = domain_define(conn, xml, s->name, d.stage, d.replace, dry, &dr, err, sizeof(err));
+		if (r < 0) {
+			fprintf(stderr, "bridgectl migrate domain: %s\n", err);
+			if (dr.diff && *dr.diff)
+				fprintf(stderr, "--- defined\n+++ new\n%s", dr.diff);
+			goto out;
+		}
+		if (dry && d.stage == 1 && place_boot_files(&d, s, rep) < 0)
+			goto out;
 	}
 	json_object_object_add(rep, "result", json_object_new_string(domain_define_result_names[dr.result]));
 	json_object_object_add(rep, "uuid", json_object_new_string(dr.uuid));

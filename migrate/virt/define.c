@@ -303,7 +303,14 @@ static int canonical_pair(const char *existing, const char *xml, bool with_uuid,
 	return r;
 }
 
-int domain_define(struct virt_conn *c, const char *xml, const char *name, int stage, bool replace,
+/* Defines xml, or with dry_run only says it would (the report's uuid then stays as it is). */
+static int apply(virConnectPtr conn, const char *xml, bool dry_run, struct domain_define_report *rep, char *err,
+		 size_t errlen)
+{
+	return dry_run ? 0 : define_xml(conn, xml, rep, err, errlen);
+}
+
+int domain_define(struct virt_conn *c, const char *xml, const char *name, int stage, bool replace, bool dry_run,
 		  struct domain_define_report *rep, char *err, size_t errlen)
 {
 	char *existing = NULL, *old = NULL, *new = NULL, *stage2 = NULL, *old2 = NULL, *ours_uuid = NULL,
@@ -315,7 +322,7 @@ int domain_define(struct virt_conn *c, const char *xml, const char *name, int st
 	virSetErrorFunc(NULL, quiet);
 	dom = virDomainLookupByName(c->conn, name);
 	if (!dom) {
-		r = define_xml(c->conn, xml, rep, err, errlen);
+		r = apply(c->conn, xml, dry_run, rep, err, errlen);
 		rep->result = DOMAIN_DEFINED;
 		return r;
 	}
@@ -331,9 +338,9 @@ int domain_define(struct virt_conn *c, const char *xml, const char *name, int st
 	if (r < 0)
 		goto out;
 	virDomainGetUUIDString(dom, cur_uuid);
+	snprintf(rep->uuid, sizeof(rep->uuid), "%s", cur_uuid);
 	if (!strcmp(old, new)) {
 		rep->result = DOMAIN_UNCHANGED;
-		snprintf(rep->uuid, sizeof(rep->uuid), "%s", cur_uuid);
 		r = 0;
 		goto out;
 	}
@@ -345,7 +352,7 @@ int domain_define(struct virt_conn *c, const char *xml, const char *name, int st
 		if (r < 0)
 			goto out;
 		if (!strcmp(old2, new)) {
-			r = define_xml(c->conn, stage2, rep, err, errlen);
+			r = apply(c->conn, stage2, dry_run, rep, err, errlen);
 			rep->result = DOMAIN_UPDATED;
 			rep->active = virDomainIsActive(dom) == 1;
 			goto out;
@@ -368,18 +375,18 @@ int domain_define(struct virt_conn *c, const char *xml, const char *name, int st
 			r = -EBUSY;
 			goto out;
 		}
-		if (virDomainUndefine(dom) < 0) {
+		if (!dry_run && virDomainUndefine(dom) < 0) {
 			snprintf(err, errlen, "cannot undefine domain %s: %s", name, virGetLastErrorMessage());
 			r = -EIO;
 			goto out;
 		}
-		r = define_xml(c->conn, xml, rep, err, errlen);
+		r = apply(c->conn, xml, dry_run, rep, err, errlen);
 	} else if (!ours_uuid) {
 		r = domain_xml_set_text(xml, "uuid", cur_uuid, &withuuid, err, errlen);
 		if (r == 0)
-			r = define_xml(c->conn, withuuid, rep, err, errlen);
+			r = apply(c->conn, withuuid, dry_run, rep, err, errlen);
 	} else {
-		r = define_xml(c->conn, xml, rep, err, errlen);
+		r = apply(c->conn, xml, dry_run, rep, err, errlen);
 	}
 	rep->result = DOMAIN_REPLACED;
 	rep->active = virDomainIsActive(dom) == 1;

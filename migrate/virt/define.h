@@ -74,9 +74,11 @@ struct domain_define_report {
  * definition is updated as it is (domain_xml_stage2). Otherwise -EEXIST
  * with rep->diff, unless replace: then xml overwrites it (keeping its uuid
  * when xml has none; a domain with another uuid is undefined first, and
- * refused while it runs).
+ * refused while it runs). dry_run: the same decisions and report, nothing
+ * changed (run it first when something else must happen before the
+ * definition, such as placing stage 1's kernel).
  */
-int domain_define(struct virt_conn *c, const char *xml, const char *name, int stage, bool replace,
+int domain_define(struct virt_conn *c, const char *xml, const char *name, int stage, bool replace, bool dry_run,
 		  struct domain_define_report *rep, char *err, size_t errlen);
 
 /* Validates xml with libvirt's schema and parser, in process (the test driver): nothing is defined. */

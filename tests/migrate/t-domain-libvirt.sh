@@ -9,10 +9,11 @@
 #     defined (kernel and initrd copied 0644, root= translated, file disks on
 #     virtio-scsi, both NICs with their MACs on the mapped bridges); the same
 #     again is "unchanged"; a changed config is refused with the differing
-#     lines and the definition is untouched; --replace overwrites it (uuid
+#     lines and the definition and its kernel are untouched; --replace overwrites it (uuid
 #     kept); --stage 2 updates it in place (no kernel, boot from hd,
 #     libvirt's additions kept) and says a guest reboot does not apply it;
-#     --xml defines nothing.
+#     --xml defines nothing; without --domain-type the capabilities choose
+#     (kvm, or qemu with a warning) and name the versioned machine.
 # Starts libvirtd when it is not running (stops only what it started);
 # removes every domain, volume, pool, bridge and file it made. Skips when
 # libvirtd cannot be started here.
@@ -134,6 +135,7 @@ out=$("$M" "${D[@]}" "${MAP[@]}" --json "$W/vm.cfg") || die "re-run: $out"
 echo "ok   the same again: unchanged"
 
 cfg 192
+printf 'kernel 2' >"$W/vmlinuz"
 if out=$("$M" "${D[@]}" "${MAP[@]}" "$W/vm.cfg" 2>&1); then die "a different definition was overwritten: $out"; fi
 echo "$out"
 grep -q "domain $VM exists and differs from the one the Xen config gives (--replace overwrites it)" <<<"$out" &&
@@ -141,11 +143,14 @@ grep -q "domain $VM exists and differs from the one the Xen config gives (--repl
 	grep -qx -- "+  <memory_kib>196608</memory_kib>" <<<"$out" || die "refusal without the differing lines: $out"
 virsh -c "$URI" dumpxml --inactive "$VM" | grep -q "<memory unit='KiB'>131072</memory>" ||
 	die "the refused run changed the definition"
+[ "$(cat "$W/boot/$VM-vmlinuz")" = kernel ] || die "the refused run replaced the defined domain's kernel"
 echo "ok   a different definition refused, with the differing lines"
 
 out=$("$M" "${D[@]}" "${MAP[@]}" --replace --json "$W/vm.cfg") || die "replace: $out"
 [ "$(jq -r .result <<<"$out")" = replaced ] && [ "$(jq -r .uuid <<<"$out")" = "$uuid" ] ||
 	die "replace result: $out"
+[ "$(cat "$W/boot/$VM-vmlinuz")" = "kernel 2" ] && [ "$(jq -r '.boot_files[0].placed' <<<"$out")" = copied ] ||
+	die "--replace did not place the new kernel: $out"
 virsh -c "$URI" dumpxml --inactive "$VM" | grep -q "<memory unit='KiB'>196608</memory>" || die "not replaced"
 echo "ok   --replace overwrites it, uuid kept"
 
@@ -170,4 +175,16 @@ out=$("$M" "${D[@]}" "${MAP[@]}" --xml "$W/vm.cfg") || die "--xml: $out"
 grep -q "<name>$VM</name>" <<<"$out" || die "--xml printed no domain"
 defined "$VM" && die "--xml defined $VM"
 echo "ok   --xml"
+# no --domain-type: kvm when libvirt can use it, else qemu with a warning; the versioned default machine
+out=$("$M" domain --connect "$URI" --pool "$POOL" "${MAP[@]}" --stage 2 --xml "$W/vm.cfg" 2>"$W/err") ||
+	die "--xml without --domain-type: $(cat "$W/err")"
+type=$(sed -n 's/^<domain type="\([a-z]*\)">$/\1/p' <<<"$out")
+machine=$(sed -n 's/.* machine="\([^"]*\)".*/\1/p' <<<"$out")
+case "$type" in
+kvm) ;;
+qemu) grep -q "warning: KVM is not usable here" "$W/err" || die "qemu chosen without a warning" ;;
+*) die "domain type '$type'" ;;
+esac
+[[ $machine == pc-*-[0-9]* ]] || die "machine '$machine' is not a versioned name"
+echo "ok   capabilities: type $type, machine $machine"
 echo "all good"
