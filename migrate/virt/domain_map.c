@@ -429,7 +429,7 @@ static int map_nics(const struct xen_vm *vm, const struct domain_choices *c, str
 		return -ENOMEM;
 	for (size_t k = 0; k < c->n_macs; k++) {
 		const char *key = c->macs[k].key;
-		char *end;
+		char *end = NULL;
 		unsigned long n;
 		char mac[18];
 
@@ -573,9 +573,16 @@ int domain_spec_from_xen(const struct xen_vm *vm, const struct plan *plan, const
 		goto fail;
 	if (c->stage == 1) {
 		if (!c->kernel) {
-			snprintf(err, errlen, "stage 1 boots a kernel from outside the disk: give --kernel PATH (and "
-				 "--initrd PATH), e.g. the old dom0's %s copied across",
-				 vm->kernel ? vm->kernel : "kernel");
+			bool own = vm->bootloader || (vm->type && !strcmp(vm->type, "hvm"));
+
+			if (own)
+				snprintf(err, errlen, "stage 1 boots a kernel from outside the disk: give --kernel PATH "
+					 "(and --initrd PATH), e.g. copies of those in the guest's /boot, or use --stage "
+					 "2: on Xen this VM booted from its own disk (HVM or a bootloader)");
+			else
+				snprintf(err, errlen, "stage 1 boots a kernel from outside the disk: give --kernel PATH "
+					 "(and --initrd PATH), e.g. the old dom0's %s copied across",
+					 vm->kernel ? vm->kernel : "kernel");
 			r = -EINVAL;
 			goto fail;
 		}

@@ -87,4 +87,3 @@ copy_bin() {
 		cp -L "$lib" "$root$lib"
 	done
 }
-

@@ -9,9 +9,10 @@
 #     defined (kernel and initrd copied 0644, root= translated, file disks on
 #     virtio-scsi, both NICs with their MACs on the mapped bridges); the same
 #     again is "unchanged"; a changed config is refused with the differing
-#     lines and the definition and its kernel are untouched; --replace overwrites it (uuid
-#     kept); --stage 2 updates it in place (no kernel, boot from hd,
-#     libvirt's additions kept) and says a guest reboot does not apply it;
+#     lines and the definition and its kernel are untouched; --replace
+#     overwrites it (uuid kept); --stage 2 updates it in place (no kernel,
+#     boot from hd, libvirt's additions kept) and says a guest reboot does
+#     not apply it;
 #     --xml defines nothing; without --domain-type the capabilities choose
 #     (kvm, or qemu with a warning) and name the versioned machine.
 # Starts libvirtd when it is not running (stops only what it started);
