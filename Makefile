@@ -11,10 +11,11 @@ PKG_CONFIG ?= pkg-config
 
 # Each binary links the libraries it uses, no more (docs/ARCHITECTURE.md):
 # the daemon netlink, libsodium and json-c; bridgectl also libvirt,
-# libparted, libblkid, libext2fs and the initramfs decompressors for
-# migrate. Unit tests get the daemon's set.
+# libxml2 (the domain XML), libparted, libblkid, libext2fs and the initramfs
+# decompressors for migrate. Unit tests get the daemon's set (and name what
+# else they link).
 PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c
-PKGS_CTL    := $(PKGS_DAEMON) libvirt libparted blkid ext2fs com_err zlib liblzma libzstd
+PKGS_CTL    := $(PKGS_DAEMON) libvirt libxml-2.0 libparted blkid ext2fs com_err zlib liblzma libzstd
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -MMD -MP -D_GNU_SOURCE -I. \

@@ -8,7 +8,8 @@
  *   xen/     the Xen config grammar (xl and xm): parse, JSON
  *   disk/    the disk plan, source probing (libblkid), partitions
  *            (libparted), swap
- *   virt/    libvirt: pools and volumes (next: domains)
+ *   virt/    libvirt: pools and volumes, the domain (spec, XML with
+ *            libxml2, definition), stage 1's boot files
  *   stream/  the disk stream: authenticated, verified, resumable copy
  *   source/  what the old host's daemon serves (the fetch request)
  *   guest/   read-only guest inspection (preflight): libext2fs, initramfs
@@ -26,6 +27,10 @@
 #include "migrate/disk/partition.h"
 #include "migrate/disk/swap.h"
 #include "migrate/virt/volume.h"
+#include "migrate/virt/domain.h"
+#include "migrate/virt/domain_map.h"
+#include "migrate/virt/define.h"
+#include "migrate/virt/bootfiles.h"
 #include "migrate/stream/stream.h"
 #include "migrate/source/fetch.h"
 #include "migrate/guest/parse.h"

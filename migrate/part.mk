@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # migrate/: the library that moves one VM, one subfolder per concern.
 MIGRATE_XEN_OBJS := migrate/xen/xenlex.o migrate/xen/xencfg.o migrate/xen/xenjson.o
-MIGRATE_DISK_OBJS := migrate/disk/plan.o migrate/disk/probe.o migrate/disk/partition.o \
-	migrate/disk/swap.o
-MIGRATE_VIRT_OBJS := migrate/virt/volume.o
+MIGRATE_DISK_OBJS := migrate/disk/plan.o migrate/disk/plan_json.o migrate/disk/probe.o \
+	migrate/disk/partition.o migrate/disk/swap.o
+MIGRATE_VIRT_OBJS := migrate/virt/volume.o migrate/virt/domain.o migrate/virt/domain_canon.o \
+	migrate/virt/domain_map.o migrate/virt/define.o migrate/virt/bootfiles.o
 MIGRATE_SOURCE_OBJS := migrate/source/fetch.o
 include migrate/stream/part.mk
 include migrate/guest/part.mk
@@ -23,3 +24,8 @@ test_xencfg_OBJS := migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o commo
 UNIT_TESTS += tests/unit/test_plan
 test_plan_OBJS := migrate/disk/plan.o migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o \
 	common/escape.o
+UNIT_TESTS += tests/unit/test_domain
+test_domain_OBJS := migrate/virt/domain.o migrate/virt/domain_canon.o migrate/virt/domain_map.o \
+	migrate/disk/plan.o migrate/disk/plan_json.o migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o \
+	common/escape.o
+tests/unit/test_domain: LDLIBS += $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * `bridgectl migrate inspect|plan|create|preflight ...`: the command line of the
- * migrate part. Each subcommand parses its options, calls the library parts
- * (xencfg, plan, probe, volume, partition, swap) and prints text or JSON.
+ * `bridgectl migrate inspect|plan|create|preflight|domain ...`: the command
+ * line of the migrate part. Each subcommand parses its options, calls the
+ * library parts (xencfg, plan, probe, volume, partition, swap, guest,
+ * domain) and prints text or JSON.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -149,6 +150,9 @@ const struct cli_command migrate_commands[] = {
 	  .synopsis = "[--json] [--disk-bus BUS] [--nic-model NIC] [--waive ID] XENCFG|VM|DISK",
 	  .summary = "read the guest's root file system (read-only) and list\n"
 		     "what breaks on the new bus and NIC" },
+	{ .name = "domain", .fn = migrate_cmd_domain,
+	  .synopsis = "[--stage 1|2] [--xml] [OPTIONS] XENCFG|VM",
+	  .summary = "build and define the libvirt domain\n(stage 1: kernel from outside, 2: disk)" },
 	{ .name = "send", .fn = stream_send_main,
 	  .synopsis = "SRC --to ADDR:PORT [--peer-key KEY] [--delta] [--warm] ...",
 	  .summary = "stream a disk or partition image" },

@@ -381,6 +381,10 @@ int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, stru
 				sized = true;
 			}
 		probed = probe_path(d->target, &pi, err, sizeof(err)) == 0;
+		if (!probed && !sized && a->sizes_optional) {
+			s->size = PLAN_MIB;	/* the layout does not depend on it */
+			sized = true;
+		}
 		if (!probed && !sized) {
 			fprintf(stderr, "bridgectl migrate: cannot size disk %s: %s (give --size %s=BYTES)\n",
 				d->vdev, err, d->target);

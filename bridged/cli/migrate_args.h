@@ -30,13 +30,14 @@ struct migrate_args {
 	struct path_value *targets;	/* --target [VDEV=]PATH */
 	size_t n_targets;
 	bool dry_run;
+	bool sizes_optional;		/* a source that cannot be sized gets 1 MiB: only the layout is used */
 };
 
 /* Handles one shared option (getopt_long value c, argument arg): 1 when taken, 0 when not, -1 on error. */
 int migrate_args_option(struct migrate_args *a, int c, const char *arg);
 void migrate_args_free(struct migrate_args *a);
 
-/* The config file a->vm names: XENCFG as given, else DIR/VM.cfg, else DIR/VM (--xen-dir, /etc/xen). */
+/* The config file a->vm names: XENCFG as given, else DIR/VM.cfg, else DIR/VM (--xen-dir, /etc/xen); malloc'd. */
 char *migrate_args_config(const struct migrate_args *a);
 /* Loads the VM, probes its sources and builds the plan; prints errors. */
 int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, struct plan_src **ret_src,

@@ -18,6 +18,7 @@ int migrate_cmd_plan(int argc, char **argv);
 int migrate_cmd_create(int argc, char **argv);
 /* preflight: 0 no unwaived error, 1 an unwaived error or failure, 2 usage. */
 int migrate_cmd_preflight(int argc, char **argv);
+int migrate_cmd_domain(int argc, char **argv);
 /* send / receive (migrate_stream.c): 0 verified, 1 mismatch or failure,
  * 2 usage, 3 refused, 4 interrupted. */
 int stream_send_main(int argc, char **argv);

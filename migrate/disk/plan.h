@@ -79,6 +79,8 @@ struct plan {
 	char **warnings;
 	size_t n_warnings;
 	uint64_t alloc_unit;	/* the volume size granularity it was built with */
+	char **strings;		/* what a loaded plan owns (the sources' paths) */
+	size_t n_strings;
 };
 
 /* Builds the plan. -EINVAL with err set when the sources cannot be laid out. */
@@ -90,6 +92,12 @@ int plan_warn(struct plan *plan, const char *fmt, ...) __attribute__((format(pri
 
 struct json_object;
 struct json_object *plan_to_json(const struct plan *plan);
+/*
+ * A plan as plan_to_json() wrote it (`bridgectl migrate plan --json`):
+ * disks, partitions, numbers, sizes, sources. -EINVAL with err set (the
+ * JSON path of what is wrong) when text is not such a plan.
+ */
+int plan_from_json(const char *text, struct plan **ret, char *err, size_t errlen);
 void plan_print(FILE *f, const struct plan *plan);
 /* Shell commands doing the plan by hand on an LVM volume group vg. */
 void plan_print_commands(FILE *f, const struct plan *plan, const char *vg);

@@ -52,7 +52,7 @@ grep -q "missing.conf" "$W/err" || fail "the error does not name the missing fil
 for c in genkey pubkey status events migrate; do
 	"$BRIDGECTL" --help | grep -q "^  $c\b" || fail "bridgectl --help lacks $c"
 done
-for c in inspect plan create send receive; do
+for c in inspect plan create domain send receive; do
 	"$BRIDGECTL" --help | grep -q "^  migrate $c\b" || fail "bridgectl --help lacks migrate $c"
 	"$BRIDGECTL" migrate --help | grep -q "^  $c\b" || fail "bridgectl migrate --help lacks $c"
 	"$BRIDGECTL" migrate "$c" --help >/dev/null || fail "bridgectl migrate $c --help failed"

@@ -10,9 +10,9 @@
 #   (those the facade does not list), but source/ builds on stream/'s
 #   channel; no folder includes bridged/;
 # - each outside library is included by its one owner: libnl by netcfg/nl.c,
-#   libvirt by migrate/virt/, libparted and libblkid by migrate/disk/,
-#   libext2fs by migrate/guest/ (fs.c), zlib, liblzma and libzstd by
-#   migrate/guest/initramfs.c;
+#   libvirt and libxml2 by migrate/virt/, libparted and libblkid by
+#   migrate/disk/, libext2fs by migrate/guest/ (fs.c), zlib, liblzma and
+#   libzstd by migrate/guest/initramfs.c;
 # - no include cycle between files.
 set -u
 cd "$(dirname "$0")/../.."
@@ -60,6 +60,7 @@ owner() { # PATTERN ALLOWED-PREFIX
 }
 owner 'netlink/' netcfg/nl.c
 owner 'libvirt/' migrate/virt/
+owner 'libxml/' migrate/virt/
 owner 'parted/' migrate/disk/
 owner 'blkid/' migrate/disk/
 owner 'ext2fs/' migrate/guest/

@@ -18,33 +18,15 @@ LPOOL=bridged-tl-$$-$RANDOM
 LVG=bridged_novg_$$
 W=$(mktemp -d /tmp/bridged-pool.XXXXXX)
 chmod 755 "$W"
-STARTED_LIBVIRTD= STARTED_VIRTLOGD=
 cleanup() {
 	virsh -c "$URI" pool-destroy "$POOL" >/dev/null 2>&1
 	virsh -c "$URI" pool-undefine "$POOL" >/dev/null 2>&1
 	virsh -c "$URI" pool-undefine "$LPOOL" >/dev/null 2>&1
-	[ -n "$STARTED_LIBVIRTD" ] && kill "$STARTED_LIBVIRTD" 2>/dev/null
-	[ -n "$STARTED_VIRTLOGD" ] && kill "$STARTED_VIRTLOGD" 2>/dev/null
+	libvirtd_stop
 	rm -rf "$W"
 }
 trap cleanup EXIT
-
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
-if ! alive /run/libvirtd.pid; then
-	if ! alive /run/virtlogd.pid; then
-		virtlogd -d || die "virtlogd did not start"
-		for _ in $(seq 50); do alive /run/virtlogd.pid && break; sleep 0.1; done
-		STARTED_VIRTLOGD=$(cat /run/virtlogd.pid 2>/dev/null)
-	fi
-	libvirtd -d || die "libvirtd did not start"
-	for _ in $(seq 50); do alive /run/libvirtd.pid && break; sleep 0.1; done
-	STARTED_LIBVIRTD=$(cat /run/libvirtd.pid 2>/dev/null)
-fi
-for i in $(seq 60); do
-	virsh -c "$URI" version >/dev/null 2>&1 && break
-	[ "$i" = 60 ] && die "libvirtd does not answer on $URI after 30 s"
-	sleep 0.5
-done
+libvirtd_start || die "$LIBVIRT_ERR"
 
 mkdir -p "$W/pool"
 virsh -c "$URI" pool-define-as "$POOL" dir --target "$W/pool" >/dev/null || die "pool-define-as"

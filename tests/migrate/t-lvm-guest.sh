@@ -20,7 +20,6 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 M=$(migrate_cmd) || die "cannot build bridgectl-migrate"
-CACHE=${BRIDGED_TEST_CACHE:-/var/cache/bridged-test}
 for c in qemu-system-x86_64 cpio lvm parted mkswap blkid busybox; do
 	command -v $c >/dev/null || skip "$c is not installed (make deps)"
 done
@@ -35,35 +34,15 @@ cleanup() {
 trap cleanup EXIT
 
 # --- kernel ---
-pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')
-[ -n "$pkg" ] || pkg=$(ls -d "$CACHE"/kernel/lib/modules/*/ 2>/dev/null | head -1 | xargs -r basename | sed 's/^/linux-image-/')
-[ -n "$pkg" ] || skip "cannot name the cloud kernel package (apt-cache depends linux-image-cloud-amd64)"
-KVER=${pkg#linux-image-}
-KDIR=$CACHE/kernel
-if [ ! -f "$KDIR/boot/vmlinuz-$KVER" ]; then
-	mkdir -p "$CACHE" && (cd "$CACHE" && apt-get download "$pkg" >/dev/null 2>&1) ||
-		skip "cannot download $pkg"
-	dpkg-deb -x "$CACHE/${pkg}_"*.deb "$KDIR" || die "dpkg-deb -x $pkg"
-fi
-MODS=$KDIR/lib/modules/$KVER/kernel
+cloud_kernel
 
 # --- initramfs ---
 R=$W/root
 mkdir -p "$R"/{bin,sbin,lib/modules,etc,proc,sys,dev,run,tmp}
 cp /bin/busybox "$R/bin/busybox"
-copy_bin() { # path -> same path in $R, with its ldd libraries
-	local b=$1 lib
-	mkdir -p "$R$(dirname "$b")"
-	cp -L "$b" "$R$b"
-	for lib in $(ldd "$b" 2>/dev/null | grep -o '/[^ ]*'); do
-		[ -e "$R$lib" ] && continue
-		mkdir -p "$R$(dirname "$lib")"
-		cp -L "$lib" "$R$lib"
-	done
-}
 for b in "$(command -v lvm)" "$(command -v dmsetup)" "$(command -v parted)" "$(command -v mkswap)" \
 	 "$(command -v blkid)" "$M"; do
-	copy_bin "$(readlink -f "$b")"
+	copy_bin "$R" "$(readlink -f "$b")"
 done
 cp "$(readlink -f "$M")" "$R/bin/bridgectl-migrate"
 cp -r /etc/lvm "$R/etc/" 2>/dev/null || mkdir -p "$R/etc/lvm"
