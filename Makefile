@@ -10,8 +10,9 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
 # Each binary links the libraries it uses, no more (docs/ARCHITECTURE.md):
-# the daemon netlink, libsodium and json-c; bridgectl also libvirt,
-# libparted and libblkid for migrate. Unit tests get the daemon's set.
+# the daemon netlink, libsodium and json-c (and loads libvirt at run time,
+# only for MigrateSource = libvirt:URI); bridgectl also libvirt, libparted
+# and libblkid for migrate. Unit tests get the daemon's set.
 PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c
 PKGS_CTL    := $(PKGS_DAEMON) libvirt libparted blkid
 
@@ -28,7 +29,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_CTL) 2>/dev/null)
-LIBS_DAEMON := $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON) 2>/dev/null) -lpthread -lm
+LIBS_DAEMON := $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON) 2>/dev/null) -lpthread -lm -ldl
 LIBS_CTL    := $(shell $(PKG_CONFIG) --libs $(PKGS_CTL) 2>/dev/null) -lpthread -lm
 CFLAGS += $(PKG_CFLAGS)
 LDLIBS := $(LIBS_DAEMON)
@@ -78,7 +79,7 @@ BINS := bridged/bridged bridged/bridgectl
 
 all: $(BINS)
 
-# The daemon: the migrate parts that serve a disk copy (migrate/source/).
+# The daemon: the migrate parts that serve the old host's side (migrate/source/).
 bridged/bridged: $(DAEMON_OBJS) $(LIB_MIGRATE_DAEMON) $(LIB_TUNNEL) $(LIB_NETCFG) $(LIB_COMMON)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)

@@ -8,9 +8,12 @@
  *   xen/     the Xen config grammar (xl and xm): parse, JSON
  *   disk/    the disk plan, source probing (libblkid), partitions
  *            (libparted), swap
- *   virt/    libvirt: pools and volumes (next: domains)
+ *   virt/    libvirt: pools and volumes; the source's domains (domsrc,
+ *            libvirt loaded at run time)
  *   stream/  the disk stream: authenticated, verified, resumable copy
- *   source/  what the old host's daemon serves (the fetch request)
+ *   source/  what the old host's daemon serves: the request codec, the
+ *            old hypervisor's backends (xl, xm, libvirt), the replies,
+ *            the autostart switch
  *
  * Code outside migrate/ includes this header only; the tests may include
  * a folder's internal headers to test them.
@@ -25,7 +28,11 @@
 #include "migrate/disk/partition.h"
 #include "migrate/disk/swap.h"
 #include "migrate/virt/volume.h"
+#include "migrate/virt/domsrc.h"
 #include "migrate/stream/stream.h"
 #include "migrate/source/fetch.h"
+#include "migrate/source/backend.h"
+#include "migrate/source/serve.h"
+#include "migrate/source/autostart.h"
 
 #endif

@@ -4,7 +4,12 @@ MIGRATE_XEN_OBJS := migrate/xen/xenlex.o migrate/xen/xencfg.o migrate/xen/xenjso
 MIGRATE_DISK_OBJS := migrate/disk/plan.o migrate/disk/probe.o migrate/disk/partition.o \
 	migrate/disk/swap.o
 MIGRATE_VIRT_OBJS := migrate/virt/volume.o
-MIGRATE_SOURCE_OBJS := migrate/source/fetch.o
+# the source's domains through libvirt, loaded at run time (dlopen): the
+# daemon links it without linking libvirt
+MIGRATE_VIRTSRC_OBJS := migrate/virt/domsrc.o
+MIGRATE_SOURCE_OBJS := migrate/source/fetch.o migrate/source/run.o migrate/source/xllist.o \
+	migrate/source/backend.o migrate/source/backend_virt.o migrate/source/autostart.o \
+	migrate/source/serve.o
 include migrate/stream/part.mk
 
 # One archive per concern; the daemon links only what serves a disk copy.
@@ -12,8 +17,10 @@ migrate/libmigrate-xen.a: $(MIGRATE_XEN_OBJS)
 migrate/libmigrate-disk.a: $(MIGRATE_DISK_OBJS)
 migrate/libmigrate-virt.a: $(MIGRATE_VIRT_OBJS)
 migrate/libmigrate-source.a: $(MIGRATE_SOURCE_OBJS)
+migrate/libmigrate-virtsrc.a: $(MIGRATE_VIRTSRC_OBJS)
 migrate/libmigrate-stream.a: $(STREAM_CORE_OBJS)
-LIB_MIGRATE_DAEMON := migrate/libmigrate-source.a migrate/libmigrate-stream.a migrate/libmigrate-xen.a
+LIB_MIGRATE_DAEMON := migrate/libmigrate-source.a migrate/libmigrate-virtsrc.a migrate/libmigrate-stream.a \
+	migrate/libmigrate-xen.a
 LIB_MIGRATE := migrate/libmigrate-disk.a migrate/libmigrate-virt.a $(LIB_MIGRATE_DAEMON)
 
 UNIT_TESTS += tests/unit/test_xencfg
