@@ -214,3 +214,11 @@ int fetch_recv_reply(struct stream_chan *ch, int fd, int timeout_ms, uint16_t *s
 	free(buf);
 	return r;
 }
+
+int fetch_call(struct stream_chan *ch, int fd, const struct fetch_request *r, int timeout_ms,
+	       uint16_t *status, char *text, size_t cap)
+{
+	int e = fetch_send_request(ch, fd, r);
+
+	return e < 0 ? e : fetch_recv_reply(ch, fd, timeout_ms, status, text, cap);
+}

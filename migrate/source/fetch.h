@@ -72,6 +72,11 @@ int fetch_send_reply(struct stream_chan *ch, int fd, uint16_t status, const char
 int fetch_recv_reply(struct stream_chan *ch, int fd, int timeout_ms, uint16_t *status,
 		     char *text, size_t cap);
 
+/* The client's side: sends r, then waits up to timeout_ms for the reply
+ * (fetch_recv_reply). */
+int fetch_call(struct stream_chan *ch, int fd, const struct fetch_request *r, int timeout_ms,
+	       uint16_t *status, char *text, size_t cap);
+
 /* A VM name the daemon accepts: 1..FETCH_NAME_MAX bytes, no '/', not
  * starting with '.', printable ASCII without spaces. */
 bool fetch_vm_name_ok(const char *name);
