@@ -28,3 +28,19 @@ test_xencfg_OBJS := migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o commo
 UNIT_TESTS += tests/unit/test_plan
 test_plan_OBJS := migrate/disk/plan.o migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o \
 	common/escape.o
+
+# migrate/source: the request codec, the xl/xm table, the runner, the
+# autostart switch, the libvirt backend (test:///default).
+SOURCE_CHAN_OBJS := migrate/source/fetch.o migrate/stream/stream_chan.o migrate/stream/stream_wire.o \
+	common/noise.o
+UNIT_TESTS += tests/unit/test_xllist tests/unit/test_fetch tests/unit/test_source_run \
+	tests/unit/test_autostart tests/unit/test_source_virt
+test_xllist_OBJS := migrate/source/xllist.o
+test_fetch_OBJS := $(SOURCE_CHAN_OBJS)
+test_source_run_OBJS := migrate/source/run.o migrate/source/backend.o migrate/source/backend_virt.o \
+	migrate/source/xllist.o migrate/source/serve.o migrate/source/autostart.o migrate/virt/domsrc.o \
+	$(SOURCE_CHAN_OBJS) common/escape.o
+test_autostart_OBJS := migrate/source/autostart.o $(SOURCE_CHAN_OBJS)
+test_source_virt_OBJS := migrate/source/backend.o migrate/source/backend_virt.o migrate/source/run.o \
+	migrate/source/xllist.o migrate/source/serve.o migrate/source/autostart.o migrate/virt/domsrc.o \
+	$(SOURCE_CHAN_OBJS) common/escape.o

@@ -560,7 +560,7 @@ int autostart_journal_load(const char *path, struct autostart_journal *ret, char
 	if (fd < 0) {
 		r = -errno;
 		if (r != -ENOENT)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			snprintf(err, errlen, "journal %s: %s", path, strerror(errno));
 		return r;
 	}
 	buf = malloc(JOURNAL_MAX + 1);
@@ -571,7 +571,7 @@ int autostart_journal_load(const char *path, struct autostart_journal *ret, char
 	n = read(fd, buf, JOURNAL_MAX + 1);
 	close(fd);
 	if (n < 0 || n > JOURNAL_MAX) {
-		snprintf(err, errlen, "%s: %s", path, n < 0 ? strerror(errno) : "too large");
+		snprintf(err, errlen, "journal %s: %s", path, n < 0 ? strerror(errno) : "too large");
 		free(buf);
 		return -EIO;
 	}
@@ -580,8 +580,8 @@ int autostart_journal_load(const char *path, struct autostart_journal *ret, char
 		o = json_tokener_parse_ex(tok, buf, (int)n);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
 	    (r = journal_from_json(o, ret)) < 0) {
-		snprintf(err, errlen, "%s: not a journal of bridged (damaged?); look at it and remove it "
-			 "by hand", path);
+		snprintf(err, errlen, "journal %s: not a journal of bridged (damaged?); look at it and "
+			 "remove it by hand", path);
 		r = -EBADMSG;
 		autostart_journal_clear(ret);
 	}
