@@ -199,14 +199,14 @@ static int plan_entry(const struct autostart_obs *o, const struct autostart_entr
 		rec = journal_find(journal, AUTOSTART_LINK, path);
 		if (rec && rec->target && e->target && strcmp(rec->target, e->target))
 			r = add_note(ret, path, "a link to the VM's config again, but as \"%s\" where "
-				     "\"%s\" was recorded: left alone", e->target, rec->target);
+				     "\"%s\" was recorded", e->target, rec->target);
 		else {
 			c.repeat = rec != NULL;
 			r = add_change(ret, &c);
 		}
 	} else if (e->is_link) {
 		if (named_after(o, e->name))
-			r = add_note(ret, path, "a link to %s, not to the VM's config %s: left alone",
+			r = add_note(ret, path, "a link to %s, not to the VM's config %s",
 				     e->target ? e->target : "?", o->config);
 	} else if (e->is_config) {
 		aside = autostart_aside_path(o->auto_dir, e->name);
@@ -216,8 +216,7 @@ static int plan_entry(const struct autostart_obs *o, const struct autostart_entr
 		}
 		rec = journal_find(journal, AUTOSTART_FILE, path);
 		if (entry_exists(o, aside_name)) {
-			r = add_note(ret, path, "a copy of the VM's config, but %s is taken: left alone",
-				     aside);
+			r = add_note(ret, path, "a copy of the VM's config, but %s is taken", aside);
 		} else {
 			c.kind = AUTOSTART_FILE;
 			c.path = path;
@@ -226,8 +225,8 @@ static int plan_entry(const struct autostart_obs *o, const struct autostart_entr
 			r = add_change(ret, &c);
 		}
 	} else if (named_after(o, e->name)) {
-		r = add_note(ret, path, "a file that is not the VM's config %s: left alone (look at "
-			     "it by hand)", o->config);
+		r = add_note(ret, path, "a file that is not the VM's config %s (look at it by hand)",
+			     o->config);
 	}
 out:
 	free(path);
@@ -258,7 +257,7 @@ int autostart_plan(const struct autostart_obs *o, const struct autostart_journal
 			r = -ENOMEM;
 		else if (o->saved_aside)
 			r = add_note(ret, c.path, "a saved image, but %s exists too (from an earlier "
-				     "switch-off?): left alone", c.aside);
+				     "switch-off?)", c.aside);
 		else {
 			c.repeat = journal_find(journal, AUTOSTART_SAVED, c.path) != NULL;
 			r = add_change(ret, &c);
