@@ -324,7 +324,8 @@ static void print_changes(json_object *j)
 		for (size_t i = 0; i < json_object_array_length(a); i++) {
 			json_object *n = json_object_array_get_idx(a, i);
 
-			printf("  left alone: %s: %s\n", jstr(n, "path"), jstr(n, "why"));
+			printf("  left alone: %s: %s\n", jstr(n, "path") ? jstr(n, "path") : "(the hypervisor)",
+			       jstr(n, "why"));
 		}
 	}
 }

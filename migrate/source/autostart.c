@@ -265,7 +265,11 @@ int autostart_plan(const struct autostart_obs *o, const struct autostart_journal
 		free(c.path);
 		free(c.aside);
 	}
-	if (r == 0 && o->managed == 1) {
+	if (r == 0 && o->managed == 1 && o->managed_fixed) {
+		r = add_note(ret, NULL, "the hypervisor starts %s itself (xend: on_xend_start = start) and "
+			     "bridged cannot change that: set on_xend_start = 'ignore' by hand (xm new)",
+			     o->domain);
+	} else if (r == 0 && o->managed == 1) {
 		struct autostart_change c = { .kind = AUTOSTART_MANAGED, .status = AUTOSTART_PENDING };
 
 		c.repeat = journal_find(journal, AUTOSTART_MANAGED, NULL) != NULL;
@@ -399,6 +403,7 @@ int autostart_observe(struct autostart_obs *o, struct source_backend *backend, c
 	o->n_entries = 0;
 	o->saved = o->saved_aside = false;
 	o->managed = -1;
+	o->managed_fixed = false;
 	if (o->auto_dir && o->auto_dir[0])
 		r = observe_auto_dir(o, err, errlen);
 	/* xendomains saves DIR/NAME for the domain's name: only a plain name */
@@ -419,8 +424,10 @@ int autostart_observe(struct autostart_obs *o, struct source_backend *backend, c
 		char e[SOURCE_MSG_MAX] = "";
 		int m = backend->ops->autostart_get(backend, o->domain, e, sizeof(e));
 
-		if (m >= 0)
+		if (m >= 0) {
 			o->managed = m;
+			o->managed_fixed = !backend->ops->autostart_set;
+		}
 		else if (m != -ENOENT) {
 			snprintf(err, errlen, "%s", e);
 			r = m;

@@ -10,7 +10,8 @@
  *     in the same folder, which xendomains' `*` does not match);
  *   - an image xendomains saved at shutdown and restores at boot
  *     (XenSaveDir/DOMAIN, XENDOMAINS_SAVE): moved aside the same way;
- *   - the hypervisor's own entry (libvirt's autostart flag): turned off.
+ *   - the hypervisor's own entry (libvirt's autostart flag): turned off;
+ *     xend's (xm: on_xend_start = start) is reported, not changed.
  *
  * Planning is pure (autostart_plan: what is there -> what to change, and
  * what to leave alone and report); the executor records every change in a
@@ -85,6 +86,7 @@ struct autostart_obs {
 	bool saved;		/* save_dir/DOMAIN is a regular file */
 	bool saved_aside;	/* save_dir/.DOMAIN.bridged-off exists */
 	int managed;		/* the hypervisor's autostart: 1 on, 0 off, <0 none */
+	bool managed_fixed;	/* on, but the backend cannot switch it (xm) */
 };
 
 /*

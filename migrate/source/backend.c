@@ -175,8 +175,8 @@ static int xl_shutdown(struct source_backend *b, const char *domain, char *err, 
 
 	if (e == 0 || e == -ENOENT || e == -ETIMEDOUT || strcmp(b->ops->name, "xl"))
 		return e;
-	/* An HVM guest without PV drivers: xl (4.5 on) can press the ACPI power
-	 * button instead (-F). Where -F fails too, the first error stands. */
+	/* An HVM guest without PV drivers: xl can press the ACPI power button
+	 * instead (-F, newer xl). Where -F fails too, the first error stands. */
 	if (tool_run(b, "shutdown", "-F", domain, &r, scratch, sizeof(scratch)) == 0 &&
 	    r.status == 0 && !r.timed_out)
 		e = 0;
@@ -187,6 +187,27 @@ static int xl_shutdown(struct source_backend *b, const char *domain, char *err, 
 static int xl_destroy(struct source_backend *b, const char *domain, char *err, size_t errlen)
 {
 	return xl_simple(b, "destroy", domain, err, errlen);
+}
+
+/* xm: xend's own autostart of a managed domain, as `xm list --long NAME`
+ * prints it (an S-expression with "(on_xend_start start)"). Reported only:
+ * xm has no command to change it. */
+static int xm_autostart_get(struct source_backend *b, const char *domain, char *err, size_t errlen)
+{
+	struct run_result r = { 0 };
+	int e;
+
+	e = tool_run(b, "list", "--long", domain, &r, err, errlen);
+	if (e < 0)
+		return e;
+	if (r.status != 0 || r.timed_out) {
+		run_failure(b, "list --long", domain, &r, err, errlen);
+		e = says_no_such_domain(&r) ? -ENOENT : -EIO;
+	} else {
+		e = strstr(r.out, "(on_xend_start start)") ? 1 : 0;
+	}
+	run_result_clear(&r);
+	return e;
 }
 
 static const struct source_backend_ops xl_ops = {
@@ -201,6 +222,7 @@ static const struct source_backend_ops xm_ops = {
 	.state = xl_state,
 	.shutdown = xl_shutdown,
 	.destroy = xl_destroy,
+	.autostart_get = xm_autostart_get,
 };
 
 /* ---- construction ------------------------------------------------------- */

@@ -106,6 +106,18 @@ static void test_plan_saved_and_managed(void **state)
 	assert_null(p.changes[1].path);
 	autostart_journal_clear(&p);
 
+	/* xend's own autostart (xm): reported, not changed */
+	o.managed_fixed = true;
+	o.saved = false;
+	assert_int_equal(autostart_plan(&o, NULL, &p), 0);
+	assert_int_equal(p.n_changes, 0);
+	assert_int_equal(p.n_notes, 1);
+	assert_null(p.notes[0].path);
+	assert_non_null(strstr(p.notes[0].why, "on_xend_start = start"));
+	autostart_journal_clear(&p);
+	o.managed_fixed = false;
+	o.saved = true;
+
 	/* absent image, managed off: nothing to do */
 	o.saved = false;
 	o.managed = 0;

@@ -333,6 +333,39 @@ static void test_tool_failures(void **state)
 	assert_null(source_spec_check("xm"));
 }
 
+/* xm: xend's autostart of a managed domain, read from `xm list --long` */
+static void test_xm_managed(void **state)
+{
+	struct source_backend *b = NULL;
+	char err[256], tool[512];
+	FILE *f;
+
+	(void)state;
+	snprintf(tool, sizeof(tool), "%s/fake-xm", workdir);
+	f = fopen(tool, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\n"
+	      "# a fake xm: the S-expression of `xm list --long` for two domains\n"
+	      "case \"$1 $2 $3\" in\n"
+	      "'list --long web1') echo '(domain (domid 3) (on_xend_start start) (name web1))' ;;\n"
+	      "'list --long web2') echo '(domain (on_xend_start ignore) (name web2))' ;;\n"
+	      "*) echo \"Error: Domain '$3' does not exist.\" >&2; exit 1 ;;\n"
+	      "esac\n", f);
+	fclose(f);
+	chmod(tool, 0755);
+	assert_int_equal(source_backend_new("xm", tool, &b, err, sizeof(err)), 0);
+	assert_non_null(b->ops->autostart_get);
+	assert_null(b->ops->autostart_set);
+	assert_int_equal(b->ops->autostart_get(b, "web1", err, sizeof(err)), 1);
+	assert_int_equal(b->ops->autostart_get(b, "web2", err, sizeof(err)), 0);
+	assert_int_equal(b->ops->autostart_get(b, "web3", err, sizeof(err)), -ENOENT);
+	source_backend_free(b);
+	/* xl has no such thing */
+	assert_int_equal(source_backend_new("xl", tool, &b, err, sizeof(err)), 0);
+	assert_null(b->ops->autostart_get);
+	source_backend_free(b);
+}
+
 static int setup(void **state)
 {
 	const char *top = getenv("BRIDGED_TOP");
@@ -375,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_xl_backend),
 		cmocka_unit_test(test_xl_shutdown),
 		cmocka_unit_test(test_tool_failures),
+		cmocka_unit_test(test_xm_managed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
