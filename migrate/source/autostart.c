@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -691,6 +692,35 @@ out:
 
 /* ---- off and restore ---------------------------------------------------- */
 
+/* One switch of a VM at a time (each request is served by its own child):
+ * an exclusive flock on STATE_DIR/VM.lock, held until *fd is closed. */
+static int journal_lock(const struct autostart_env *env, int *fd, char *err, size_t errlen)
+{
+	char *p = NULL;
+	int r = make_dir(env->state_dir);
+
+	*fd = -1;
+	if (r == 0 && asprintf(&p, "%s/%s.lock", env->state_dir, env->vm) < 0)
+		r = -ENOMEM;
+	if (r == 0) {
+		*fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (*fd < 0)
+			r = -errno;
+	}
+	while (r == 0 && flock(*fd, LOCK_EX) < 0) {
+		if (errno != EINTR)
+			r = -errno;
+	}
+	if (r < 0) {
+		snprintf(err, errlen, "journal lock in %s: %s", env->state_dir, strerror(-r));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+	free(p);
+	return r;
+}
+
 static char *journal_path(const struct autostart_env *env)
 {
 	char *p;
@@ -762,11 +792,13 @@ int autostart_off(const struct autostart_env *env, json_object **ret, char *err,
 	struct autostart_journal j = { 0 }, plan = { 0 };
 	bool *touched = NULL;
 	char *jpath = journal_path(env);
-	int r;
+	int r, lock = -1;
 
 	if (!jpath)
 		return -ENOMEM;
-	r = autostart_journal_load(jpath, &j, err, errlen);
+	r = journal_lock(env, &lock, err, errlen);
+	if (r == 0)
+		r = autostart_journal_load(jpath, &j, err, errlen);
 	if (r == -ENOENT || (r == 0 && j.restored)) {
 		/* a fresh start: nothing is off now */
 		autostart_journal_clear(&j);
@@ -839,6 +871,8 @@ int autostart_off(const struct autostart_env *env, json_object **ret, char *err,
 	if (r == 0)
 		*ret = reply_json(env, "off", &j, jpath, touched);
 out:
+	if (lock >= 0)
+		close(lock);
 	free(touched);
 	autostart_obs_clear(&obs);
 	autostart_journal_clear(&plan);
@@ -911,11 +945,13 @@ int autostart_restore(const struct autostart_env *env, json_object **ret, char *
 	char *jpath = journal_path(env), *fails = NULL;
 	size_t nfail = 0, nback = 0, todo = 0;
 	bool *touched = NULL;
-	int r;
+	int r, lock = -1;
 
 	if (!jpath)
 		return -ENOMEM;
-	r = autostart_journal_load(jpath, &j, err, errlen);
+	r = journal_lock(env, &lock, err, errlen);
+	if (r == 0)
+		r = autostart_journal_load(jpath, &j, err, errlen);
 	if (r == -ENOENT) {
 		j.vm = dupz(env->vm);
 		j.domain = dupz(env->domain);
@@ -968,6 +1004,8 @@ int autostart_restore(const struct autostart_env *env, json_object **ret, char *
 	}
 	*ret = reply_json(env, todo ? "restored" : "nothing to restore", &j, jpath, touched);
 out:
+	if (lock >= 0)
+		close(lock);
 	free(fails);
 	free(touched);
 	autostart_journal_clear(&j);

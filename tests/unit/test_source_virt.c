@@ -118,6 +118,8 @@ static int teardown(void **state)
 	(void)state;
 	snprintf(p, sizeof(p), "%s/test.json", statedir);
 	unlink(p);
+	snprintf(p, sizeof(p), "%s/test.lock", statedir);
+	unlink(p);
 	return rmdir(statedir);
 }
 
