@@ -360,7 +360,10 @@ static int print_reply(const struct source_args *a, const char *text)
 		break;
 	case FETCH_OP_SHUTDOWN:
 		json_object_object_get_ex(j, "seconds", &v);
-		printf("VM %s: %s after %.1f s\n", a->vm, jstr(j, "result"), json_object_get_double(v));
+		if (!strcmp(jstr(j, "result") ? jstr(j, "result") : "", "already shut off"))
+			printf("VM %s: already shut off\n", a->vm);
+		else
+			printf("VM %s: %s after %.1f s\n", a->vm, jstr(j, "result"), json_object_get_double(v));
 		break;
 	default:
 		printf("VM %s: autostart %s (journal %s on the old host)\n", a->vm, jstr(j, "result"),

@@ -223,7 +223,7 @@ static int shutdown_reply(const struct source_ctx *c, const char *vm, const char
 int source_serve_shutdown(const struct source_ctx *c, const char *vm, const char *domain,
 			  unsigned timeout_s, bool force, char **ret_text)
 {
-	struct source_domain d;
+	struct source_domain d = { .state = SOURCE_STATE_UNKNOWN };
 	char err[SOURCE_MSG_MAX] = "";
 	double t0 = now_s();
 	int r;
