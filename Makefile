@@ -10,10 +10,11 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
 # Each binary links the libraries it uses, no more (docs/ARCHITECTURE.md):
-# the daemon netlink, libsodium and json-c; bridgectl also libvirt,
-# libxml2 (the domain XML), libparted, libblkid, libext2fs and the initramfs
-# decompressors for migrate. Unit tests get the daemon's set (and name what
-# else they link).
+# the daemon netlink, libsodium and json-c (and loads libvirt at run time,
+# only for MigrateSource = libvirt:URI); bridgectl also libvirt, libxml2
+# (the domain XML), libparted, libblkid, libext2fs and the initramfs
+# decompressors for migrate. Unit tests get the daemon's set (and name
+# what else they link).
 PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c
 PKGS_CTL    := $(PKGS_DAEMON) libvirt libxml-2.0 libparted blkid ext2fs com_err zlib liblzma libzstd
 
@@ -30,7 +31,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_CTL) 2>/dev/null)
-LIBS_DAEMON := $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON) 2>/dev/null) -lpthread -lm
+LIBS_DAEMON := $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON) 2>/dev/null) -lpthread -lm -ldl
 LIBS_CTL    := $(shell $(PKG_CONFIG) --libs $(PKGS_CTL) 2>/dev/null) -lpthread -lm
 CFLAGS += $(PKG_CFLAGS)
 LDLIBS := $(LIBS_DAEMON)
@@ -80,7 +81,7 @@ BINS := bridged/bridged bridged/bridgectl
 
 all: $(BINS)
 
-# The daemon: the migrate parts that serve a disk copy (migrate/source/).
+# The daemon: the migrate parts that serve the old host's side (migrate/source/).
 bridged/bridged: $(DAEMON_OBJS) $(LIB_MIGRATE_DAEMON) $(LIB_TUNNEL) $(LIB_NETCFG) $(LIB_COMMON)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)

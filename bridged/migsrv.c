@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The source side of a disk copy (MigrateListen): the old host's daemon
- * serves, to a peer that authenticates with the PublicKey of one of its
- * [Peer]s, the disks of the VMs whose Xen configs are in XenConfigDir, and
- * nothing else, read-only. docs/STREAM.md, "Copying from the old host's
- * daemon".
+ * The old host's side of a cutover (MigrateListen): the daemon serves, to
+ * a peer that authenticates with the PublicKey of one of its [Peer]s, for
+ * the VMs whose Xen configs are in XenConfigDir only: their disks
+ * (read-only), their config, their state, a shutdown, and switching their
+ * autostart off and back (through the backend of MigrateSource), and
+ * nothing else. docs/STREAM.md, "Copying from the old host's daemon" and
+ * "What else the old host serves".
  *
  * The listener lives in the event loop; every accepted connection is served
  * by a forked child (a copy takes minutes to hours, the loop must never
@@ -197,6 +199,86 @@ static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetc
 	return r == 0 ? 0 : 1;
 }
 
+/* The requests other than the disks (migrate/source/serve.h). */
+static int serve_source(struct conn *c, const struct node_cfg *n, const struct fetch_request *req,
+			const char *cfgpath, const struct xen_vm *vm)
+{
+	struct source_backend *b = NULL;
+	struct source_ctx ctx = {
+		.auto_dir = n->xen_auto_dir, .save_dir = n->xen_save_dir,
+		.state_dir = n->migrate_state_dir,
+	};
+	const char *op = fetch_op_to_string(req->op);
+	char err[256] = "", desc[600], *text = NULL;
+	int st, r;
+
+	if (req->op == FETCH_OP_CONFIG) {
+		st = source_serve_config(req->vm, vm->name, cfgpath, &text);
+	} else {
+		r = source_backend_new(n->migrate_source, n->migrate_source_tool, &b, err, sizeof(err));
+		if (r < 0)
+			return refuse(c, -r, "VM %s: %s", req->vm, err);
+		ctx.backend = b;
+		source_backend_describe(b, desc, sizeof(desc));
+		switch (req->op) {
+		case FETCH_OP_STATE:
+			st = source_serve_state(&ctx, req->vm, vm->name, &text);
+			break;
+		case FETCH_OP_SHUTDOWN:
+			log_info("migrate: %s: shutting down VM %s (domain %s, %s; %u s%s)", c->who, req->vm,
+				 vm->name, desc, req->timeout_s,
+				 req->flags & FETCH_FLAG_FORCE ? ", then destroy" : "");
+			st = source_serve_shutdown(&ctx, req->vm, vm->name, req->timeout_s,
+						   req->flags & FETCH_FLAG_FORCE, &text);
+			break;
+		default:
+			st = source_serve_autostart(&ctx, req->op == FETCH_OP_AUTOSTART_OFF, req->vm,
+						    vm->name, cfgpath, &text);
+			break;
+		}
+	}
+	source_backend_free(b);
+	if (st < 0 || !text) {
+		free(text);
+		return refuse(c, ENOMEM, "VM %s: %s: out of memory", req->vm, op);
+	}
+	if (st > 0) {
+		r = refuse(c, st, "%s", text);
+		free(text);
+		return r;
+	}
+	r = fetch_send_reply(c->ch, c->fd, 0, text);
+	if (req->op == FETCH_OP_CONFIG)
+		log_info("migrate: %s: served the config of VM %s (%s)", c->who, req->vm, cfgpath);
+	else
+		log_info("migrate: %s: VM %s: %s: %s", c->who, req->vm, op, text);
+	free(text);
+	return r < 0 ? 1 : 0;
+}
+
+/* The flags and fields each request may carry. */
+static const char *request_fields_ok(const struct fetch_request *req)
+{
+	switch (req->op) {
+	case FETCH_OP_DISK:
+		if (req->flags & ~(FETCH_FLAG_WARM | FETCH_FLAG_DELTA))
+			return "flags that a disk copy does not take";
+		return req->timeout_s ? "a timeout that a disk copy does not take" : NULL;
+	case FETCH_OP_SHUTDOWN:
+		if (req->flags & ~FETCH_FLAG_FORCE)
+			return "flags that a shutdown does not take";
+		if (req->vdev[0])
+			return "a disk that a shutdown does not take";
+		if (!req->timeout_s || req->timeout_s > FETCH_TIMEOUT_MAX)
+			return "a timeout out of range (1 to 3600 s)";
+		return NULL;
+	default:
+		if (req->flags || req->timeout_s || req->vdev[0])
+			return "flags, a timeout or a disk that it does not take";
+		return NULL;
+	}
+}
+
 static int serve(struct daemon *d, int fd, const char *addr)
 {
 	const struct config *cfg = d->cfg;
@@ -207,6 +289,7 @@ static int serve(struct daemon *d, int fd, const char *addr)
 	struct xen_vm *vm = NULL;
 	struct xen_error xerr = { 0 };
 	char err[256] = "", who[160], cfgpath[CONFIG_PATH_MAX + FETCH_NAME_MAX + 8];
+	const char *why;
 	unsigned idx = 0;
 	int r, status;
 
@@ -249,8 +332,14 @@ static int serve(struct daemon *d, int fd, const char *addr)
 		status = refuse(&c, EINVAL, "\"%s\" is not a VM name (no '/', no leading '.')", req.vm);
 		goto out;
 	}
-	if (req.op != FETCH_OP_LIST && req.op != FETCH_OP_DISK) {
+	if (!fetch_op_to_string(req.op)) {
 		status = refuse(&c, EOPNOTSUPP, "unknown request %u", req.op);
+		goto out;
+	}
+	why = request_fields_ok(&req);
+	if (why) {
+		status = refuse(&c, EINVAL, "VM %s: %s request with %s", req.vm,
+				fetch_op_to_string(req.op), why);
 		goto out;
 	}
 	r = find_config(cfg->node.xen_config_dir, req.vm, cfgpath, sizeof(cfgpath));
@@ -267,8 +356,10 @@ static int serve(struct daemon *d, int fd, const char *addr)
 	}
 	if (req.op == FETCH_OP_LIST)
 		status = serve_list(&c, cfgpath, vm, req.vm);
-	else
+	else if (req.op == FETCH_OP_DISK)
 		status = serve_disk(&c, vm, &req);
+	else
+		status = serve_source(&c, &cfg->node, &req, cfgpath, vm);
 out:
 	xen_vm_free(vm);
 	stream_chan_free(c.ch);
@@ -302,6 +393,8 @@ static void __attribute__((noreturn)) child_main(struct daemon *d, int fd, const
 	if (close_range(4, ~0U, 0) < 0)
 		for (int i = 4; i < 65536; i++)
 			close(i);
+	/* dup2 cleared close-on-exec: the tools of MigrateSource get no socket */
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
@@ -393,6 +486,10 @@ int migsrv_open(struct daemon *d)
 	d->migsrv.cb = migsrv_cb;
 	log_info("migrate: serving the disks of the VMs in %s on %s, to [Peer]s only", n->xen_config_dir,
 		 sockaddr_to_string(&n->migrate_listen, addr, sizeof(addr)));
+	log_info("migrate: their state, shutdown and autostart through %s%s%s (autostart: %s, %s; "
+		 "journals in %s)", n->migrate_source, n->migrate_source_tool[0] ? " " : "",
+		 n->migrate_source_tool, n->xen_auto_dir[0] ? n->xen_auto_dir : "no auto folder",
+		 n->xen_save_dir[0] ? n->xen_save_dir : "no save folder", n->migrate_state_dir);
 	return loop_add(d->loop, &d->migsrv, EPOLLIN);
 }
 

@@ -9,9 +9,12 @@
  *   disk/    the disk plan, source probing (libblkid), partitions
  *            (libparted), swap
  *   virt/    libvirt: pools and volumes, the domain (spec, XML with
- *            libxml2, definition), stage 1's boot files
+ *            libxml2, definition), stage 1's boot files; the source's
+ *            domains (domsrc, libvirt loaded at run time)
  *   stream/  the disk stream: authenticated, verified, resumable copy
- *   source/  what the old host's daemon serves (the fetch request)
+ *   source/  what the old host's daemon serves: the request codec, the
+ *            old hypervisor's backends (xl, xm, libvirt), the replies,
+ *            the autostart switch
  *   guest/   read-only guest inspection (preflight): libext2fs, initramfs
  *
  * Code outside migrate/ includes this header only; the tests may include
@@ -31,8 +34,12 @@
 #include "migrate/virt/domain_map.h"
 #include "migrate/virt/define.h"
 #include "migrate/virt/bootfiles.h"
+#include "migrate/virt/domsrc.h"
 #include "migrate/stream/stream.h"
 #include "migrate/source/fetch.h"
+#include "migrate/source/backend.h"
+#include "migrate/source/serve.h"
+#include "migrate/source/autostart.h"
 #include "migrate/guest/parse.h"
 #include "migrate/guest/preflight.h"
 

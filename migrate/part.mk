@@ -5,7 +5,12 @@ MIGRATE_DISK_OBJS := migrate/disk/plan.o migrate/disk/plan_json.o migrate/disk/p
 	migrate/disk/partition.o migrate/disk/swap.o
 MIGRATE_VIRT_OBJS := migrate/virt/volume.o migrate/virt/domain.o migrate/virt/domain_canon.o \
 	migrate/virt/domain_map.o migrate/virt/define.o migrate/virt/bootfiles.o
-MIGRATE_SOURCE_OBJS := migrate/source/fetch.o
+# the source's domains through libvirt, loaded at run time (dlopen): the
+# daemon links it without linking libvirt
+MIGRATE_VIRTSRC_OBJS := migrate/virt/domsrc.o
+MIGRATE_SOURCE_OBJS := migrate/source/fetch.o migrate/source/run.o migrate/source/xllist.o \
+	migrate/source/backend.o migrate/source/backend_virt.o migrate/source/autostart.o \
+	migrate/source/serve.o
 include migrate/stream/part.mk
 include migrate/guest/part.mk
 
@@ -14,10 +19,13 @@ migrate/libmigrate-xen.a: $(MIGRATE_XEN_OBJS)
 migrate/libmigrate-disk.a: $(MIGRATE_DISK_OBJS)
 migrate/libmigrate-virt.a: $(MIGRATE_VIRT_OBJS)
 migrate/libmigrate-source.a: $(MIGRATE_SOURCE_OBJS)
+migrate/libmigrate-virtsrc.a: $(MIGRATE_VIRTSRC_OBJS)
 migrate/libmigrate-stream.a: $(STREAM_CORE_OBJS)
 migrate/libmigrate-guest.a: $(MIGRATE_GUEST_OBJS)
-LIB_MIGRATE_DAEMON := migrate/libmigrate-source.a migrate/libmigrate-stream.a migrate/libmigrate-xen.a
-LIB_MIGRATE := migrate/libmigrate-guest.a migrate/libmigrate-disk.a migrate/libmigrate-virt.a $(LIB_MIGRATE_DAEMON)
+LIB_MIGRATE_DAEMON := migrate/libmigrate-source.a migrate/libmigrate-virtsrc.a migrate/libmigrate-stream.a \
+	migrate/libmigrate-xen.a
+LIB_MIGRATE := migrate/libmigrate-guest.a migrate/libmigrate-disk.a migrate/libmigrate-virt.a \
+	$(LIB_MIGRATE_DAEMON)
 
 UNIT_TESTS += tests/unit/test_xencfg
 test_xencfg_OBJS := migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o common/escape.o
@@ -29,3 +37,19 @@ test_domain_OBJS := migrate/virt/domain.o migrate/virt/domain_canon.o migrate/vi
 	migrate/disk/plan.o migrate/disk/plan_json.o migrate/xen/xencfg.o migrate/xen/xenlex.o common/log.o \
 	common/escape.o
 tests/unit/test_domain: LDLIBS += $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)
+
+# migrate/source: the request codec, the xl/xm table, the runner, the
+# autostart switch, the libvirt backend (test:///default).
+SOURCE_CHAN_OBJS := migrate/source/fetch.o migrate/stream/stream_chan.o migrate/stream/stream_wire.o \
+	common/noise.o
+UNIT_TESTS += tests/unit/test_xllist tests/unit/test_fetch tests/unit/test_source_run \
+	tests/unit/test_autostart tests/unit/test_source_virt
+test_xllist_OBJS := migrate/source/xllist.o
+test_fetch_OBJS := $(SOURCE_CHAN_OBJS)
+test_source_run_OBJS := migrate/source/run.o migrate/source/backend.o migrate/source/backend_virt.o \
+	migrate/source/xllist.o migrate/source/serve.o migrate/source/autostart.o migrate/virt/domsrc.o \
+	$(SOURCE_CHAN_OBJS) common/escape.o
+test_autostart_OBJS := migrate/source/autostart.o $(SOURCE_CHAN_OBJS)
+test_source_virt_OBJS := migrate/source/backend.o migrate/source/backend_virt.o migrate/source/run.o \
+	migrate/source/xllist.o migrate/source/serve.o migrate/source/autostart.o migrate/virt/domsrc.o \
+	$(SOURCE_CHAN_OBJS) common/escape.o

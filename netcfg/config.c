@@ -457,9 +457,9 @@ static void key_value(struct parser *p, const char *name, const char *value)
 	s->key_line[k] = p->lineno;
 	if (!*value) {
 		config_key_error(p, "empty value");
-		s->key_bad |= 1U << k;
+		s->key_bad |= 1ULL << k;
 	} else if (key_table[k].parse(p, section_obj(p, s), value) < 0) {
-		s->key_bad |= 1U << k;
+		s->key_bad |= 1ULL << k;
 	}
 	p->key = NULL;
 }
@@ -495,17 +495,17 @@ static void config_finish(struct parser *p)
 			const struct bridge_cfg *b = &c->bridges[s->idx];
 
 			if (b->stp && b->forward_delay < CONFIG_FORWARD_DELAY_MIN_STP &&
-			    !(s->key_bad & (1U << KEY_FORWARD_DELAY)))
+			    !(s->key_bad & (1ULL << KEY_FORWARD_DELAY)))
 				config_error_at(p, key_or_section_line(s, KEY_FORWARD_DELAY), s->label,
 					 "ForwardDelay", "must be %d..%d with STP on",
 					 CONFIG_FORWARD_DELAY_MIN_STP, CONFIG_FORWARD_DELAY_MAX);
-			if (s->invalid || (s->key_bad & (1U << KEY_SEGMENT)))
+			if (s->invalid || (s->key_bad & (1ULL << KEY_SEGMENT)))
 				continue;
 			for (j = 0; j < i; j++) {
 				struct section *t = &p->sects[j];
 
 				if (t->kind != SECT_BRIDGE || t->invalid ||
-				    (t->key_bad & (1U << KEY_SEGMENT)))
+				    (t->key_bad & (1ULL << KEY_SEGMENT)))
 					continue;
 				if (!strcmp(c->bridges[t->idx].segment, b->segment)) {
 					config_error_at(p, key_or_section_line(s, KEY_SEGMENT), s->label,

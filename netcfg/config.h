@@ -65,6 +65,10 @@
 #define CONFIG_PATH_MAX        256
 #define CONFIG_DEFAULT_XEN_DIR "/etc/xen"
 #define CONFIG_DEFAULT_STATE_FILE "/var/lib/bridged/endpoints"
+#define CONFIG_DEFAULT_MIGRATE_SOURCE "xl"
+#define CONFIG_DEFAULT_XEN_AUTO_DIR "/etc/xen/auto"
+#define CONFIG_DEFAULT_XEN_SAVE_DIR "/var/lib/xen/save"
+#define CONFIG_DEFAULT_MIGRATE_STATE_DIR "/var/lib/bridged/source"
 
 enum encryption {
 	ENCRYPTION_AEAD,
@@ -94,6 +98,11 @@ struct node_cfg {
 	struct sockaddr_storage migrate_listen;
 	socklen_t migrate_listen_len;
 	char xen_config_dir[CONFIG_PATH_MAX];
+	char migrate_source[CONFIG_PATH_MAX];      /* "xl", "xm", "libvirt:URI" */
+	char migrate_source_tool[CONFIG_PATH_MAX]; /* xl/xm program; "" the default */
+	char xen_auto_dir[CONFIG_PATH_MAX];        /* "" none */
+	char xen_save_dir[CONFIG_PATH_MAX];        /* "" none */
+	char migrate_state_dir[CONFIG_PATH_MAX];   /* the autostart journals */
 	char state_file[CONFIG_PATH_MAX];   /* "" none */
 };
 

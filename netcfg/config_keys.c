@@ -630,6 +630,88 @@ static int key_state_file(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+/* MigrateSource: "xl", "xm" or "libvirt:URI" (a URI without blanks or
+ * control characters); migrate/source/backend.c reads it. */
+static int key_migrate_source(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+	const char *q;
+
+	if (!strcmp(v, "xl") || !strcmp(v, "xm")) {
+		strcpy(n->migrate_source, v);
+		return 0;
+	}
+	if (strncmp(v, "libvirt:", 8) || !v[8])
+		return config_key_error(p, "not xl, xm or libvirt:URI (e.g. libvirt:xen:///system): \"%s\"",
+					STR_ESCAPED(v));
+	if (strlen(v) >= sizeof(n->migrate_source))
+		return config_key_error(p, "URI too long");
+	for (q = v; *q; q++)
+		if ((unsigned char)*q <= 0x20 || *q == 0x7f)
+			return config_key_error(p, "blank or control character in the URI: \"%s\"",
+						STR_ESCAPED(v));
+	strcpy(n->migrate_source, v);
+	return 0;
+}
+
+/* PATH, or "default" (xl or xm as found in PATH). */
+static int key_migrate_source_tool(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+	const char *why;
+
+	if (!strcasecmp(v, "default")) {
+		n->migrate_source_tool[0] = '\0';
+		return 0;
+	}
+	why = check_path(v, sizeof(n->migrate_source_tool));
+	if (why)
+		return config_key_error(p, "%s", why);
+	strcpy(n->migrate_source_tool, v);
+	return 0;
+}
+
+/* A folder, or none: XenAutoDir, XenSaveDir. */
+static int dir_or_none(struct parser *p, const char *v, char *dst, size_t len)
+{
+	const char *why;
+
+	if (!strcasecmp(v, "none")) {
+		dst[0] = '\0';
+		return 0;
+	}
+	why = check_path(v, len);
+	if (why)
+		return config_key_error(p, "%s", why);
+	strcpy(dst, v);
+	return 0;
+}
+
+static int key_xen_auto_dir(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+
+	return dir_or_none(p, v, n->xen_auto_dir, sizeof(n->xen_auto_dir));
+}
+
+static int key_xen_save_dir(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+
+	return dir_or_none(p, v, n->xen_save_dir, sizeof(n->xen_save_dir));
+}
+
+static int key_migrate_state_dir(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+	const char *why = check_path(v, sizeof(n->migrate_state_dir));
+
+	if (why)
+		return config_key_error(p, "%s", why);
+	strcpy(n->migrate_state_dir, v);
+	return 0;
+}
+
 const struct key_def key_table[_KEY_MAX] = {
 	[KEY_PRIVATE_KEY_FILE] = { SECT_NODE,   "PrivateKeyFile", key_private_key_file },
 	[KEY_LISTEN_ADDRESS]   = { SECT_NODE,   "ListenAddress",  key_listen_address },
@@ -657,6 +739,11 @@ const struct key_def key_table[_KEY_MAX] = {
 	[KEY_MIGRATE_LISTEN]   = { SECT_NODE,   "MigrateListen",  key_migrate_listen },
 	[KEY_XEN_CONFIG_DIR]   = { SECT_NODE,   "XenConfigDir",   key_xen_config_dir },
 	[KEY_STATE_FILE]       = { SECT_NODE,   "StateFile",      key_state_file },
+	[KEY_MIGRATE_SOURCE]   = { SECT_NODE,   "MigrateSource",  key_migrate_source },
+	[KEY_MIGRATE_SOURCE_TOOL] = { SECT_NODE, "MigrateSourceTool", key_migrate_source_tool },
+	[KEY_XEN_AUTO_DIR]     = { SECT_NODE,   "XenAutoDir",     key_xen_auto_dir },
+	[KEY_XEN_SAVE_DIR]     = { SECT_NODE,   "XenSaveDir",     key_xen_save_dir },
+	[KEY_MIGRATE_STATE_DIR] = { SECT_NODE,  "MigrateStateDir", key_migrate_state_dir },
 };
 
 void config_node_defaults(struct node_cfg *n)
@@ -678,4 +765,8 @@ void config_node_defaults(struct node_cfg *n)
 	n->storm_limit = 2000;
 	strcpy(n->xen_config_dir, CONFIG_DEFAULT_XEN_DIR);
 	strcpy(n->state_file, CONFIG_DEFAULT_STATE_FILE);
+	strcpy(n->migrate_source, CONFIG_DEFAULT_MIGRATE_SOURCE);
+	strcpy(n->xen_auto_dir, CONFIG_DEFAULT_XEN_AUTO_DIR);
+	strcpy(n->xen_save_dir, CONFIG_DEFAULT_XEN_SAVE_DIR);
+	strcpy(n->migrate_state_dir, CONFIG_DEFAULT_MIGRATE_STATE_DIR);
 }

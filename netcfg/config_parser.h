@@ -57,6 +57,11 @@ enum key_id {
 	KEY_MIGRATE_LISTEN,
 	KEY_XEN_CONFIG_DIR,
 	KEY_STATE_FILE,
+	KEY_MIGRATE_SOURCE,
+	KEY_MIGRATE_SOURCE_TOOL,
+	KEY_XEN_AUTO_DIR,
+	KEY_XEN_SAVE_DIR,
+	KEY_MIGRATE_STATE_DIR,
 	_KEY_MAX,
 };
 
@@ -67,7 +72,7 @@ struct section {
 	bool invalid;                    /* reported; left out of cross checks */
 	char label[48];                  /* "Bridge br-dmz", for messages */
 	unsigned key_line[_KEY_MAX];     /* 0: key not given */
-	uint32_t key_bad;                /* 1 << key_id: value reported bad */
+	uint64_t key_bad;                /* 1 << key_id: value reported bad */
 };
 
 struct error;

@@ -80,6 +80,11 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "MigrateListen = %s\n", n->has_migrate_listen
 		? sockaddr_to_string(&n->migrate_listen, addr, sizeof(addr)) : "none");
 	fprintf(f, "XenConfigDir = %s\n", n->xen_config_dir);
+	fprintf(f, "MigrateSource = %s\n", n->migrate_source);
+	fprintf(f, "MigrateSourceTool = %s\n", n->migrate_source_tool[0] ? n->migrate_source_tool : "default");
+	fprintf(f, "XenAutoDir = %s\n", n->xen_auto_dir[0] ? n->xen_auto_dir : "none");
+	fprintf(f, "XenSaveDir = %s\n", n->xen_save_dir[0] ? n->xen_save_dir : "none");
+	fprintf(f, "MigrateStateDir = %s\n", n->migrate_state_dir);
 	fprintf(f, "StateFile = %s\n", n->state_file[0] ? n->state_file : "none");
 
 	for (i = 0; i < c->n_bridges; i++) {

@@ -161,6 +161,10 @@ const struct cli_command migrate_commands[] = {
 	  .summary = "receive it, verified and resumable; or, with\n"
 		     "--from ADDR:PORT --vm VM --disk VDEV DEST [--list],\n"
 		     "copy a VM's disk from the old host's bridged" },
+	{ .name = "source", .fn = migrate_cmd_source,
+	  .synopsis = "--from ADDR:PORT --vm VM config|state|shutdown|autostart-off|autostart-restore",
+	  .summary = "ask the old host's bridged for a VM's config or state,\n"
+		     "to shut it down, or to switch its autostart off and back" },
 	{ .name = NULL }
 };
 

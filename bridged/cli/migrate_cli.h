@@ -25,5 +25,9 @@ int stream_send_main(int argc, char **argv);
 int stream_receive_main(int argc, char **argv);
 /* The send/receive usage lines (for the stand-alone stream-tool). */
 void stream_usage(FILE *f);
+/* source (migrate_source.c): the old host's daemon about a VM. 0 done,
+ * 1 error, 2 usage, 3 refused, 4 interrupted. */
+int migrate_cmd_source(int argc, char **argv);
+void source_usage(FILE *f);
 
 #endif

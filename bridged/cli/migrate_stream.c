@@ -22,14 +22,13 @@
 #include <sodium.h>
 
 #include "bridged/cli/migrate_cli.h"
+#include "bridged/cli/migrate_conn.h"
 #include "common/escape.h"
 #include "migrate/migrate.h"
 #include "common/keys.h"
 
-#define DEFAULT_KEY "/etc/bridged/private.key"
-#define HANDSHAKE_TIMEOUT_MS 15000
-
-enum { EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_REFUSED, EXIT_INTERRUPTED };
+#define DEFAULT_KEY MIG_DEFAULT_KEY
+#define HANDSHAKE_TIMEOUT_MS MIG_HANDSHAKE_TIMEOUT_MS
 
 static const char send_help[] =
 "Usage: bridgectl migrate send SRC --to ADDR:PORT [OPTIONS]\n"
@@ -151,32 +150,6 @@ void stream_usage(FILE *f)
 		"                                  copy a VM's disk from the old host's bridged\n");
 }
 
-/* The signal handler only sets the flag and shuts the socket, which wakes
- * the threads blocked on it (shutdown is async-signal-safe). */
-static volatile sig_atomic_t stream_cancel_flag;
-static volatile sig_atomic_t stream_cancel_fd = -1;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stream_cancel_flag = 1;
-	if (stream_cancel_fd >= 0)
-		shutdown(stream_cancel_fd, SHUT_RDWR);
-}
-
-static void signals_install(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-}
-
 /* "1234", "4M", "1G": bytes. */
 static int parse_size(const char *s, uint64_t *ret)
 {
@@ -206,95 +179,13 @@ static int parse_size(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/* "ADDR:PORT" or "[V6]:PORT" -> host and port strings (host may be empty). */
-static int split_addr(const char *s, char *host, size_t hlen, char *port, size_t plen)
-{
-	const char *colon;
-	size_t n;
-
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		n = (size_t)(close - s - 1);
-		colon = close + 1;
-		s++;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		n = (size_t)(colon - s);
-	}
-	if (n >= hlen || strlen(colon + 1) >= plen || !colon[1])
-		return -EINVAL;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	strcpy(port, colon + 1);
-	return 0;
-}
-
-static void tune_socket(int fd)
-{
-	int one = 1, idle = 30, intvl = 10, cnt = 6;
-
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	/* Block headers are small frames between large ones: no Nagle delay. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-}
-
-static int connect_to(const char *role, const char *addr, int timeout_s)
-{
-	char host[256], port[32];
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	time_t deadline = time(NULL) + timeout_s;
-	int fd = -1, e;
-
-	if (split_addr(addr, host, sizeof(host), port, sizeof(port)) < 0 || !host[0]) {
-		fprintf(stderr, "%s: bad address '%s' (ADDR:PORT)\n", role, addr);
-		return -EINVAL;
-	}
-	e = getaddrinfo(host, port, &hints, &res);
-	if (e) {
-		fprintf(stderr, "%s: %s: %s\n", role, addr, gai_strerror(e));
-		return -EHOSTUNREACH;
-	}
-	/* Bounded retries: the receiver may not listen yet. */
-	for (;;) {
-		for (ai = res; ai; ai = ai->ai_next) {
-			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-			if (fd < 0)
-				continue;
-			if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-				break;
-			e = errno;
-			close(fd);
-			fd = -1;
-			errno = e;
-		}
-		if (fd >= 0 || stream_cancel_flag || time(NULL) >= deadline)
-			break;
-		usleep(50 * 1000);
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		fprintf(stderr, "%s: connect to %s: %s\n", role, addr, strerror(errno));
-		return -ECONNREFUSED;
-	}
-	tune_socket(fd);
-	return fd;
-}
-
 static int listen_on(const char *addr)
 {
 	char host[256], port[32];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res, *ai;
 	int fd = -1, one = 1, e;
 
-	if (split_addr(addr, host, sizeof(host), port, sizeof(port)) < 0) {
+	if (mig_split_addr(addr, host, sizeof(host), port, sizeof(port)) < 0) {
 		fprintf(stderr, "receive: bad address '%s' (ADDR:PORT)\n", addr);
 		return -EINVAL;
 	}
@@ -516,38 +407,9 @@ static int finish(struct out *o, const char *verb, const char *path, bool json, 
 
 /* Options both commands share. */
 struct common {
-	const char *key_file, *peer_key;
-	bool plain, json, quiet;
-	uint8_t *priv;		/* sodium_malloc */
-	uint8_t peer[1][KEY_LEN];
+	struct mig_keys k;
+	bool json, quiet;
 };
-
-static int load_keys(struct common *c, const char *role)
-{
-	int r;
-
-	if (c->plain)
-		return 0;
-	if (!c->peer_key) {
-		fprintf(stderr, "%s: --peer-key BASE64 is required (or --plain on a trusted LAN)\n", role);
-		return -EINVAL;
-	}
-	if (key_from_base64(c->peer_key, c->peer[0]) < 0) {
-		fprintf(stderr, "%s: --peer-key: not a base64 X25519 public key\n", role);
-		return -EINVAL;
-	}
-	c->priv = sodium_malloc(KEY_LEN);
-	if (!c->priv)
-		return -ENOMEM;
-	r = key_load_private_file(c->key_file, c->priv);
-	if (r < 0) {
-		fprintf(stderr, "%s: --key %s: %s\n", role, c->key_file,
-			r == -EPERM ? "readable by group or others, refusing" :
-			r == -EINVAL ? "not a private key" : strerror(-r));
-		return r;
-	}
-	return 0;
-}
 
 enum {
 	OPT_TO = 256, OPT_LISTEN, OPT_KEY, OPT_PEER_KEY, OPT_PLAIN, OPT_WARM, OPT_DELTA,
@@ -619,7 +481,7 @@ static int args_check_from(struct args *a, int argc, char **argv)
 		fprintf(stderr, "receive: --accept-timeout is for --listen; use --connect-timeout\n");
 		return -1;
 	}
-	if (a->c.plain) {
+	if (a->c.k.plain) {
 		fprintf(stderr, "receive: the daemon serves authenticated peers only: no --plain with --from\n");
 		return -1;
 	}
@@ -652,7 +514,7 @@ static int args_parse(int argc, char **argv, bool send, struct args *a)
 	int c;
 
 	memset(a, 0, sizeof(*a));
-	a->c.key_file = DEFAULT_KEY;
+	a->c.k.key_file = DEFAULT_KEY;
 	a->ctimeout = 30;
 	optind = 1;
 	opterr = 0;
@@ -666,9 +528,9 @@ static int args_parse(int argc, char **argv, bool send, struct args *a)
 			return 1;
 		case 'q': a->c.quiet = true; break;
 		case OPT_JSON: a->c.json = true; break;
-		case OPT_KEY: a->c.key_file = optarg; break;
-		case OPT_PEER_KEY: a->c.peer_key = optarg; break;
-		case OPT_PLAIN: a->c.plain = true; break;
+		case OPT_KEY: a->c.k.key_file = optarg; break;
+		case OPT_PEER_KEY: a->c.k.peer_key = optarg; break;
+		case OPT_PLAIN: a->c.k.plain = true; break;
 		case OPT_LENGTH: num = &a->length; break;
 		case OPT_TO: ok = send; a->addr = optarg; break;
 		case OPT_WARM: a->warm = true; break;	/* receive: with --from only */
@@ -739,8 +601,7 @@ static int args_parse(int argc, char **argv, bool send, struct args *a)
 
 static void args_free(struct args *a)
 {
-	if (a->c.priv)
-		sodium_free(a->c.priv);
+	mig_keys_free(&a->c.k);
 }
 
 int stream_send_main(int argc, char **argv)
@@ -767,7 +628,7 @@ int stream_send_main(int argc, char **argv)
 	out.quiet = a.c.quiet;
 	out.tty = isatty(STDERR_FILENO);
 	status = EXIT_FAIL;
-	if (sodium_init() < 0 || load_keys(&a.c, "send") < 0)
+	if (sodium_init() < 0 || mig_load_keys(&a.c.k, "send") < 0)
 		goto out;
 	r = stream_source_open(a.path, a.warm, &src, err, sizeof(err));
 	if (r < 0) {
@@ -775,15 +636,15 @@ int stream_send_main(int argc, char **argv)
 		status = r == -EBUSY ? EXIT_REFUSED : EXIT_FAIL;
 		goto out;
 	}
-	fd = connect_to("send", a.addr, (int)a.ctimeout);
+	fd = mig_connect("send", a.addr, (int)a.ctimeout, &stream_cancel_flag);
 	if (fd < 0) {
 		status = stream_cancel_flag ? EXIT_INTERRUPTED : EXIT_FAIL;
 		goto out;
 	}
 	stream_cancel_fd = fd;
-	auth.plain = a.c.plain;
-	auth.local_priv = a.c.priv;
-	auth.peers = (const uint8_t (*)[KEY_LEN])a.c.peer;
+	auth.plain = a.c.k.plain;
+	auth.local_priv = a.c.k.priv;
+	auth.peers = (const uint8_t (*)[KEY_LEN])a.c.k.peer;
 	auth.n_peers = 1;
 	r = stream_handshake(fd, STREAM_INITIATOR, &auth, HANDSHAKE_TIMEOUT_MS, &ch, NULL, err, sizeof(err));
 	if (r < 0) {
@@ -834,7 +695,7 @@ static int accept_one(int lfd, int timeout_s)
 		if (errno != EINTR || stream_cancel_flag)
 			return -errno;
 	}
-	tune_socket(fd);
+	mig_tune_socket(fd);
 	return fd;
 }
 
@@ -861,7 +722,6 @@ static int fetch_main(struct args *a, struct out *out, struct stream_report *rep
 {
 	struct stream_dest *dst = NULL;
 	struct stream_chan *ch = NULL;
-	struct stream_auth auth = { 0 };
 	struct stream_dest_opts dopts = { 0 };
 	struct stream_opts o = { 0 };
 	struct fetch_request req = { 0 };
@@ -871,29 +731,23 @@ static int fetch_main(struct args *a, struct out *out, struct stream_report *rep
 	uint16_t st = 0;
 	int r, fd = -1, status = EXIT_FAIL;
 
-	if (sodium_init() < 0 || load_keys(&a->c, "receive") < 0)
+	if (sodium_init() < 0 || mig_load_keys(&a->c.k, "receive") < 0)
 		goto out;
 	text = malloc(FETCH_TEXT_MAX + 1);
 	if (!text)
 		goto out;
-	fd = connect_to("receive", a->from, (int)a->ctimeout);
+	fd = mig_connect("receive", a->from, (int)a->ctimeout, &stream_cancel_flag);
 	if (fd < 0) {
 		status = stream_cancel_flag ? EXIT_INTERRUPTED : EXIT_FAIL;
 		goto out;
 	}
 	stream_cancel_fd = fd;
-	auth.local_priv = a->c.priv;
-	auth.peers = (const uint8_t (*)[KEY_LEN])a->c.peer;
-	auth.n_peers = 1;
-	r = stream_handshake(fd, STREAM_INITIATOR, &auth, HANDSHAKE_TIMEOUT_MS, &ch, NULL, err, sizeof(err));
+	r = mig_daemon_auth(&a->c.k, fd, a->from, &ch, text, FETCH_TEXT_MAX);
 	if (r < 0) {
-		if (r == -EACCES || r == -EPROTO || r == -ECONNRESET) {
-			snprintf(text, FETCH_TEXT_MAX, "%s: not authenticated: %s (is our --key the PublicKey "
-				 "of a [Peer] there?)", a->from, err[0] ? err : strerror(-r));
+		if (r == -EACCES)
 			status = fetch_refused(out, a, rep, text);
-		} else {
-			fprintf(stderr, "receive: %s: %s\n", a->from, err[0] ? err : strerror(-r));
-		}
+		else
+			fprintf(stderr, "receive: %s\n", text);
 		goto out;
 	}
 	out->cipher = stream_chan_cipher(ch);
@@ -901,9 +755,7 @@ static int fetch_main(struct args *a, struct out *out, struct stream_report *rep
 	req.flags = (a->warm ? FETCH_FLAG_WARM : 0) | (a->delta ? FETCH_FLAG_DELTA : 0);
 	snprintf(req.vm, sizeof(req.vm), "%s", a->vm);
 	snprintf(req.vdev, sizeof(req.vdev), "%s", a->disk ? a->disk : "");
-	r = fetch_send_request(ch, fd, &req);
-	if (r == 0)
-		r = fetch_recv_reply(ch, fd, HANDSHAKE_TIMEOUT_MS * 2, &st, text, FETCH_TEXT_MAX + 1);
+	r = fetch_call(ch, fd, &req, HANDSHAKE_TIMEOUT_MS * 2, &st, text, FETCH_TEXT_MAX + 1);
 	if (r < 0) {
 		fprintf(stderr, "receive: %s: no answer to the request: %s%s\n", a->from, strerror(-r),
 			r == -ECONNRESET ? " (the daemon closed the connection: not a peer there?)" : "");
@@ -997,7 +849,7 @@ int stream_receive_main(int argc, char **argv)
 		status = fetch_main(&a, &out, rep);
 		goto out;
 	}
-	if (sodium_init() < 0 || load_keys(&a.c, "receive") < 0)
+	if (sodium_init() < 0 || mig_load_keys(&a.c.k, "receive") < 0)
 		goto out;
 	dopts.offset = a.offset;
 	dopts.length = a.length;
@@ -1022,9 +874,9 @@ int stream_receive_main(int argc, char **argv)
 	close(lfd);
 	lfd = -1;
 	stream_cancel_fd = fd;
-	auth.plain = a.c.plain;
-	auth.local_priv = a.c.priv;
-	auth.peers = (const uint8_t (*)[KEY_LEN])a.c.peer;
+	auth.plain = a.c.k.plain;
+	auth.local_priv = a.c.k.priv;
+	auth.peers = (const uint8_t (*)[KEY_LEN])a.c.k.peer;
 	auth.n_peers = 1;
 	r = stream_handshake(fd, STREAM_RESPONDER, &auth, HANDSHAKE_TIMEOUT_MS, &ch, NULL, err, sizeof(err));
 	if (r < 0) {

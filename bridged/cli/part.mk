@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # bridgectl: the command-line front end (bridged/cli/).
 MIGRATE_CLI_OBJS := bridged/cli/migrate.o bridged/cli/migrate_args.o bridged/cli/migrate_plan.o \
+	bridged/cli/migrate_conn.o bridged/cli/migrate_source.o \
 	bridged/cli/migrate_create.o bridged/cli/migrate_stream.o bridged/cli/migrate_preflight.o \
 	bridged/cli/migrate_domain.o
 CTL_OBJS += bridged/cli/bridgectl.o bridged/cli/cli.o $(MIGRATE_CLI_OBJS)

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The request and reply of a disk copy served by the daemon
- * (stream_fetch.h), carried in the channel's frames like every other
- * message of the stream.
+ * The request and reply of what the old host's daemon serves (fetch.h),
+ * carried in the channel's frames like every other message of the stream.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -15,23 +14,50 @@
 #include "migrate/source/fetch.h"
 #include "migrate/stream/stream_wire.h"
 
-#define REQ_MAGIC "BRFREQ01"
+#define REQ_MAGIC_V1 "BRFREQ01"
+#define REQ_MAGIC_V2 "BRFREQ02"
+#define REQ_HDR_V1 12
+#define REQ_HDR_V2 16
 #define REPLY_MAGIC "BRFRPL01"
+
+static const char *const op_names[_FETCH_OP_MAX] = {
+	[FETCH_OP_LIST] = "list",
+	[FETCH_OP_DISK] = "disk",
+	[FETCH_OP_CONFIG] = "config",
+	[FETCH_OP_STATE] = "state",
+	[FETCH_OP_SHUTDOWN] = "shutdown",
+	[FETCH_OP_AUTOSTART_OFF] = "autostart-off",
+	[FETCH_OP_AUTOSTART_RESTORE] = "autostart-restore",
+};
+
+const char *fetch_op_to_string(unsigned op)
+{
+	return op < _FETCH_OP_MAX ? op_names[op] : NULL;
+}
 
 size_t fetch_request_encode(uint8_t *buf, const struct fetch_request *r)
 {
-	size_t vl = strlen(r->vm), dl = strlen(r->vdev);
+	size_t vl = strlen(r->vm), dl = strlen(r->vdev), h;
+	bool v1 = (r->op == FETCH_OP_LIST || r->op == FETCH_OP_DISK) && !r->timeout_s;
 
 	if (vl > FETCH_NAME_MAX || dl > FETCH_NAME_MAX)
 		return 0;
-	memcpy(buf, REQ_MAGIC, 8);
+	memcpy(buf, v1 ? REQ_MAGIC_V1 : REQ_MAGIC_V2, 8);
 	buf[8] = r->op;
 	buf[9] = r->flags;
 	buf[10] = (uint8_t)vl;
 	buf[11] = (uint8_t)dl;
-	memcpy(buf + 12, r->vm, vl);
-	memcpy(buf + 12 + vl, r->vdev, dl);
-	return 12 + vl + dl;
+	h = REQ_HDR_V1;
+	if (!v1) {
+		buf[12] = (uint8_t)r->timeout_s;
+		buf[13] = (uint8_t)(r->timeout_s >> 8);
+		buf[14] = (uint8_t)(r->timeout_s >> 16);
+		buf[15] = (uint8_t)(r->timeout_s >> 24);
+		h = REQ_HDR_V2;
+	}
+	memcpy(buf + h, r->vm, vl);
+	memcpy(buf + h + vl, r->vdev, dl);
+	return h + vl + dl;
 }
 
 static bool name_chars_ok(const char *s, size_t n)
@@ -44,21 +70,34 @@ static bool name_chars_ok(const char *s, size_t n)
 
 int fetch_request_decode(const uint8_t *buf, size_t len, struct fetch_request *r)
 {
-	size_t vl, dl;
+	size_t vl, dl, h;
+	uint32_t timeout = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (len < 12 || memcmp(buf, REQ_MAGIC, 8))
+	if (len < REQ_HDR_V1)
 		return -EBADMSG;
+	if (!memcmp(buf, REQ_MAGIC_V1, 8)) {
+		h = REQ_HDR_V1;
+	} else if (!memcmp(buf, REQ_MAGIC_V2, 8)) {
+		if (len < REQ_HDR_V2)
+			return -EBADMSG;
+		h = REQ_HDR_V2;
+		timeout = (uint32_t)buf[12] | (uint32_t)buf[13] << 8 | (uint32_t)buf[14] << 16 |
+			  (uint32_t)buf[15] << 24;
+	} else {
+		return -EBADMSG;
+	}
 	vl = buf[10];
 	dl = buf[11];
-	if (len != 12 + vl + dl || vl > FETCH_NAME_MAX || dl > FETCH_NAME_MAX)
+	if (len != h + vl + dl || vl > FETCH_NAME_MAX || dl > FETCH_NAME_MAX)
 		return -EBADMSG;
-	if (!name_chars_ok((const char *)buf + 12, vl) || !name_chars_ok((const char *)buf + 12 + vl, dl))
+	if (!name_chars_ok((const char *)buf + h, vl) || !name_chars_ok((const char *)buf + h + vl, dl))
 		return -EBADMSG;
 	r->op = buf[8];
 	r->flags = buf[9];
-	memcpy(r->vm, buf + 12, vl);
-	memcpy(r->vdev, buf + 12 + vl, dl);
+	r->timeout_s = timeout;
+	memcpy(r->vm, buf + h, vl);
+	memcpy(r->vdev, buf + h + vl, dl);
 	return 0;
 }
 
@@ -174,4 +213,12 @@ int fetch_recv_reply(struct stream_chan *ch, int fd, int timeout_ms, uint16_t *s
 	}
 	free(buf);
 	return r;
+}
+
+int fetch_call(struct stream_chan *ch, int fd, const struct fetch_request *r, int timeout_ms,
+	       uint16_t *status, char *text, size_t cap)
+{
+	int e = fetch_send_request(ch, fd, r);
+
+	return e < 0 ? e : fetch_recv_reply(ch, fd, timeout_ms, status, text, cap);
 }

@@ -14,6 +14,7 @@ test_stream_map_OBJS := migrate/stream/stream_map.o migrate/stream/stream_chan.o
 # must not depend on the rest of bridgectl) and the corrupting proxy.
 STREAM_TOOLS := tests/stream/stream-tool tests/stream/flip-proxy
 tests/stream/stream-tool: tests/stream/stream-tool.o bridged/cli/migrate_stream.o \
+		bridged/cli/migrate_conn.o bridged/cli/migrate_source.o \
 		migrate/libmigrate-source.a migrate/libmigrate-stream.a tunnel/libtunnel.a \
 		common/libcommon.a
 	@echo "  LD      $@"

@@ -29,6 +29,13 @@ fuzz_packet_SRCS := tunnel/tunnel.c tunnel/keypair.c tunnel/send.c tunnel/receiv
 FUZZERS += tests/fuzz/fuzz_stream
 fuzz_stream_SRCS := migrate/stream/stream_wire.c
 
+# migrate/source: the requests and replies of the old host's daemon, and
+# the xl/xm list table.
+FUZZERS += tests/fuzz/fuzz_fetch tests/fuzz/fuzz_xllist
+fuzz_fetch_SRCS := migrate/source/fetch.c migrate/stream/stream_chan.c migrate/stream/stream_wire.c \
+	common/noise.c
+fuzz_xllist_SRCS := migrate/source/xllist.c
+
 # bridged: the endpoint state file (StateFile).
 FUZZERS += tests/fuzz/fuzz_epstate
 fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c netcfg/config_keys.c netcfg/config_print.c common/keys.c common/log.c common/escape.c

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Test driver: `stream-tool send ...` / `stream-tool receive ...` run the
- * same code as `bridgectl migrate send|receive`; `stream-tool genkey` and
- * `stream-tool pubkey` make test keys.
+ * Test driver: `stream-tool send ...` / `stream-tool receive ...` /
+ * `stream-tool source ...` run the same code as `bridgectl migrate
+ * send|receive|source`; `stream-tool genkey` and `stream-tool pubkey` make
+ * test keys.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,8 @@ int main(int argc, char **argv)
 		return stream_send_main(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "receive"))
 		return stream_receive_main(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "source"))
+		return migrate_cmd_source(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "genkey")) {
 		uint8_t k[KEY_LEN];
 		char b[KEY_B64_LEN];
@@ -37,7 +40,8 @@ int main(int argc, char **argv)
 		printf("%s\n", b);
 		return 0;
 	}
-	fprintf(stderr, "usage: stream-tool send|receive|genkey|pubkey ...\n");
+	fprintf(stderr, "usage: stream-tool send|receive|source|genkey|pubkey ...\n");
 	stream_usage(stderr);
+	source_usage(stderr);
 	return 2;
 }

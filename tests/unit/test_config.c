@@ -699,6 +699,11 @@ static const char classic_canon[] =
 	"MetricsFile = none\n"
 	"MigrateListen = none\n"
 	"XenConfigDir = /etc/xen\n"
+	"MigrateSource = xl\n"
+	"MigrateSourceTool = default\n"
+	"XenAutoDir = /etc/xen/auto\n"
+	"XenSaveDir = /var/lib/xen/save\n"
+	"MigrateStateDir = /var/lib/bridged/source\n"
 	"StateFile = /var/lib/bridged/endpoints\n"
 	"\n"
 	"[Bridge br-dmz]\n"
@@ -886,6 +891,63 @@ static void test_migrate_keys(void **state)
 	assert_int_equal(errs.n, 2);
 	assert_non_null(strstr(errs.msgs[0], "b.conf:3: [Node] MigrateListen: not address:port or none"));
 	assert_non_null(strstr(errs.msgs[1], "b.conf:4: [Node] XenConfigDir: not an absolute path"));
+	config_errors_clear(&errs);
+}
+
+static void test_migrate_source_keys(void **state)
+{
+	struct config_errors errs = { 0 };
+	struct config *c = NULL;
+	static const char dflt[] = "[Node]\nPrivateKeyFile = /k\n";
+	static const char good[] =
+		"[Node]\nPrivateKeyFile = /k\nMigrateSource = libvirt:xen:///system\n"
+		"MigrateSourceTool = /opt/xl\nXenAutoDir = none\nXenSaveDir = /srv/save\n"
+		"MigrateStateDir = /srv/state\n";
+	static const char xm[] = "[Node]\nPrivateKeyFile = /k\nMigrateSource = xm\n";
+	static const char bad[] =
+		"[Node]\nPrivateKeyFile = /k\nMigrateSource = libvirt:\n"
+		"MigrateSourceTool = xl\nXenAutoDir = auto\nXenSaveDir = \n"
+		"MigrateStateDir = none\n";
+	static const char bad2[] = "[Node]\nPrivateKeyFile = /k\nMigrateSource = virsh\n";
+	char *out;
+
+	(void)state;
+	assert_int_equal(config_parse_buffer("d.conf", dflt, strlen(dflt), &c, &errs), 0);
+	assert_string_equal(c->node.migrate_source, "xl");
+	assert_string_equal(c->node.migrate_source_tool, "");
+	assert_string_equal(c->node.xen_auto_dir, "/etc/xen/auto");
+	assert_string_equal(c->node.xen_save_dir, "/var/lib/xen/save");
+	assert_string_equal(c->node.migrate_state_dir, "/var/lib/bridged/source");
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("g.conf", good, strlen(good), &c, &errs), 0);
+	assert_string_equal(c->node.migrate_source, "libvirt:xen:///system");
+	assert_string_equal(c->node.migrate_source_tool, "/opt/xl");
+	assert_string_equal(c->node.xen_auto_dir, "");
+	assert_string_equal(c->node.xen_save_dir, "/srv/save");
+	assert_string_equal(c->node.migrate_state_dir, "/srv/state");
+	out = print_to_string(c);
+	assert_non_null(strstr(out, "MigrateSource = libvirt:xen:///system\nMigrateSourceTool = /opt/xl\n"
+				    "XenAutoDir = none\nXenSaveDir = /srv/save\n"
+				    "MigrateStateDir = /srv/state\n"));
+	free(out);
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("x.conf", xm, strlen(xm), &c, &errs), 0);
+	assert_string_equal(c->node.migrate_source, "xm");
+	config_free(c);
+	c = NULL;
+	assert_int_equal(config_parse_buffer("b.conf", bad, strlen(bad), &c, &errs), -EINVAL);
+	assert_null(c);
+	assert_int_equal(errs.n, 5);
+	assert_non_null(strstr(errs.msgs[0], "b.conf:3: [Node] MigrateSource: not xl, xm or libvirt:URI"));
+	assert_non_null(strstr(errs.msgs[1], "b.conf:4: [Node] MigrateSourceTool: not an absolute path"));
+	assert_non_null(strstr(errs.msgs[2], "b.conf:5: [Node] XenAutoDir: not an absolute path"));
+	assert_non_null(strstr(errs.msgs[3], "b.conf:6: [Node] XenSaveDir:"));
+	assert_non_null(strstr(errs.msgs[4], "b.conf:7: [Node] MigrateStateDir: not an absolute path"));
+	config_errors_clear(&errs);
+	assert_int_equal(config_parse_buffer("b2.conf", bad2, strlen(bad2), &c, &errs), -EINVAL);
+	assert_non_null(strstr(errs.msgs[0], "MigrateSource: not xl, xm or libvirt:URI"));
 	config_errors_clear(&errs);
 }
 
@@ -1245,6 +1307,7 @@ int main(void)
 		cmocka_unit_test(test_state_file_key),
 		cmocka_unit_test(test_peer_cfg_equal_cases),
 		cmocka_unit_test(test_to_string),
+		cmocka_unit_test(test_migrate_source_keys),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_example),
 	};
