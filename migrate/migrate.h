@@ -12,7 +12,8 @@
  *            libxml2, definition), stage 1's boot files
  *   stream/  the disk stream: authenticated, verified, resumable copy
  *   source/  what the old host's daemon serves (the fetch request)
- *   guest/   read-only guest inspection (preflight): libext2fs, initramfs
+ *   guest/   read-only guest inspection (preflight): libext2fs, initramfs;
+ *            stage 1's kernel from the guest's own /boot
  *
  * Code outside migrate/ includes this header only; the tests may include
  * a folder's internal headers to test them.
@@ -35,5 +36,6 @@
 #include "migrate/source/fetch.h"
 #include "migrate/guest/parse.h"
 #include "migrate/guest/preflight.h"
+#include "migrate/guest/boot.h"
 
 #endif
