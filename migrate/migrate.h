@@ -15,7 +15,8 @@
  *   source/  what the old host's daemon serves: the request codec, the
  *            old hypervisor's backends (xl, xm, libvirt), the replies,
  *            the autostart switch
- *   guest/   read-only guest inspection (preflight): libext2fs, initramfs
+ *   guest/   read-only guest inspection (preflight): libext2fs, initramfs;
+ *            stage 1's kernel from the guest's own /boot
  *
  * Code outside migrate/ includes this header only; the tests may include
  * a folder's internal headers to test them.
@@ -42,5 +43,6 @@
 #include "migrate/source/autostart.h"
 #include "migrate/guest/parse.h"
 #include "migrate/guest/preflight.h"
+#include "migrate/guest/boot.h"
 
 #endif

@@ -48,7 +48,15 @@ static const char domain_help[] =
 "kvm when libvirt can use it, else qemu with a warning.\n"
 "\n"
 "Stage 1 (the default) boots a kernel from outside the disk, as Xen did:\n"
-"--kernel and --initrd are copied to /var/lib/libvirt/boot/VM-vmlinuz and\n"
+"the guest's own, read from its /boot on the new disk (the volumes 'migrate\n"
+"create' made, each file system at its partition's offset from the plan,\n"
+"read-only with libext2fs, as 'migrate preflight' reads it): the newest\n"
+"kernel that is not Xen-flavoured (grub's default first) whose initramfs\n"
+"has the drivers of the disk bus and the NIC; the version chosen is\n"
+"printed. A guest without one is refused, naming the preflight finding\n"
+"(no-kernel, xen-kernel-only): then give --kernel and --initrd (e.g. the\n"
+"old dom0's, copied across), which always take precedence. The files are\n"
+"copied to /var/lib/libvirt/boot/VM-vmlinuz and\n"
 "VM-initrd (mode 0644; there SELinux and AppArmor let qemu read them) and\n"
 "the command line is the Xen 'root' and 'extra' (or 'cmdline') with root=\n"
 "and resume= translated to the devices the guest will see (partition\n"
@@ -89,7 +97,8 @@ static const char domain_help[] =
 "  --mac vifN=MAC       the MAC of vif N (0 is the first) when the config\n"
 "                       has none: the one the guest last had\n"
 "  --kernel PATH        stage 1's kernel (e.g. the old dom0's, copied)\n"
-"  --initrd PATH        stage 1's initrd\n"
+"                       instead of the guest's own from its /boot\n"
+"  --initrd PATH        stage 1's initrd (with --kernel)\n"
 "  --boot-dir DIR       where they are copied (default /var/lib/libvirt/boot)\n"
 "  --console-log FILE   also log the serial console to FILE\n"
 "  --domain-type kvm|qemu\n"
@@ -112,6 +121,7 @@ static const char domain_help[] =
 "partition numbers), not its sizes.\n"
 "\n"
 "Examples:\n"
+"  bridgectl migrate domain --pool r1 --bridge-map xenbr0=br-dmz webserver\n"
 "  bridgectl migrate domain --pool r1 --bridge-map xenbr0=br-dmz \\\n"
 "      --kernel /srv/dom0/vmlinuz-2.6.32-5-xen-amd64 \\\n"
 "      --initrd /srv/dom0/initrd.img-2.6.32-5-xen-amd64 fileserver\n"
@@ -507,8 +517,9 @@ static int resolve_host(const struct domain_args *d, struct virt_conn *conn, str
 	return s->type && s->machine && s->arch ? 0 : -ENOMEM;
 }
 
-/* Stage 1's kernel and initrd, copied to where the spec boots them. */
-static int place_boot_files(const struct domain_args *d, const struct domain_spec *s, struct json_object *rep)
+/* Stage 1's kernel and initrd, copied to where the spec boots them: from --kernel/--initrd, else the guest's own. */
+static int place_boot_files(const struct domain_args *d, const struct guest_boot *gb, const struct domain_spec *s,
+			    struct json_object *rep)
 {
 	const char *src[2] = { d->kernel, d->initrd }, *dst[2] = { s->kernel, s->initrd };
 	struct json_object *files = json_object_new_array();
@@ -521,21 +532,157 @@ static int place_boot_files(const struct domain_args *d, const struct domain_spe
 		bool changed = false;
 		int r;
 
-		if (!src[i])
+		if (!dst[i])
 			continue;
-		boot_source_file(&bs, src[i]);
+		if (src[i])
+			boot_source_file(&bs, src[i]);
+		else if (gb && !d->kernel)
+			guest_boot_source(gb, i == 1, &bs);
+		else
+			continue;
 		r = boot_file_place(&bs, dst[i], &changed, err, sizeof(err));
 		if (r < 0) {
-			fprintf(stderr, "bridgectl migrate domain: %s: %s\n", i ? "--initrd" : "--kernel", err);
+			fprintf(stderr, "bridgectl migrate domain: %s: %s\n",
+				src[i] ? (i ? "--initrd" : "--kernel") : (i ? "the guest's initrd" : "the guest's kernel"),
+				err);
 			return r;
 		}
 		f = json_object_new_object();
-		json_object_object_add(f, "source", json_object_new_string(src[i]));
+		json_object_object_add(f, "source", json_object_new_string(bs.what));
 		json_object_object_add(f, "path", json_object_new_string(dst[i]));
 		json_object_object_add(f, "placed", json_object_new_string(changed ? "copied" : "unchanged"));
 		json_object_array_add(files, f);
 	}
 	return 0;
+}
+
+/*
+ * The guest's file systems on the new volumes, as preflight reads them:
+ * each planned partition at its offset in its disk's volume (a disk copied
+ * whole: the partitions of its table), the one the Xen root= names marked.
+ */
+static int guest_volumes(const struct xen_vm *vm, const struct plan *plan, const struct domain_spec *s,
+			 struct guest_volume **ret, size_t *ret_n, char ***strs, size_t *n_strs)
+{
+	struct guest_devname rootdev;
+	bool have_root = false;
+	struct guest_volume *v = NULL;
+	size_t n = 0;
+	char root[256] = "";
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (vm->root) {
+		snprintf(root, sizeof(root), "%s", vm->root);
+		root[strcspn(root, " \t")] = '\0';
+		have_root = guest_devname_parse(!strncmp(root, "/dev/", 5) ? root + 5 : root, &rootdev);
+	}
+	for (size_t i = 0; i < plan->n_disks; i++) {
+		const struct plan_disk *pd = &plan->disks[i];
+		const struct domain_disk *dd = NULL;
+		struct probe_part *parts = NULL;
+		size_t np = 0;
+		char err[512];
+
+		for (size_t k = 0; k < s->n_disks; k++)
+			if (s->disks[k].volume && !strcmp(s->disks[k].volume, pd->name))
+				dd = &s->disks[k];
+		if (!dd || !dd->path || (pd->whole && pd->action == PLAN_MKSWAP))
+			continue;
+		if (pd->whole && probe_partitions(dd->path, &parts, &np, err, sizeof(err)) < 0)
+			np = 0;
+		for (size_t j = 0; j < (pd->whole ? (np ? np : 1) : pd->n_parts); j++) {
+			struct guest_volume *nv = realloc(v, (n + 1) * sizeof(*v));
+			char **ns = realloc(*strs, (*n_strs + 2) * sizeof(**strs));
+			struct guest_devname dn;
+			char *old = NULL, *nw = NULL;
+			int number;
+
+			if (ns)
+				*strs = ns;
+			if (!nv || !ns) {
+				free(nv ? nv : v);
+				free(parts);
+				return -ENOMEM;
+			}
+			v = nv;
+			if (!pd->whole && pd->parts[j].action == PLAN_MKSWAP)
+				continue;
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].path = dd->path;
+			if (pd->whole) {
+				number = np ? parts[j].number : 0;
+				v[n].offset = np ? parts[j].start : 0;
+				v[n].size = np ? parts[j].size : 0;
+				if (number > 0 && (asprintf(&old, "%s%d", pd->vdev, number) < 0 ||
+						   asprintf(&nw, "%s%d", dd->guest, number) < 0))
+					old = nw = NULL;
+			} else {
+				number = pd->parts[j].number;
+				v[n].offset = pd->parts[j].start;
+				v[n].size = pd->parts[j].size;
+				old = strdup(pd->parts[j].vdev);
+				if (asprintf(&nw, "%s%d", dd->guest, number) < 0)
+					nw = NULL;
+			}
+			(*strs)[(*n_strs)++] = old;
+			(*strs)[(*n_strs)++] = nw;
+			v[n].old_dev = old;
+			v[n].new_dev = nw;
+			if (have_root && old && guest_devname_parse(old, &dn) && guest_devname_same(&dn, &rootdev))
+				v[n].root = true;
+			n++;
+		}
+		free(parts);
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* the disk bus is passed from one enum to the other */
+_Static_assert((int)DOMAIN_BUS_SCSI == (int)GUEST_BUS_SCSI && (int)DOMAIN_BUS_VIRTIO == (int)GUEST_BUS_VIRTIO &&
+		       (int)DOMAIN_BUS_SATA == (int)GUEST_BUS_SATA && (int)DOMAIN_BUS_IDE == (int)GUEST_BUS_IDE,
+	       "domain_bus and guest_bus differ");
+
+/* The guest's own kernel on the new disk (stage 1 without --kernel); prints why not. */
+static int open_guest_boot(const struct domain_args *d, const struct xen_vm *vm, const struct plan *plan,
+			   const struct domain_spec *s, struct guest_boot **ret)
+{
+	struct guest_volume *vols = NULL;
+	char **strs = NULL, err[1024];
+	size_t n = 0, n_strs = 0;
+	struct guest_input in = {
+		.bus = (enum guest_bus)d->bus, .nic = GUEST_NIC_VIRTIO, .vols_complete = true,
+	};
+	int r;
+
+	/* the NIC model that needs a driver checked: e1000, else virtio's */
+	for (size_t i = 0; i < s->n_nics; i++)
+		if (!strcmp(s->nics[i].model, "e1000"))
+			in.nic = GUEST_NIC_E1000;
+	r = guest_volumes(vm, plan, s, &vols, &n, &strs, &n_strs);
+	if (r == 0 && !n) {
+		fprintf(stderr, "bridgectl migrate domain: %s: stage 1 without --kernel boots the guest's own kernel, "
+			"but the VM has no volume to read it from: pass --kernel PATH (and --initrd PATH)\n", vm->name);
+		r = -ENOENT;
+	} else if (r == 0) {
+		in.vols = vols;
+		in.n_vols = n;
+		r = guest_boot_open(&in, ret, err, sizeof(err));
+		if (r == -ENOMEM)
+			fprintf(stderr, "bridgectl migrate domain: out of memory\n");
+		else if (r < 0)
+			fprintf(stderr, "bridgectl migrate domain: %s: stage 1 without --kernel boots the guest's own "
+				"kernel from its /boot on the new disk, but there is none to boot: %s; pass --kernel PATH "
+				"(and --initrd PATH), e.g. the old dom0's kernel copied across (bridgectl migrate "
+				"preflight says more)\n", vm->name, err);
+	}
+	for (size_t i = 0; i < n_strs; i++)
+		free(strs[i]);
+	free(strs);
+	free(vols);
+	return r;
 }
 
 /* The spec's facts added to the report o. */
@@ -616,6 +763,8 @@ int migrate_cmd_domain(int argc, char **argv)
 	struct virt_conn *conn = NULL;
 	struct plan *plan = NULL;
 	struct xen_vm *vm = NULL;
+	struct guest_boot *gb = NULL;
+	bool own_kernel;
 	char *kpath = NULL, *ipath = NULL, *xml = NULL, err[2048];
 	int c, r, rc = 2;
 
@@ -662,11 +811,14 @@ int migrate_cmd_domain(int argc, char **argv)
 	}
 	if (d.offline)
 		d.xml = true;
+	/* stage 1 without --kernel: the guest's own, read from the new disk (not there with --offline) */
+	own_kernel = d.stage == 1 && !d.kernel && !d.offline;
 	rc = 1;
 	if (load(&d, &vm, &plan) < 0)
 		goto out;
-	if (d.kernel && (boot_file_path(d.boot_dir, vm->name, "vmlinuz", &kpath) < 0 ||
-			 (d.initrd && boot_file_path(d.boot_dir, vm->name, "initrd", &ipath) < 0)))
+	if ((d.kernel || own_kernel) && (boot_file_path(d.boot_dir, vm->name, "vmlinuz", &kpath) < 0 ||
+					 ((d.initrd || own_kernel) &&
+					  boot_file_path(d.boot_dir, vm->name, "initrd", &ipath) < 0)))
 		goto out;
 	/* --offline: the files are on the other host */
 	if (d.kernel && !d.offline && access(d.kernel, R_OK) < 0) {
@@ -698,6 +850,21 @@ int migrate_cmd_domain(int argc, char **argv)
 	}
 	if (resolve_host(&d, conn, s) < 0 || resolve_disks(&d, conn, s) < 0)
 		goto out;
+	if (own_kernel) {
+		if (open_guest_boot(&d, vm, plan, s, &gb) < 0)
+			goto out;
+		if (!guest_boot_initrd(gb)) {
+			free(s->initrd);
+			s->initrd = NULL;
+		}
+		if (*guest_boot_warning(gb) && domain_spec_warn(s, "%s", guest_boot_warning(gb)) < 0)
+			goto out;
+		if (d.xml)
+			fprintf(stderr, "stage 1 boots the guest's own kernel %s (%s%s%s)\n",
+				STR_ESCAPED(guest_boot_version(gb)), STR_ESCAPED(guest_boot_kernel(gb)),
+				guest_boot_initrd(gb) ? ", " : "",
+				guest_boot_initrd(gb) ? STR_ESCAPED(guest_boot_initrd(gb)) : "");
+	}
 	r = domain_build_xml(s, &xml, err, sizeof(err));
 	if (r < 0) {
 		fprintf(stderr, "bridgectl migrate domain: %s: %s\n", vm->name, err);
@@ -722,6 +889,15 @@ int migrate_cmd_domain(int argc, char **argv)
 	json_object_object_add(rep, "vm", json_object_new_string(vm->name));
 	json_object_object_add(rep, "stage", json_object_new_int(d.stage));
 	spec_json(rep, s);
+	if (gb) {
+		struct json_object *g = json_object_new_object();
+
+		json_object_object_add(g, "version", json_object_new_string(guest_boot_version(gb)));
+		json_object_object_add(g, "kernel", json_object_new_string(guest_boot_kernel(gb)));
+		json_object_object_add(g, "initrd",
+				       guest_boot_initrd(gb) ? json_object_new_string(guest_boot_initrd(gb)) : NULL);
+		json_object_object_add(rep, "guest_kernel", g);
+	}
 	/* decided first, so that a refusal leaves the kernel of the defined domain alone */
 	for (int dry = 1; dry >= 0; dry--) {
 		free(dr.diff);
@@ -733,7 +909,7 @@ int migrate_cmd_domain(int argc, char **argv)
 				fprintf(stderr, "--- defined\n+++ new\n%s", dr.diff);
 			goto out;
 		}
-		if (dry && d.stage == 1 && place_boot_files(&d, s, rep) < 0)
+		if (dry && d.stage == 1 && place_boot_files(&d, gb, s, rep) < 0)
 			goto out;
 	}
 	json_object_object_add(rep, "result", json_object_new_string(domain_define_result_names[dr.result]));
@@ -768,6 +944,10 @@ int migrate_cmd_domain(int argc, char **argv)
 			if (s->kernel)
 				printf("  boot  %s%s%s\n  cmdline %s\n", s->kernel, s->initrd ? " + " : "",
 				       s->initrd ? s->initrd : "", s->cmdline);
+			if (gb)
+				printf("  kernel the guest's own %s (%s%s%s)\n", STR_ESCAPED(guest_boot_version(gb)),
+				       STR_ESCAPED(guest_boot_kernel(gb)), guest_boot_initrd(gb) ? ", " : "",
+				       guest_boot_initrd(gb) ? STR_ESCAPED(guest_boot_initrd(gb)) : "");
 			if (dr.result == DOMAIN_REPLACED && dr.diff && *dr.diff)
 				printf("replaced:\n--- defined\n+++ new\n%s", dr.diff);
 			if (*note)
@@ -777,6 +957,7 @@ int migrate_cmd_domain(int argc, char **argv)
 	rc = 0;
 out:
 	json_object_put(rep);
+	guest_boot_close(gb);
 	free(dr.diff);
 	free(xml);
 	free(kpath);

@@ -285,6 +285,60 @@ int guest_fs_read(struct guest_fs *g, const char *path, size_t cap, char **ret, 
 	return 0;
 }
 
+int guest_fs_stream(struct guest_fs *g, const char *path, uint64_t cap, guest_sink_fn sink, void *data)
+{
+	struct ext2_inode inode;
+	ext2_file_t f;
+	ext2_ino_t ino;
+	uint64_t size, got = 0;
+	errcode_t e = 0;
+	char *buf;
+	int r = lookup(g, path, &ino, &inode);
+
+	if (r < 0)
+		return r;
+	if (LINUX_S_ISDIR(inode.i_mode))
+		return -EISDIR;
+	if (!LINUX_S_ISREG(inode.i_mode))
+		return -EINVAL;
+	size = EXT2_I_SIZE(&inode);
+	if (size > cap)
+		return -EFBIG;
+	buf = malloc(1u << 16);
+	if (!buf)
+		return -ENOMEM;
+	e = ext2fs_file_open(g->fs, ino, 0, &f);
+	if (e) {
+		free(buf);
+		return ext_errno(g, e, path);
+	}
+	while (got < size) {
+		unsigned int n = 0;
+
+		e = ext2fs_file_read(f, buf, 1u << 16, &n);
+		if (e || !n)
+			break;
+		/* never more than the inode's size, whatever the blocks say */
+		if (n > size - got)
+			n = (unsigned int)(size - got);
+		r = sink(data, buf, n);
+		if (r < 0)
+			break;
+		got += n;
+	}
+	ext2fs_file_close(f);
+	free(buf);
+	if (r < 0)
+		return r;
+	if (e)
+		return ext_errno(g, e, path);
+	if (got != size) {
+		snprintf(g->error, sizeof(g->error), "%s: ends after %" PRIu64 " of %" PRIu64 " bytes", path, got, size);
+		return -EIO;
+	}
+	return 0;
+}
+
 struct list_ctx {
 	char **names;
 	size_t n, max;
@@ -366,10 +420,16 @@ static int fs_list(void *fs, const char *path, size_t max, char ***ret, size_t *
 	return guest_fs_list(fs, path, max, ret, ret_n);
 }
 
+static int fs_stream(void *fs, const char *path, uint64_t cap, guest_sink_fn sink, void *data)
+{
+	return guest_fs_stream(fs, path, cap, sink, data);
+}
+
 const struct guest_tree_ops guest_fs_tree_ops = {
 	.lstat = fs_lstat,
 	.readlink = fs_readlink,
 	.read = fs_read,
 	.list = fs_list,
+	.stream = fs_stream,
 };
 

@@ -49,6 +49,13 @@ int guest_fs_readlink(struct guest_fs *fs, const char *path, char *buf, size_t b
  * when it is not a regular file.
  */
 int guest_fs_read(struct guest_fs *fs, const char *path, size_t cap, char **ret, size_t *ret_len);
+/*
+ * A regular file's content, in chunks passed to sink (which returns 0 or
+ * -errno to stop): the file is never held whole. -EFBIG when it is larger
+ * than cap, -EISDIR, -EINVAL when it is not a regular file, -EIO when it
+ * ends short of its size.
+ */
+int guest_fs_stream(struct guest_fs *fs, const char *path, uint64_t cap, guest_sink_fn sink, void *data);
 /* The names in a directory ("." and ".." left out), at most max. */
 int guest_fs_list(struct guest_fs *fs, const char *path, size_t max, char ***ret, size_t *ret_n);
 /* What libext2fs said last ("" when nothing). */

@@ -22,13 +22,13 @@
 #include "common/escape.h"
 #include "migrate/disk/probe.h"
 #include "migrate/guest/fs.h"
-#include "migrate/guest/initramfs.h"
+#include "migrate/guest/kernel.h"
+#include "migrate/guest/mounted.h"
 #include "migrate/guest/parse.h"
 #include "migrate/guest/preflight.h"
 #include "migrate/guest/tree.h"
 
 #define FILE_CAP (4u << 20)		/* text files: fstab, grub.cfg, ... */
-#define INITRD_CAP (512u << 20)		/* an initramfs image */
 #define DIR_MAX 100000
 
 const char *const guest_bus_names[GUEST_BUS_MAX] = {
@@ -54,7 +54,7 @@ static const char *const finding_ids[] = {
 	"fstab-xvd", "fstab-uuid-missing", "fstab-label-missing",
 	"grub-xvd", "root-xvd",
 	"no-kernel", "xen-kernel-only",
-	"initramfs-no-disk-driver", "initramfs-no-nic-driver", "initramfs-unreadable",
+	"initramfs-no-disk-driver", "initramfs-no-nic-driver", "initramfs-unreadable", "grub-default-no-driver",
 	"no-serial-getty", "hvc-getty-only", "securetty-no-ttys0",
 	"persistent-net-mac", "no-acpid", "pygrub-only", "no-bootloader",
 };
@@ -476,208 +476,85 @@ static void check_grub_file(struct pf *p, const char *path, enum guest_grub_flav
 	}
 }
 
-static int verscmp_desc(const void *a, const void *b)
-{
-	return strverscmp(*(char *const *)b, *(char *const *)a);
-}
-
-static bool xen_flavoured(const char *version)
-{
-	return strcasestr(version, "xen") != NULL;
-}
-
-/* Kernels in /boot; picks the one to boot: grub's default when it is there and no Xen one, else the newest. */
+/* Which kernel boots, and whether its drivers suffice (kernel.h: the rule stage 1 boots by too). */
 static void check_kernels(struct pf *p)
 {
-	char **names = NULL, **kv = NULL;
-	size_t n = 0, nk = 0, nonxen = 0;
-	const char *pick = NULL;
+	const struct guest_boot_entry *e = p->boot_entry;
+	struct guest_kernels ks;
+	struct guest_kernel *k = &ks.chosen;
+	const char *ver;
 	int r;
 
 	if (!p->boot_ok)
 		return;
-	r = guest_tree_list(p->tree, "/boot", DIR_MAX, &names, &n);
-	if (r == -ENOMEM) {
+	r = guest_kernels_choose(p->tree, p->in->bus, p->in->nic, e ? e->kernel : NULL, e ? e->initrd : NULL,
+				 p->usr_ok, &ks);
+	if (r < 0) {
 		p->err = r;
 		return;
 	}
-	kv = calloc(n ? n : 1, sizeof(*kv));
-	if (!kv) {
-		p->err = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char path[GUEST_PATH_MAX];
-		enum guest_ftype t;
-
-		if (strncmp(names[i], "vmlinuz-", 8) && strncmp(names[i], "vmlinux-", 8))
-			continue;
-		snprintf(path, sizeof(path), "/boot/%s", names[i]);
-		if (guest_tree_stat(p->tree, path, &t, NULL) < 0 || t != GUEST_FT_REG)
-			continue;
-		kv[nk++] = names[i] + 8;
-		if (!xen_flavoured(names[i] + 8))
-			nonxen++;
-	}
-	if (!nk) {
+	if (ks.status == GUEST_KERNEL_NONE) {
 		add(p, "no-kernel", GUEST_SEV_ERROR, "/boot", 0,
 		    "install a kernel in the guest (apt-get install linux-image-amd64) while it still runs on Xen",
 		    "no kernel in /boot: the guest booted a kernel from the Xen host");
 		goto out;
 	}
-	if (!nonxen) {
+	if (ks.status == GUEST_KERNEL_XEN_ONLY) {
 		add(p, "xen-kernel-only", GUEST_SEV_ERROR, "/boot", 0,
 		    "install a kernel that is not Xen-flavoured (Debian: linux-image-amd64) and make it grub's default",
-		    "every kernel in /boot is Xen-flavoured (%s%s): none boots on KVM with virtio", kv[0],
-		    nk > 1 ? ", ..." : "");
+		    "every kernel in /boot is Xen-flavoured (%s%s): none boots on KVM with virtio", ks.first_xen,
+		    ks.n_found > 1 ? ", ..." : "");
 		goto out;
 	}
-	qsort(kv, nk, sizeof(*kv), verscmp_desc);
-	if (p->boot_entry && p->boot_entry->kernel) {
-		const char *b = strrchr(p->boot_entry->kernel, '/') ? strrchr(p->boot_entry->kernel, '/') + 1 :
-								     p->boot_entry->kernel;
-
-		for (size_t i = 0; i < nk; i++)
-			if (!strcmp(b + (strlen(b) > 8 ? 8 : strlen(b)), kv[i]) && !xen_flavoured(kv[i]) &&
-			    (!strncmp(b, "vmlinuz-", 8) || !strncmp(b, "vmlinux-", 8)))
-				pick = kv[i];
-	}
-	for (size_t i = 0; !pick && i < nk; i++)
-		if (!xen_flavoured(kv[i]))
-			pick = kv[i];
-	p->r->kernel_version = strdup(pick);
-	if (asprintf(&p->r->kernel, "/boot/vmlinuz-%s", pick) < 0)
-		p->r->kernel = NULL;
+	ver = k->version;
+	p->r->kernel_version = strdup(ver);
+	p->r->kernel = strdup(k->kernel);
+	if (k->initrd && !(p->r->initrd = strdup(k->initrd)))
+		p->err = -ENOMEM;
+	if (k->initrd_format && !(p->r->initrd_format = strdup(k->initrd_format)))
+		p->err = -ENOMEM;
 	if (!p->r->kernel_version || !p->r->kernel)
 		p->err = -ENOMEM;
-out:
-	free(kv);
-	guest_tree_names_free(names, n);
-}
-
-/* A module list of the kernel (modules.dep, modules.builtin); false when absent. */
-static bool read_modules(struct pf *p, const char *file, struct guest_names *ret)
-{
-	char path[GUEST_PATH_MAX], *buf;
-	size_t len;
-
-	memset(ret, 0, sizeof(*ret));
-	snprintf(path, sizeof(path), "/lib/modules/%s/%s", p->r->kernel_version, file);
-	buf = read_file(p, path, &len);
-	if (!buf)
-		return false;
-	if (guest_modules_parse(buf, len, ret) < 0)
-		p->err = -ENOMEM;
-	free(buf);
-	return true;
-}
-
-static void check_initramfs(struct pf *p)
-{
-	static const char *const disk_mods[GUEST_BUS_MAX][3] = {
-		[GUEST_BUS_SCSI] = { "virtio_scsi", "virtio_pci", NULL },
-		[GUEST_BUS_VIRTIO] = { "virtio_blk", "virtio_pci", NULL },
-		[GUEST_BUS_SATA] = { "ahci", NULL },
-		[GUEST_BUS_IDE] = { "ata_piix", NULL },
-	};
-	static const char *const nic_mods[GUEST_NIC_MAX][3] = {
-		[GUEST_NIC_VIRTIO] = { "virtio_net", "virtio_pci", NULL },
-		[GUEST_NIC_E1000] = { "e1000", NULL },
-	};
-	const char *ver = p->r->kernel_version;
-	struct guest_names builtin = { 0 }, dep = { 0 }, initrd = { 0 };
-	bool have_dep, have_initrd = false, unreadable = false;
-	char path[GUEST_PATH_MAX], fmt[64], err[256];
-	char *buf = NULL;
-	size_t len;
-	int r = -ENOENT;
-
-	if (!ver || !p->usr_ok)
-		return;
-	read_modules(p, "modules.builtin", &builtin);
-	have_dep = read_modules(p, "modules.dep", &dep);
-	/* the initramfs grub names for this kernel, else the usual names */
-	{
-		char cands[5][GUEST_PATH_MAX];
-		size_t nc = 0;
-
-		if (p->boot_entry && p->boot_entry->initrd && p->boot_entry->kernel &&
-		    strstr(p->boot_entry->kernel, ver)) {
-			const char *b = strrchr(p->boot_entry->initrd, '/');
-
-			snprintf(cands[nc++], GUEST_PATH_MAX, "/boot/%s", b ? b + 1 : p->boot_entry->initrd);
-		}
-		snprintf(cands[nc++], GUEST_PATH_MAX, "/boot/initrd.img-%s", ver);
-		snprintf(cands[nc++], GUEST_PATH_MAX, "/boot/initramfs-%s.img", ver);
-		snprintf(cands[nc++], GUEST_PATH_MAX, "/boot/initrd-%s.img", ver);
-		snprintf(cands[nc++], GUEST_PATH_MAX, "/boot/initrd-%s", ver);
-		for (size_t i = 0; i < nc && r == -ENOENT; i++) {
-			r = guest_tree_read(p->tree, cands[i], INITRD_CAP, &buf, &len);
-			snprintf(path, sizeof(path), "%s", cands[i]);
-		}
-	}
-	if (r == 0) {
-		p->r->initrd = strdup(path);
-		r = guest_initramfs_modules(buf, len, &initrd, fmt, sizeof(fmt), err, sizeof(err));
-		if (fmt[0])
-			p->r->initrd_format = strdup(fmt);
-		free(buf);
-		if (r == -ENOMEM) {
-			p->err = r;
-			goto out;
-		}
-		if (r < 0) {
-			unreadable = true;
-			add(p, "initramfs-unreadable", GUEST_SEV_WARNING, path, 0,
-			    "check its drivers in the guest: lsinitramfs IMAGE | grep -e virtio -e ahci -e e1000",
-			    "cannot read the initramfs of %s: %s; only modules.dep is checked", ver, err);
-		} else {
-			have_initrd = true;
-		}
-	} else if (r == -EFBIG) {
-		unreadable = true;
-		add(p, "initramfs-unreadable", GUEST_SEV_WARNING, path, 0,
-		    "check its drivers in the guest: lsinitramfs IMAGE", "the initramfs of %s is larger than %u MiB",
-		    ver, INITRD_CAP >> 20);
-	}
-	for (size_t i = 0; disk_mods[p->in->bus][i]; i++) {
-		const char *m = disk_mods[p->in->bus][i];
+	if (k->eio_path)
+		add(p, "fs-unreadable", GUEST_SEV_ERROR, k->eio_path, 0, "check the file system with e2fsck -fn",
+		    "cannot read %s: the file system is damaged there", k->eio_path);
+	if (ks.not_default)
+		add(p, "grub-default-no-driver", GUEST_SEV_WARNING, "/boot", 0,
+		    "make the kernel that has the drivers grub's default before stage 2 (or add the drivers to the "
+		    "default's initramfs)",
+		    "grub's default kernel %s lacks drivers for the %s disk bus or the %s NIC: stage 1 boots %s, "
+		    "which has them, but stage 2 (grub) would boot %s", ks.grub_version, guest_bus_names[p->in->bus],
+		    guest_nic_names[p->in->nic], ver, ks.grub_version);
+	if (k->initrd_unreadable)
+		add(p, "initramfs-unreadable", GUEST_SEV_WARNING, k->initrd, 0,
+		    "check its drivers in the guest: lsinitramfs IMAGE | grep -e virtio -e ahci -e e1000",
+		    "cannot read the initramfs of %s: %s; only modules.dep is checked", ver, k->initrd_error);
+	for (size_t i = 0; i < k->n_disk; i++) {
+		const char *m = k->disk[i].module;
 		char hint[256];
 
-		if (guest_names_has(&builtin, m) || guest_names_has(&initrd, m))
-			continue;
-		if (unreadable && guest_names_has(&dep, m))
-			continue;	/* reported as unreadable: the module at least exists */
 		snprintf(hint, sizeof(hint), "in the guest: echo %s >> /etc/initramfs-tools/modules && "
 			 "update-initramfs -u -k %s (dracut: --add-drivers %s)", m, ver, m);
-		if (have_initrd)
-			add(p, "initramfs-no-disk-driver", GUEST_SEV_ERROR, p->r->initrd, 0, hint,
+		if (k->have_initrd)
+			add(p, "initramfs-no-disk-driver", GUEST_SEV_ERROR, k->initrd, 0, hint,
 			    "the initramfs of %s lacks %s (%s disk bus) and the kernel does not build it in: "
 			    "the root file system will not be found", ver, m, guest_bus_names[p->in->bus]);
-		else if (!unreadable)
+		else if (!k->initrd_unreadable)
 			add(p, "initramfs-no-disk-driver", GUEST_SEV_ERROR, "/boot", 0, hint,
 			    "no initramfs for %s and %s (%s disk bus) is not built in%s", ver, m,
-			    guest_bus_names[p->in->bus], have_dep && guest_names_has(&dep, m) ? "" :
-			    " (nor a module of it)");
+			    guest_bus_names[p->in->bus], k->have_dep && k->disk[i].in_dep ? "" : " (nor a module of it)");
 		else
 			add(p, "initramfs-no-disk-driver", GUEST_SEV_ERROR, "/lib/modules", 0, hint,
 			    "kernel %s has no %s (%s disk bus): not built in, not a module", ver, m,
 			    guest_bus_names[p->in->bus]);
 	}
-	for (size_t i = 0; nic_mods[p->in->nic][i]; i++) {
-		const char *m = nic_mods[p->in->nic][i];
-
-		if (guest_names_has(&builtin, m) || guest_names_has(&initrd, m) || guest_names_has(&dep, m))
-			continue;
-		add(p, "initramfs-no-nic-driver", GUEST_SEV_ERROR, have_dep ? "/lib/modules" : "/boot", 0,
+	for (size_t i = 0; i < k->n_nic; i++)
+		add(p, "initramfs-no-nic-driver", GUEST_SEV_ERROR, k->have_dep ? "/lib/modules" : "/boot", 0,
 		    "install a kernel that has it (Debian's linux-image-amd64 does), or choose another --nic-model",
-		    "kernel %s has no %s (%s NIC): not built in, not in the initramfs, not a module%s", ver, m,
-		    guest_nic_names[p->in->nic], have_dep ? "" : " (no modules.dep)");
-	}
+		    "kernel %s has no %s (%s NIC): not built in, not in the initramfs, not a module%s", ver,
+		    k->nic[i].module, guest_nic_names[p->in->nic], k->have_dep ? "" : " (no modules.dep)");
 out:
-	guest_names_clear(&builtin);
-	guest_names_clear(&dep);
-	guest_names_clear(&initrd);
+	guest_kernels_clear(&ks);
 }
 
 static void check_getty(struct pf *p)
@@ -877,9 +754,9 @@ static bool init_is_systemd(struct pf *p)
 
 /* ---- the run ---------------------------------------------------------------- */
 
-static void inspect(struct pf *p, struct vol *root)
+/* The root's tree: "/" and a separate /boot and /usr mounted; p->tree NULL on -ENOMEM. */
+static void mount_root(struct pf *p, struct vol *root)
 {
-	struct guest_grub legacy, grub2, defaults;
 	char uuid[37], label[17];
 	bool recovery;
 
@@ -892,9 +769,17 @@ static void inspect(struct pf *p, struct vol *root)
 	p->tree = guest_tree_new(&guest_fs_tree_ops);
 	if (!p->tree || guest_tree_mount(p->tree, "/", root->fs) < 0) {
 		p->err = -ENOMEM;
+		guest_tree_free(p->tree);
+		p->tree = NULL;
 		return;
 	}
 	mount_separate(p);
+}
+
+static void inspect(struct pf *p)
+{
+	struct guest_grub legacy, grub2, defaults;
+
 	p->systemd = init_is_systemd(p);
 	check_fstab(p);
 	check_xen_cmdline(p);
@@ -908,7 +793,6 @@ static void inspect(struct pf *p, struct vol *root)
 		p->boot_entry = guest_grub_default(&legacy);
 	p->boot_cmdline = p->boot_entry ? p->boot_entry->args : (char *)p->in->xen_cmdline;
 	check_kernels(p);
-	check_initramfs(p);
 	check_getty(p);
 	check_securetty(p);
 	check_persistent_net(p);
@@ -922,54 +806,58 @@ static void inspect(struct pf *p, struct vol *root)
 	guest_grub_clear(&defaults);
 }
 
-int guest_preflight(const struct guest_input *in, struct guest_report **ret, char *err, size_t errlen)
+/*
+ * Preflight's resolution of the guest's file systems: probes the volumes,
+ * picks the root (the one marked, else the first ext file system with an
+ * /etc/fstab), opens it and mounts it with a separate /boot and /usr into
+ * p->tree. What is wrong is a finding; p->tree stays NULL when the root
+ * cannot be read. -EINVAL (err set) or -ENOMEM; pf_close() after.
+ */
+static int pf_open(struct pf *p, const struct guest_input *in, char *err, size_t errlen)
 {
-	struct pf p = { .in = in };
 	struct vol *root = NULL;
-	int r = 0;
 
+	memset(p, 0, sizeof(*p));
+	p->in = in;
 	if (!in->n_vols || in->bus >= GUEST_BUS_MAX || in->nic >= GUEST_NIC_MAX) {
 		snprintf(err, errlen, "no volume to inspect");
 		return -EINVAL;
 	}
-	p.r = calloc(1, sizeof(*p.r));
-	p.vols = calloc(in->n_vols, sizeof(*p.vols));
-	if (!p.r || !p.vols) {
-		free(p.r);
-		free(p.vols);
+	p->r = calloc(1, sizeof(*p->r));
+	p->vols = calloc(in->n_vols, sizeof(*p->vols));
+	if (!p->r || !p->vols)
 		return -ENOMEM;
-	}
-	p.r->bus = in->bus;
-	p.r->nic = in->nic;
-	p.n_vols = in->n_vols;
+	p->r->bus = in->bus;
+	p->r->nic = in->nic;
+	p->n_vols = in->n_vols;
 	for (size_t i = 0; i < in->n_vols; i++) {
-		p.vols[i].v = &in->vols[i];
-		vol_probe(&p.vols[i]);
+		p->vols[i].v = &in->vols[i];
+		vol_probe(&p->vols[i]);
 		if (in->vols[i].root && !root)
-			root = &p.vols[i];
+			root = &p->vols[i];
 	}
 	/* no root named (pygrub, root=UUID=...): the first ext file system with an /etc/fstab */
-	for (size_t i = 0; !root && i < p.n_vols; i++) {
+	for (size_t i = 0; !root && i < p->n_vols; i++) {
 		enum guest_ftype t;
 
-		if (vol_open(&p.vols[i]) && guest_fs_lstat(p.vols[i].fs, "/etc/fstab", &t, NULL) == 0)
-			root = &p.vols[i];
+		if (vol_open(&p->vols[i]) && guest_fs_lstat(p->vols[i].fs, "/etc/fstab", &t, NULL) == 0)
+			root = &p->vols[i];
 	}
 	if (!root)
-		root = &p.vols[0];
-	p.root = root;
+		root = &p->vols[0];
+	p->root = root;
 	if (!vol_open(root)) {
 		bool other = (root->probed && root->pi.type[0] && !is_ext(root->pi.type)) ||
 			     strstr(root->error, "no ext2/3/4 superblock") || strstr(root->error, "no file system");
 
-		if (mount_add(&p, "/", root) < 0)
-			p.err = -ENOMEM;
+		if (mount_add(p, "/", root) < 0)
+			p->err = -ENOMEM;
 		if (other)
-			add(&p, "fs-not-inspected", GUEST_SEV_ERROR, root->v->path, 0,
+			add(p, "fs-not-inspected", GUEST_SEV_ERROR, root->v->path, 0,
 			    "check the guest by hand (fstab, grub, initramfs drivers, console), then waive this",
 			    "root file system at offset %llu: %s", (unsigned long long)root->v->offset, root->error);
 		else
-			add(&p, "fs-unreadable", GUEST_SEV_ERROR, root->v->path, 0,
+			add(p, "fs-unreadable", GUEST_SEV_ERROR, root->v->path, 0,
 			    "check the volume (e2fsck -fn); is it the right volume and offset?",
 			    "root file system at offset %llu: %s", (unsigned long long)root->v->offset, root->error);
 	} else {
@@ -980,35 +868,190 @@ int guest_preflight(const struct guest_input *in, struct guest_report **ret, cha
 		/* a root directory that cannot be listed: nothing below it can be trusted */
 		lr = guest_fs_list(root->fs, "/", DIR_MAX, &names, &n);
 		guest_tree_names_free(names, n);
-		if (mount_add(&p, "/", root) < 0)
-			p.err = -ENOMEM;
+		if (mount_add(p, "/", root) < 0)
+			p->err = -ENOMEM;
 		else if (root->size && guest_fs_bytes(root->fs) > root->size)
-			add(&p, "fs-unreadable", GUEST_SEV_ERROR, root->v->path, 0,
+			add(p, "fs-unreadable", GUEST_SEV_ERROR, root->v->path, 0,
 			    "copy the whole volume (or give its full size); is it the right volume and offset?",
 			    "root file system at offset %llu: it is %llu bytes, but the volume holds only %llu: truncated",
 			    (unsigned long long)root->v->offset, (unsigned long long)guest_fs_bytes(root->fs),
 			    (unsigned long long)root->size);
 		else if (lr == -ENOMEM)
-			p.err = lr;
+			p->err = lr;
 		else if (lr < 0)
-			add(&p, "fs-unreadable", GUEST_SEV_ERROR, root->v->path, 0,
+			add(p, "fs-unreadable", GUEST_SEV_ERROR, root->v->path, 0,
 			    "check the volume (e2fsck -fn); is it the right volume and offset?",
 			    "root file system at offset %llu: cannot read its root directory: %s",
 			    (unsigned long long)root->v->offset, guest_fs_error(root->fs));
 		else
-			inspect(&p, root);
+			mount_root(p, root);
 	}
-	r = p.err;
-	guest_tree_free(p.tree);
-	for (size_t i = 0; i < p.n_vols; i++)
-		guest_fs_close(p.vols[i].fs);
-	free(p.vols);
+	return p->err;
+}
+
+/* Frees what pf_open() made but the report. */
+static void pf_close(struct pf *p)
+{
+	guest_tree_free(p->tree);
+	p->tree = NULL;
+	for (size_t i = 0; i < p->n_vols; i++)
+		guest_fs_close(p->vols[i].fs);
+	free(p->vols);
+	p->vols = NULL;
+	p->n_vols = 0;
+}
+
+int guest_preflight(const struct guest_input *in, struct guest_report **ret, char *err, size_t errlen)
+{
+	struct pf p;
+	int r = pf_open(&p, in, err, errlen);
+
+	if (r == 0 && p.tree)
+		inspect(&p);
+	if (r == 0)
+		r = p.err;
+	pf_close(&p);
 	if (r < 0) {
 		guest_report_free(p.r);
 		return r;
 	}
 	*ret = p.r;
 	return 0;
+}
+
+/* ---- the guest's own kernel for stage 1 (boot.h) ------------------------------ */
+
+struct guest_mounted {
+	struct pf p;
+	struct guest_input in;		/* a copy: the volumes and their names owned here */
+	struct guest_volume *vols;
+};
+
+static char *dup_or_null(const char *s, bool *fail)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*fail = true;
+	return d;
+}
+
+int guest_mounted_open(const struct guest_input *in, struct guest_mounted **ret, char *err, size_t errlen)
+{
+	struct guest_mounted *m = calloc(1, sizeof(*m));
+	bool fail = false;
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	/* the resolution reads the volumes and their names only; what it keeps is copied */
+	m->in = (struct guest_input){ .bus = in->bus, .nic = in->nic, .n_vols = in->n_vols,
+				      .vols_complete = in->vols_complete };
+	m->vols = calloc(in->n_vols ? in->n_vols : 1, sizeof(*m->vols));
+	if (!m->vols) {
+		free(m);
+		return -ENOMEM;
+	}
+	m->in.vols = m->vols;
+	for (size_t i = 0; i < in->n_vols; i++) {
+		m->vols[i] = in->vols[i];
+		m->vols[i].path = dup_or_null(in->vols[i].path, &fail);
+		m->vols[i].old_dev = dup_or_null(in->vols[i].old_dev, &fail);
+		m->vols[i].new_dev = dup_or_null(in->vols[i].new_dev, &fail);
+	}
+	r = fail ? -ENOMEM : pf_open(&m->p, &m->in, err, errlen);
+	if (r == 0 && !m->p.tree) {
+		/* the finding that says why */
+		const struct guest_finding *f = NULL;
+
+		for (size_t i = 0; i < m->p.r->n && !f; i++)
+			if (m->p.r->findings[i].severity == GUEST_SEV_ERROR)
+				f = &m->p.r->findings[i];
+		if (f)
+			snprintf(err, errlen, "%s: %s [%s]", f->file, f->message, f->id);
+		else
+			snprintf(err, errlen, "the root file system cannot be read");
+		r = -EIO;
+	}
+	if (r < 0) {
+		guest_mounted_close(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+void guest_mounted_close(struct guest_mounted *m)
+{
+	if (!m)
+		return;
+	pf_close(&m->p);
+	guest_report_free(m->p.r);
+	for (size_t i = 0; i < m->in.n_vols; i++) {
+		free((char *)m->vols[i].path);
+		free((char *)m->vols[i].old_dev);
+		free((char *)m->vols[i].new_dev);
+	}
+	free(m->vols);
+	free(m);
+}
+
+struct guest_tree *guest_mounted_tree(struct guest_mounted *m)
+{
+	return m->p.tree;
+}
+
+bool guest_mounted_readable(const struct guest_mounted *m, const char *dir)
+{
+	return !strcmp(dir, "/boot") ? m->p.boot_ok : !strcmp(dir, "/usr") ? m->p.usr_ok : true;
+}
+
+int guest_mounted_grub_default(struct guest_mounted *m, char **ret_kernel, char **ret_initrd)
+{
+	static const struct {
+		const char *path;
+		enum guest_grub_flavour fl;
+	} files[] = {
+		{ "/boot/grub/grub.cfg", GUEST_GRUB2 },
+		{ "/boot/grub2/grub.cfg", GUEST_GRUB2 },
+		{ "/boot/grub/menu.lst", GUEST_GRUB_LEGACY },
+	};
+	struct pf *p = &m->p;
+
+	*ret_kernel = *ret_initrd = NULL;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		const struct guest_boot_entry *e;
+		struct guest_grub g;
+		size_t len;
+		char *buf = read_file(p, files[i].path, &len);
+		int r;
+
+		if (!buf)
+			continue;
+		r = guest_grub_parse(files[i].fl, buf, len, &g);
+		free(buf);
+		if (r < 0)
+			return -ENOMEM;
+		e = guest_grub_default(&g);
+		if (e && e->kernel) {
+			bool ok;
+
+			*ret_kernel = strdup(e->kernel);
+			*ret_initrd = e->initrd ? strdup(e->initrd) : NULL;
+			ok = *ret_kernel && (!e->initrd || *ret_initrd);
+			guest_grub_clear(&g);
+			if (!ok)
+				goto nomem;
+			return 0;
+		}
+		guest_grub_clear(&g);
+	}
+	return 0;
+nomem:
+	free(*ret_kernel);
+	free(*ret_initrd);
+	*ret_kernel = *ret_initrd = NULL;
+	return -ENOMEM;
 }
 
 void guest_report_free(struct guest_report *r)

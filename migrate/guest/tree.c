@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The guest's mount tree and its path resolver; see tree.h. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,31 @@ int guest_tree_read(struct guest_tree *t, const char *path, size_t cap, char **r
 	if (!fs)
 		return -ENXIO;
 	return t->ops->read(fs, inner, cap, ret, ret_len);
+}
+
+int guest_tree_stream(struct guest_tree *t, const char *path, uint64_t cap, guest_sink_fn sink, void *data)
+{
+	char c[GUEST_PATH_MAX], *buf = NULL;
+	const char *inner;
+	size_t len = 0;
+	void *fs;
+	int r = guest_tree_resolve(t, path, true, c, sizeof(c));
+
+	if (r < 0)
+		return r;
+	fs = which(t, c, &inner);
+	if (!fs)
+		return -ENXIO;
+	if (t->ops->stream)
+		return t->ops->stream(fs, inner, cap, sink, data);
+	if (cap > SIZE_MAX - 1)
+		cap = SIZE_MAX - 1;
+	r = t->ops->read(fs, inner, (size_t)cap, &buf, &len);
+	if (r < 0)
+		return r;
+	r = sink(data, buf, len);
+	free(buf);
+	return r;
 }
 
 int guest_tree_list(struct guest_tree *t, const char *path, size_t max, char ***ret, size_t *ret_n)

@@ -26,11 +26,16 @@ enum guest_ftype {
 	GUEST_FT_MAX
 };
 
+/* Takes n bytes of a file being streamed: 0, or -errno to stop. */
+typedef int (*guest_sink_fn)(void *data, const void *buf, size_t n);
+
 struct guest_tree_ops {
 	int (*lstat)(void *fs, const char *path, enum guest_ftype *ret_type, uint64_t *ret_size);
 	int (*readlink)(void *fs, const char *path, char *buf, size_t buflen);
 	int (*read)(void *fs, const char *path, size_t cap, char **ret, size_t *ret_len);
 	int (*list)(void *fs, const char *path, size_t max, char ***ret, size_t *ret_n);
+	/* Optional: a file in chunks (fs.h's guest_fs_stream); NULL: read whole, then passed on. */
+	int (*stream)(void *fs, const char *path, uint64_t cap, guest_sink_fn sink, void *data);
 };
 
 struct guest_tree;
@@ -54,6 +59,8 @@ int guest_tree_lstat(struct guest_tree *t, const char *path, enum guest_ftype *r
 int guest_tree_readlink(struct guest_tree *t, const char *path, char *buf, size_t buflen);
 /* A file's content (symlinks followed), see guest_fs_read(). */
 int guest_tree_read(struct guest_tree *t, const char *path, size_t cap, char **ret, size_t *ret_len);
+/* A file's content in chunks to sink (symlinks followed, inside the guest), see guest_fs_stream(). */
+int guest_tree_stream(struct guest_tree *t, const char *path, uint64_t cap, guest_sink_fn sink, void *data);
 /* A directory's names (symlinks followed), see guest_fs_list(). */
 int guest_tree_list(struct guest_tree *t, const char *path, size_t max, char ***ret, size_t *ret_n);
 void guest_tree_names_free(char **names, size_t n);

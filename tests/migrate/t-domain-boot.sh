@@ -9,8 +9,10 @@
 #        |  migrate create --pool P        -> volume VM-xvda, msdos table
 #        |  migrate send | receive --offset -> root.img into partition 1
 #        v
-#   migrate domain --stage 1 --bridge-map xenbr0=BR --kernel --initrd
-#     -> the guest boots the cloud kernel from outside, its initramfs loads
+#   migrate domain --stage 1 --bridge-map xenbr0=BR   (no --kernel)
+#     -> the kernel and initrd are the guest's own, streamed out of its
+#        /boot on the new volume (libext2fs, at partition 1's offset) into
+#        the boot directory; the guest boots that cloud kernel, its initramfs loads
 #        virtio-scsi and mounts root=/dev/sda1 (translated from xvda1),
 #        /sbin/init prints what it sees, brings eth0 up (its MAC, the
 #        address from the Xen 'extra') and answers ping from BR's address;
@@ -20,6 +22,10 @@
 #   virsh start
 #     -> SeaBIOS, the MBR, extlinux, the same kernel from the guest's /boot;
 #        init reports bridged.boot=disk and answers ping again.
+#
+# Before: --kernel/--initrd override the guest's own; a guest with no
+# kernel in /boot, or only a Xen one, is refused naming the preflight
+# finding (no-kernel, xen-kernel-only) and nothing is defined.
 #
 # Asserts on what the guest prints on its serial console (--console-log)
 # and on its answers, not on exit codes alone. Time-bounded; removes every
@@ -105,6 +111,15 @@ for m in net/core/failover drivers/net/net_failover drivers/net/virtio_net; do
 done
 cp "$KDIR/boot/vmlinuz-$KVER" "$R/boot/vmlinuz-$KVER"
 cp "$W/initrd.gz" "$R/boot/initrd.img-$KVER"
+# what depmod writes: the NIC's modules are the kernel's (preflight's driver check reads it)
+cp "$KDIR/lib/modules/$KVER/modules.builtin" "$R/lib/modules/$KVER/" 2>/dev/null
+printf 'kernel/net/core/failover.ko:\nkernel/drivers/net/net_failover.ko: kernel/net/core/failover.ko\n' \
+	>"$R/lib/modules/$KVER/modules.dep"
+printf 'kernel/drivers/net/virtio_net.ko: kernel/drivers/net/net_failover.ko kernel/net/core/failover.ko\n' \
+	>>"$R/lib/modules/$KVER/modules.dep"
+# the links Debian keeps: not kernels of their own
+ln -s "boot/vmlinuz-$KVER" "$R/vmlinuz"
+ln -s "vmlinuz-$KVER" "$R/boot/vmlinuz"
 copy_bin "$R" "$(readlink -f "$(command -v extlinux)")"
 cp "$(readlink -f "$(command -v extlinux)")" "$R/bin/extlinux"
 cp $MBR "$R/usr/lib/syslinux/mbr/mbr.bin"
@@ -215,12 +230,50 @@ stop_guest() {
 	die "$VM does not stop"
 }
 
-step "stage 1: the kernel from outside"
 LOG=$W/console.log
 DOM=(domain --connect "$URI" --pool "$POOL" --domain-type qemu --bridge-map "xenbr0=$BR" --console-log "$LOG")
+
+step "stage 1 refused: a guest without a usable kernel"
+# the same VM under another name, its disk a file with the root file
+# system at partition 1's offset (--target): /boot empty, then Xen only
+for case in no-kernel xen-kernel-only; do
+	N=$W/$case
+	rm -rf "$N" && cp -a "$R" "$N" && rm -f "$N"/boot/vmlinuz* "$N"/boot/initrd* "$N/vmlinuz"
+	[ $case = xen-kernel-only ] && cp "$KDIR/boot/vmlinuz-$KVER" "$N/boot/vmlinuz-2.6.32-5-xen-amd64"
+	mkfs.ext4 -q -F -E offset="$off" -d "$N" "$W/$case.img" 48M || die "mkfs.ext4 $case"
+	sed "s/^name .*/name = '$VM-$case'/" "$W/vm.cfg" >"$W/$case.cfg"
+	if out=$("$M" "${DOM[@]}" --target "xvda=$W/$case.img" --boot-dir "$W/boot" "$W/$case.cfg" 2>&1); then
+		die "$case: stage 1 without --kernel was accepted: $out"
+	fi
+	echo "$out"
+	grep -q "\[$case\]" <<<"$out" || die "$case: the error does not name the finding: $out"
+	grep -q -- "pass --kernel PATH (and --initrd PATH)" <<<"$out" || die "$case: the error does not say --kernel: $out"
+	virsh -c "$URI" dominfo "$VM-$case" >/dev/null 2>&1 && die "$case: a domain was defined"
+	ls "$W/boot" | grep -q . && die "$case: boot files were placed: $(ls "$W/boot")"
+done
+echo "ok   refused: no-kernel, xen-kernel-only; nothing defined"
+
+step "--kernel/--initrd override the guest's own"
 out=$("$M" "${DOM[@]}" --stage 1 --kernel "$KDIR/boot/vmlinuz-$KVER" --initrd "$W/initrd.gz" --boot-dir "$W/boot" \
-	--json "$W/vm.cfg") || die "domain --stage 1: $out"
+	--xml "$W/vm.cfg" 2>&1) || die "domain --xml --kernel: $out"
+grep -q "the guest's own kernel" <<<"$out" && die "--kernel given, yet the guest's own kernel was read: $out"
+grep -q "<kernel>$W/boot/$VM-vmlinuz</kernel>" <<<"$out" || die "--xml --kernel: no <kernel>: $out"
+
+step "stage 1: the guest's own kernel from its /boot on the new disk"
+out=$("$M" "${DOM[@]}" --stage 1 --boot-dir "$W/boot" --json "$W/vm.cfg") || die "domain --stage 1: $out"
 [ "$(jq -r .result <<<"$out")" = defined ] || die "stage 1: $out"
+jq -c '.guest_kernel, .boot_files, .warnings' <<<"$out"
+[ "$(jq -r .guest_kernel.version <<<"$out")" = "$KVER" ] || die "stage 1 did not choose $KVER: $out"
+[ "$(jq -r .guest_kernel.initrd <<<"$out")" = "/boot/initrd.img-$KVER" ] || die "stage 1: not the guest's initrd: $out"
+[ "$(jq -r '.boot_files[0].source' <<<"$out")" = "guest:/boot/vmlinuz-$KVER" ] || die "stage 1: kernel source: $out"
+jq -e '[.warnings[] | select(test("driver"))] | length == 0' <<<"$out" >/dev/null || die "stage 1: drivers lacking: $out"
+cmp -s "$KDIR/boot/vmlinuz-$KVER" "$W/boot/$VM-vmlinuz" || die "the placed kernel is not the guest's"
+cmp -s "$W/initrd.gz" "$W/boot/$VM-initrd" || die "the placed initrd is not the guest's"
+[ "$(stat -c %a "$W/boot/$VM-vmlinuz")" = 644 ] || die "the placed kernel is not 0644"
+text=$("$M" "${DOM[@]}" --stage 1 --boot-dir "$W/boot" "$W/vm.cfg") || die "domain --stage 1 again: $text"
+grep -q "^domain $VM: unchanged" <<<"$text" || die "stage 1 again is not unchanged: $text"
+grep -qx "  kernel the guest's own $KVER (/boot/vmlinuz-$KVER, /boot/initrd.img-$KVER)" <<<"$text" ||
+	die "the chosen version is not printed: $text"
 jq -r .cmdline <<<"$out"
 virsh -c "$URI" start "$VM" >/dev/null || die "start"
 t0=$SECONDS

@@ -82,7 +82,7 @@ static int f_list(void *fs, const char *path, size_t max, char ***ret, size_t *n
 	return 0;
 }
 
-static const struct guest_tree_ops ops = { f_lstat, f_readlink, f_read, f_list };
+static const struct guest_tree_ops ops = { f_lstat, f_readlink, f_read, f_list, NULL };
 
 static const struct node root_nodes[] = {
 	{ "/etc", GUEST_FT_DIR, NULL },
