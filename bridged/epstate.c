@@ -4,6 +4,7 @@
  * and the atomic load and save.
  */
 #include "bridged/epstate.h"
+#include "common/fileio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -224,87 +225,18 @@ out:
 	return r;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) < 0)
-		r = -errno;
-	close(fd);
-	return r;
-}
-
 int epstate_save(const char *path, const struct epstate *s)
 {
-	char *text = NULL, *tmp = NULL, *dir = NULL, *slash;
+	char *text = NULL;
 	size_t len = 0;
-	int fd = -1, r;
+	int r;
 
 	if (*path != '/')
 		return -EINVAL;
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		tmp = NULL;
-		r = -ENOMEM;
-		goto out;
-	}
-	dir = strdup(path);
-	if (!dir) {
-		r = -ENOMEM;
-		goto out;
-	}
-	slash = strrchr(dir, '/');
-	slash[slash == dir ? 1 : 0] = '\0';
 	r = epstate_format(s, &text, &len);
 	if (r < 0)
-		goto out;
-	/* mkostemp creates the file with mode 0600 */
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-			r = -errno;
-			goto out;
-		}
-		strcpy(tmp + strlen(path), ".XXXXXX");
-		fd = mkostemp(tmp, O_CLOEXEC);
-	}
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = write_all(fd, text, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	fd = -1;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		goto out;
-	}
-	/* the rename is durable once the directory is */
-	r = fsync_dir(dir);
-out:
+		return r;
+	r = file_write_atomic(path, text, len, true);
 	free(text);
-	free(tmp);
-	free(dir);
 	return r;
 }

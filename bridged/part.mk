@@ -20,4 +20,4 @@ UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard tests/unit/test_l
 test_loop_OBJS := bridged/loop.o common/clock.o
 test_health_OBJS := bridged/health.o
 test_loopguard_OBJS := bridged/loopguard.o
-test_epstate_OBJS := bridged/epstate.o netcfg/config.o netcfg/config_keys.o netcfg/config_print.o common/keys.o common/log.o common/escape.o
+test_epstate_OBJS := bridged/epstate.o netcfg/config.o netcfg/config_keys.o netcfg/config_print.o common/keys.o common/log.o common/escape.o common/fileio.o

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-COMMON_OBJS += common/log.o common/escape.o common/noise.o common/clock.o common/keys.o
+COMMON_OBJS += common/log.o common/escape.o common/noise.o common/clock.o common/keys.o common/fileio.o
 UNIT_TESTS += tests/unit/test_keys
 test_keys_OBJS := common/keys.o
 UNIT_TESTS += tests/unit/test_escape

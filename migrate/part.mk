@@ -41,7 +41,7 @@ tests/unit/test_domain: LDLIBS += $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev
 # migrate/source: the request codec, the xl/xm table, the runner, the
 # autostart switch, the libvirt backend (test:///default).
 SOURCE_CHAN_OBJS := migrate/source/fetch.o migrate/stream/stream_chan.o migrate/stream/stream_wire.o \
-	common/noise.o
+	common/noise.o common/fileio.o
 UNIT_TESTS += tests/unit/test_xllist tests/unit/test_fetch tests/unit/test_source_run \
 	tests/unit/test_autostart tests/unit/test_source_virt
 test_xllist_OBJS := migrate/source/xllist.o

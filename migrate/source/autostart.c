@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 
 #include "common/escape.h"
+#include "common/fileio.h"
 #include "migrate/source/autostart.h"
 #include "migrate/source/backend.h"
 #include "migrate/source/fetch.h"
@@ -619,34 +620,19 @@ static int make_dir(const char *dir)
 	return 0;
 }
 
-static int write_all(int fd, const char *s, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, s, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int autostart_journal_save(const char *path, const struct autostart_journal *j, char *err,
 			   size_t errlen)
 {
 	json_object *o = autostart_journal_to_json(j);
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							  JSON_C_TO_STRING_NOSLASHESCAPE);
-	char *tmp = NULL, *dir = NULL, *slash;
-	int fd = -1, r;
+	char *dir = strdup(path), *slash, *line = NULL;
+	int r;
 
-	if (asprintf(&tmp, "%s.tmp", path) < 0 || !(dir = strdup(path))) {
+	if (!dir || asprintf(&line, "%s\n", text) < 0) {
+		line = NULL;
 		r = -ENOMEM;
-		goto out;
+		goto fail;
 	}
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir)
@@ -654,38 +640,15 @@ int autostart_journal_save(const char *path, const struct autostart_journal *j, 
 	else
 		strcpy(dir, slash ? "/" : ".");
 	r = make_dir(dir);
-	if (r < 0)
-		goto fail;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	r = write_all(fd, text, strlen(text));
 	if (r == 0)
-		r = write_all(fd, "\n", 1);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	fd = -1;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		goto fail;
-	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	goto out;
+		r = file_write_atomic(path, line, strlen(line), false);
+	if (r == 0)
+		goto out;
 fail:
 	snprintf(err, errlen, "journal %s: %s", path, strerror(-r));
 out:
 	json_object_put(o);
-	free(tmp);
+	free(line);
 	free(dir);
 	return r;
 }

@@ -38,7 +38,7 @@ fuzz_xllist_SRCS := migrate/source/xllist.c
 
 # bridged: the endpoint state file (StateFile).
 FUZZERS += tests/fuzz/fuzz_epstate
-fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c netcfg/config_keys.c netcfg/config_print.c common/keys.c common/log.c common/escape.c
+fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c netcfg/config_keys.c netcfg/config_print.c common/keys.c common/log.c common/escape.c common/fileio.c
 
 fuzzers: $(FUZZERS)
 

@@ -245,3 +245,27 @@ port_guard() {
 # has_event FILE EXPR: an event in FILE (JSON lines) matches the jq EXPR
 # (jq 1.6's -e looks at the last input only, hence the slurp)
 has_event() { jq -s -e "[.[] | select($2)] | length > 0" "$1" >/dev/null 2>&1; }
+
+# side_by_side VAR VALUE...: runs this script once per VALUE, all at the
+# same time, each with VAR=VALUE and SBS_INDEX=i in its environment and its
+# own name prefix (so its own namespaces); prints each one's output tagged
+# with its VALUE, then exits: 0 when every one passed. The children see
+# SBS_INDEX and must not call this again.
+side_by_side() {
+	local var=$1 i=0 rc=0 v kids=()
+	shift
+	for v in "$@"; do
+		env "$var=$v" SBS_INDEX=$i P="$P$i" bash "$0" >"$WORK/sbs-$i.out" 2>&1 &
+		kids+=($!)
+		i=$((i + 1))
+	done
+	i=0
+	for v in "$@"; do
+		wait "${kids[$i]}" || rc=1
+		sed "s/^/[$v] /" "$WORK/sbs-$i.out"
+		i=$((i + 1))
+	done
+	[ $rc -eq 0 ] || fail "one of $var = $* failed"
+	echo ok
+	exit 0
+}

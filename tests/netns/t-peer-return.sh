@@ -26,21 +26,7 @@
 . "$(dirname "$0")/../lib/netns.sh"
 CONFIGS="a-has-endpoint b-has-endpoint both-have-endpoint"
 if [ "${PARALLEL:-1}" = 1 ] && [ -z "${CONFIG:-}" ]; then
-	i=0 kids=() rc=0
-	for c in $CONFIGS; do
-		CONFIG=$c P="$P$i" bash "$0" >"$WORK/$c.out" 2>&1 &
-		kids+=($!)
-		i=$((i + 1))
-	done
-	i=0
-	for c in $CONFIGS; do
-		wait "${kids[$i]}" || rc=1
-		sed "s/^/[$c] /" "$WORK/$c.out"
-		i=$((i + 1))
-	done
-	[ $rc -eq 0 ] || fail "a configuration failed"
-	echo ok
-	exit 0
+	side_by_side CONFIG $CONFIGS
 fi
 LIMIT_MS=${LIMIT_MS:-1500}
 OUTAGES=(0 1 3 4 8 12)

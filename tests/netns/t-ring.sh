@@ -46,6 +46,8 @@
 TOPOLOGIES=${TOPOLOGIES:-ring4 ring5 ring6 mesh4}
 FORMATIONS=${FORMATIONS:-20}
 SEED=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
+# a topology run side by side with others: the seed plus its index
+[ -n "${SBS_INDEX:-}" ] && SEED=$((SEED + SBS_INDEX))
 REQUIRE_BOTH_ENDS=${REQUIRE_BOTH_ENDS:-1}
 CONVERGE_S=${CONVERGE_S:-10}
 KEEP_GOING=${KEEP_GOING:-0}
@@ -54,23 +56,11 @@ RETRY_MIN_MS=500 RETRY_MAX_MS=3000
 RANDOM=$SEED                     # the staggered schedules come from here only
 log "seed $SEED (replay: SEED=$SEED FORMATIONS=$FORMATIONS TOPOLOGIES=\"$TOPOLOGIES\")"
 
-# Side by side: one child per topology, each in its own namespaces.
-if [ "${PARALLEL:-1}" = 1 ] && [ -z "${RING_CHILD:-}" ] && [ "$(wc -w <<<"$TOPOLOGIES")" -gt 1 ]; then
-	i=0 kids=() rc=0
-	for t in $TOPOLOGIES; do
-		RING_CHILD=1 P="$P$i" TOPOLOGIES=$t SEED=$((SEED + i)) bash "$0" >"$WORK/$t.out" 2>&1 &
-		kids+=($!)
-		i=$((i + 1))
-	done
-	i=0
-	for t in $TOPOLOGIES; do
-		wait "${kids[$i]}" || rc=1
-		sed "s/^/[$t] /" "$WORK/$t.out"
-		i=$((i + 1))
-	done
-	[ $rc -eq 0 ] || fail "a topology failed (seed $SEED, SEED+i per topology in the order given)"
-	echo ok
-	exit 0
+# Side by side: one child per topology, each in its own namespaces, with
+# the seed SEED + its index.
+if [ "${PARALLEL:-1}" = 1 ] && [ -z "${SBS_INDEX:-}" ] && [ "$(wc -w <<<"$TOPOLOGIES")" -gt 1 ]; then
+	export SEED FORMATIONS
+	side_by_side TOPOLOGIES $TOPOLOGIES
 fi
 
 ALL=(a b c d e f)
