@@ -21,11 +21,13 @@
 # endpoint nobody answers at), a corrupt one and one others may write: b
 # starts, says so in its log, finds a through a's retries (500 ms apart in
 # the first minutes of an outage) and puts the file right.
-# The three configurations run side by side (each in its own namespaces;
-# PARALLEL=0: one after the other; CONFIG=NAME: only that one).
+# The three configurations run one after the other (PARALLEL=1: side by
+# side, each in its own namespaces, about half the time, but three ASan
+# daemons pairs and their pings on two cores stretch a round now and then
+# past the 1.5 s bound; CONFIG=NAME: only that one).
 . "$(dirname "$0")/../lib/netns.sh"
 CONFIGS="a-has-endpoint b-has-endpoint both-have-endpoint"
-if [ "${PARALLEL:-1}" = 1 ] && [ -z "${CONFIG:-}" ]; then
+if [ "${PARALLEL:-0}" = 1 ] && [ -z "${CONFIG:-}" ]; then
 	side_by_side CONFIG $CONFIGS
 fi
 LIMIT_MS=${LIMIT_MS:-1500}
