@@ -31,9 +31,9 @@ if [ "${PARALLEL:-0}" = 1 ] && [ -z "${CONFIG:-}" ]; then
 	side_by_side CONFIG $CONFIGS
 fi
 # The bound is the 1.5 s. A sanitized daemon (ASan, as in CI) gets
-# 2 s: under ASan one round in about three runs (the 1 s outage with both
-# endpoints) took 1.48-1.53 s, about 1.2 s over its usual 0.3 s, and never
-# in a plain build; the cause is not found yet (see docs/PROTOCOL.md).
+# 2 s: under ASan one round in about three runs (a 1 s outage where the
+# survivor retries) took 1.48-1.53 s, about 1.2 s over its usual 0.3 s, and
+# never in a plain build; the cause is not found yet (docs/PROTOCOL.md).
 if [ -z "${LIMIT_MS:-}" ]; then
 	LIMIT_MS=1500
 	if ldd "$BRIDGED" 2>/dev/null | grep -q libasan; then
