@@ -4,7 +4,7 @@ MIGRATE_XEN_OBJS := migrate/xen/xenlex.o migrate/xen/xencfg.o migrate/xen/xenjso
 MIGRATE_DISK_OBJS := migrate/disk/plan.o migrate/disk/plan_json.o migrate/disk/probe.o \
 	migrate/disk/partition.o migrate/disk/swap.o
 MIGRATE_VIRT_OBJS := migrate/virt/volume.o migrate/virt/domain.o migrate/virt/domain_canon.o \
-	migrate/virt/domain_map.o migrate/virt/define.o migrate/virt/bootfiles.o
+	migrate/virt/domain_map.o migrate/virt/define.o migrate/virt/bootfiles.o migrate/virt/lifecycle.o
 # the source's domains through libvirt, loaded at run time (dlopen): the
 # daemon links it without linking libvirt
 MIGRATE_VIRTSRC_OBJS := migrate/virt/domsrc.o
@@ -53,3 +53,11 @@ test_autostart_OBJS := migrate/source/autostart.o $(SOURCE_CHAN_OBJS)
 test_source_virt_OBJS := migrate/source/backend.o migrate/source/backend_virt.o migrate/source/run.o \
 	migrate/source/xllist.o migrate/source/serve.o migrate/source/autostart.o migrate/virt/domsrc.o \
 	$(SOURCE_CHAN_OBJS) common/escape.o
+
+# migrate/cutover: the journal of `bridgectl cutover` (the steps themselves
+# are bridgectl's: bridged/cli/cutover.c).
+MIGRATE_CUTOVER_OBJS := migrate/cutover/journal.o
+migrate/libmigrate-cutover.a: $(MIGRATE_CUTOVER_OBJS)
+LIB_MIGRATE := migrate/libmigrate-cutover.a $(LIB_MIGRATE)
+UNIT_TESTS += tests/unit/test_cutover_journal
+test_cutover_journal_OBJS := migrate/cutover/journal.o common/fileio.o common/escape.o

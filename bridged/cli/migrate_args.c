@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <json-c/json.h>
 
 #include "bridged/cli/migrate_args.h"
 #include "bridged/cli/migrate_cli.h"
@@ -102,6 +103,9 @@ int migrate_args_option(struct migrate_args *a, int c, const char *arg)
 		return 1;
 	case OPT_DRYRUN:
 		a->dry_run = true;
+		return 1;
+	case OPT_SOURCES:
+		a->sources = arg;
 		return 1;
 	case OPT_JSON:
 		a->json = true;
@@ -326,6 +330,85 @@ static int resolve_alloc_unit(const struct migrate_args *a, uint64_t *ret, char 
 	return 0;
 }
 
+/* --sources FILE: the JSON `migrate receive --from ... --list` prints. */
+static int sources_load(const char *path, json_object **ret)
+{
+	json_object *j = json_object_from_file(path), *disks;
+
+	if (!j) {
+		fprintf(stderr, "bridgectl migrate: --sources %s: %s\n", path, json_util_get_last_err());
+		return -EINVAL;
+	}
+	if (!json_object_object_get_ex(j, "disks", &disks) || !json_object_is_type(disks, json_type_array)) {
+		fprintf(stderr, "bridgectl migrate: --sources %s: no \"disks\" array (the output of "
+			"migrate receive --from ... --list expected)\n", path);
+		json_object_put(j);
+		return -EINVAL;
+	}
+	*ret = disks;
+	json_object_get(disks);
+	json_object_put(j);
+	return 0;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
+		json_object_get_string(v) : NULL;
+}
+
+/*
+ * A source as the old host listed it: its size, and its swap signature's
+ * UUID and label. -errno with the reason printed when the list does not
+ * hold the disk as the config names it.
+ */
+static int source_from_list(const char *file, json_object *disks, const struct xen_disk *d, struct plan_src *s,
+			    char **warn)
+{
+	json_object *e = NULL, *v, *sw;
+	const char *t, *u, *l;
+
+	for (size_t i = 0; i < json_object_array_length(disks); i++) {
+		json_object *x = json_object_array_get_idx(disks, i);
+
+		if (jstr(x, "vdev") && !strcmp(jstr(x, "vdev"), d->vdev))
+			e = x;
+	}
+	if (!e) {
+		fprintf(stderr, "bridgectl migrate: --sources %s: disk %s is not listed\n", file, d->vdev);
+		return -ENOENT;
+	}
+	t = jstr(e, "target");
+	if (!t || strcmp(t, d->target)) {
+		fprintf(stderr, "bridgectl migrate: --sources %s: disk %s is %s there, %s in the config\n", file,
+			d->vdev, t ? STR_ESCAPED(t) : "(none)", STR_ESCAPED(d->target));
+		return -EINVAL;
+	}
+	if (!json_object_object_get_ex(e, "size", &v) || !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) <= 0) {
+		fprintf(stderr, "bridgectl migrate: --sources %s: disk %s has no size there%s%s\n", file, d->vdev,
+			jstr(e, "error") ? ": " : "", jstr(e, "error") ? STR_ESCAPED(jstr(e, "error")) : "");
+		return -EINVAL;
+	}
+	s->size = (uint64_t)json_object_get_int64(v);
+	if (json_object_object_get_ex(e, "swap", &sw) && json_object_is_type(sw, json_type_object)) {
+		u = jstr(sw, "uuid");
+		l = jstr(sw, "label");
+		s->swap = true;
+		if (u && strlen(u) < sizeof(s->uuid))
+			strcpy(s->uuid, u);
+		if (l && strlen(l) < sizeof(s->label))
+			strcpy(s->label, l);
+		if (json_object_object_get_ex(e, "hibernated", &v) && json_object_get_boolean(v) &&
+		    asprintf(warn, "%s holds a suspended (hibernated) image: it is recreated as empty swap",
+			     d->target) < 0)
+			*warn = NULL;
+	}
+	return 0;
+}
+
 int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, struct plan_src **ret_src,
 		      size_t *ret_n, struct plan **ret_plan)
 {
@@ -337,6 +420,7 @@ int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, stru
 	struct plan *plan = NULL;
 	struct xen_vm *vm = NULL;
 	char *cfg, err[512], root[32], **warns = NULL, alloc_warn[1024];
+	json_object *listed = NULL;
 	size_t n = 0, n_warns = 0;
 	int r;
 
@@ -350,6 +434,10 @@ int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, stru
 	free(cfg);
 	if (r < 0)
 		return r;
+	if (a->sources && (r = sources_load(a->sources, &listed)) < 0) {
+		xen_vm_free(vm);
+		return r;
+	}
 	src = calloc(vm->n_disks ? vm->n_disks : 1, sizeof(*src));
 	warns = calloc(vm->n_disks * 2 + 1, sizeof(*warns));
 	if (!src || !warns) {
@@ -375,6 +463,15 @@ int migrate_args_plan(const struct migrate_args *a, struct xen_vm **ret_vm, stru
 		}
 		s->path = d->target;
 		s->vdev = d->vdev;
+		if (listed) {
+			r = source_from_list(a->sources, listed, d, s, &warns[n_warns]);
+			if (r < 0)
+				goto out;
+			if (warns[n_warns])
+				n_warns++;
+			n++;
+			continue;
+		}
 		for (size_t j = 0; j < a->n_sizes; j++)
 			if (!strcmp(a->sizes[j].path, d->target)) {
 				s->size = strtoull(a->sizes[j].value, NULL, 10);
@@ -436,5 +533,6 @@ out:
 	free(warns);
 	free(src);
 	xen_vm_free(vm);
+	json_object_put(listed);
 	return r;
 }

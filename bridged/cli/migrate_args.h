@@ -31,6 +31,7 @@ struct migrate_args {
 	size_t n_targets;
 	bool dry_run;
 	bool sizes_optional;		/* a source that cannot be sized gets 1 MiB: only the layout is used */
+	const char *sources;		/* --sources FILE: the old host's list of the disks; nothing probed here */
 };
 
 /* Handles one shared option (getopt_long value c, argument arg): 1 when taken, 0 when not, -1 on error. */
@@ -47,7 +48,7 @@ void migrate_src_free(struct plan_src *src, size_t n);
 /* Option values for getopt_long (beyond ASCII). */
 enum {
 	OPT_JSON = 256, OPT_COMMANDS, OPT_SIZE, OPT_SWAP, OPT_SECTOR, OPT_ALLOC, OPT_POOL, OPT_CONNECT,
-	OPT_TARGET, OPT_XENDIR, OPT_DRYRUN,
+	OPT_TARGET, OPT_XENDIR, OPT_DRYRUN, OPT_SOURCES,
 };
 
 #define MIGRATE_SHARED_OPTIONS \
@@ -56,7 +57,8 @@ enum {
 	{ "sector-size", required_argument, NULL, OPT_SECTOR }, \
 	{ "alloc-unit", required_argument, NULL, OPT_ALLOC }, \
 	{ "pool", required_argument, NULL, OPT_POOL }, \
-	{ "xen-dir", required_argument, NULL, OPT_XENDIR }
+	{ "xen-dir", required_argument, NULL, OPT_XENDIR }, \
+	{ "sources", required_argument, NULL, OPT_SOURCES }
 
 #define MIGRATE_SHARED_HELP \
 "  --size PATH=BYTES    size of a source volume, when it cannot be read here\n" \
@@ -72,6 +74,9 @@ enum {
 "  --pool NAME          libvirt storage pool (an LVM VG for --commands);\n" \
 "                       default: $BRIDGED_POOL, else 'default'\n" \
 "  --xen-dir DIR        where a VM name is looked up as DIR/VM.cfg or DIR/VM\n" \
-"                       (default /etc/xen)\n"
+"                       (default /etc/xen)\n" \
+"  --sources FILE       the disks as the old host's daemon lists them\n" \
+"                       (migrate receive --from ... --list): sizes and swap\n" \
+"                       UUIDs/labels from there; the sources are not opened here\n"
 
 #endif

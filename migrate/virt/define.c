@@ -17,11 +17,9 @@
 #include <libxml/tree.h>
 
 #include "migrate/virt/define.h"
+#include "migrate/virt/conn_priv.h"
 #include "migrate/virt/domain.h"
 
-struct virt_conn {
-	virConnectPtr conn;
-};
 
 const char *const domain_define_result_names[DOMAIN_DEFINE_RESULT_MAX] = {
 	[DOMAIN_DEFINED] = "defined",
