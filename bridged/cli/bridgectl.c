@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bridged/cli/cli.h"
+#include "bridged/cli/ctl_client.h"
 #include "bridged/cli/migrate_cli.h"
 #include "netcfg/config.h"
 #include "common/keys.h"
@@ -94,65 +95,6 @@ out:
 	sodium_memzero(line, sizeof(line));
 	sodium_free(priv);
 	return rc;
-}
-
-/* Sends one command line, returns the daemon's JSON answer (malloc'd). */
-static char *ctl_request(const char *sock, const char *cmd)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 65536;
-	char *buf;
-	int fd;
-
-	if (strlen(sock) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "bridgectl: %s: socket path too long\n", sock);
-		return NULL;
-	}
-	strcpy(sun.sun_path, sock);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "bridgectl: cannot reach bridged at %s: %s%s\n", sock, strerror(errno),
-			errno == ENOENT || errno == ECONNREFUSED ? " (is the daemon running?)" :
-			errno == EACCES ? " (root only)" : "");
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	/* one write: a daemon that answered before reading a second one would
-	 * close with unread data, and the kernel would reset the connection */
-	char line[128];
-	int ll = snprintf(line, sizeof(line), "%s\n", cmd);
-
-	if (ll < 0 || (size_t)ll >= sizeof(line) || write(fd, line, ll) != ll) {
-		fprintf(stderr, "bridgectl: %s: %s\n", sock, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	buf = malloc(cap);
-	while (buf) {
-		ssize_t r;
-
-		if (len + 1 >= cap) {
-			char *nb = realloc(buf, cap *= 2);
-
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += r;
-	}
-	close(fd);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
 }
 
 static const char *js(json_object *o, const char *key)
@@ -425,6 +367,11 @@ const struct cli_command cli_commands[] = {
 		     "stops after N events or S seconds if given" },
 	{ .name = "migrate", .fn = migrate_main, .synopsis = "SUBCOMMAND ...",
 	  .summary = "move a VM (below)", .sub = migrate_commands },
+	{ .name = "cutover", .fn = cutover_main, .synopsis = "VM --from PEER [--yes] [--warm-only] | --rollback | --stage2 | --list",
+	  .summary = "move one VM here from the old host, journaled\n"
+		     "and resumable: copy warm, shut it down there,\n"
+		     "copy the changes, define, start, prove it on\n"
+		     "the bridge, flip autostart (see cutover --help)" },
 	{ .name = "help", .fn = cmd_help, .synopsis = "", .summary = "this help" },
 	{ .name = NULL }
 };

@@ -30,4 +30,7 @@ void stream_usage(FILE *f);
 int migrate_cmd_source(int argc, char **argv);
 void source_usage(FILE *f);
 
+/* `bridgectl cutover` (cutover.c). */
+int cutover_main(int argc, char **argv);
+
 #endif

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The client side of the daemon's control socket (bridged/ctl.c). */
+#ifndef BRIDGED_CLI_CTL_CLIENT_H
+#define BRIDGED_CLI_CTL_CLIENT_H
+
+#include <json-c/json.h>
+
+/* Sends one command line, returns the daemon's answer (malloc'd), or NULL
+ * after printing why it could not be had. */
+char *ctl_request(const char *sock, const char *cmd);
+/* The same, parsed: NULL with the reason printed. */
+json_object *ctl_request_json(const char *sock, const char *cmd);
+
+#endif
