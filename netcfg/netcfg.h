@@ -64,6 +64,13 @@ struct netcfg_fdb_event {
 				 * source (NDA_CACHEINFO, 10 ms steps); -1:
 				 * unknown */
 };
+/* MAC addresses as text: exactly six pairs of hex digits (either case)
+ * separated by ':', nothing before or after; -EINVAL otherwise. The format
+ * is lower case, NETCFG_MAC_STRLEN with the NUL. */
+#define NETCFG_MAC_STRLEN 18
+int netcfg_mac_parse(const char *s, uint8_t mac[6]);
+char *netcfg_mac_format(const uint8_t mac[6], char buf[NETCFG_MAC_STRLEN]);
+
 typedef void (*netcfg_fdb_cb)(void *ctx, const struct netcfg_fdb_event *ev);
 
 /* Opens the netlink sockets: one for requests, one subscribed to link and
