@@ -251,8 +251,8 @@ static bool ctl_complete(const char *buf, size_t len)
 	return memchr(buf, '\n', len) != NULL;
 }
 
-/* "status": the JSON document; "events": the connection becomes a stream
- * of event lines; anything else: an error document. */
+/* "status", "fdb ...": the JSON document; "events": the connection becomes
+ * a stream of event lines; anything else: an error document. */
 static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size_t *ret_len)
 {
 	struct daemon *d = srv->ctx;
@@ -270,6 +270,8 @@ static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size
 	}
 	if (!strcmp(req, "status")) {
 		o = status_json(d);
+	} else if (!strcmp(req, "fdb") || !strncmp(req, "fdb ", 4)) {
+		o = fdbquery_json(d, req + 3);
 	} else {
 		o = json_object_new_object();
 		json_object_object_add(o, "error", json_object_new_string("unknown command"));
