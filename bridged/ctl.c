@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The control socket: a Unix stream socket, mode 0600, root only. A client
- * sends one command line ("status"); the daemon answers with one JSON
- * document and closes, or ("events") streams one JSON line per event.
+ * sends one command line ("status", "fdb ..."); the daemon answers with one
+ * JSON document and closes, or ("events") streams one JSON line per event
+ * (docs/CONTROL.md).
  * JSON is built with json-c; the connections are conn.c's.
  */
 #include <errno.h>
