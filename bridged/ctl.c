@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The control socket: a Unix stream socket, mode 0600, root only. A client
- * sends one command line ("status"); the daemon answers with one JSON
- * document and closes, or ("events") streams one JSON line per event.
+ * sends one command line ("status", "fdb ..."); the daemon answers with one
+ * JSON document and closes, or ("events") streams one JSON line per event
+ * (docs/CONTROL.md).
  * JSON is built with json-c; the connections are conn.c's.
  */
 #include <errno.h>
@@ -251,8 +252,8 @@ static bool ctl_complete(const char *buf, size_t len)
 	return memchr(buf, '\n', len) != NULL;
 }
 
-/* "status": the JSON document; "events": the connection becomes a stream
- * of event lines; anything else: an error document. */
+/* "status", "fdb ...": the JSON document; "events": the connection becomes
+ * a stream of event lines; anything else: an error document. */
 static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size_t *ret_len)
 {
 	struct daemon *d = srv->ctx;
@@ -270,6 +271,8 @@ static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size
 	}
 	if (!strcmp(req, "status")) {
 		o = status_json(d);
+	} else if (!strcmp(req, "fdb") || !strncmp(req, "fdb ", 4)) {
+		o = fdbquery_json(d, req + 3);
 	} else {
 		o = json_object_new_object();
 		json_object_object_add(o, "error", json_object_new_string("unknown command"));

@@ -250,6 +250,13 @@ void macwatch_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev);
 /* Adds learned MACs the history does not know (after lost notifications). */
 void macwatch_resync(struct daemon *d);
 void macwatch_seed(struct daemon *d, int bridge_ifindex);
+/* A loop-guard probe's source MAC (prefix 02:62:64), not a VM's. */
+bool macwatch_is_probe_mac(const uint8_t mac[6]);
+
+/* fdbquery.c: the `fdb` request ("fdb [segment NAME] [MAC...]", args is
+ * what follows "fdb"): the learned MACs of the segment bridges, by port
+ * (docs/CONTROL.md); an {"error": ...} document for a bad request. */
+struct json_object *fdbquery_json(struct daemon *d, char *args);
 
 /* names.c: names for logs and events. */
 void names_note_links(struct daemon *d, const struct netcfg_link *links, size_t n);

@@ -19,6 +19,17 @@
 /* Probes' own source MACs (loopguard.c) are not VMs: never tracked. */
 static const uint8_t probe_src_prefix[3] = { 0x02, 0x62, 0x64 };
 
+bool macwatch_is_probe_mac(const uint8_t mac[6])
+{
+	return !memcmp(mac, probe_src_prefix, sizeof(probe_src_prefix));
+}
+
+/* What the move history tracks: learned MACs, probes' excepted. */
+static bool tracked(const struct netcfg_fdb_event *e)
+{
+	return !e->permanent && !macwatch_is_probe_mac(e->mac);
+}
+
 static const struct bridge_cfg *our_bridge(struct daemon *d, int ifindex)
 {
 	if (!d->bridge_ifindex)
@@ -38,7 +49,7 @@ void macwatch_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev)
 	char mac[18], from[IFNAMSIZ + 16], to[IFNAMSIZ + 16];
 	json_object *o;
 
-	if (ev->deleted || !memcmp(ev->mac, probe_src_prefix, 3))
+	if (ev->deleted || !tracked(ev))
 		return;
 	b = our_bridge(d, ev->bridge_ifindex);
 	if (!b)
@@ -91,7 +102,7 @@ void macwatch_resync(struct daemon *d)
 		if (!d->bridge_ifindex[i] || netcfg_dump_fdb(d->nc, d->bridge_ifindex[i], &fdb, &n) < 0)
 			continue;
 		for (size_t k = 0; k < n; k++)
-			if (memcmp(fdb[k].mac, probe_src_prefix, 3))
+			if (tracked(&fdb[k]))
 				mac_table_seed(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now);
 		free(fdb);
 	}
@@ -106,7 +117,7 @@ void macwatch_seed(struct daemon *d, int bridge_ifindex)
 	if (netcfg_dump_fdb(d->nc, bridge_ifindex, &fdb, &n) < 0)
 		return;
 	for (size_t k = 0; k < n; k++)
-		if (memcmp(fdb[k].mac, probe_src_prefix, 3))
+		if (tracked(&fdb[k]))
 			mac_table_seed(&d->macs, fdb[k].mac, fdb[k].port_ifindex, now_ns());
 	free(fdb);
 }

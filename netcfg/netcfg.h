@@ -43,21 +43,34 @@ struct netcfg_link {
 };
 
 /*
- * One change of a bridge's forwarding database: a MAC learned (or moved) on a
- * port, or a learned entry gone (aged out, flushed, deleted, its port left
- * the bridge). Only learned (dynamic) entries: the bridge's and its ports'
- * own addresses (local, permanent), static entries and a device's own
- * address lists (NTF_SELF) are never reported. A MAC that moves to another
- * port comes as a new event naming the new port; the kernel sends nothing
- * for the old one.
+ * One entry of a bridge's forwarding database, or one change of it: a MAC
+ * learned (or moved) on a port, or a learned entry gone (aged out, flushed,
+ * deleted, its port left the bridge). Notifications report learned
+ * (dynamic) entries only; a dump (netcfg_dump_fdb()) also lists the ports'
+ * own addresses, marked permanent. Never reported: static entries, the
+ * bridge device's own entries and a device's own address lists (NTF_SELF).
+ * A MAC that moves to another port comes as a new event naming the new
+ * port; the kernel sends nothing for the old one.
  */
 struct netcfg_fdb_event {
 	bool deleted;           /* RTM_DELNEIGH */
+	bool permanent;         /* a port's own address (local, NUD_PERMANENT):
+				 * in dumps only, never learned */
 	uint8_t mac[6];
 	int port_ifindex;       /* the port it was learned on (may be gone) */
 	int bridge_ifindex;
 	uint16_t vlan;          /* 0 if the entry has none */
+	int64_t age_ms;         /* since the bridge last saw the MAC as a
+				 * source (NDA_CACHEINFO, 10 ms steps); -1:
+				 * unknown */
 };
+/* MAC addresses as text: exactly six pairs of hex digits (either case)
+ * separated by ':', nothing before or after; -EINVAL otherwise. The format
+ * is lower case, NETCFG_MAC_STRLEN with the NUL. */
+#define NETCFG_MAC_STRLEN 18
+int netcfg_mac_parse(const char *s, uint8_t mac[6]);
+char *netcfg_mac_format(const uint8_t mac[6], char buf[NETCFG_MAC_STRLEN]);
+
 typedef void (*netcfg_fdb_cb)(void *ctx, const struct netcfg_fdb_event *ev);
 
 /* Opens the netlink sockets: one for requests, one subscribed to link and
@@ -81,11 +94,12 @@ int netcfg_process(struct netcfg *nc, bool *ret_changed);
  * may use the other netcfg calls, but not netcfg_process() or
  * netcfg_free(). */
 void netcfg_set_fdb_callback(struct netcfg *nc, netcfg_fdb_cb cb, void *ctx);
-/* A dump of the learned FDB entries of a bridge (ifindex), for the initial
- * state: subscribe (netcfg_new()), dump, then process. *ret is malloc'd
- * (free() it, also when *ret_n is 0); every entry has deleted == false.
- * -ENODEV if there is no such link; a link that is not a bridge has no
- * entries. */
+/* A dump of the FDB entries of a bridge (ifindex), for the initial state:
+ * subscribe (netcfg_new()), dump, then process. The learned entries, and
+ * the ports' own addresses with permanent set (a consumer of learned MACs
+ * skips those). *ret is malloc'd (free() it, also when *ret_n is 0); every
+ * entry has deleted == false. -ENODEV if there is no such link; a link
+ * that is not a bridge has no entries. */
 int netcfg_dump_fdb(struct netcfg *nc, int bridge_ifindex,
 		    struct netcfg_fdb_event **ret, size_t *ret_n);
 

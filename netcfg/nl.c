@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <netlink/attr.h>
 #include <netlink/errno.h>
@@ -492,18 +493,32 @@ int netcfg_get_link_by_index(struct netcfg *nc, int ifindex,
 static const struct nla_policy nda_policy[NDA_MAX + 1] = {
 	[NDA_VLAN]   = { .type = NLA_U16 },
 	[NDA_MASTER] = { .type = NLA_U32 },
+	[NDA_CACHEINFO] = { .minlen = sizeof(struct nda_cacheinfo) },
 };
+
+/* NDA_CACHEINFO's times are clock_t, in USER_HZ ticks (10 ms on Linux). */
+static int64_t cacheinfo_ms(const struct nlattr *a)
+{
+	const struct nda_cacheinfo *ci = nla_data(a);
+	long hz = sysconf(_SC_CLK_TCK);
+
+	if (hz <= 0)
+		hz = 100;
+	return (int64_t)ci->ndm_updated * 1000 / hz;
+}
 
 /*
  * Parses an RTM_NEWNEIGH / RTM_DELNEIGH into *ev. Returns 0 for a learned
- * bridge FDB entry, 1 for anything else (skipped: IP neighbours, local and
- * static entries, a device's own address lists), or -errno.
+ * bridge FDB entry (and, with local, for a port's own address: permanent
+ * set), 1 for anything else (skipped: IP neighbours, static entries, a
+ * device's own address lists, local ones unless asked for), or -errno.
  */
-static int parse_fdb(struct nlmsghdr *nlh, struct netcfg_fdb_event *ev)
+static int parse_fdb(struct nlmsghdr *nlh, bool local, struct netcfg_fdb_event *ev)
 {
 	struct nlattr *tb[NDA_MAX + 1];
 	struct ndmsg *ndm;
 	int r, master;
+	bool permanent;
 
 	if (nlh->nlmsg_type != RTM_NEWNEIGH && nlh->nlmsg_type != RTM_DELNEIGH)
 		return 1;
@@ -520,7 +535,8 @@ static int parse_fdb(struct nlmsghdr *nlh, struct netcfg_fdb_event *ev)
 	 * remote table), not the bridge's learning. What is left is learned
 	 * (NUD_REACHABLE, or NUD_STALE once idle).
 	 */
-	if (ndm->ndm_state & (NUD_PERMANENT | NUD_NOARP))
+	permanent = ndm->ndm_state & NUD_PERMANENT;
+	if ((permanent && !local) || (ndm->ndm_state & NUD_NOARP))
 		return 1;
 	if (ndm->ndm_flags & NTF_SELF)
 		return 1;
@@ -538,11 +554,14 @@ static int parse_fdb(struct nlmsghdr *nlh, struct netcfg_fdb_event *ev)
 
 	memset(ev, 0, sizeof(*ev));
 	ev->deleted = nlh->nlmsg_type == RTM_DELNEIGH;
+	ev->permanent = permanent;
 	memcpy(ev->mac, nla_data(tb[NDA_LLADDR]), sizeof(ev->mac));
 	ev->port_ifindex = ndm->ndm_ifindex;
 	ev->bridge_ifindex = master;
 	if (tb[NDA_VLAN])
 		ev->vlan = nla_get_u16(tb[NDA_VLAN]);
+	/* a local entry's age says nothing: it is never refreshed */
+	ev->age_ms = tb[NDA_CACHEINFO] && !permanent ? cacheinfo_ms(tb[NDA_CACHEINFO]) : -1;
 	return 0;
 }
 
@@ -568,7 +587,7 @@ static int ev_valid(struct nl_msg *msg, void *arg)
 		 * cost the daemon a full link resync. */
 		if (!nc->fdb_cb)
 			break;
-		r = parse_fdb(nlh, &ev);
+		r = parse_fdb(nlh, false, &ev);
 		if (r < 0)
 			log_debug("netlink: bad neighbour notification: %s, ignoring",
 				  strerror(-r));
@@ -629,7 +648,7 @@ static int fdb_dump_valid(struct nl_msg *msg, void *arg)
 	struct netcfg_fdb_event ev;
 	int r;
 
-	r = parse_fdb(nlmsg_hdr(msg), &ev);
+	r = parse_fdb(nlmsg_hdr(msg), true, &ev);
 	if (r != 0)
 		return r < 0 ? r : 0;
 	/* The kernel filters by bridge already; this keeps a kernel that

@@ -1,7 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-NETCFG_OBJS += netcfg/config.o netcfg/config_keys.o netcfg/config_print.o
+NETCFG_OBJS += netcfg/config.o netcfg/config_keys.o netcfg/config_print.o netcfg/mac.o
 UNIT_TESTS += tests/unit/test_config
 test_config_OBJS := netcfg/config.o netcfg/config_keys.o netcfg/config_print.o common/log.o common/escape.o common/keys.o
+
+UNIT_TESTS += tests/unit/test_mac
+test_mac_OBJS := netcfg/mac.o
 
 # netlink layer and reconcile (netcfg/nl.c, netcfg/reconcile.c)
 NETCFG_OBJS += netcfg/nl.o netcfg/reconcile.o

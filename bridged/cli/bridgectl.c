@@ -2,7 +2,7 @@
 /*
  * bridgectl: the operator's command, one table of commands (cli.h): keys
  * (genkey, pubkey), the daemon's state over its control socket (status,
- * events), and the migration commands (migrate.c, the migrate library).
+ * events, fdb), and the migration commands (migrate.c, the migrate library).
  */
 #include <errno.h>
 #include <json-c/json.h>
@@ -19,8 +19,10 @@
 #include "bridged/cli/cli.h"
 #include "bridged/cli/ctl_client.h"
 #include "bridged/cli/migrate_cli.h"
-#include "netcfg/config.h"
+#include "common/escape.h"
 #include "common/keys.h"
+#include "netcfg/config.h"
+#include "netcfg/netcfg.h"
 
 /*
  * libparted's constructor (ped_disk_gpt_init) trips ASan's strchr
@@ -340,6 +342,160 @@ static int cmd_events(int argc, char **argv)
 	return 0;
 }
 
+static const char fdb_usage[] =
+"Usage: bridgectl fdb [--json] [--segment NAME] [MAC...]\n"
+"\n"
+"Where each MAC is on this host: the daemon reads the live forwarding\n"
+"database of every segment bridge it manages and names, for each MAC the\n"
+"bridge has learned, the port it was last seen on. A port is a tunnel\n"
+"(one of the daemon's TAP ports: the MAC lives behind that peer) or local\n"
+"(any other port: a VM's interface, an uplink). The ports' own addresses,\n"
+"the bridge's, static entries and the loop guard's probe sources\n"
+"(02:62:64:...) are never listed. Before a VM is started here, none of its\n"
+"MACs may be local (it would run twice); once it runs here, its MACs are\n"
+"local on its own port.\n"
+"\n"
+"Arguments:\n"
+"  MAC               list only these MACs (at most 16; any case, written\n"
+"                    52:54:00:ab:cd:ef); one that no bridge has learned is\n"
+"                    reported as not seen\n"
+"\n"
+"Options:\n"
+"  --segment NAME    only the bridge of this segment\n"
+"  --json            the daemon's answer as it is (docs/CONTROL.md):\n"
+"                    {\"entries\": [{\"mac\", \"segment\", \"bridge\", \"port\",\n"
+"                    \"kind\": \"tunnel\"|\"local\", \"peer\", \"vlan\", \"age_ms\"}],\n"
+"                    \"truncated\": bool, \"missing\": [MAC...]} (\"missing\"\n"
+"                    when MACs were given)\n"
+"  -h, --help        this text\n"
+"\n"
+"Columns: MAC, SEGMENT, BRIDGE, PORT, KIND (local, or tunnel and the peer),\n"
+"VLAN (- for none), AGE (since the bridge last saw the MAC as a source;\n"
+"it forgets a MAC after its ageing time, 300 s by default).\n"
+"\n"
+"Exit status: 0 when the daemon answered (also when nothing, or not every\n"
+"MAC, was found), 1 when it could not be asked or refused (an unknown\n"
+"segment), 2 on a usage error (a malformed MAC).\n";
+
+/* The request line: "fdb [segment NAME] [MAC...]", MACs in lower case. */
+static int fdb_request(int argc, char **argv, bool *json, char *req, size_t len)
+{
+	const char *segment = NULL;
+	uint8_t macs[16][6];
+	size_t n_macs = 0, at;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j")) {
+			*json = true;
+		} else if (!strcmp(argv[i], "--segment") && i + 1 < argc) {
+			segment = argv[++i];
+		} else if (!strncmp(argv[i], "--segment=", 10)) {
+			segment = argv[i] + 10;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "bridgectl fdb: unknown option '%s' (see bridgectl fdb --help)\n",
+				STR_ESCAPED(argv[i]));
+			return 2;
+		} else if (n_macs == 16) {
+			fprintf(stderr, "bridgectl fdb: at most 16 MAC addresses\n");
+			return 2;
+		} else if (netcfg_mac_parse(argv[i], macs[n_macs++]) < 0) {
+			fprintf(stderr, "bridgectl fdb: '%s' is not a MAC address (six pairs of hex digits "
+				"separated by ':', e.g. 52:54:00:ab:cd:ef)\n", STR_ESCAPED(argv[i]));
+			return 2;
+		}
+	}
+	if (segment && (!*segment || strlen(segment) >= CONFIG_NAME_MAX || strpbrk(segment, " \t\r\n"))) {
+		fprintf(stderr, "bridgectl fdb: '%s' is not a segment name\n", STR_ESCAPED(segment));
+		return 2;
+	}
+	/* at most 16 + 32 + 16 * 18 bytes: fits */
+	at = (size_t)snprintf(req, len, "fdb%s%s", segment ? " segment " : "", segment ? segment : "");
+	for (size_t k = 0; k < n_macs && at < len; k++) {
+		char m[NETCFG_MAC_STRLEN];
+
+		at += (size_t)snprintf(req + at, len - at, " %s", netcfg_mac_format(macs[k], m));
+	}
+	return 0;
+}
+
+static void print_age(json_object *age)
+{
+	double s = json_object_get_int64(age) / 1e3;
+
+	if (!age)
+		printf("-");
+	else if (s < 100)
+		printf("%.1f s", s);
+	else
+		printf("%.0f s", s);
+}
+
+static void print_fdb(json_object *ans)
+{
+	json_object *entries = jget(ans, "entries"), *missing = jget(ans, "missing");
+	size_t n = entries ? json_object_array_length(entries) : 0;
+
+	if (n)
+		printf("%-17s  %-12s %-15s %-15s %-20s %-5s %s\n", "MAC", "SEGMENT", "BRIDGE", "PORT",
+		       "KIND", "VLAN", "AGE");
+	else if (!missing)
+		printf("no learned MACs\n");
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(entries, i);
+		char kind[64];
+
+		if (!strcmp(js(e, "kind"), "tunnel"))
+			snprintf(kind, sizeof(kind), "tunnel %s", js(e, "peer"));
+		else
+			snprintf(kind, sizeof(kind), "%s", js(e, "kind"));
+		printf("%-17s  %-12s %-15s %-15s %-20s %-5s ", js(e, "mac"), js(e, "segment"),
+		       js(e, "bridge"), js(e, "port"), kind, js(e, "vlan"));
+		print_age(jget(e, "age_ms"));
+		printf("\n");
+	}
+	for (size_t i = 0; missing && i < json_object_array_length(missing); i++)
+		printf("%-17s  not seen\n", json_object_get_string(json_object_array_get_idx(missing, i)));
+	if (json_object_get_boolean(jget(ans, "truncated")))
+		printf("(more entries left out: ask for MACs or a segment)\n");
+}
+
+static int cmd_fdb(int argc, char **argv)
+{
+	bool json = false;
+	char req[512], *ans;
+	json_object *o;
+	int rc;
+
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(fdb_usage, stdout);
+			return 0;
+		}
+	rc = fdb_request(argc, argv, &json, req, sizeof(req));
+	if (rc)
+		return rc;
+	ans = ctl_request(cli_socket, req);
+	if (!ans)
+		return 1;
+	o = json_tokener_parse(ans);
+	free(ans);
+	if (!o) {
+		fprintf(stderr, "bridgectl: the daemon's answer is not JSON\n");
+		return 1;
+	}
+	if (jget(o, "error")) {
+		fprintf(stderr, "bridgectl: %s\n", STR_ESCAPED(js(o, "error")));
+		rc = 1;
+	} else if (json) {
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_SPACED));
+	} else {
+		print_fdb(o);
+	}
+	json_object_put(o);
+	return rc;
+}
+
 static int cmd_help(int argc, char **argv)
 {
 	usage(stdout);
@@ -365,6 +521,11 @@ const struct cli_command cli_commands[] = {
 		     "mac-flap and handshake-rejected events as they\n"
 		     "happen (one JSON object per line with --json);\n"
 		     "stops after N events or S seconds if given" },
+	{ .name = "fdb", .fn = cmd_fdb, .synopsis = "[--json] [--segment NAME] [MAC...]",
+	  .summary = "where each MAC is: the learned MACs of the\n"
+		     "segment bridges, each on a local port or behind\n"
+		     "a tunnel to a peer, and its age; MACs given:\n"
+		     "only those (not seen ones said so)" },
 	{ .name = "migrate", .fn = migrate_main, .synopsis = "SUBCOMMAND ...",
 	  .summary = "move a VM (below)", .sub = migrate_commands },
 	{ .name = "cutover", .fn = cutover_main, .synopsis = "VM --from PEER [--yes] [--warm-only] | --rollback | --stage2 | --list",

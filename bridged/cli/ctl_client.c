@@ -34,7 +34,7 @@ char *ctl_request(const char *sock, const char *cmd)
 	}
 	/* one write: a daemon that answered before reading a second one would
 	 * close with unread data, and the kernel would reset the connection */
-	char line[128];
+	char line[512];		/* the daemon reads at most 512 bytes */
 	int ll = snprintf(line, sizeof(line), "%s\n", cmd);
 
 	if (ll < 0 || (size_t)ll >= sizeof(line) || write(fd, line, ll) != ll) {

@@ -49,7 +49,7 @@ grep -q "missing.conf" "$W/err" || fail "the error does not name the missing fil
 "$BRIDGECTL" --help | grep -q "events" || fail "bridgectl --help lacks events"
 "$BRIDGECTL" --help | grep -q "migrate" || fail "bridgectl --help lacks migrate"
 # every command of every table is in the help texts, and answers --help
-for c in genkey pubkey status events migrate; do
+for c in genkey pubkey status events fdb migrate; do
 	"$BRIDGECTL" --help | grep -q "^  $c\b" || fail "bridgectl --help lacks $c"
 done
 for c in inspect plan create domain send receive; do
@@ -66,4 +66,17 @@ done
 # no daemon: a clear error, exit 1
 if "$BRIDGECTL" --socket "$W/none.sock" status 2> "$W/err"; then fail "status without daemon succeeded"; fi
 grep -q "cannot reach bridged at $W/none.sock" "$W/err" || fail "unclear error: $(cat "$W/err")"
+"$BRIDGECTL" --socket "$W/none.sock" fdb 52:54:00:AB:cd:ef 2> "$W/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "cannot reach bridged" "$W/err" || fail "fdb without daemon: rc $rc"
+
+# fdb: its help, and its usage errors are found before the daemon is asked
+"$BRIDGECTL" fdb --help | grep -q "^Usage: bridgectl fdb \[--json\] \[--segment NAME\] \[MAC...\]" || fail "fdb --help"
+for bad in "52:54:00:ab:cd" "52:54:00:ab:cd:eg" "52-54-00-ab-cd-ef" "--segment" "--frob" "--segment="; do
+	"$BRIDGECTL" --socket "$W/none.sock" fdb $bad 2> "$W/err"; rc=$?
+	[ $rc -eq 2 ] || fail "fdb $bad: rc $rc, want 2: $(cat "$W/err")"
+done
+"$BRIDGECTL" --socket "$W/none.sock" fdb 52:54:00:ab:cd:eg 2> "$W/err"
+grep -q "'52:54:00:ab:cd:eg' is not a MAC address" "$W/err" || fail "fdb: unclear error: $(cat "$W/err")"
+"$BRIDGECTL" --socket "$W/none.sock" fdb $(for i in $(seq 17); do printf '02:00:00:00:00:%02x ' "$i"; done) 2> "$W/err"
+[ $? -eq 2 ] || fail "fdb with 17 MACs is no usage error"
 echo ok

@@ -30,8 +30,10 @@
  *                              (plus " vlan=N" if tagged), and "links" for
  *                              each netcfg_process() that reported a link
  *                              change; exits 0 after SECONDS
- *   fdb-dump BRIDGE            the learned entries, "MAC port=NAME
- *                              bridge=NAME[ vlan=N]" each
+ *   fdb-dump BRIDGE            the entries, "MAC port=NAME bridge=NAME
+ *                              [ vlan=N][ permanent][ age_ms=N]" each:
+ *                              learned ones with their age, the ports' own
+ *                              addresses marked permanent
  *   route-oif ADDR             "dev=NAME ifindex=N" of the route to ADDR
  *   route-via-bridge ADDR BRIDGE...
  *                              "1 bridge=NAME" if ADDR routes through one
@@ -469,7 +471,7 @@ static void fdb_name(struct fdb_watch *w, int ifindex, char *buf, size_t len)
 }
 
 static void print_fdb(struct fdb_watch *w, const char *prefix,
-		      const struct netcfg_fdb_event *ev)
+		      const struct netcfg_fdb_event *ev, bool age)
 {
 	char port[IFNAMSIZ + 16], br[IFNAMSIZ + 16];
 
@@ -480,12 +482,16 @@ static void print_fdb(struct fdb_watch *w, const char *prefix,
 	       ev->mac[5], port, br);
 	if (ev->vlan)
 		printf(" vlan=%u", ev->vlan);
+	if (ev->permanent)
+		printf(" permanent");
+	if (age && ev->age_ms >= 0)
+		printf(" age_ms=%lld", (long long)ev->age_ms);
 	printf("\n");
 }
 
 static void on_fdb(void *ctx, const struct netcfg_fdb_event *ev)
 {
-	print_fdb(ctx, ev->deleted ? "del " : "new ", ev);
+	print_fdb(ctx, ev->deleted ? "del " : "new ", ev, false);
 }
 
 static int cmd_fdb_watch(struct netcfg *nc, const char *seconds)
@@ -562,7 +568,7 @@ static int cmd_fdb_dump(struct netcfg *nc, const char *bridge)
 		return fail("dump", r);
 	}
 	for (i = 0; i < n; i++)
-		print_fdb(&w, "", &v[i]);
+		print_fdb(&w, "", &v[i], true);
 	free(w.links);
 	free(v);
 	return 0;

@@ -81,6 +81,8 @@ must_fail() { # what cmd...
 }
 # The watcher's lines after the "ready" one, skipping "links".
 events() { sed -n '2,$p' "$WORK/watch" | grep -v '^links$' || true; }
+# MAC's line of the dump of brf, without its age (it changes).
+dump_line() { tool fdb-dump brf | grep -i "^$MAC " | sed 's/ age_ms=[0-9]*$//'; }
 # Waits until the watcher has printed n FDB lines.
 wait_events() { # n
 	wait_for "watcher printed $1 FDB event(s)" "$1" sh -c "sed -n '2,\$p' '$WORK/watch' | grep -vc '^links\$'"
@@ -131,17 +133,28 @@ wait_events 1
 expect "event 1" "$(events | sed -n 1p)" "new $MAC port=pa bridge=brf"
 
 echo "== FDB dump"
-expect "fdb-dump brf" "$(tool fdb-dump brf | grep -i "^$MAC ")" "$MAC port=pa bridge=brf"
-# The dump lists learned entries only: no local (permanent) ones of the
-# bridge or of pa/pb.
-expect "fdb-dump: only learned entries" "$(tool fdb-dump brf | wc -l)" \
-	"$(nsx bridge -j fdb show br brf | jq '[.[] | select((.state // "") != "permanent" and (.state // "") != "static" and (.flags // [] | index("self") | not))] | length')"
+expect "fdb-dump brf" "$(dump_line)" "$MAC port=pa bridge=brf"
+# The age of a MAC just heard: NDA_CACHEINFO's updated, in ms.
+age=$(tool fdb-dump brf | grep -i "^$MAC " | sed -n 's/.* age_ms=\([0-9]*\)$/\1/p')
+[ -n "$age" ] && [ "$age" -lt 5000 ] || die "fdb-dump: age of $MAC: '$age', want a number below 5000"
+ok "fdb-dump: $MAC heard $age ms ago"
+# The learned entries, and the ports' own addresses marked permanent;
+# neither the bridge device's own entries nor static or "self" ones.
+learned='select((.state // "") != "permanent" and (.state // "") != "static" and (.flags // [] | index("self") | not))'
+expect "fdb-dump: the learned entries" "$(tool fdb-dump brf | grep -vc ' permanent' || true)" \
+	"$(nsx bridge -j fdb show br brf | jq "[.[] | $learned] | length")"
+expect "fdb-dump: the ports' own addresses" "$(tool fdb-dump brf | grep ' permanent' | sort | tr '\n' ' ')" \
+	"$(nsx bridge -j fdb show br brf | jq -r '.[] | select((.state // "") == "permanent" and .ifname != "brf" and (.flags // [] | index("self") | not)) |
+		"\(.mac) port=\(.ifname) bridge=brf\(if .vlan then " vlan=\(.vlan)" else "" end) permanent"' | sort | tr '\n' ' ')"
+pa_mac=$(nsx cat /sys/class/net/pa/address)
+tool fdb-dump brf | grep -qx "$pa_mac port=pa bridge=brf permanent" || die "fdb-dump: pa's own $pa_mac not listed as permanent"
+ok "fdb-dump: pa's own address is permanent, without an age"
 
 ip netns exec "$NSB" ping -c1 -W2 198.18.40.1 >/dev/null || die "ping from $NSB"
 wait_for "bridge moved $MAC to pb" pb fdb_port
 wait_events 2
 expect "event 2 (move)" "$(events | sed -n 2p)" "new $MAC port=pb bridge=brf"
-expect "fdb-dump after move" "$(tool fdb-dump brf | grep -i "^$MAC ")" "$MAC port=pb bridge=brf"
+expect "fdb-dump after move" "$(dump_line)" "$MAC port=pb bridge=brf"
 
 nsx bridge fdb del "$MAC" dev pb master
 wait_events 3
