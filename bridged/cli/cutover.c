@@ -483,8 +483,14 @@ static void map_bridge(const char *map, const char *xen, char *out, size_t len)
  */
 static int mac_places(struct cut *c, int *local, int *tunnel, char *what, size_t wlen)
 {
-	json_object *f = ctl_request_json(cli_socket, "fdb"), *entries = jget(f, "entries");
+	char req[512] = "fdb";
+	json_object *f, *entries;
 	size_t off = 0;
+
+	for (size_t m = 0; m < c->n_macs; m++)
+		strcat(strcat(req, " "), c->macs[m]);	/* 16 MACs at most: 3 + 16 * 18 bytes */
+	f = ctl_request_json(cli_socket, req);
+	entries = jget(f, "entries");
 
 	*local = *tunnel = 0;
 	if (what && wlen)
