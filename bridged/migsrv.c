@@ -231,6 +231,11 @@ static int serve_source(struct conn *c, const struct node_cfg *n, const struct f
 			st = source_serve_shutdown(&ctx, req->vm, vm->name, req->timeout_s,
 						   req->flags & FETCH_FLAG_FORCE, &text);
 			break;
+		case FETCH_OP_START:
+			log_info("migrate: %s: starting VM %s (domain %s, %s; %s)", c->who, req->vm, vm->name,
+				 desc, cfgpath);
+			st = source_serve_start(&ctx, req->vm, vm->name, cfgpath, &text);
+			break;
 		default:
 			st = source_serve_autostart(&ctx, req->op == FETCH_OP_AUTOSTART_OFF, req->vm,
 						    vm->name, cfgpath, &text);
@@ -254,29 +259,6 @@ static int serve_source(struct conn *c, const struct node_cfg *n, const struct f
 		log_info("migrate: %s: VM %s: %s: %s", c->who, req->vm, op, text);
 	free(text);
 	return r < 0 ? 1 : 0;
-}
-
-/* The flags and fields each request may carry. */
-static const char *request_fields_ok(const struct fetch_request *req)
-{
-	switch (req->op) {
-	case FETCH_OP_DISK:
-		if (req->flags & ~(FETCH_FLAG_WARM | FETCH_FLAG_DELTA))
-			return "flags that a disk copy does not take";
-		return req->timeout_s ? "a timeout that a disk copy does not take" : NULL;
-	case FETCH_OP_SHUTDOWN:
-		if (req->flags & ~FETCH_FLAG_FORCE)
-			return "flags that a shutdown does not take";
-		if (req->vdev[0])
-			return "a disk that a shutdown does not take";
-		if (!req->timeout_s || req->timeout_s > FETCH_TIMEOUT_MAX)
-			return "a timeout out of range (1 to 3600 s)";
-		return NULL;
-	default:
-		if (req->flags || req->timeout_s || req->vdev[0])
-			return "flags, a timeout or a disk that it does not take";
-		return NULL;
-	}
 }
 
 static int serve(struct daemon *d, int fd, const char *addr)
@@ -336,7 +318,7 @@ static int serve(struct daemon *d, int fd, const char *addr)
 		status = refuse(&c, EOPNOTSUPP, "unknown request %u", req.op);
 		goto out;
 	}
-	why = request_fields_ok(&req);
+	why = fetch_request_fields_check(&req);
 	if (why) {
 		status = refuse(&c, EINVAL, "VM %s: %s request with %s", req.vm,
 				fetch_op_to_string(req.op), why);

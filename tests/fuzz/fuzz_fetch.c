@@ -42,5 +42,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the name check of the daemon never reads past the name */
 	(void)fetch_vm_name_ok(r.vm);
 	(void)fetch_op_to_string(r.op);
+	(void)fetch_request_fields_check(&r);
 	return 0;
 }
