@@ -87,6 +87,20 @@ static int find_config(const char *dir, const char *name, char *path, size_t len
 	return -ENOENT;
 }
 
+/* The swap signature of the disk's first bytes (one bounded read), so the
+ * new host can make its swap with the same UUID and label; null when none
+ * or unreadable (logged). */
+static json_object *swap_json(const struct xen_disk *dk, const struct stream_source *src)
+{
+	struct swapsig sig;
+	int r = swapsig_read(stream_source_fd(src), &sig);
+
+	if (r < 0)
+		log_warnx("migrate: %s: reading its first %d bytes: %s", STR_ESCAPED(dk->target),
+			  SWAPSIG_READ, strerror(-r));
+	return r == 1 ? swapsig_json(&sig) : NULL;
+}
+
 static json_object *disk_json(const struct xen_disk *dk)
 {
 	json_object *j = json_object_new_object();
@@ -114,6 +128,7 @@ static json_object *disk_json(const struct xen_disk *dk)
 	}
 	json_object_object_add(j, "size", json_object_new_int64((int64_t)stream_source_size(src)));
 	json_object_object_add(j, "in_use", json_object_new_boolean(in_use));
+	json_object_object_add(j, "swap", swap_json(dk, src));
 	stream_source_free(src);
 	return j;
 }
