@@ -3,10 +3,11 @@
  * The old host's side of a cutover (MigrateListen): the daemon serves, to
  * a peer that authenticates with the PublicKey of one of its [Peer]s, for
  * the VMs whose Xen configs are in XenConfigDir only: their disks
- * (read-only), their config, their state, a shutdown, and switching their
- * autostart off and back (through the backend of MigrateSource), and
- * nothing else. docs/STREAM.md, "Copying from the old host's daemon" and
- * "What else the old host serves".
+ * (read-only; a warm copy of a disk in use), their config, their state,
+ * a shutdown, a start (a rollback), and switching their autostart off and
+ * back (through the backend of MigrateSource), and nothing else.
+ * docs/STREAM.md, "Copying from the old host's daemon" and "What else the
+ * old host serves".
  *
  * The listener lives in the event loop; every accepted connection is served
  * by a forked child (a copy takes minutes to hours, the loop must never
@@ -149,15 +150,48 @@ static int serve_list(struct conn *c, const char *cfgpath, const struct xen_vm *
 	return r < 0 ? 1 : 0;
 }
 
+/*
+ * Opens the disk for a copy: refused while in use (a block device held
+ * exclusively, a file open for writing: the VM runs), unless the request
+ * is warm. A warm copy of a disk in use is verified against what was read;
+ * the final pass must be a delta without warm, which is refused until the
+ * VM is off, so it cannot miss a write. A warm request for a disk that is
+ * not in use is an ordinary copy. 0, or the refusal's exit status.
+ */
+static int open_disk(struct conn *c, const struct xen_disk *dk, const struct fetch_request *req,
+		     struct stream_source **src, bool *in_use)
+{
+	bool warm = req->flags & FETCH_FLAG_WARM, delta = req->flags & FETCH_FLAG_DELTA;
+	char err[256] = "";
+	int r;
+
+	r = stream_source_open(dk->target, false, src, err, sizeof(err));
+	if (r == -EBUSY && warm) {
+		*in_use = true;
+		r = stream_source_open(dk->target, true, src, err, sizeof(err));
+	}
+	if (r == -EBUSY)
+		return refuse(c, EBUSY, "VM %s disk %s (%s) is in use (the VM is running?); %s", req->vm,
+			      req->vdev, STR_ESCAPED(dk->target), delta ?
+			      "the final delta pass is taken with the VM shut down (--warm --delta for "
+			      "an interim pass while it runs)" :
+			      "shut the VM down first, or copy it warm (--warm) now and again with "
+			      "--delta once it is shut down");
+	if (r < 0)
+		return refuse(c, -r, "VM %s disk %s: %s", req->vm, req->vdev, STR_ESCAPED(err));
+	return 0;
+}
+
 static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetch_request *req)
 {
 	const struct xen_disk *dk = NULL;
 	struct stream_source *src = NULL;
 	struct stream_report *rep;
 	struct stream_opts o = { 0 };
-	char err[256] = "", list[256] = "";
+	char list[256] = "";
 	json_object *j;
 	size_t used = 0;
+	bool in_use = false;
 	int r;
 
 	for (size_t i = 0; i < vm->n_disks; i++) {
@@ -173,30 +207,26 @@ static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetc
 			      list[0] ? list : "none");
 	if (!dk->target)
 		return refuse(c, ENOENT, "VM %s: disk %s is an empty cdrom drive", req->vm, req->vdev);
-	if (req->flags & FETCH_FLAG_WARM)
-		return refuse(c, EOPNOTSUPP, "VM %s disk %s: warm copies (of a disk in use) are not "
-			      "served by the daemon yet; shut the VM down first", req->vm, req->vdev);
-	r = stream_source_open(dk->target, false, &src, err, sizeof(err));
-	if (r == -EBUSY)
-		return refuse(c, EBUSY, "VM %s disk %s (%s) is in use (the VM is running?); shut the "
-			      "VM down first", req->vm, req->vdev, STR_ESCAPED(dk->target));
-	if (r < 0)
-		return refuse(c, -r, "VM %s disk %s: %s", req->vm, req->vdev, STR_ESCAPED(err));
+	r = open_disk(c, dk, req, &src, &in_use);
+	if (r)
+		return r;
 
 	j = json_object_new_object();
 	json_object_object_add(j, "vm", json_object_new_string(req->vm));
 	json_object_object_add(j, "vdev", json_object_new_string(req->vdev));
 	json_object_object_add(j, "target", json_object_new_string(dk->target));
 	json_object_object_add(j, "size", json_object_new_int64((int64_t)stream_source_size(src)));
+	json_object_object_add(j, "in_use", json_object_new_boolean(in_use));
 	r = fetch_send_reply(c->ch, c->fd, 0, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	json_object_put(j);
 	if (r < 0) {
 		stream_source_free(src);
 		return 1;
 	}
-	log_info("migrate: %s: sending VM %s disk %s (%s, %llu bytes)%s", c->who, req->vm, req->vdev,
+	log_info("migrate: %s: sending VM %s disk %s (%s, %llu bytes)%s%s", c->who, req->vm, req->vdev,
 		 STR_ESCAPED(dk->target), (unsigned long long)stream_source_size(src),
-		 req->flags & FETCH_FLAG_DELTA ? ", delta" : "");
+		 req->flags & FETCH_FLAG_DELTA ? ", delta" : "",
+		 in_use ? ", warm: in use by the running VM" : "");
 	rep = calloc(1, sizeof(*rep));
 	if (!rep) {
 		stream_source_free(src);
