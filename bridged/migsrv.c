@@ -3,10 +3,11 @@
  * The old host's side of a cutover (MigrateListen): the daemon serves, to
  * a peer that authenticates with the PublicKey of one of its [Peer]s, for
  * the VMs whose Xen configs are in XenConfigDir only: their disks
- * (read-only), their config, their state, a shutdown, and switching their
- * autostart off and back (through the backend of MigrateSource), and
- * nothing else. docs/STREAM.md, "Copying from the old host's daemon" and
- * "What else the old host serves".
+ * (read-only; a warm copy of a disk in use), their config, their state,
+ * a shutdown, a start (a rollback), and switching their autostart off and
+ * back (through the backend of MigrateSource), and nothing else.
+ * docs/STREAM.md, "Copying from the old host's daemon" and "What else the
+ * old host serves".
  *
  * The listener lives in the event loop; every accepted connection is served
  * by a forked child (a copy takes minutes to hours, the loop must never
@@ -87,6 +88,20 @@ static int find_config(const char *dir, const char *name, char *path, size_t len
 	return -ENOENT;
 }
 
+/* The swap signature of the disk's first bytes (one bounded read), so the
+ * new host can make its swap with the same UUID and label; null when none
+ * or unreadable (logged). */
+static json_object *swap_json(const struct xen_disk *dk, const struct stream_source *src)
+{
+	struct swapsig sig;
+	int r = swapsig_read(stream_source_fd(src), &sig);
+
+	if (r < 0)
+		log_warnx("migrate: %s: reading its first %d bytes: %s", STR_ESCAPED(dk->target),
+			  SWAPSIG_READ, strerror(-r));
+	return r == 1 ? swapsig_json(&sig) : NULL;
+}
+
 static json_object *disk_json(const struct xen_disk *dk)
 {
 	json_object *j = json_object_new_object();
@@ -114,6 +129,7 @@ static json_object *disk_json(const struct xen_disk *dk)
 	}
 	json_object_object_add(j, "size", json_object_new_int64((int64_t)stream_source_size(src)));
 	json_object_object_add(j, "in_use", json_object_new_boolean(in_use));
+	json_object_object_add(j, "swap", swap_json(dk, src));
 	stream_source_free(src);
 	return j;
 }
@@ -134,15 +150,48 @@ static int serve_list(struct conn *c, const char *cfgpath, const struct xen_vm *
 	return r < 0 ? 1 : 0;
 }
 
+/*
+ * Opens the disk for a copy: refused while in use (a block device held
+ * exclusively, a file open for writing: the VM runs), unless the request
+ * is warm. A warm copy of a disk in use is verified against what was read;
+ * the final pass must be a delta without warm, which is refused until the
+ * VM is off, so it cannot miss a write. A warm request for a disk that is
+ * not in use is an ordinary copy. 0, or the refusal's exit status.
+ */
+static int open_disk(struct conn *c, const struct xen_disk *dk, const struct fetch_request *req,
+		     struct stream_source **src, bool *in_use)
+{
+	bool warm = req->flags & FETCH_FLAG_WARM, delta = req->flags & FETCH_FLAG_DELTA;
+	char err[256] = "";
+	int r;
+
+	r = stream_source_open(dk->target, false, src, err, sizeof(err));
+	if (r == -EBUSY && warm) {
+		*in_use = true;
+		r = stream_source_open(dk->target, true, src, err, sizeof(err));
+	}
+	if (r == -EBUSY)
+		return refuse(c, EBUSY, "VM %s disk %s (%s) is in use (the VM is running?); %s", req->vm,
+			      req->vdev, STR_ESCAPED(dk->target), delta ?
+			      "the final delta pass is taken with the VM shut down (--warm --delta for "
+			      "an interim pass while it runs)" :
+			      "shut the VM down first, or copy it warm (--warm) now and again with "
+			      "--delta once it is shut down");
+	if (r < 0)
+		return refuse(c, -r, "VM %s disk %s: %s", req->vm, req->vdev, STR_ESCAPED(err));
+	return 0;
+}
+
 static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetch_request *req)
 {
 	const struct xen_disk *dk = NULL;
 	struct stream_source *src = NULL;
 	struct stream_report *rep;
 	struct stream_opts o = { 0 };
-	char err[256] = "", list[256] = "";
+	char list[256] = "";
 	json_object *j;
 	size_t used = 0;
+	bool in_use = false;
 	int r;
 
 	for (size_t i = 0; i < vm->n_disks; i++) {
@@ -158,30 +207,26 @@ static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetc
 			      list[0] ? list : "none");
 	if (!dk->target)
 		return refuse(c, ENOENT, "VM %s: disk %s is an empty cdrom drive", req->vm, req->vdev);
-	if (req->flags & FETCH_FLAG_WARM)
-		return refuse(c, EOPNOTSUPP, "VM %s disk %s: warm copies (of a disk in use) are not "
-			      "served by the daemon yet; shut the VM down first", req->vm, req->vdev);
-	r = stream_source_open(dk->target, false, &src, err, sizeof(err));
-	if (r == -EBUSY)
-		return refuse(c, EBUSY, "VM %s disk %s (%s) is in use (the VM is running?); shut the "
-			      "VM down first", req->vm, req->vdev, STR_ESCAPED(dk->target));
-	if (r < 0)
-		return refuse(c, -r, "VM %s disk %s: %s", req->vm, req->vdev, STR_ESCAPED(err));
+	r = open_disk(c, dk, req, &src, &in_use);
+	if (r)
+		return r;
 
 	j = json_object_new_object();
 	json_object_object_add(j, "vm", json_object_new_string(req->vm));
 	json_object_object_add(j, "vdev", json_object_new_string(req->vdev));
 	json_object_object_add(j, "target", json_object_new_string(dk->target));
 	json_object_object_add(j, "size", json_object_new_int64((int64_t)stream_source_size(src)));
+	json_object_object_add(j, "in_use", json_object_new_boolean(in_use));
 	r = fetch_send_reply(c->ch, c->fd, 0, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	json_object_put(j);
 	if (r < 0) {
 		stream_source_free(src);
 		return 1;
 	}
-	log_info("migrate: %s: sending VM %s disk %s (%s, %llu bytes)%s", c->who, req->vm, req->vdev,
+	log_info("migrate: %s: sending VM %s disk %s (%s, %llu bytes)%s%s", c->who, req->vm, req->vdev,
 		 STR_ESCAPED(dk->target), (unsigned long long)stream_source_size(src),
-		 req->flags & FETCH_FLAG_DELTA ? ", delta" : "");
+		 req->flags & FETCH_FLAG_DELTA ? ", delta" : "",
+		 in_use ? ", warm: in use by the running VM" : "");
 	rep = calloc(1, sizeof(*rep));
 	if (!rep) {
 		stream_source_free(src);
@@ -231,6 +276,11 @@ static int serve_source(struct conn *c, const struct node_cfg *n, const struct f
 			st = source_serve_shutdown(&ctx, req->vm, vm->name, req->timeout_s,
 						   req->flags & FETCH_FLAG_FORCE, &text);
 			break;
+		case FETCH_OP_START:
+			log_info("migrate: %s: starting VM %s (domain %s, %s; %s)", c->who, req->vm, vm->name,
+				 desc, cfgpath);
+			st = source_serve_start(&ctx, req->vm, vm->name, cfgpath, &text);
+			break;
 		default:
 			st = source_serve_autostart(&ctx, req->op == FETCH_OP_AUTOSTART_OFF, req->vm,
 						    vm->name, cfgpath, &text);
@@ -254,29 +304,6 @@ static int serve_source(struct conn *c, const struct node_cfg *n, const struct f
 		log_info("migrate: %s: VM %s: %s: %s", c->who, req->vm, op, text);
 	free(text);
 	return r < 0 ? 1 : 0;
-}
-
-/* The flags and fields each request may carry. */
-static const char *request_fields_ok(const struct fetch_request *req)
-{
-	switch (req->op) {
-	case FETCH_OP_DISK:
-		if (req->flags & ~(FETCH_FLAG_WARM | FETCH_FLAG_DELTA))
-			return "flags that a disk copy does not take";
-		return req->timeout_s ? "a timeout that a disk copy does not take" : NULL;
-	case FETCH_OP_SHUTDOWN:
-		if (req->flags & ~FETCH_FLAG_FORCE)
-			return "flags that a shutdown does not take";
-		if (req->vdev[0])
-			return "a disk that a shutdown does not take";
-		if (!req->timeout_s || req->timeout_s > FETCH_TIMEOUT_MAX)
-			return "a timeout out of range (1 to 3600 s)";
-		return NULL;
-	default:
-		if (req->flags || req->timeout_s || req->vdev[0])
-			return "flags, a timeout or a disk that it does not take";
-		return NULL;
-	}
 }
 
 static int serve(struct daemon *d, int fd, const char *addr)
@@ -336,7 +363,7 @@ static int serve(struct daemon *d, int fd, const char *addr)
 		status = refuse(&c, EOPNOTSUPP, "unknown request %u", req.op);
 		goto out;
 	}
-	why = request_fields_ok(&req);
+	why = fetch_request_fields_check(&req);
 	if (why) {
 		status = refuse(&c, EINVAL, "VM %s: %s request with %s", req.vm,
 				fetch_op_to_string(req.op), why);

@@ -14,7 +14,7 @@
  *   stream/  the disk stream: authenticated, verified, resumable copy
  *   source/  what the old host's daemon serves: the request codec, the
  *            old hypervisor's backends (xl, xm, libvirt), the replies,
- *            the autostart switch
+ *            the autostart switch, a listed disk's swap signature
  *   guest/   read-only guest inspection (preflight): libext2fs, initramfs;
  *            stage 1's kernel from the guest's own /boot
  *
@@ -41,6 +41,7 @@
 #include "migrate/source/backend.h"
 #include "migrate/source/serve.h"
 #include "migrate/source/autostart.h"
+#include "migrate/source/swapsig.h"
 #include "migrate/guest/parse.h"
 #include "migrate/guest/preflight.h"
 #include "migrate/guest/boot.h"

@@ -10,7 +10,7 @@ MIGRATE_VIRT_OBJS := migrate/virt/volume.o migrate/virt/domain.o migrate/virt/do
 MIGRATE_VIRTSRC_OBJS := migrate/virt/domsrc.o
 MIGRATE_SOURCE_OBJS := migrate/source/fetch.o migrate/source/run.o migrate/source/xllist.o \
 	migrate/source/backend.o migrate/source/backend_virt.o migrate/source/autostart.o \
-	migrate/source/serve.o
+	migrate/source/serve.o migrate/source/swapsig.o
 include migrate/stream/part.mk
 include migrate/guest/part.mk
 
@@ -39,16 +39,18 @@ test_domain_OBJS := migrate/virt/domain.o migrate/virt/domain_canon.o migrate/vi
 tests/unit/test_domain: LDLIBS += $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)
 
 # migrate/source: the request codec, the xl/xm table, the runner, the
-# autostart switch, the libvirt backend (test:///default).
+# autostart switch, the libvirt backend (test:///default), the swap
+# signature of a listed disk.
 SOURCE_CHAN_OBJS := migrate/source/fetch.o migrate/stream/stream_chan.o migrate/stream/stream_wire.o \
 	common/noise.o common/fileio.o
 UNIT_TESTS += tests/unit/test_xllist tests/unit/test_fetch tests/unit/test_source_run \
-	tests/unit/test_autostart tests/unit/test_source_virt
+	tests/unit/test_autostart tests/unit/test_source_virt tests/unit/test_swapsig
 test_xllist_OBJS := migrate/source/xllist.o
 test_fetch_OBJS := $(SOURCE_CHAN_OBJS)
 test_source_run_OBJS := migrate/source/run.o migrate/source/backend.o migrate/source/backend_virt.o \
 	migrate/source/xllist.o migrate/source/serve.o migrate/source/autostart.o migrate/virt/domsrc.o \
 	$(SOURCE_CHAN_OBJS) common/escape.o
+test_swapsig_OBJS := migrate/source/swapsig.o migrate/disk/swap.o common/escape.o
 test_autostart_OBJS := migrate/source/autostart.o $(SOURCE_CHAN_OBJS)
 test_source_virt_OBJS := migrate/source/backend.o migrate/source/backend_virt.o migrate/source/run.o \
 	migrate/source/xllist.o migrate/source/serve.o migrate/source/autostart.o migrate/virt/domsrc.o \

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * `bridgectl migrate source`: asks the old host's daemon (its [Node]
- * MigrateListen) for a VM's Xen config or state, to shut it down, or to
- * switch its autostart off and back (migrate/source/fetch.h), and prints
- * the answer as text or JSON.
+ * MigrateListen) for a VM's Xen config or state, to shut it down, to
+ * start it again, or to switch its autostart off and back
+ * (migrate/source/fetch.h), and prints the answer as text or JSON.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +42,10 @@ static const char source_help[] =
 "                        running then, nothing more happens and the command\n"
 "                        is refused, unless --force: then it is destroyed.\n"
 "                        A VM that is already shut off is left alone.\n"
+"  start                 start the VM again (a rollback): xl/xm create it from\n"
+"                        its config in XenConfigDir, libvirt starts its\n"
+"                        definition; then wait (at most 30 s) until it runs.\n"
+"                        A VM that runs is left alone (\"already running\").\n"
 "  autostart-off         make the old host not start the VM when it boots:\n"
 "                        links to its config in XenAutoDir (/etc/xen/auto) are\n"
 "                        removed, a copy of its config there and an image that\n"
@@ -75,7 +79,7 @@ static const char source_help[] =
 "Exit status: 0 done (state: running or shut off), 1 error (state:\n"
 "unknown), 2 usage, 3 refused (not a peer there, no such VM there, a\n"
 "shutdown that timed out without --force, a restore that could not put\n"
-"everything back), 4 interrupted.\n"
+"everything back, a start that did not run within 30 s), 4 interrupted.\n"
 "\n"
 "Examples:\n"
 "  new# bridgectl migrate source --from old:5881 --peer-key OLDPUB= --vm web1 state\n"
@@ -87,8 +91,8 @@ static const char source_help[] =
 void source_usage(FILE *f)
 {
 	fprintf(f,
-		"  migrate source --from ADDR:PORT --vm VM config|state|shutdown|autostart-off|\n"
-		"                 autostart-restore ...\n"
+		"  migrate source --from ADDR:PORT --vm VM config|state|shutdown|start|\n"
+		"                 autostart-off|autostart-restore ...\n"
 		"                                  ask the old host's bridged about a VM (see --help)\n");
 }
 
@@ -122,6 +126,7 @@ static const struct {
 	{ "config", FETCH_OP_CONFIG },
 	{ "state", FETCH_OP_STATE },
 	{ "shutdown", FETCH_OP_SHUTDOWN },
+	{ "start", FETCH_OP_START },
 	{ "autostart-off", FETCH_OP_AUTOSTART_OFF },
 	{ "autostart-restore", FETCH_OP_AUTOSTART_RESTORE },
 };
@@ -185,7 +190,8 @@ static int source_args_parse(int argc, char **argv, struct source_args *a)
 	}
 	if (optind + 1 != argc) {
 		fprintf(stderr, "source: %s (see --help)\n", optind >= argc ?
-			"ACTION is missing (config, state, shutdown, autostart-off, autostart-restore)" :
+			"ACTION is missing (config, state, shutdown, start, autostart-off, "
+			"autostart-restore)" :
 			"one ACTION only");
 		return -1;
 	}
@@ -194,8 +200,8 @@ static int source_args_parse(int argc, char **argv, struct source_args *a)
 		if (!strcmp(action, actions[i].name))
 			a->op = actions[i].op;
 	if (!a->op) {
-		fprintf(stderr, "source: unknown ACTION '%s' (config, state, shutdown, autostart-off, "
-			"autostart-restore)\n", action);
+		fprintf(stderr, "source: unknown ACTION '%s' (config, state, shutdown, start, "
+			"autostart-off, autostart-restore)\n", action);
 		return -1;
 	}
 	if (!a->from || !a->vm) {
@@ -364,6 +370,13 @@ static int print_reply(const struct source_args *a, const char *text)
 			printf("VM %s: already shut off\n", a->vm);
 		else
 			printf("VM %s: %s after %.1f s\n", a->vm, jstr(j, "result"), json_object_get_double(v));
+		break;
+	case FETCH_OP_START:
+		printf("VM %s: %s\n", a->vm, jstr(j, "result"));
+		if (json_object_object_get_ex(j, "state", &v) && v) {
+			printf("  ");
+			print_state_line(v);
+		}
 		break;
 	default:
 		printf("VM %s: autostart %s (journal %s on the old host)\n", a->vm, jstr(j, "result"),

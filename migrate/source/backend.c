@@ -189,6 +189,26 @@ static int xl_destroy(struct source_backend *b, const char *domain, char *err, s
 	return xl_simple(b, "destroy", domain, err, errlen);
 }
 
+/* `TOOL create CFGPATH`: the domain is created from its config (xl and xm
+ * return once it is; xl's monitoring process detaches). A domain of that
+ * name that exists already: -EEXIST. */
+static int xl_start(struct source_backend *b, const char *domain, const char *cfgpath, char *err,
+		    size_t errlen)
+{
+	struct run_result r = { 0 };
+	int e;
+
+	e = tool_run(b, "create", NULL, cfgpath, &r, err, errlen);
+	if (e < 0)
+		return e;
+	if (r.status != 0 || r.timed_out) {
+		run_failure(b, "create", cfgpath, &r, err, errlen);
+		e = strstr(r.err, "already exists") ? -EEXIST : r.timed_out ? -ETIMEDOUT : -EIO;
+	}
+	run_result_clear(&r);
+	return e;
+}
+
 /* xm: xend's own autostart of a managed domain, as `xm list --long NAME`
  * prints it (an S-expression with "(on_xend_start start)"). Reported only:
  * xm has no command to change it. */
@@ -215,6 +235,7 @@ static const struct source_backend_ops xl_ops = {
 	.state = xl_state,
 	.shutdown = xl_shutdown,
 	.destroy = xl_destroy,
+	.start = xl_start,
 };
 
 static const struct source_backend_ops xm_ops = {
@@ -222,6 +243,7 @@ static const struct source_backend_ops xm_ops = {
 	.state = xl_state,
 	.shutdown = xl_shutdown,
 	.destroy = xl_destroy,
+	.start = xl_start,
 	.autostart_get = xm_autostart_get,
 };
 

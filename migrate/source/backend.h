@@ -50,6 +50,11 @@ struct source_backend_ops {
 	int (*shutdown)(struct source_backend *b, const char *domain, char *err, size_t errlen);
 	/* Pulls the plug. */
 	int (*destroy)(struct source_backend *b, const char *domain, char *err, size_t errlen);
+	/* Starts the domain and returns (the caller asks for the state until it
+	 * runs): xl/xm create it from cfgpath (the absolute path of its Xen
+	 * config), libvirt starts its definition (cfgpath unused). */
+	int (*start)(struct source_backend *b, const char *domain, const char *cfgpath, char *err,
+		     size_t errlen);
 	/* The hypervisor's own autostart of a managed entry (libvirt's
 	 * autostart flag; NULL where there is none): get returns 1 on, 0 off,
 	 * -ENOENT without such an entry. */

@@ -56,6 +56,14 @@ static int virt_destroy(struct source_backend *b, const char *domain, char *err,
 	return r < 0 ? r : virt_src_destroy(b->virt, domain, err, errlen);
 }
 
+static int virt_start(struct source_backend *b, const char *domain, const char *cfgpath, char *err,
+		      size_t errlen)
+{
+	int r = conn(b, err, errlen);
+
+	return r < 0 ? r : virt_src_start(b->virt, domain, err, errlen);
+}
+
 static int virt_autostart_get(struct source_backend *b, const char *domain, char *err, size_t errlen)
 {
 	int r = conn(b, err, errlen);
@@ -76,6 +84,7 @@ const struct source_backend_ops source_virt_ops = {
 	.state = virt_state,
 	.shutdown = virt_shutdown,
 	.destroy = virt_destroy,
+	.start = virt_start,
 	.autostart_get = virt_autostart_get,
 	.autostart_set = virt_autostart_set,
 };

@@ -28,6 +28,7 @@ static const char *const op_names[_FETCH_OP_MAX] = {
 	[FETCH_OP_SHUTDOWN] = "shutdown",
 	[FETCH_OP_AUTOSTART_OFF] = "autostart-off",
 	[FETCH_OP_AUTOSTART_RESTORE] = "autostart-restore",
+	[FETCH_OP_START] = "start",
 };
 
 const char *fetch_op_to_string(unsigned op)
@@ -124,6 +125,28 @@ int fetch_reply_decode(const uint8_t *buf, size_t len, uint16_t *status, const c
 	*text = (const char *)buf + FETCH_REPLY_HDR;
 	*text_len = len - FETCH_REPLY_HDR;
 	return 0;
+}
+
+const char *fetch_request_fields_check(const struct fetch_request *r)
+{
+	switch (r->op) {
+	case FETCH_OP_DISK:
+		if (r->flags & ~(FETCH_FLAG_WARM | FETCH_FLAG_DELTA))
+			return "flags that a disk copy does not take";
+		return r->timeout_s ? "a timeout that a disk copy does not take" : NULL;
+	case FETCH_OP_SHUTDOWN:
+		if (r->flags & ~FETCH_FLAG_FORCE)
+			return "flags that a shutdown does not take";
+		if (r->vdev[0])
+			return "a disk that a shutdown does not take";
+		if (!r->timeout_s || r->timeout_s > FETCH_TIMEOUT_MAX)
+			return "a timeout out of range (1 to 3600 s)";
+		return NULL;
+	default:
+		if (r->flags || r->timeout_s || r->vdev[0])
+			return "flags, a timeout or a disk that it does not take";
+		return NULL;
+	}
 }
 
 bool fetch_vm_name_ok(const char *name)

@@ -4,7 +4,7 @@
  * bridged/migsrv.c): after the stream handshake, the client (`bridgectl
  * migrate receive --from`, `bridgectl migrate source`) sends one REQUEST
  * naming a VM and what it wants (its disks, one disk, its Xen config, its
- * state, a shutdown, its autostart off or back); the daemon answers with
+ * state, a shutdown, its autostart off or back, a start); the daemon answers with
  * one REPLY, then (for a copy it accepted) runs the ordinary stream as the
  * sender. docs/STREAM.md, "Copying from the old host's daemon" and "What
  * else the old host serves", has the format.
@@ -25,12 +25,13 @@ enum fetch_op {
 	FETCH_OP_SHUTDOWN = 5,		/* graceful, within timeout_s; destroy with FORCE */
 	FETCH_OP_AUTOSTART_OFF = 6,	/* off at the old host's next boot, journaled */
 	FETCH_OP_AUTOSTART_RESTORE = 7,	/* put back what AUTOSTART_OFF changed */
+	FETCH_OP_START = 8,		/* start the VM again (a rollback) */
 	_FETCH_OP_MAX,
 };
 /* "list", "disk", "config", ...; NULL for an unknown op. */
 const char *fetch_op_to_string(unsigned op);
 
-#define FETCH_FLAG_WARM		0x01	/* DISK: the disk may be in use (refused for now) */
+#define FETCH_FLAG_WARM		0x01	/* DISK: the disk may be in use (a first copy) */
 #define FETCH_FLAG_DELTA	0x02	/* DISK: send only the blocks whose hash differs */
 #define FETCH_FLAG_FORCE	0x04	/* SHUTDOWN: destroy the VM when the timeout ran out */
 #define FETCH_FLAGS_KNOWN	0x07
@@ -63,6 +64,13 @@ int fetch_request_decode(const uint8_t *buf, size_t len, struct fetch_request *r
 size_t fetch_reply_encode(uint8_t *buf, uint16_t status, const char *text);
 int fetch_reply_decode(const uint8_t *buf, size_t len, uint16_t *status, const char **text,
 		       size_t *text_len);
+
+/* The flags and fields r's op takes (the daemon refuses the others with
+ * EINVAL): DISK warm and delta, SHUTDOWN force and a timeout of 1 to
+ * FETCH_TIMEOUT_MAX s, the other ops none, and no vdev but for DISK. NULL
+ * when r is fine, else why ("flags that a shutdown does not take"). The
+ * op itself is not checked (fetch_op_to_string). */
+const char *fetch_request_fields_check(const struct fetch_request *r);
 
 /* Over an established channel, each bounded by timeout_ms. 0 or -errno. */
 int fetch_send_request(struct stream_chan *ch, int fd, const struct fetch_request *r);

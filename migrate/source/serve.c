@@ -21,6 +21,7 @@
 
 #define SHUTDOWN_POLL_MS 250
 #define DESTROY_WAIT_MS 30000
+#define START_WAIT_MS 30000
 
 static int refused(char **ret_text, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int refused(char **ret_text, int err, const char *fmt, ...)
@@ -253,6 +254,65 @@ int source_serve_shutdown(const struct source_ctx *c, const char *vm, const char
 	 * = preserve, a crash kept for debugging): destroying it loses nothing. */
 	r = destroy_wait(c, vm, domain, &d, ret_text);
 	return r ? r : shutdown_reply(c, vm, domain, "shut off", t0, true, &d, ret_text);
+}
+
+/* ---- START ---------------------------------------------------------------- */
+
+static int start_reply(const struct source_ctx *c, const char *vm, const char *domain,
+		       const char *result, const struct source_domain *d, char **ret_text)
+{
+	json_object *j = head(vm, domain);
+
+	json_object_object_add(j, "result", json_object_new_string(result));
+	json_object_object_add(j, "state", state_json(c, vm, domain, d));
+	return accepted(ret_text, j);
+}
+
+/* Asks until the domain runs with its guest up (1), or the deadline (0).
+ * *d is the last answer. */
+static int wait_running(const struct source_ctx *c, const char *domain, double deadline,
+			struct source_domain *d)
+{
+	int poll_ms = c->poll_ms > 0 ? c->poll_ms : SHUTDOWN_POLL_MS;
+
+	for (;;) {
+		if (c->backend->ops->state(c->backend, domain, d) == 0 &&
+		    d->state == SOURCE_STATE_RUNNING && !d->guest_down)
+			return 1;
+		if (now_s() >= deadline)
+			return 0;
+		sleep_ms(poll_ms);
+	}
+}
+
+int source_serve_start(const struct source_ctx *c, const char *vm, const char *domain,
+		       const char *cfgpath, char **ret_text)
+{
+	struct source_domain d = { .state = SOURCE_STATE_UNKNOWN };
+	char err[SOURCE_MSG_MAX] = "";
+	int wait_ms = c->start_wait_ms > 0 ? c->start_wait_ms : START_WAIT_MS, r;
+
+	if (c->backend->ops->state(c->backend, domain, &d) < 0 || d.state == SOURCE_STATE_UNKNOWN)
+		return refused(ret_text, EIO, "VM %s: its state is unknown (%s): not starting it blindly",
+			       vm, d.message[0] ? d.message : "no answer");
+	if (d.state == SOURCE_STATE_RUNNING && d.guest_down)
+		return refused(ret_text, EEXIST, "VM %s: its domain is still there but its guest has "
+			       "stopped (%s): not started; shut it down first (that removes what is left)",
+			       vm, d.detail[0] ? d.detail : d.flags);
+	if (d.state == SOURCE_STATE_RUNNING)
+		return start_reply(c, vm, domain, "already running", &d, ret_text);
+	if (!c->backend->ops->start)
+		return refused(ret_text, EOPNOTSUPP, "VM %s: the %s backend cannot start a VM", vm,
+			       c->backend->ops->name);
+	r = c->backend->ops->start(c->backend, domain, cfgpath, err, sizeof(err));
+	if (r < 0)
+		return refused(ret_text, -r, "VM %s: start failed: %s", vm, err[0] ? err : strerror(-r));
+	if (!wait_running(c, domain, now_s() + wait_ms / 1000.0, &d))
+		return refused(ret_text, ETIMEDOUT, "VM %s was started but does not run after %g s: it is "
+			       "%s%s%s%s", vm, wait_ms / 1000.0, source_state_names[d.state],
+			       d.detail[0] || d.message[0] ? " (" : "", d.detail[0] ? d.detail : d.message,
+			       d.detail[0] || d.message[0] ? ")" : "");
+	return start_reply(c, vm, domain, "started", &d, ret_text);
 }
 
 /* ---- AUTOSTART ---------------------------------------------------------- */

@@ -92,6 +92,9 @@ int stream_source_open(const char *path, bool warm, struct stream_source **ret,
 		       char *errbuf, size_t errlen);
 void stream_source_free(struct stream_source *src);
 uint64_t stream_source_size(const struct stream_source *src);
+/* The open descriptor, for a look at the source's first bytes with pread
+ * (the old host's daemon reads a listed disk's swap signature). */
+int stream_source_fd(const struct stream_source *src);
 
 struct stream_dest_opts {
 	uint64_t offset;	/* where the image starts inside the destination */

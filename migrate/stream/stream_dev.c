@@ -133,6 +133,11 @@ uint64_t stream_source_size(const struct stream_source *s)
 	return s->size;
 }
 
+int stream_source_fd(const struct stream_source *s)
+{
+	return s->fd;
+}
+
 /* The state file's name: one per (destination, offset), so several
  * partitions of one whole-disk volume resume independently. */
 static int state_path(struct stream_dest *d, const char *path)

@@ -31,6 +31,7 @@ static struct {
 	__typeof__(virDomainIsPersistent) *is_persistent;
 	__typeof__(virDomainShutdown) *shutdown;
 	__typeof__(virDomainDestroy) *destroy;
+	__typeof__(virDomainCreate) *create;
 	__typeof__(virDomainGetAutostart) *get_autostart;
 	__typeof__(virDomainSetAutostart) *set_autostart;
 	__typeof__(virGetLastError) *last_error;
@@ -76,6 +77,7 @@ static void lv_load(void)
 	RESOLVE(h, is_persistent, "virDomainIsPersistent");
 	RESOLVE(h, shutdown, "virDomainShutdown");
 	RESOLVE(h, destroy, "virDomainDestroy");
+	RESOLVE(h, create, "virDomainCreate");
 	RESOLVE(h, get_autostart, "virDomainGetAutostart");
 	RESOLVE(h, set_autostart, "virDomainSetAutostart");
 	RESOLVE(h, last_error, "virGetLastError");
@@ -214,6 +216,11 @@ int virt_src_shutdown(struct virt_src *s, const char *name, char *err, size_t er
 int virt_src_destroy(struct virt_src *s, const char *name, char *err, size_t errlen)
 {
 	return dom_call(s, name, "destroy", lv.destroy, err, errlen);
+}
+
+int virt_src_start(struct virt_src *s, const char *name, char *err, size_t errlen)
+{
+	return dom_call(s, name, "start", lv.create, err, errlen);
 }
 
 int virt_src_autostart_get(struct virt_src *s, const char *name, char *err, size_t errlen)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The old host's domains through libvirt (MigrateSource = libvirt:URI):
- * state, shutdown, destroy, the autostart flag. libvirt is loaded when
+ * state, shutdown, destroy, start, the autostart flag. libvirt is loaded when
  * first needed (dlopen of libvirt.so.0), so that the daemon, which serves
  * this, does not link libvirt: a host whose source is xl or xm needs no
  * libvirt at all.
@@ -40,6 +40,9 @@ int virt_src_state(struct virt_src *s, const char *name, struct virt_src_info *r
 /* virDomainShutdown, virDomainDestroy: -ENOENT for no such domain. */
 int virt_src_shutdown(struct virt_src *s, const char *name, char *err, size_t errlen);
 int virt_src_destroy(struct virt_src *s, const char *name, char *err, size_t errlen);
+/* virDomainCreate: starts a defined domain that is shut off; -ENOENT for
+ * no such domain (a transient one that is gone is no longer defined). */
+int virt_src_start(struct virt_src *s, const char *name, char *err, size_t errlen);
 /* The autostart flag of a defined domain: 1 on, 0 off, -ENOENT when the
  * domain is not defined. */
 int virt_src_autostart_get(struct virt_src *s, const char *name, char *err, size_t errlen);

@@ -5,13 +5,17 @@
  * migrate/source/fetch.c): arbitrary bytes never crash them, a name that
  * decodes is one the daemon can take (no blank, no control byte, bounded),
  * and an accepted request re-encodes to bytes that decode to the same
- * fields.
+ * fields. The per-op field check never reads past the request. The
+ * same bytes as a disk's first bytes (migrate/source/swapsig.c, the swap
+ * signature of the list reply): never read past, a label within its 16
+ * bytes, a page size of those probed.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "migrate/source/fetch.h"
+#include "migrate/source/swapsig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,7 +26,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text;
 	uint16_t st;
 	size_t tl, n;
+	struct swapsig sig;
 
+	if (swapsig_parse(data, size, &sig) == 1) {
+		json_object *j = swapsig_json(&sig);
+
+		if (sig.label_len > 16 || strlen(sig.label) != sig.label_len ||
+		    (sig.pagesize != 4096 && sig.pagesize != 8192 && sig.pagesize != 16384 &&
+		     sig.pagesize != 65536) || sig.pagesize > size)
+			abort();
+		json_object_put(j);
+	}
 	if (fetch_reply_decode(data, size, &st, &text, &tl) == 0 &&
 	    (text != (const char *)data + FETCH_REPLY_HDR || tl != size - FETCH_REPLY_HDR))
 		abort();
@@ -42,5 +56,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the name check of the daemon never reads past the name */
 	(void)fetch_vm_name_ok(r.vm);
 	(void)fetch_op_to_string(r.op);
+	(void)fetch_request_fields_check(&r);
 	return 0;
 }

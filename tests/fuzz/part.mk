@@ -29,11 +29,12 @@ fuzz_packet_SRCS := tunnel/tunnel.c tunnel/keypair.c tunnel/send.c tunnel/receiv
 FUZZERS += tests/fuzz/fuzz_stream
 fuzz_stream_SRCS := migrate/stream/stream_wire.c
 
-# migrate/source: the requests and replies of the old host's daemon, and
-# the xl/xm list table.
+# migrate/source: the requests and replies of the old host's daemon (and
+# the swap signature of a listed disk's first bytes), and the xl/xm list
+# table.
 FUZZERS += tests/fuzz/fuzz_fetch tests/fuzz/fuzz_xllist
-fuzz_fetch_SRCS := migrate/source/fetch.c migrate/stream/stream_chan.c migrate/stream/stream_wire.c \
-	common/noise.c
+fuzz_fetch_SRCS := migrate/source/fetch.c migrate/source/swapsig.c migrate/stream/stream_chan.c \
+	migrate/stream/stream_wire.c common/noise.c
 fuzz_xllist_SRCS := migrate/source/xllist.c
 
 # bridged: the endpoint state file (StateFile).

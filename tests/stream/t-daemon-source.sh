@@ -5,11 +5,19 @@
 # fetches both by VM + vdev with `bridgectl migrate receive --from`;
 # the copies are byte-identical and reported verified, a rerun resends
 # nothing. Refused, with nothing written: a vdev the config does not name,
-# a VM that does not exist, a path-traversal VM name, a warm copy, a client
-# whose key is no [Peer] of the old host, a disk target with an escape
-# sequence (quoted escaped). The sources are unchanged.
+# a VM that does not exist, a path-traversal VM name, a client whose key is
+# no [Peer] of the old host, a disk target with an escape sequence (quoted
+# escaped). The sources are unchanged.
+#
+# A running VM "busy" (a process holds its disk open and keeps writing to
+# three blocks): a copy and a delta without --warm are refused; a warm
+# copy is verified, a warm delta too; once the writer stopped, the final
+# --delta sends exactly the three changed blocks, byte-identical. The list
+# reports its swap area's UUID and label (mkswap -U -L), and a swap area
+# holding a hibernation image; the other disks have "swap": null.
 . "$(dirname "$0")/../lib/netns.sh"
 command -v jq >/dev/null || skip "jq missing"
+command -v mkswap >/dev/null || skip "mkswap missing"
 MiB=$((1024 * 1024))
 MPORT=5881
 
@@ -41,6 +49,20 @@ printf "name = 'esc'\ndisk = [ 'file:%s/images/\033[2J.img,xvda,w' ]\n" "$WORK" 
 cat >"$WORK/evil.cfg" <<EOC
 name = "evil"
 disk = [ 'file:$WORK/images/secret.img,xvda,w' ]
+EOC
+# the running VM "busy": a data disk, a swap area, a hibernated swap area
+SWAP_UUID=6a0f3c2e-91d4-4b7a-8e15-2c9d0b7f4a13
+mkdir -p "$WORK/busy"
+head -c $((32 * MiB)) /dev/urandom >"$WORK/busy/busy-root.img"
+truncate -s $((8 * MiB)) "$WORK/busy/busy-swap.img"
+mkswap -U $SWAP_UUID -L swap-busy "$WORK/busy/busy-swap.img" >"$WORK/mkswap.out" 2>&1 ||
+	fail "mkswap: $(cat "$WORK/mkswap.out")"
+cp "$WORK/busy/busy-swap.img" "$WORK/busy/busy-hib.img"
+printf 'S1SUSPEND\0' | dd of="$WORK/busy/busy-hib.img" bs=1 seek=4086 conv=notrunc status=none
+cat >"$WORK/xen/busy.cfg" <<EOC
+name = "busy"
+disk = [ 'file:$WORK/busy/busy-root.img,xvda1,w', 'file:$WORK/busy/busy-swap.img,xvda2,w',
+         'file:$WORK/busy/busy-hib.img,xvda3,w' ]
 EOC
 sums() { sha256sum "$WORK"/images/*.img; }
 BEFORE=$(sums)
@@ -77,7 +99,9 @@ jq -e --arg r "$WORK/images/fileserver-root.img" --arg d "$WORK/images/fileserve
 	 .disks[0].vdev == "xvda1" and .disks[0].target == $r and .disks[0].size == 67108864 and
 	 .disks[1].vdev == "xvda2" and .disks[1].target == $d and .disks[1].size == 50331648' \
 	"$WORK/list.json" >/dev/null || fail "list: $(cat "$WORK/list.json")"
-log "list: the VM's two disks with their sizes"
+jq -e '.disks[0].swap == null and .disks[1].swap == null and (.disks[0] | has("swap"))' \
+	"$WORK/list.json" >/dev/null || fail "list: swap on a data disk: $(cat "$WORK/list.json")"
+log "list: the VM's two disks with their sizes, no swap"
 
 # both disks, by VM + vdev; the second at an offset inside a bigger volume
 fetch root new --vm fileserver --disk xvda1 --create "$WORK/new-root.img" ||
@@ -118,8 +142,6 @@ fetch trav new --vm ../evil --disk xvda --create "$WORK/trav.img"
 refused $? trav "is not a VM name"
 fetch dot new --vm .hidden --disk xvda --create "$WORK/dot.img"
 refused $? dot "is not a VM name"
-fetch warm new --vm fileserver --disk xvda1 --warm --create "$WORK/warm.img"
-refused $? warm "warm copies .* are not served by the daemon yet"
 fetch stranger stranger --vm fileserver --disk xvda1 --create "$WORK/stranger.img"
 refused $? stranger "not authenticated"
 # the daemon quotes the bad target escaped, in its log and in the refusal
@@ -129,10 +151,10 @@ refused $? esc 'VM esc disk xvda: .*/images/\\\\x1b\[2J\.img: No such file'
 # a rejected peer still gets nothing through --list
 fetch stranger-list stranger --vm fileserver --list
 [ $? = 3 ] && ! grep -q fileserver-root "$WORK/stranger-list.json" || fail "stranger: list answered"
-log "refused: unknown vdev, unknown VM, ../ and dot names, warm, a key that is no peer, escaped target"
+log "refused: unknown vdev, unknown VM, ../ and dot names, a key that is no peer, escaped target"
 
 for pat in "refused: VM fileserver has no disk xvdb" "refused: no VM mailserver here" \
-	"refused: \"../evil\" is not a VM name" "refused: .*warm copies" "198.18.0.2:[0-9]*: refused: "; do
+	"refused: \"../evil\" is not a VM name" "198.18.0.2:[0-9]*: refused: "; do
 	grep -q -- "migrate: .*$pat" "$WORK/old.log" || fail "no log line for '$pat'"
 done
 grep -q -- 'refused: VM esc disk xvda: .*/images/\\x1b\[2J\.img' "$WORK/old.log" ||
@@ -140,6 +162,64 @@ grep -q -- 'refused: VM esc disk xvda: .*/images/\\x1b\[2J\.img' "$WORK/old.log"
 ! grep -q "$(printf '\033')" "$WORK/old.log" "$WORK/esc.err" || fail "a raw ESC byte was printed"
 grep -q "migrate: peer new (198.18.0.2:[0-9]*): VM fileserver disk xvda1: verified" "$WORK/old.log" ||
 	fail "no log line for the copy"
+
+# --- a running VM: warm copy, then the final delta -----------------------------
+# The "VM" holds its disk open for writing and rewrites 64 KiB in blocks 3,
+# 17 and 29 (1 MiB blocks), in turn, every 50 ms, until told to stop (at
+# most 60 s); it counts its writes.
+(exec 3<>"$WORK/busy/busy-root.img"
+ for i in $(seq 0 1199); do
+	[ -e "$WORK/busy/stop" ] && break
+	b=$(( i % 3 == 0 ? 3 : i % 3 == 1 ? 17 : 29 ))
+	head -c 65536 /dev/urandom | dd of="$WORK/busy/busy-root.img" bs=64K seek=$((b * 16 + i % 16)) \
+		conv=notrunc status=none
+	echo $((i + 1)) >"$WORK/busy/count.tmp" && mv "$WORK/busy/count.tmp" "$WORK/busy/count"
+	sleep 0.05
+ done) &
+writer=$!
+PIDS+=("$writer")
+writes() { cat "$WORK/busy/count" 2>/dev/null || echo 0; }
+wait_for 5 bash -c "[ \$(cat '$WORK/busy/count' 2>/dev/null || echo 0) -ge 1 ]" || fail "the writer did not start"
+
+fetch busylist new --vm busy --list || fail "busy list: exit $? ($(cat "$WORK/busylist.err"))"
+jq -e --arg u $SWAP_UUID '.disks[0].in_use == true and .disks[0].swap == null and
+	.disks[1].swap == {"uuid": $u, "label": "swap-busy", "hibernated": false, "pagesize": 4096} and
+	.disks[2].swap == {"uuid": $u, "label": "swap-busy", "hibernated": true, "pagesize": 4096}' \
+	"$WORK/busylist.json" >/dev/null || fail "busy list: $(cat "$WORK/busylist.json")"
+log "list: the swap area's UUID and label, a hibernated one, the disk in use"
+
+fetch busycold new --vm busy --disk xvda1 --create "$WORK/busycold.img"
+refused $? busycold "VM busy disk xvda1 (.*) is in use (the VM is running?); shut the VM down first, or copy it warm"
+fetch busydelta new --vm busy --disk xvda1 --delta --create "$WORK/busydelta.img"
+refused $? busydelta "in use .*the final delta pass is taken with the VM shut down"
+log "a disk in use: a copy and a final delta without --warm are refused, nothing written"
+
+fetch busywarm new --vm busy --disk xvda1 --warm --create "$WORK/busy-copy.img" ||
+	fail "warm copy: exit $? ($(cat "$WORK/busywarm.err"))"
+[ "$(result busywarm)" = verified ] || fail "warm copy: $(result busywarm) $(result busywarm message)"
+grep -q "migrate: peer new (198.18.0.2:[0-9]*): sending VM busy disk xvda1 (.*), warm: in use" \
+	"$WORK/old.log" || fail "no log line for the warm copy"
+fetch busywarm2 new --vm busy --disk xvda1 --warm --delta "$WORK/busy-copy.img" ||
+	fail "warm delta: exit $? ($(cat "$WORK/busywarm2.err"))"
+[ "$(result busywarm2)" = verified ] || fail "warm delta: $(result busywarm2) $(result busywarm2 message)"
+log "warm copy of the disk in use, and a warm delta: verified"
+
+# every block the writer touches is written again after the copies, then it stops
+n=$(writes)
+wait_for 10 bash -c "[ \$(cat '$WORK/busy/count') -ge $((n + 3)) ]" || fail "the writer stopped writing"
+touch "$WORK/busy/stop"
+wait "$writer" 2>/dev/null
+forget_pid "$writer"
+cmp -s "$WORK/busy/busy-root.img" "$WORK/busy-copy.img" && fail "the writer changed nothing after the copy"
+fetch busyfinal new --vm busy --disk xvda1 --delta "$WORK/busy-copy.img" ||
+	fail "final delta: exit $? ($(cat "$WORK/busyfinal.err"))"
+[ "$(result busyfinal)" = verified ] || fail "final delta: $(result busyfinal) $(result busyfinal message)"
+cmp "$WORK/busy/busy-root.img" "$WORK/busy-copy.img" || fail "final delta: the copy differs"
+[ "$(result busyfinal data_bytes)" = $((3 * MiB)) ] &&
+	[ "$(result busyfinal unchanged_bytes)" = $((29 * MiB)) ] &&
+	[ "$(result busyfinal bytes_sent)" -lt $((4 * MiB)) ] ||
+	fail "final delta: $(result busyfinal data_bytes) data bytes, $(result busyfinal unchanged_bytes) unchanged, $(result busyfinal bytes_sent) on the wire; want the 3 changed MiB"
+log "final delta with the writer stopped: the 3 changed MiB sent, 29 MiB unchanged, byte-identical"
 
 [ "$(sums)" = "$BEFORE" ] || fail "a source image changed"
 # the copies ran in children of the daemon, all reaped; the daemon still answers

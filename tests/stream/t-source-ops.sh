@@ -3,8 +3,8 @@
 # The old host's side of a cutover, besides the disks: its bridged
 # (MigrateListen, MigrateSource = xl) serves a VM's Xen config, its state,
 # a graceful shutdown with a timeout (refused, or destroyed with --force),
-# and its autostart off and back; `bridgectl migrate source` asks from the
-# new host.
+# a start (a rollback), and its autostart off and back; `bridgectl migrate
+# source` asks from the new host.
 #
 #   new (bridgectl migrate source)          old (bridged, MigrateListen :5881)
 #     ul0 198.18.0.2/24 ===== veth ===== 198.18.0.1/24 ul0
@@ -16,7 +16,9 @@
 #                                           $WORK/xen/auto, XenSaveDir $WORK/save
 #
 # Asserted: the config served is the file, byte for byte; state running ->
-# shutdown -> shut off within the timeout, the guest's process gone; a
+# shutdown -> shut off within the timeout, the guest's process gone; start
+# brings it back (running, as xl reports it), a second start leaves it
+# alone, a start for a VM with no config is refused with nothing started; a
 # guest that ignores the shutdown: refused after the timeout and still
 # running, destroyed with --force; autostart-off removes the auto link and
 # moves the saved image aside (a link named after the VM that points
@@ -174,12 +176,35 @@ src back2 new --vm web1 autostart-restore --json && [ "$(field back2 result)" = 
 	fail "restore again: $(cat "$WORK/back2.out")"
 log "autostart: link removed and image aside (a link elsewhere left alone and reported), twice = once, restored"
 
-# --- refusals -----------------------------------------------------------------
-xl create "$WORK/xen/web1.cfg" >/dev/null || fail "stand-in: create web1 again"
+# --- start (a rollback) ---------------------------------------------------------
 refused() { # RC NAME PATTERN
 	[ "$1" = 3 ] || fail "$2: exit $1, want 3 ($(cat "$WORK/$2.err"))"
 	grep -q -- "$3" "$WORK/$2.err" || fail "$2: the reason is not '$3': $(cat "$WORK/$2.err")"
 }
+domains() { ls "$XL_STANDIN_DIR/domains"; }
+src st5 new --vm web1 state --json && [ "$(field st5 state)" = "shut off" ] || fail "web1 is not shut off"
+src up new --vm web1 start --json || fail "start: exit $? ($(cat "$WORK/up.err"))"
+[ "$(field up result)" = started ] && [ "$(field up vm)" = web1 ] && [ "$(field up domain)" = web1 ] &&
+	[ "$(field up state.state)" = running ] && [ "$(field up state.flags)" = -b---- ] &&
+	[ "$(field up state.domid)" = "$(read -r d _ <"$XL_STANDIN_DIR/domains/web1" && echo "$d")" ] ||
+	fail "start: $(cat "$WORK/up.out")"
+pid=$(guest_pid web1)
+kill -0 "$pid" || fail "start: the guest's process does not run"
+src up2 new --vm web1 start || fail "start again: exit $? ($(cat "$WORK/up2.err"))"
+grep -q "^VM web1: already running$" "$WORK/up2.out" &&
+	grep -q "^  VM web1 (domain web1): running, domid [0-9]*, -b---- (blocked) \[xl (" "$WORK/up2.out" ||
+	fail "start again: $(cat "$WORK/up2.out")"
+[ "$(guest_pid web1)" = "$pid" ] || fail "start again: another guest was started"
+DOMAINS=$(domains)
+src upnone new --vm mailserver start --json
+refused $? upnone "no VM mailserver here"
+[ "$(field upnone status)" = ENOENT ] || fail "start of an unknown VM: not ENOENT: $(cat "$WORK/upnone.out")"
+src upflag new --vm web1 start --force
+[ $? = 2 ] || fail "start --force: not a usage error"
+[ "$(domains)" = "$DOMAINS" ] || fail "a refused start changed the domains: $(domains)"
+log "start: shut off -> running (as xl reports it); again: already running; an unknown VM: refused, nothing started"
+
+# --- refusals -----------------------------------------------------------------
 src novm new --vm mailserver state --json
 refused $? novm "no VM mailserver here"
 [ "$(field novm status)" = ENOENT ] || fail "unknown VM: not ENOENT: $(cat "$WORK/novm.out")"
@@ -204,6 +229,9 @@ for pat in "peer new (198.18.0.2:[0-9]*): served the config of VM web1" \
 	"peer new (198.18.0.2:[0-9]*): VM slow1: shutdown: {.*\"result\":\"destroyed\"" \
 	"peer new (198.18.0.2:[0-9]*): VM web1: autostart-off: {" \
 	"peer new (198.18.0.2:[0-9]*): VM web1: autostart-restore: {" \
+	"peer new (198.18.0.2:[0-9]*): starting VM web1 (domain web1, xl (.*); $WORK/xen/web1.cfg)" \
+	"peer new (198.18.0.2:[0-9]*): VM web1: start: {.*\"result\":\"started\"" \
+	"peer new (198.18.0.2:[0-9]*): VM web1: start: {.*\"result\":\"already running\"" \
 	"peer new (198.18.0.2:[0-9]*): refused: no VM mailserver here" \
 	"198.18.0.2:[0-9]*: refused: not authenticated"; do
 	grep -q -- "migrate: $pat" "$WORK/old.log" || fail "no log line for '$pat'"

@@ -2,7 +2,7 @@
 /*
  * Unit test: the request and reply codec of what the old host's daemon
  * serves (migrate/source/fetch.c): versions 1 and 2, every op, the
- * decoder's checks, the VM name rule, and a request and a reply over a
+ * decoder's checks, the flags and fields each op takes, the VM name rule, and a request and a reply over a
  * real channel (a socket pair after the handshake).
  */
 #include <errno.h>
@@ -53,7 +53,8 @@ static void test_v1_list_disk(void **state)
 static void test_v2_ops(void **state)
 {
 	static const uint8_t ops[] = { FETCH_OP_CONFIG, FETCH_OP_STATE, FETCH_OP_SHUTDOWN,
-				       FETCH_OP_AUTOSTART_OFF, FETCH_OP_AUTOSTART_RESTORE };
+				       FETCH_OP_AUTOSTART_OFF, FETCH_OP_AUTOSTART_RESTORE,
+				       FETCH_OP_START };
 	uint8_t buf[FETCH_REQUEST_MAX];
 
 	(void)state;
@@ -99,6 +100,8 @@ static void test_v2_ops(void **state)
 		assert_int_equal(out.timeout_s, 5);
 	}
 	assert_string_equal(fetch_op_to_string(FETCH_OP_AUTOSTART_OFF), "autostart-off");
+	assert_string_equal(fetch_op_to_string(FETCH_OP_START), "start");
+	assert_int_equal(FETCH_OP_START, 8);
 	assert_null(fetch_op_to_string(0));
 	assert_null(fetch_op_to_string(_FETCH_OP_MAX));
 	assert_null(fetch_op_to_string(255));
@@ -150,6 +153,44 @@ static void test_decode_checks(void **state)
 		assert_int_equal(fetch_request_decode(buf, FETCH_REQUEST_MAX, &out), 0);
 		assert_int_equal(strlen(out.vm), FETCH_NAME_MAX);
 	}
+}
+
+/* What each op takes, as the daemon checks it before acting. */
+static void test_fields(void **state)
+{
+	struct fetch_request r;
+
+	(void)state;
+#define REQ(o, f, t, d) (memset(&r, 0, sizeof(r)), r.op = (o), r.flags = (f), r.timeout_s = (t), \
+			 strcpy(r.vm, "web1"), strcpy(r.vdev, (d)), &r)
+	/* disk: warm and delta, together too; no force, no timeout */
+	assert_null(fetch_request_fields_check(REQ(FETCH_OP_DISK, 0, 0, "xvda")));
+	assert_null(fetch_request_fields_check(REQ(FETCH_OP_DISK, FETCH_FLAG_WARM, 0, "xvda")));
+	assert_null(fetch_request_fields_check(REQ(FETCH_OP_DISK, FETCH_FLAG_DELTA, 0, "xvda")));
+	assert_null(fetch_request_fields_check(REQ(FETCH_OP_DISK, FETCH_FLAG_WARM | FETCH_FLAG_DELTA, 0,
+						   "xvda")));
+	assert_non_null(fetch_request_fields_check(REQ(FETCH_OP_DISK, FETCH_FLAG_FORCE, 0, "xvda")));
+	assert_non_null(fetch_request_fields_check(REQ(FETCH_OP_DISK, 0, 5, "xvda")));
+	/* shutdown: force and a timeout of 1 to 3600 s, no disk */
+	assert_null(fetch_request_fields_check(REQ(FETCH_OP_SHUTDOWN, FETCH_FLAG_FORCE, 1, "")));
+	assert_null(fetch_request_fields_check(REQ(FETCH_OP_SHUTDOWN, 0, FETCH_TIMEOUT_MAX, "")));
+	assert_non_null(fetch_request_fields_check(REQ(FETCH_OP_SHUTDOWN, 0, 0, "")));
+	assert_non_null(fetch_request_fields_check(REQ(FETCH_OP_SHUTDOWN, 0, FETCH_TIMEOUT_MAX + 1, "")));
+	assert_non_null(fetch_request_fields_check(REQ(FETCH_OP_SHUTDOWN, FETCH_FLAG_WARM, 5, "")));
+	assert_non_null(fetch_request_fields_check(REQ(FETCH_OP_SHUTDOWN, 0, 5, "xvda")));
+	/* the others, start included: nothing at all */
+	for (unsigned op = FETCH_OP_LIST; op < _FETCH_OP_MAX; op++) {
+		if (op == FETCH_OP_DISK || op == FETCH_OP_SHUTDOWN)
+			continue;
+		assert_null(fetch_request_fields_check(REQ(op, 0, 0, "")));
+		assert_non_null(fetch_request_fields_check(REQ(op, FETCH_FLAG_FORCE, 0, "")));
+		assert_non_null(fetch_request_fields_check(REQ(op, FETCH_FLAG_WARM, 0, "")));
+		assert_non_null(fetch_request_fields_check(REQ(op, 0, 1, "")));
+		assert_non_null(fetch_request_fields_check(REQ(op, 0, 0, "xvda")));
+	}
+	assert_string_equal(fetch_request_fields_check(REQ(FETCH_OP_START, 0, 30, "")),
+			    "flags, a timeout or a disk that it does not take");
+#undef REQ
 }
 
 static void test_reply(void **state)
@@ -273,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_v1_list_disk),
 		cmocka_unit_test(test_v2_ops),
 		cmocka_unit_test(test_decode_checks),
+		cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_reply),
 		cmocka_unit_test(test_vm_names),
 		cmocka_unit_test(test_over_channel),

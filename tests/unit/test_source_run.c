@@ -301,6 +301,55 @@ static void test_xl_shutdown(void **state)
 	source_backend_free(b);
 }
 
+/* start: `xl create CFG`, then the state until it runs */
+static void test_xl_start(void **state)
+{
+	struct source_backend *b = NULL;
+	struct source_ctx ctx = { .poll_ms = 50 };
+	char err[256], cfg[512], *text = NULL;
+	json_object *j, *st;
+	int r;
+
+	(void)state;
+	assert_int_equal(source_backend_new("xl", standin, &b, err, sizeof(err)), 0);
+	ctx.backend = b;
+	assert_non_null(b->ops->start);
+	snprintf(cfg, sizeof(cfg), "%s/web4.cfg", workdir);
+	write_file("web4.cfg", "name = 'web4'\nmemory = 512\n");
+	r = source_serve_start(&ctx, "web4", "web4", cfg, &text);
+	assert_int_equal(r, 0);
+	j = parse(text);
+	assert_string_equal(jget(j, "result"), "started");
+	assert_true(json_object_object_get_ex(j, "state", &st));
+	assert_string_equal(jget(st, "state"), "running");
+	assert_string_equal(jget(st, "flags"), "-b----");
+	json_object_put(j);
+	free(text);
+	/* again: left alone */
+	r = source_serve_start(&ctx, "web4", "web4", cfg, &text);
+	assert_int_equal(r, 0);
+	j = parse(text);
+	assert_string_equal(jget(j, "result"), "already running");
+	json_object_put(j);
+	free(text);
+	/* the tool fails (no such config): refused with its words */
+	snprintf(cfg, sizeof(cfg), "%s/web5.cfg", workdir);
+	r = source_serve_start(&ctx, "web5", "web5", cfg, &text);
+	assert_int_equal(r, EIO);
+	assert_non_null(strstr(text, "VM web5: start failed: xl-stand-in create "));
+	free(text);
+	/* created, but under another name than the domain asked for: it never
+	 * runs as that domain, refused after the wait */
+	ctx.start_wait_ms = 300;
+	snprintf(cfg, sizeof(cfg), "%s/web6.cfg", workdir);
+	write_file("web6.cfg", "name = 'web6-other'\n");
+	r = source_serve_start(&ctx, "web6", "web6", cfg, &text);
+	assert_int_equal(r, ETIMEDOUT);
+	assert_non_null(strstr(text, "VM web6 was started but does not run after 0.3 s: it is shut off"));
+	free(text);
+	source_backend_free(b);
+}
+
 static void test_tool_failures(void **state)
 {
 	struct source_backend *b = NULL;
@@ -407,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_no_inherited_fds_and_c_locale),
 		cmocka_unit_test(test_xl_backend),
 		cmocka_unit_test(test_xl_shutdown),
+		cmocka_unit_test(test_xl_start),
 		cmocka_unit_test(test_tool_failures),
 		cmocka_unit_test(test_xm_managed),
 	};

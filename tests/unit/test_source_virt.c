@@ -4,8 +4,8 @@
  * migrate/virt/domsrc.c, libvirt loaded at run time) against libvirt's
  * in-memory test driver (test:///default, whose domain "test" runs): state,
  * a domain libvirt does not know, the autostart flag switched off and back
- * through the journal, a graceful shutdown. Skipped where libvirt is not
- * installed.
+ * through the journal, a graceful shutdown, a start. Skipped where libvirt
+ * is not installed.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -88,6 +88,23 @@ static void test_libvirt_backend(void **state)
 	assert_int_equal(b->ops->state(b, "test", &d), 0);
 	assert_int_equal(d.state, SOURCE_STATE_SHUT_OFF);
 	assert_string_equal(d.detail, "shut off");
+
+	/* start (a rollback): virDomainCreate, then running; again: left alone */
+	r = source_serve_start(&ctx, "test", "test", "/dev/null", &text);
+	assert_int_equal(r, 0);
+	j = json_tokener_parse(text);
+	assert_string_equal(jget(j, "result"), "started");
+	json_object_put(j);
+	free(text);
+	assert_int_equal(b->ops->state(b, "test", &d), 0);
+	assert_int_equal(d.state, SOURCE_STATE_RUNNING);
+	r = source_serve_start(&ctx, "test", "test", "/dev/null", &text);
+	assert_int_equal(r, 0);
+	j = json_tokener_parse(text);
+	assert_string_equal(jget(j, "result"), "already running");
+	json_object_put(j);
+	free(text);
+	assert_int_equal(b->ops->start(b, "no-such-domain", NULL, err, sizeof(err)), -ENOENT);
 	source_backend_free(b);
 }
 
