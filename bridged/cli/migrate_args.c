@@ -401,10 +401,13 @@ static int source_from_list(const char *file, json_object *disks, const struct x
 			strcpy(s->uuid, u);
 		if (l && strlen(l) < sizeof(s->label))
 			strcpy(s->label, l);
-		if (json_object_object_get_ex(e, "hibernated", &v) && json_object_get_boolean(v) &&
-		    asprintf(warn, "%s holds a suspended (hibernated) image: it is recreated as empty swap",
-			     d->target) < 0)
+		if (json_object_object_get_ex(sw, "hibernated", &v) && json_object_get_boolean(v)) {
+			if (asprintf(warn, "%s holds a suspended (hibernated) image: it is recreated as empty swap",
+				     d->target) < 0)
+				*warn = NULL;
+		} else if (!*s->uuid && asprintf(warn, "%s is swap without a UUID: a new one is made", d->target) < 0) {
 			*warn = NULL;
+		}
 	}
 	return 0;
 }
