@@ -565,17 +565,20 @@ static int write_file(const char *path, const char *data, size_t len, char *why,
 
 /* ---- steps ---- */
 
-static int do_inspect(struct cut *c)
+/* go_checks: what must hold before anything changes, checked by inspect
+ * and again right before the shutdown (hours may separate a --warm-only run
+ * from the final one): the tunnel to the old host up, every NIC's bridge
+ * here a segment spanned by that tunnel, none of the VM's MACs live on a
+ * local port here, no other domain of that name (with tunnel_only: the
+ * first only). 0, or the step failed with
+ * EXIT_REFUSED / EXIT_FAIL. */
+static int go_checks(struct cut *c, enum cutover_step S, bool tunnel_only)
 {
-	const enum cutover_step S = CUT_INSPECT;
-	json_object *status, *peer, *j = NULL, *tunnels;
-	char why[2048], *a[32];
-	struct child_out out = { 0 };
-	int r, n, local, tun;
-	const char *ep, *st;
+	json_object *status, *peer, *tunnels;
+	const char *st, *hl;
+	char why[2048];
+	int r, local, tun;
 
-	if (step_begin(c, S, c->o.source) < 0)
-		return EXIT_FAIL;
 	status = ctl_request_json(cli_socket, "status");
 	if (!status)
 		return step_fail(c, S, EXIT_FAIL, "the daemon here cannot be asked (%s)", cli_socket);
@@ -585,71 +588,21 @@ static int do_inspect(struct cut *c)
 		return step_fail(c, S, EXIT_REFUSED, "no peer %s in this host's bridged configuration", c->o.from);
 	}
 	st = cutover_jstr(peer, "state");
-	if (!st || strcmp(st, "up")) {
-		json_object_put(status);
-		return step_fail(c, S, EXIT_REFUSED, "the tunnel to %s is not up (session %s, health %s): the VM would "
-				 "come up cut off from its network", c->o.from, st ? st : "?",
-				 cutover_jstr(peer, "health") ? cutover_jstr(peer, "health") : "?");
-	}
-	(void)ep;
-	/* the config, the state, the disks */
-	n = source_args(c, a, "config");
-	a[n] = NULL;
-	r = run_self(c, S, "config", a, &out);
-	if (r != 0) {
-		json_object_put(status);
-		out_free(&out);
-		return step_fail(c, S, r == EXIT_REFUSED ? EXIT_REFUSED : EXIT_FAIL,
-				 "the old host (%s) %s the config of %s%s", c->o.source,
-				 r == EXIT_REFUSED ? "refused" : "could not send", c->vm,
-				 r == EXIT_REFUSED ? " (is the VM known there? the reason is above)" : " (above)");
-	}
-	if (write_file(c->cfg, out.buf ? out.buf : "", out.len, why, sizeof(why)) < 0) {
-		json_object_put(status);
-		out_free(&out);
-		return step_fail(c, S, EXIT_FAIL, "%s", why);
-	}
-	out_free(&out);
-	if (load_vm_macs(c, why, sizeof(why)) < 0) {
-		json_object_put(status);
-		return step_fail(c, S, EXIT_REFUSED, "%s", why);
-	}
-	r = source_op(c, S, "state", NULL, &j, why, sizeof(why));
-	if (r != 0 || !cutover_jstr(j, "state") || !strcmp(cutover_jstr(j, "state"), "unknown")) {
-		char m[1024];
+	hl = cutover_jstr(peer, "health");
+	/* the session and the health both: a silent peer keeps its session a
+	 * while (health "down"); a lossy one ("degraded") still carries */
+	if (!st || strcmp(st, "up") || !hl || (strcmp(hl, "up") && strcmp(hl, "degraded"))) {
+		int rr = step_fail(c, S, EXIT_REFUSED, "the tunnel to %s is not up (session %s, health %s): the VM "
+				   "would come up cut off from its network", c->o.from, st ? st : "?",
+				   cutover_jstr(peer, "health") ? cutover_jstr(peer, "health") : "?");
 
-		fmt(m, sizeof(m), "%s", r ? why : cutover_jstr(j, "message") ? cutover_jstr(j, "message") : "?");
-		json_object_put(j);
 		json_object_put(status);
-		return step_fail(c, S, r == EXIT_REFUSED ? EXIT_REFUSED : EXIT_FAIL,
-				 "the state of %s on the old host is unknown: %s", c->vm, m);
+		return rr;
 	}
-	step_put(c, S, "old_state", json_object_new_string(cutover_jstr(j, "state")));
-	json_object_put(j);
-	n = 0;
-	a[n++] = (char *)"migrate";
-	a[n++] = (char *)"receive";
-	a[n++] = (char *)"--from";
-	a[n++] = (char *)c->o.source;
-	a[n++] = (char *)"--peer-key";
-	a[n++] = c->peer_key;
-	if (c->o.key) {
-		a[n++] = (char *)"--key";
-		a[n++] = (char *)c->o.key;
-	}
-	a[n++] = (char *)"--vm";
-	a[n++] = (char *)c->vm;
-	a[n++] = (char *)"--list";
-	a[n] = NULL;
-	r = run_self(c, S, "list", a, &out);
-	if (r != 0 || write_file(c->sources, out.buf ? out.buf : "", out.len, why, sizeof(why)) < 0) {
+	if (tunnel_only) {
 		json_object_put(status);
-		out_free(&out);
-		return step_fail(c, S, EXIT_FAIL, "the old host (%s) did not list the disks of %s%s", c->o.source,
-				 c->vm, r ? " (above)" : "");
+		return 0;
 	}
-	out_free(&out);
-	/* the refusals: nothing has changed on either host yet */
 	tunnels = jget(peer, "tunnels");
 	for (size_t m = 0; m < c->n_macs; m++) {
 		const char *seg = bridge_segment(status, c->bridges[m]);
@@ -667,10 +620,12 @@ static int do_inspect(struct cut *c)
 				spanned = true;
 		}
 		if (!spanned) {
+			int rr = step_fail(c, S, EXIT_REFUSED, "segment %s (bridge %s, the VM's NIC %s) is not spanned "
+					   "by a tunnel to %s: the VM would come up cut off", seg, c->bridges[m],
+					   c->macs[m], c->o.from);
+
 			json_object_put(status);
-			return step_fail(c, S, EXIT_REFUSED, "segment %s (bridge %s, the VM's NIC %s) is not spanned by a "
-					 "tunnel to %s: the VM would come up cut off", seg, c->bridges[m], c->macs[m],
-					 c->o.from);
+			return rr;
 		}
 	}
 	json_object_put(status);
@@ -695,6 +650,77 @@ static int do_inspect(struct cut *c)
 					 "this cutover): undefine it or move it away first", c->vm,
 					 di.active ? "running" : "shut off");
 	}
+	return 0;
+}
+
+static int do_inspect(struct cut *c)
+{
+	const enum cutover_step S = CUT_INSPECT;
+	json_object *j = NULL;
+	char why[2048], *a[32];
+	struct child_out out = { 0 };
+	int r, n;
+
+	if (step_begin(c, S, c->o.source) < 0)
+		return EXIT_FAIL;
+	if ((r = go_checks(c, S, true)))
+		return r;
+	/* the config, the state, the disks */
+	n = source_args(c, a, "config");
+	a[n] = NULL;
+	r = run_self(c, S, "config", a, &out);
+	if (r != 0) {
+		out_free(&out);
+		return step_fail(c, S, r == EXIT_REFUSED ? EXIT_REFUSED : EXIT_FAIL,
+				 "the old host (%s) %s the config of %s%s", c->o.source,
+				 r == EXIT_REFUSED ? "refused" : "could not send", c->vm,
+				 r == EXIT_REFUSED ? " (is the VM known there? the reason is above)" : " (above)");
+	}
+	if (write_file(c->cfg, out.buf ? out.buf : "", out.len, why, sizeof(why)) < 0) {
+		out_free(&out);
+		return step_fail(c, S, EXIT_FAIL, "%s", why);
+	}
+	out_free(&out);
+	if (load_vm_macs(c, why, sizeof(why)) < 0) {
+		return step_fail(c, S, EXIT_REFUSED, "%s", why);
+	}
+	r = source_op(c, S, "state", NULL, &j, why, sizeof(why));
+	if (r != 0 || !cutover_jstr(j, "state") || !strcmp(cutover_jstr(j, "state"), "unknown")) {
+		char m[1024];
+
+		fmt(m, sizeof(m), "%s", r ? why : cutover_jstr(j, "message") ? cutover_jstr(j, "message") : "?");
+		json_object_put(j);
+		return step_fail(c, S, r == EXIT_REFUSED ? EXIT_REFUSED : EXIT_FAIL,
+				 "the state of %s on the old host is unknown: %s", c->vm, m);
+	}
+	step_put(c, S, "old_state", json_object_new_string(cutover_jstr(j, "state")));
+	json_object_put(j);
+	n = 0;
+	a[n++] = (char *)"migrate";
+	a[n++] = (char *)"receive";
+	a[n++] = (char *)"--from";
+	a[n++] = (char *)c->o.source;
+	a[n++] = (char *)"--peer-key";
+	a[n++] = c->peer_key;
+	if (c->o.key) {
+		a[n++] = (char *)"--key";
+		a[n++] = (char *)c->o.key;
+	}
+	a[n++] = (char *)"--vm";
+	a[n++] = (char *)c->vm;
+	a[n++] = (char *)"--list";
+	a[n] = NULL;
+	r = run_self(c, S, "list", a, &out);
+	if (r != 0 || write_file(c->sources, out.buf ? out.buf : "", out.len, why, sizeof(why)) < 0) {
+		out_free(&out);
+		return step_fail(c, S, EXIT_FAIL, "the old host (%s) did not list the disks of %s%s", c->o.source,
+				 c->vm, r ? " (above)" : "");
+	}
+	out_free(&out);
+	/* the refusals: nothing has changed on either host yet */
+	r = go_checks(c, S, false);
+	if (r)
+		return r;
 	{
 		json_object *macs = json_object_new_array();
 
@@ -1000,9 +1026,12 @@ static int do_confirm(struct cut *c)
 {
 	const enum cutover_step S = CUT_CONFIRM;
 	char line[16];
+	int r;
 
 	if (step_begin(c, S, NULL) < 0)
 		return EXIT_FAIL;
+	if ((r = go_checks(c, S, false)))
+		return r;
 	if (!c->yes) {
 		if (!isatty(STDIN_FILENO) || c->json)
 			return step_fail(c, S, EXIT_FAIL, "confirmation needed: rerun with --yes to shut %s down on %s "
@@ -1027,11 +1056,18 @@ static int do_shutdown(struct cut *c)
 	fmt(t, sizeof(t), "%ld", c->o.shutdown_timeout);
 	if (c->o.force > 0)
 		extra[2] = "--force";
-	/* the downtime starts at the first request, whatever happens after */
-	if (!jget(step_obj(c, S), "requested_at"))
-		step_put(c, S, "requested_at", json_object_new_double(now_real()));
 	if (step_begin(c, S, c->o.from) < 0)
 		return EXIT_FAIL;
+	/* the downtime starts at the first request, whatever happens after;
+	 * before it, the conditions of the move once more (a rerun may come
+	 * long after confirm) */
+	if (!jget(step_obj(c, S), "requested_at")) {
+		if ((r = go_checks(c, S, false)))
+			return r;
+		step_put(c, S, "requested_at", json_object_new_double(now_real()));
+		if (save(c) < 0)
+			return EXIT_FAIL;
+	}
 	r = source_op(c, S, "shutdown", extra, &j, why, sizeof(why));
 	if (r != 0) {
 		json_object_put(j);

@@ -44,7 +44,7 @@
 . "$(dirname "$0")/lib.sh"
 cutover_require
 cloud_kernel
-CUTOVER_SCENARIOS=${CUTOVER_SCENARIOS:-move resume rollback}
+CUTOVER_SCENARIOS=${CUTOVER_SCENARIOS:-refuse move resume rollback}
 CUTOVER_GAP_TOLERANCE=${CUTOVER_GAP_TOLERANCE:-5}
 
 cutover_setup
@@ -163,7 +163,7 @@ reset_to_old() {
 }
 
 scenario_move() {
-	local warm_sums
+	local warm_sums qpid rc
 	step "move: --warm-only (inspect, plan, create, warm copy, preflight), the VM keeps running"
 	pinger_start move "$(left 240)"
 	cutover warm 120 --warm-only --json || fail "cutover --warm-only: exit $? ($(tail -n 5 "$WORK/cut-warm.err"))"
@@ -179,6 +179,22 @@ scenario_move() {
 	# the guest's writes after the warm copy (a stand-in: from the host;
 	# qemu has the raw file open, which is fine)
 	dd if=/dev/urandom of="$IMG/data.img" bs=1M seek=20 count=8 conv=notrunc status=none || fail "dd into data.img"
+
+	# the conditions are checked again before the shutdown: the tunnel down
+	# now (hours after the warm copy, say) refuses the final run
+	step "move: the underlay cut after the warm copy: cutover --yes is refused before the shutdown"
+	qpid=$(old_qemu_pid)
+	ip link set "$P-ul" down
+	wait_for 10 session_down new "$OLDPEER" || fail "the session stays up with the underlay down"
+	cutover cut 60 --yes || rc=$?
+	ip link set "$P-ul" up
+	[ "${rc:-0}" -eq 3 ] || fail "cutover with the tunnel down: exit ${rc:-0}, not 3 ($(tail -n 3 "$WORK/cut-cut.err"))"
+	grep -q "step 6 (confirm) failed: the tunnel to $OLDPEER is not up" "$WORK/cut-cut.err" ||
+		fail "cutover with the tunnel down: $(cat "$WORK/cut-cut.err")"
+	[ "$(old_qemu_pid)" = "$qpid" ] && [ "$(jstep shutdown)" = pending ] ||
+		fail "refused, and the old VM changed ($qpid -> $(old_qemu_pid)) or the shutdown ran ($(jstep shutdown))"
+	log "refused: $(grep -m 1 'step 6' "$WORK/cut-cut.err")"
+	wait_for 15 session_up new "$OLDPEER" || fail "no session after the underlay came back"
 
 	step "move: cutover --yes (confirm, shutdown, delta copy, define, start, arrival, autostart)"
 	cutover final 180 --yes --json || fail "cutover: exit $? ($(tail -n 5 "$WORK/cut-final.err"))"
@@ -217,7 +233,7 @@ scenario_resume() {
 }
 
 scenario_rollback() {
-	local gap
+	local gap gs ge n t_back
 	reset_to_old
 	pinger_start rollback "$(left 240)"
 	step "rollback: kill -9 once the shutdown step is done, then --rollback"
@@ -225,6 +241,7 @@ scenario_rollback() {
 	kill9_at shutdown "done" 120
 	[ -z "$(old_qemu_pid)" ] || fail "the shutdown step is done and the old VM runs"
 	cutover b2 120 --rollback --yes --json || fail "cutover --rollback: exit $? ($(tail -n 5 "$WORK/cut-b2.err"))"
+	t_back=$(date +%s.%N)
 	[ "$(jq -r .state "$(journal)")" = rolled-back ] || fail "rollback: the journal: $(jq -c . "$(journal)")"
 	xl list "$VM" >"$WORK/xl-back.out" 2>&1 || fail "rollback: xl list: $(cat "$WORK/xl-back.out")"
 	[ -n "$(old_qemu_pid)" ] || fail "rollback: no qemu for the VM on the old host"
@@ -233,13 +250,95 @@ scenario_rollback() {
 	[ "$(fdb_port "$MAC")" = "$TUNTAP" ] || fail "rollback: the MAC is not on the tunnel TAP"
 	virsh -c "$URI" dominfo "$VM" >/dev/null 2>&1 && fail "rollback: the new domain is still defined"
 	[ "$(readlink "$WORK/xen/auto/$VM")" = "../$VM.cfg" ] || fail "rollback: the old host's auto link is not back"
+	sleep 1
 	pinger_stop
-	read -r gap _ <<<"$(ping_gap "$WORK/rollback.ping")"
-	log "rollback: the VM runs on the old host again; the client's longest gap $gap s"
+	read -r _ _ _ n <<<"$(ping_gap "$WORK/rollback.ping" "$t_back")"
+	[ "$n" -gt 0 ] || fail "rollback: the client's pinger got no reply after the rollback: $(tail -n 3 "$WORK/rollback.ping")"
+	read -r gap gs ge n <<<"$(ping_gap "$WORK/rollback.ping")"
+	log "rollback: the VM runs on the old host again; the client's longest gap $gap s ($gs - $ge, $n replies, $(grep -c 'no answer' "$WORK/rollback.ping") unanswered)"
+}
+
+# refused NAME PATTERN [OPTION...]: a cutover (its own --state-dir) that must
+# be refused (exit 3) with a message matching PATTERN, before anything
+# changed on either host: the same old qemu, no domain here, no volume in
+# the pool, the old host's auto link in place, the journal at inspect/plan.
+# RVM, RPOOL, RMAP override the VM, the pool and the bridge map.
+refused() {
+	local name=$1 pat=$2 qpid rc vols
+	shift 2
+	qpid=$(old_qemu_pid)
+	rm -rf "$WORK/refuse"
+	"$BRIDGECTL" --socket "$WORK/new.sock" cutover "${RVM:-$VM}" --from "$OLDPEER" --source "$UL.2:$MPORT" \
+		--key "$WORK/new.key" --pool "${RPOOL:-$POOL}" --connect "$URI" --bridge-map "${RMAP:-xenbr0=$BR}" \
+		--domain-type qemu --boot-dir "$BOOTDIR" --console-log "$NEW_CONSOLE" --state-dir "$WORK/refuse" \
+		--yes "$@" >"$WORK/ref-$name.out" 2>"$WORK/ref-$name.err"
+	rc=$?
+	[ $rc -eq 3 ] || fail "refuse $name: exit $rc, not 3 (refused): $(tail -n 5 "$WORK/ref-$name.err")"
+	grep -q -E -- "$pat" "$WORK/ref-$name.err" ||
+		fail "refuse $name: the message does not match '$pat': $(cat "$WORK/ref-$name.err")"
+	[ -n "$qpid" ] && [ "$(old_qemu_pid)" = "$qpid" ] || fail "refuse $name: the old qemu changed ($qpid -> $(old_qemu_pid))"
+	[ "$name" = domain ] || ! virsh -c "$URI" dominfo "$VM" >/dev/null 2>&1 || fail "refuse $name: a domain $VM is defined"
+	vols=$(virsh -c "$URI" vol-list "${RPOOL:-$POOL}" | awk 'NR > 2 && NF { print $1 }')
+	[ -z "$vols" ] || fail "refuse $name: volumes in ${RPOOL:-$POOL}: $vols"
+	[ "$(readlink "$WORK/xen/auto/$VM")" = "../$VM.cfg" ] || fail "refuse $name: the old host's auto link changed"
+	jq -e '.state == "failed" and all(.steps[]; .status == "done" or .status == "failed" or .status == "pending") and
+		all(.steps[2:][]; .status == "pending")' "$WORK/refuse/${RVM:-$VM}.json" >/dev/null ||
+		fail "refuse $name: the journal: $(jq -c '[.state, [.steps[] | "\(.name) \(.status)"]]' "$WORK/refuse/${RVM:-$VM}.json")"
+	log "refused ($name): $(grep -m 1 -E -- "$pat" "$WORK/ref-$name.err")"
+}
+
+session_down() { ! session_up "$@"; }
+mac_on() { [ "$(fdb_port "$1")" = "$2" ]; }
+
+scenario_refuse() {
+	local n
+	step "refusals: each before anything changes"
+	# a VM the old host does not have
+	RVM=$P-nosuch refused unknown "$P-nosuch"
+	# a bridge here that carries no segment of bridged
+	ip link add "$P-nb" type bridge && ip link set "$P-nb" up || fail "bridge $P-nb"
+	on_cleanup 'ip link del "$P-nb" 2>/dev/null'
+	RMAP="xenbr0=$P-nb" refused nosegment "bridge $P-nb here, which carries no segment"
+	# a domain of that name exists here
+	printf '<domain type="qemu"><name>%s</name><memory unit="MiB">32</memory><os><type>hvm</type></os></domain>\n' \
+		"$VM" >"$WORK/dup.xml"
+	virsh -c "$URI" define "$WORK/dup.xml" >/dev/null || fail "virsh define (the namesake)"
+	refused domain "a domain named $VM exists here already"
+	virsh -c "$URI" undefine "$VM" >/dev/null || fail "virsh undefine (the namesake)"
+	# the VM's MAC already live on a local port of $BR (a namesake: the same
+	# MAC sending from a namespace of its own)
+	add_ns dup
+	ip link add "$P-dv" type veth peer name eth0 netns "$P-dup" || fail "veth $P-dv"
+	on_cleanup 'ip link del "$P-dv" 2>/dev/null'
+	ip link set "$P-dv" master "$BR" up || fail "$P-dv into $BR"
+	nsx "$P-dup" ip link set eth0 address "$MAC" up
+	nsx "$P-dup" ip addr add "$GIP/24" dev eth0
+	bg "$P-dup" ping -i 0.1 -w "$(left 60)" -b "${GIP%.*}.255"
+	n=$BG_PID
+	wait_for 5 mac_on "$MAC" "$P-dv" || fail "the namesake's MAC is not learned on $P-dv"
+	refused maclive "already live on this host"
+	kill "$n"; wait "$n" 2>/dev/null; forget_pid "$n"
+	ip link del "$P-dv"
+	ping_ok 30 || fail "the guest does not answer after the namesake left"
+	# the pool lacks the space (a 16 MiB tmpfs under a pool of its own)
+	mkdir -p "$WORK/small" && mount -t tmpfs -o size=16m "$P-small" "$WORK/small" || fail "tmpfs"
+	on_cleanup 'virsh -c "$URI" pool-destroy "$P-small" >/dev/null 2>&1; virsh -c "$URI" pool-undefine "$P-small" >/dev/null 2>&1; umount "$WORK/small" 2>/dev/null'
+	virsh -c "$URI" pool-define-as "$P-small" dir --target "$WORK/small" >/dev/null &&
+		virsh -c "$URI" pool-start "$P-small" >/dev/null || fail "pool $P-small"
+	RPOOL=$P-small refused space "pool $P-small has [0-9]+ bytes free, the new volumes need [0-9]+"
+	# the tunnel down (the underlay cut)
+	ip link set "$P-ul" down
+	wait_for 10 session_down new "$OLDPEER" || fail "the session stays up with the underlay down"
+	refused tunnel "the tunnel to $OLDPEER is not up"
+	ip link set "$P-ul" up
+	wait_for 15 session_up new "$OLDPEER" || fail "no session after the underlay came back"
+	ping_ok 30 || fail "the guest does not answer after the refusals"
+	rm -rf "$WORK/refuse"
 }
 
 for s in $CUTOVER_SCENARIOS; do
 	case $s in
+	refuse) scenario_refuse ;;
 	move) scenario_move ;;
 	resume) scenario_resume ;;
 	rollback) scenario_rollback ;;
