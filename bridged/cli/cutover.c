@@ -1264,12 +1264,28 @@ static void report(struct cut *c)
 			printf("  %2d %-11s %-8s %8.1f s\n", i + 1, cutover_step_names[i],
 			       cutover_status_names[cutover_step_status(r, (enum cutover_step)i)],
 			       cutover_jnum(step_obj(c, (enum cutover_step)i), "seconds", 0));
-		printf("  copied warm %lld bytes, at the cutover %lld bytes\n",
+		printf("  copied warm %lld bytes (%.1f MiB), at the cutover %lld bytes (%.1f MiB)\n",
 		       (long long)cutover_jnum(step_obj(c, CUT_WARM), "bytes", 0),
-		       (long long)cutover_jnum(step_obj(c, CUT_DELTA), "bytes", 0));
-		if (jget(r, "downtime_s"))
-			printf("  downtime %.1f s (shutdown request -> MAC on the local port): %s\n",
-			       cutover_jnum(r, "downtime_s", 0), json_object_to_json_string_ext(down, JSON_C_TO_STRING_PLAIN));
+		       cutover_jnum(step_obj(c, CUT_WARM), "bytes", 0) / 1048576.0,
+		       (long long)cutover_jnum(step_obj(c, CUT_DELTA), "bytes", 0),
+		       cutover_jnum(step_obj(c, CUT_DELTA), "bytes", 0) / 1048576.0);
+		if (jget(r, "downtime_s")) {
+			static const char *const part[][2] = {
+				{ "shutdown_s", "shutdown" }, { "delta_copy_s", "delta copy" }, { "define_s", "define" },
+				{ "start_s", "start" }, { "boot_to_mac_s", "boot to MAC" },
+			};
+			const char *sep = ": ";
+
+			printf("  downtime %.1f s (shutdown request -> MAC on the local port)",
+			       cutover_jnum(r, "downtime_s", 0));
+			for (size_t i = 0; i < sizeof(part) / sizeof(part[0]); i++) {
+				if (!jget(down, part[i][0]))
+					continue;
+				printf("%s%s %.1f s", sep, part[i][1], cutover_jnum(down, part[i][0], 0));
+				sep = ", ";
+			}
+			printf("\n");
+		}
 		if (jget(step_obj(c, CUT_DELTA), "hashes")) {
 			json_object_object_foreach(jget(step_obj(c, CUT_DELTA), "hashes"), k, v)
 				printf("  %s blake2b %s\n", k, json_object_get_string(v));

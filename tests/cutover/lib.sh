@@ -59,7 +59,7 @@ left() {
 # cutover_require: skips (77) naming what is missing
 cutover_require() {
 	local c
-	for c in qemu-system-x86_64 mkfs.ext4 mkswap blkid cpio gzip jq ip bridge ping stdbuf nc cmp sha256sum; do
+	for c in qemu-system-x86_64 mkfs.ext4 mkswap blkid cpio gzip jq ip bridge ping stdbuf nc cmp sha256sum extlinux; do
 		command -v $c >/dev/null || skip "$c is not installed (make deps)"
 	done
 	file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' || skip "busybox is not static (busybox-static)"
@@ -147,7 +147,7 @@ INIT
 	chmod +x "$I/init"
 	(cd "$I" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$dir/initrd.gz" || fail "cpio"
 
-	mkdir -p "$R"/{bin,sbin,etc/init.d,proc,sys,dev,tmp,root,boot} "$R/lib/modules/$KVER"
+	mkdir -p "$R"/{bin,sbin,etc/init.d,proc,sys,dev,tmp,root,boot/extlinux,usr/lib/syslinux/mbr} "$R/lib/modules/$KVER"
 	cp /bin/busybox "$R/bin/busybox"
 	# the applets as links in the image: the root is mounted read-only
 	for m in $(/bin/busybox --list); do [ -e "$R/bin/$m" ] || ln -s busybox "$R/bin/$m"; done
@@ -160,6 +160,21 @@ INIT
 	cp "$dir/initrd.gz" "$R/boot/initrd.img-$KVER"
 	ln -s "boot/vmlinuz-$KVER" "$R/vmlinuz"
 	ln -s "boot/initrd.img-$KVER" "$R/initrd.img"
+	# a bootloader the guest installs into its own disk when asked (stage 2):
+	# extlinux, the MBR code, its configuration
+	copy_bin "$R" "$(readlink -f "$(command -v extlinux)")"
+	cp "$(readlink -f "$(command -v extlinux)")" "$R/bin/extlinux"
+	cp /usr/lib/syslinux/mbr/mbr.bin "$R/usr/lib/syslinux/mbr/mbr.bin" || skip "no /usr/lib/syslinux/mbr/mbr.bin"
+	cat >"$R/boot/extlinux/extlinux.conf" <<CONF
+SERIAL 0 115200
+DEFAULT linux
+PROMPT 0
+TIMEOUT 1
+LABEL linux
+  LINUX /boot/vmlinuz-$KVER
+  INITRD /boot/initrd.img-$KVER
+  APPEND root=UUID=$ROOT_UUID ro console=ttyS0,115200 bridged.ip=$ip bridged.boot=disk
+CONF
 	# what depmod writes (preflight's driver check reads it)
 	cp "$KDIR/lib/modules/$KVER/modules.builtin" "$R/lib/modules/$KVER/" 2>/dev/null
 	cat >"$R/lib/modules/$KVER/modules.dep" <<'DEP'
@@ -208,6 +223,10 @@ for i in \$(seq 30); do
 	[ -n "\$ev" ] && [ -c "\$ev" ] && break
 	sleep 0.1
 done
+# what an operator does before stage 2 (ssh in, install a bootloader), on
+# request: a connection to port 7000 runs it, its result on the console too
+nc -ll -p 7000 -e /sbin/bootloader-install </dev/null >/dev/null 2>&1 &
+case " \$cmdline " in *" bridged.boot=disk "*) echo "GUEST-BOOT disk" ;; *) echo "GUEST-BOOT kernel" ;; esac
 if [ -n "\$ev" ]; then
 	# busybox init ignores ACPI: one event from the button is a clean poweroff
 	(dd if=\$ev of=/dev/null bs=24 count=1 2>/dev/null; printf '\\nGUEST-POWERBUTTON\\n'; poweroff) </dev/null &
@@ -216,14 +235,37 @@ else
 fi
 echo "GUEST-READY"
 RCS
+	cat >"$R/sbin/bootloader-install" <<'BLI'
+#!/bin/sh
+# extlinux into the root file system, the MBR code into its disk. mkfs.ext4 -d
+# left holes where the kernel has zero blocks and extlinux reads no holes:
+# the files are written whole first, as a package would.
+export PATH=/bin:/sbin LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+root=$(awk '$2 == "/" && $1 != "rootfs" {print $1}' /proc/mounts)
+disk=$(echo "$root" | sed 's/[0-9]*$//')
+if mount -o remount,rw / &&
+	for f in /boot/vmlinuz-* /boot/initrd.img-*; do cat "$f" >"$f.new" && mv "$f.new" "$f" || exit 1; done &&
+	extlinux --install /boot/extlinux >/dev/null 2>&1 &&
+	dd if=/usr/lib/syslinux/mbr/mbr.bin of="$disk" bs=440 count=1 conv=notrunc 2>/dev/null &&
+	sync && mount -o remount,ro /; then
+	r="installed on $disk"
+else
+	r=failed
+fi
+echo "GUEST-BOOTLOADER $r" >/dev/console
+echo "GUEST-BOOTLOADER $r"
+BLI
 	cat >"$R/etc/init.d/rcK" <<'RCK'
 #!/bin/sh
 echo "GUEST-SHUTDOWN"
 sync
 RCK
-	chmod +x "$R/etc/init.d/rcS" "$R/etc/init.d/rcK"
+	chmod +x "$R/etc/init.d/rcS" "$R/etc/init.d/rcK" "$R/sbin/bootloader-install"
 	truncate -s 48M "$dir/root.img"
-	mkfs.ext4 -q -F -U "$ROOT_UUID" -L groot -d "$R" "$dir/root.img" 48M || fail "mkfs.ext4 -d"
+	# extlinux 6.04 reads ext4 without the newest features
+	mkfs.ext4 -q -F -O ^metadata_csum,^64bit,^orphan_file -U "$ROOT_UUID" -L groot -d "$R" "$dir/root.img" 48M \
+		2>/dev/null || mkfs.ext4 -q -F -O ^metadata_csum,^64bit -U "$ROOT_UUID" -L groot -d "$R" \
+		"$dir/root.img" 48M || fail "mkfs.ext4 -d"
 	truncate -s 8M "$dir/swap.img"
 	mkswap -q -U "$SWAP_UUID" "$dir/swap.img" >/dev/null || fail mkswap
 	head -c $((64 * MiB)) /dev/urandom >"$dir/data.img"

@@ -44,7 +44,7 @@
 . "$(dirname "$0")/lib.sh"
 cutover_require
 cloud_kernel
-CUTOVER_SCENARIOS=${CUTOVER_SCENARIOS:-refuse move resume rollback}
+CUTOVER_SCENARIOS=${CUTOVER_SCENARIOS:-refuse move stage2 resume rollback}
 CUTOVER_GAP_TOLERANCE=${CUTOVER_GAP_TOLERANCE:-5}
 
 cutover_setup
@@ -164,6 +164,16 @@ reset_to_old() {
 
 scenario_move() {
 	local warm_sums qpid rc
+	step "move: --dry-run says what each step would do and changes nothing"
+	cutover dry 30 --dry-run || fail "cutover --dry-run: exit $? ($(tail -n 5 "$WORK/cut-dry.err"))"
+	for s in $(jq -r '.[]' <<<"$STEPS"); do
+		grep -q -w -- "$s" "$WORK/cut-dry.out" || fail "--dry-run does not name the step $s: $(cat "$WORK/cut-dry.out")"
+	done
+	[ ! -e "$(journal)" ] || jq -e 'all(.steps[]; .status == "pending")' "$(journal)" >/dev/null ||
+		fail "--dry-run ran a step: $(jq -c . "$(journal)")"
+	virsh -c "$URI" vol-info --pool "$POOL" "$VM-xvda" >/dev/null 2>&1 && fail "--dry-run created a volume"
+	log "dry run: $(wc -l <"$WORK/cut-dry.out") lines, e.g. $(grep -m 1 -w shutdown "$WORK/cut-dry.out")"
+
 	step "move: --warm-only (inspect, plan, create, warm copy, preflight), the VM keeps running"
 	pinger_start move "$(left 240)"
 	cutover warm 120 --warm-only --json || fail "cutover --warm-only: exit $? ($(tail -n 5 "$WORK/cut-warm.err"))"
@@ -204,7 +214,40 @@ scenario_move() {
 	assert_moved final move
 	[ "$(jq .bytes_delta <<<"$(report final)")" -ge $((8 * MiB)) ] || fail "the delta copy did not carry the 8 MiB written"
 	[ "$(old_sums)" = "$warm_sums" ] || fail "an old image changed after the old guest stopped"
+	# a rerun of a finished move changes nothing and says so, with the report
+	cutover again 30 || fail "cutover (again, done): exit $? ($(tail -n 3 "$WORK/cut-again.err"))"
+	grep -q "^$VM: already cut over (done)" "$WORK/cut-again.out" &&
+		grep -q "^  downtime [0-9.]* s (shutdown request -> MAC on the local port): shutdown" "$WORK/cut-again.out" ||
+		fail "the rerun of a done cutover: $(cat "$WORK/cut-again.out")"
+	sed 's/^/#   /' "$WORK/cut-again.out"
+	"$BRIDGECTL" cutover --list --json --state-dir "$CUTSTATE" >"$WORK/list-cut.out" || fail "cutover --list"
+	jq -e --arg v "$VM" '[.[] | select(.vm == $v and .state == "done")] | length == 1' "$WORK/list-cut.out" >/dev/null ||
+		fail "cutover --list: $(cat "$WORK/list-cut.out")"
 	log "move: done in $SECONDS s"
+}
+
+scenario_stage2() {
+	local out port dom_if
+	[ "$(jq -r .state "$(journal)" 2>/dev/null)" = done ] || fail "stage2 comes after the move scenario"
+	step "stage 2: the guest installs its bootloader (asked on port 7000), then cutover --stage2"
+	nsx "$P-cl" timeout 60 nc "$GIP" 7000 </dev/null >"$WORK/bootloader.out" 2>&1
+	grep -q "^GUEST-BOOTLOADER installed on /dev/sda" "$WORK/bootloader.out" ||
+		fail "the guest did not install its bootloader: $(cat "$WORK/bootloader.out")"
+	cutover st2 150 --stage2 --yes --json || fail "cutover --stage2: exit $? ($(tail -n 5 "$WORK/cut-st2.err"))"
+	[ "$(jq -r '.state + " " + (.stage | tostring)' "$(journal)")" = "stage2 2" ] ||
+		fail "stage2: the journal: $(jq -c '[.state, .stage]' "$(journal)")"
+	virsh -c "$URI" dumpxml --inactive "$VM" | grep -q "<kernel>" && fail "stage 2 still boots a kernel from outside"
+	[ "$(virsh -c "$URI" domstate "$VM" 2>&1)" = running ] || fail "stage2: the domain: $(virsh -c "$URI" domstate "$VM" 2>&1)"
+	wait_console "$NEW_CONSOLE" 'GUEST-READY' 60 || fail "stage2: the guest did not reach GUEST-READY"
+	tr -d '\r' <"$NEW_CONSOLE" | grep -qx "GUEST-BOOT disk" ||
+		fail "stage2: not booted by its own bootloader: $(tr -d '\r' <"$NEW_CONSOLE" | grep '^GUEST-')"
+	tr -d '\r' <"$NEW_CONSOLE" | grep -qx "GUEST-UP root=/dev/sda1" || fail "stage2: the root is not /dev/sda1"
+	ping_ok 30 || fail "stage2: the client gets no answer"
+	dom_if=$(virsh -c "$URI" domiflist "$VM" | awk -v m="$MAC" 'tolower($5) == m { print $1 }')
+	port=$(fdb_port "$MAC")
+	[ -n "$dom_if" ] && [ "$port" = "$dom_if" ] || fail "stage2: the MAC is on '$port', not on the domain's '$dom_if'"
+	out=$(jq -r 'select(.event == "step" or .event == "stage2") | .detail // empty' "$WORK/cut-st2.out" | tail -n 1)
+	log "stage 2: booted from its disk (extlinux), answers, MAC on $port${out:+; $out}"
 }
 
 scenario_resume() {
@@ -340,6 +383,7 @@ for s in $CUTOVER_SCENARIOS; do
 	case $s in
 	refuse) scenario_refuse ;;
 	move) scenario_move ;;
+	stage2) scenario_stage2 ;;
 	resume) scenario_resume ;;
 	rollback) scenario_rollback ;;
 	*) fail "unknown scenario $s" ;;
