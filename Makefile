@@ -5,6 +5,7 @@
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -16,6 +17,8 @@ PKG_CONFIG ?= pkg-config
 # decompressors for migrate. Unit tests get the daemon's set (and name
 # what else they link).
 PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c
+# libsystemd: the daemon's sd_notify (READY, STATUS, WATCHDOG), daemon only.
+PKGS_NOTIFY := libsystemd
 PKGS_CTL    := $(PKGS_DAEMON) libvirt libxml-2.0 libparted blkid ext2fs com_err zlib liblzma libzstd
 
 CFLAGS ?= -O2 -g
@@ -30,8 +33,9 @@ CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-rec
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_CTL) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_CTL) $(PKGS_NOTIFY) 2>/dev/null)
 LIBS_DAEMON := $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON) 2>/dev/null) -lpthread -lm -ldl
+LIBS_NOTIFY := $(shell $(PKG_CONFIG) --libs $(PKGS_NOTIFY) 2>/dev/null)
 LIBS_CTL    := $(shell $(PKG_CONFIG) --libs $(PKGS_CTL) 2>/dev/null) -lpthread -lm
 CFLAGS += $(PKG_CFLAGS)
 LDLIBS := $(LIBS_DAEMON)
@@ -84,7 +88,7 @@ all: $(BINS)
 # The daemon: the migrate parts that serve the old host's side (migrate/source/).
 bridged/bridged: $(DAEMON_OBJS) $(LIB_MIGRATE_DAEMON) $(LIB_TUNNEL) $(LIB_NETCFG) $(LIB_COMMON)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_NOTIFY)
 
 bridged/bridgectl: $(CTL_OBJS) $(LIB_MIGRATE) $(LIB_TUNNEL) $(LIB_NETCFG) $(LIB_COMMON)
 	@echo "  LD      $@"
@@ -127,16 +131,23 @@ demo:
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/bridged
+# The systemd unit with this install's paths (UNIT_OUT: where to).
+UNIT_OUT ?= dist/systemd/bridged.service
+render-unit:
+	$(Q)sed -e 's|@SBINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+		dist/systemd/bridged.service.in > $(UNIT_OUT)
+
+install: all render-unit
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/bridged $(DESTDIR)$(UNITDIR)
 	install -m 0755 bridged/bridged bridged/bridgectl $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/examples/bridged.conf $(DESTDIR)$(SYSCONFDIR)/bridged/bridged.conf.example
+	install -m 0644 $(UNIT_OUT) $(DESTDIR)$(UNITDIR)/bridged.service
 
 clean:
-	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS) $(TEST_TOOLS)
+	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS) $(TEST_TOOLS) dist/systemd/bridged.service
 	find . -name '*.o' -o -name '*.d' -o -name '*.a' | xargs rm -f
 
-.PHONY: all tests deps check check-unit check-root demo install clean
+.PHONY: all tests deps check check-unit check-root demo install clean render-unit
 -include $(shell find . -name '*.d' 2>/dev/null)
 
 print-unit-tests:

@@ -143,7 +143,9 @@ static void sig_cb(struct loop_source *s, uint32_t events)
 	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			notify_reloading(d);
 			reload(d);
+			notify_reloaded(d);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -356,6 +358,8 @@ int main(int argc, char **argv)
 	}
 	d.started_ns = now_ns();
 	log_info("started: %zu bridge(s), %zu peer(s)", d.cfg->n_bridges, d.cfg->n_peers);
+	/* bridges, TAPs, the UDP and control sockets are all up by now */
+	notify_ready(&d, !foreground);
 
 	while (!d.quit) {
 		int r = loop_run_once(d.loop);
@@ -370,7 +374,9 @@ int main(int argc, char **argv)
 		daemon_collect(&d);
 		/* whatever ran may have moved the tunnel engine's deadline */
 		tunnel_schedule(&d);
+		notify_status_update(&d);
 	}
+	notify_stopping(&d);
 	teardown(&d);
 	log_info("stopped");
 	free(abs_path);

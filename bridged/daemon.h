@@ -159,6 +159,12 @@ struct daemon {
 	struct loop_timer state_timer; /* writes it, at most once a second */
 	uint64_t epstate_saved_ns;
 	int epstate_err;               /* last save error logged (-errno), 0: none */
+	/* the service manager (notify.c) */
+	bool notify_on;                /* NOTIFY_SOCKET was set */
+	struct loop_timer watchdog_timer; /* WATCHDOG=1 every half watchdog_ns */
+	uint64_t watchdog_ns;          /* WATCHDOG_USEC, 0: no watchdog */
+	uint64_t notify_checked_ns;
+	char notify_status[240];       /* the last STATUS= sent */
 };
 
 enum daemon_counter {
@@ -252,6 +258,16 @@ void macwatch_resync(struct daemon *d);
 void macwatch_seed(struct daemon *d, int bridge_ifindex);
 /* A loop-guard probe's source MAC (prefix 02:62:64), not a VM's. */
 bool macwatch_is_probe_mac(const uint8_t mac[6]);
+
+/* notify.c: systemd's notify protocol (no-ops without NOTIFY_SOCKET).
+ * ready: after start-up (daemonized: after the fork; sends MAINPID), arms
+ * the watchdog keep-alive; reloading/reloaded around SIGHUP; status_update
+ * after each loop round sends STATUS= when the peer summary changed. */
+void notify_ready(struct daemon *d, bool daemonized);
+void notify_reloading(struct daemon *d);
+void notify_reloaded(struct daemon *d);
+void notify_status_update(struct daemon *d);
+void notify_stopping(struct daemon *d);
 
 /* fdbquery.c: the `fdb` request ("fdb [segment NAME] [MAC...]", args is
  * what follows "fdb"): the learned MACs of the segment bridges, by port

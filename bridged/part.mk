@@ -2,12 +2,16 @@
 DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o \
 	       bridged/ctl.o bridged/guard.o bridged/health.o bridged/loopguard.o \
 	       bridged/metrics.o bridged/migsrv.o bridged/peerhealth.o bridged/probeport.o \
-	       bridged/macwatch.o bridged/fdbquery.o bridged/names.o bridged/conn.o bridged/epstate.o
+	       bridged/macwatch.o bridged/fdbquery.o bridged/names.o bridged/conn.o bridged/epstate.o \
+	       bridged/notify.o
 
 include bridged/cli/part.mk
 
 # test tools used by the namespace scenarios
-TEST_TOOLS += tests/netns/udp-replay tests/netns/probe-forge
+TEST_TOOLS += tests/netns/udp-replay tests/netns/probe-forge tests/netns/notify-listen
+tests/netns/notify-listen: tests/netns/notify-listen.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 tests/netns/udp-replay: tests/netns/udp-replay.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
