@@ -6,6 +6,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
+MANDIR    ?= $(PREFIX)/share/man
 DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -137,7 +138,12 @@ render-unit:
 	$(Q)sed -e 's|@SBINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 		dist/systemd/bridged.service.in > $(UNIT_OUT)
 
-install: all render-unit
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 docs/man/bridged.8 docs/man/bridgectl.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/man/bridged.conf.5 $(DESTDIR)$(MANDIR)/man5/
+
+install: all render-unit install-man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/bridged $(DESTDIR)$(UNITDIR)
 	install -m 0755 bridged/bridged bridged/bridgectl $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/examples/bridged.conf $(DESTDIR)$(SYSCONFDIR)/bridged/bridged.conf.example
@@ -147,7 +153,7 @@ clean:
 	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS) $(TEST_TOOLS) dist/systemd/bridged.service
 	find . -name '*.o' -o -name '*.d' -o -name '*.a' | xargs rm -f
 
-.PHONY: all tests deps check check-unit check-root demo install clean render-unit
+.PHONY: all tests deps check check-unit check-root demo install install-man clean render-unit
 -include $(shell find . -name '*.d' 2>/dev/null)
 
 print-unit-tests:

@@ -3,4 +3,4 @@
 #   UNIT_TESTS += tests/unit/test_config
 #   test_config_OBJS := netcfg/config.o netcfg/config_keys.o netcfg/config_print.o common/log.o
 # Fuzzers: FUZZERS += tests/fuzz/fuzz_X (built with clang, see tests/fuzz/).
-include tests/fuzz/part.mk
+include tests/fuzz/part.mk tests/man/part.mk

@@ -57,11 +57,33 @@ static void usage(FILE *f)
 	fputs(usage_tail, f);
 }
 
+/* genkey and pubkey take no argument but --help: -1 to go on, else the
+ * exit status (a key must never be printed for a mistyped option). */
+static int key_cmd_args(int argc, char **argv, const char *help)
+{
+	if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(help, stdout);
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "bridgectl %s: unexpected argument '%s'\n%s", argv[0], argv[1], help);
+		return 2;
+	}
+	return -1;
+}
+
 static int cmd_genkey(int argc, char **argv)
 {
-	uint8_t *priv = sodium_malloc(KEY_LEN);
+	uint8_t *priv;
 	char b64[KEY_B64_LEN];
+	int r = key_cmd_args(argc, argv,
+		"Usage: bridgectl genkey\n"
+		"Prints a new X25519 private key (base64) on stdout. Store it with mode 0600:\n"
+		"  umask 077; bridgectl genkey > /etc/bridged/private.key\n");
 
+	if (r >= 0)
+		return r;
+	priv = sodium_malloc(KEY_LEN);
 	if (!priv || key_generate_private(priv) < 0) {
 		fprintf(stderr, "bridgectl genkey: cannot generate a key\n");
 		return 1;
@@ -78,11 +100,18 @@ static int cmd_genkey(int argc, char **argv)
 static int cmd_pubkey(int argc, char **argv)
 {
 	char line[256];
-	uint8_t *priv = sodium_malloc(KEY_LEN);
+	uint8_t *priv;
 	uint8_t pub[KEY_LEN];
 	char b64[KEY_B64_LEN];
-	int rc = 1;
+	int rc = key_cmd_args(argc, argv,
+		"Usage: bridgectl pubkey < PRIVATE-KEY-FILE\n"
+		"Reads a private key (base64) on stdin and prints its public key, the\n"
+		"PublicKey of this host in the other host's [Peer] section.\n");
 
+	if (rc >= 0)
+		return rc;
+	rc = 1;
+	priv = sodium_malloc(KEY_LEN);
 	if (!priv)
 		return 1;
 	if (!fgets(line, sizeof(line), stdin) || key_from_base64(line, priv) < 0) {
