@@ -7,6 +7,7 @@ BINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 UNITDIR   ?= $(PREFIX)/lib/systemd/system
 MANDIR    ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR   ?=
 CC        ?= cc
 PKG_CONFIG ?= pkg-config
@@ -148,6 +149,8 @@ install: all render-unit install-man
 	install -m 0755 bridged/bridged bridged/bridgectl $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/examples/bridged.conf $(DESTDIR)$(SYSCONFDIR)/bridged/bridged.conf.example
 	install -m 0644 $(UNIT_OUT) $(DESTDIR)$(UNITDIR)/bridged.service
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 dist/bash-completion/bridgectl $(DESTDIR)$(COMPLETIONDIR)/bridgectl
 
 clean:
 	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS) $(TEST_TOOLS) dist/systemd/bridged.service
