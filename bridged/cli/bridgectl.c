@@ -555,6 +555,9 @@ const struct cli_command cli_commands[] = {
 		     "segment bridges, each on a local port or behind\n"
 		     "a tunnel to a peer, and its age; MACs given:\n"
 		     "only those (not seen ones said so)" },
+	{ .name = "doctor", .fn = doctor_main, .synopsis = "[--json] [--config FILE]",
+	  .summary = "is this host ready for bridged? each check ok,\n"
+		     "warn or error, with a fix (see doctor --help)" },
 	{ .name = "migrate", .fn = migrate_main, .synopsis = "SUBCOMMAND ...",
 	  .summary = "move a VM (below)", .sub = migrate_commands },
 	{ .name = "cutover", .fn = cutover_main, .synopsis = "VM --from PEER [--yes] [--warm-only] | --rollback | --stage2 | --list",

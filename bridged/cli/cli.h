@@ -33,6 +33,9 @@ int cli_dispatch(const char *prog, const char *usage, const struct cli_command *
 /* The daemon's control socket (--socket, $BRIDGED_SOCKET, the default). */
 extern const char *cli_socket;
 
+/* doctor.c: bridgectl doctor. */
+int doctor_main(int argc, char **argv);
+
 /* The tables (bridgectl.c, migrate.c). */
 extern const struct cli_command cli_commands[];
 extern const struct cli_command migrate_commands[];
