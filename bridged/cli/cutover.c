@@ -923,6 +923,10 @@ static int do_copy(struct cut *c, enum cutover_step S, bool warm)
 			bytes += (int64_t)cutover_jnum(res, "data_bytes", 0);
 			unchanged += (int64_t)cutover_jnum(res, "unchanged_bytes", 0);
 			step_put(c, S, "bytes", json_object_new_int64(bytes));
+			/* what an earlier, killed run had already landed (from the resume map) */
+			step_put(c, S, "resumed_bytes", json_object_new_int64(
+				(int64_t)cutover_jnum(step_obj(c, S), "resumed_bytes", 0) +
+				(int64_t)cutover_jnum(res, "resumed_bytes", 0)));
 			if (r != 0) {
 				const char *m = cutover_jstr(res, "message");
 
