@@ -36,9 +36,7 @@
 #include "bridged/cli/migrate_conn.h"
 #include "common/escape.h"
 #include "common/fileio.h"
-#include "migrate/cutover/journal.h"
-#include "migrate/virt/define.h"
-#include "migrate/virt/lifecycle.h"
+#include "migrate/migrate.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/bridged/cutover"
 #define DEFAULT_MIGRATE_PORT "5881"
