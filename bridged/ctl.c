@@ -243,6 +243,9 @@ static json_object *status_json(struct daemon *d)
 				       json_object_new_int64((int64_t)qs->tap_written_superframes));
 		json_object_object_add(q, "udp_send_calls", json_object_new_int64((int64_t)qs->udp_send_calls));
 		json_object_object_add(q, "udp_sent_datagrams", json_object_new_int64((int64_t)qs->udp_sent_dgrams));
+		json_object_object_add(q, "udp_sent_messages", json_object_new_int64((int64_t)qs->udp_sent_msgs));
+		json_object_object_add(q, "datagrams_per_message", json_object_new_double(qs->udp_sent_msgs ?
+			(double)qs->udp_sent_dgrams / (double)qs->udp_sent_msgs : 0));
 		json_object_object_add(q, "udp_recv_calls", json_object_new_int64((int64_t)qs->udp_recv_calls));
 		json_object_object_add(q, "udp_recv_datagrams", json_object_new_int64((int64_t)qs->udp_recv_dgrams));
 		json_object_object_add(q, "datagrams_per_send", json_object_new_double(qs->udp_send_calls ?
