@@ -82,6 +82,7 @@ struct tunnel_peer {
 	bool session_up, had_session;
 	bool remote_gso;                    /* WIRE_FEAT_GSO in its last handshake */
 	bool remote_uso;                    /* WIRE_FEAT_USO likewise */
+	unsigned hs_tries;                  /* initiations since the last session */
 
 	struct frag_table frags;
 	struct qframe q[TUNNEL_QUEUE_MAX];

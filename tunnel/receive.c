@@ -161,6 +161,9 @@ static int rx_initiation(struct tunnel *t, const uint8_t *pkt, size_t len,
 		r = -ENOBUFS;
 		goto out;
 	}
+	/* the response offers GSO only to an initiator that did */
+	p->remote_gso = (pl->features & WIRE_FEAT_GSO) != 0;
+	p->remote_uso = (pl->features & WIRE_FEAT_USO) != 0;
 	plen = eng_hs_payload(p, false, c, payload);
 	if (plen < 0) {
 		r = plen;

@@ -74,7 +74,7 @@ int eng_send_keepalive(struct tunnel_peer *p, struct keypair *kp, uint8_t kind,
 int eng_hs_payload(const struct tunnel_peer *p, bool initiation, enum aead_cipher chosen,
 		      uint8_t out[WIRE_HS_PAYLOAD_LEN])
 {
-	uint8_t ciphers = 0;
+	uint8_t ciphers = 0, feats = 0;
 
 	if (p->crypt == TUNNEL_CRYPT_AEAD) {
 		if (initiation)
@@ -82,11 +82,17 @@ int eng_hs_payload(const struct tunnel_peer *p, bool initiation, enum aead_ciphe
 		else
 			ciphers = chosen == AEAD_AES256GCM ? WIRE_CIPHER_AESGCM : WIRE_CIPHER_CHACHA;
 	}
+	if (p->t->params.offer_gso)
+		feats = WIRE_FEAT_GSO | (p->t->params.offer_uso ? WIRE_FEAT_USO : 0);
+	/* Peers of before the feature bits refuse a payload with them. A
+	 * response carries them only when the initiation did (an old
+	 * initiator then never sees one); every third initiation in a row
+	 * goes without them, so an old responder answers that one. */
+	if (initiation ? p->hs_tries % 3 == 2 : !p->remote_gso)
+		feats = 0;
 	return wire_hs_payload_encode_features(out, WIRE_HS_PAYLOAD_LEN,
 					       p->crypt == TUNNEL_CRYPT_AEAD ? WIRE_CRYPT_AEAD : WIRE_CRYPT_NONE,
-					       ciphers, p->t->params.offer_gso ?
-					       (WIRE_FEAT_GSO | (p->t->params.offer_uso ? WIRE_FEAT_USO : 0)) : 0,
-					       (const char (*)[32])p->segments, p->n_segments);
+					       ciphers, feats, (const char (*)[32])p->segments, p->n_segments);
 }
 
 int eng_send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *out)
@@ -126,6 +132,7 @@ int eng_send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_batch
 	p->hs_sent_ns = now;
 	if (!p->hs_first_ns)
 		p->hs_first_ns = now;
+	p->hs_tries++;
 	p->hs_retry_ns = now + eng_hs_retry_interval(p, now);
 	return 1;
 }
