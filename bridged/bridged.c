@@ -246,6 +246,19 @@ static int setup(struct daemon *d)
 	}
 	if (tunnel_queue_init(&d->q, d->tunnel, r, &daemon_port_ops) < 0)
 		fatalx("out of memory");
+	/* super-frames across: TAP offloads (per peer, tap_port_sync_offload),
+	 * UDP GSO and GRO on the socket (docs/PROTOCOL.md, Offloads) */
+	d->uso_probe = -1;
+	{
+		struct tunnel_params pr;
+
+		tunnel_get_params(d->tunnel, &pr);
+		pr.offer_gso = !d->cfg->node.offload_off;
+		tunnel_set_params(d->tunnel, &pr);
+	}
+	tunnel_queue_udp_offload(&d->q, !d->cfg->node.offload_off);
+	log_info("offloads: %s (UDP_SEGMENT %s, UDP_GRO %s)", d->cfg->node.offload_off ? "off" : "auto",
+		 d->q.udp_gso ? "on" : "off", d->q.udp_gro ? "on" : "off");
 	loop_timer_init(&d->tunnel_timer, tunnel_timer_cb);
 	d->udp.fd = r;
 	d->udp.cb = daemon_udp_cb;

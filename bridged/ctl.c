@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "netcfg/netcfg.h"
 #include "common/keys.h"
+#include "tunnel/tap.h"
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000   /* RFC 2863 operational, <linux/if.h> clashes with <net/if.h> */
@@ -163,6 +164,23 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 				p->taps[i].retry_at_ns - now : 0) / 1e9) : NULL);
 		json_object_object_add(t, "carrier", json_object_new_boolean(present && (l.flags & IFF_LOWER_UP)));
 		{
+			/* what the kernel hands this TAP whole (super-frames,
+			 * partial checksums), and what went through so */
+			json_object *of = json_object_new_object();
+			const struct tunnel_port *tp = &p->taps[i].tport;
+			char fl[64];
+
+			json_object_object_add(of, "tap", json_object_new_string(
+				tap_offload_string(tp->offload, fl, sizeof(fl))));
+			json_object_object_add(of, "superframes_read", json_object_new_int64((int64_t)tp->gso_read));
+			json_object_object_add(of, "superframes_written",
+					       json_object_new_int64((int64_t)tp->gso_written));
+			json_object_object_add(of, "checksums_completed",
+					       json_object_new_int64((int64_t)tp->csum_completed));
+			json_object_object_add(of, "superframes_dropped", json_object_new_int64((int64_t)tp->gso_drops));
+			json_object_object_add(t, "offload", of);
+		}
+		{
 			json_object *dr = json_object_new_object();
 			uint64_t td[_TAP_DROP_MAX];
 
@@ -174,6 +192,7 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_array_add(tunnels, t);
 	}
 	json_object_object_add(o, "tunnels", tunnels);
+	json_object_object_add(o, "gso", json_object_new_boolean(p->tp && tunnel_peer_gso(p->tp)));
 	return o;
 }
 
@@ -205,6 +224,36 @@ static json_object *status_json(struct daemon *d)
 		json_object_object_add(g, "probe_interval_ms", json_object_new_int((int)d->cfg->node.probe_interval_ms));
 		json_object_object_add(g, "storm_limit", json_object_new_int((int)d->cfg->node.storm_limit));
 		json_object_object_add(node, "loop_guard", g);
+	}
+	{
+		/* the data path's queue: what each syscall carried */
+		const struct tunnel_queue_stats *qs = &d->q.st;
+		json_object *of = json_object_new_object(), *qa = json_object_new_array(), *q = json_object_new_object();
+
+		json_object_object_add(of, "mode", json_object_new_string(d->cfg->node.offload_off ? "off" : "auto"));
+		json_object_object_add(of, "udp_segment", json_object_new_boolean(d->q.udp_gso));
+		json_object_object_add(of, "udp_gro", json_object_new_boolean(d->q.udp_gro));
+		json_object_object_add(of, "uso", json_object_new_boolean(d->uso_probe == 1));
+		json_object_object_add(node, "offloads", of);
+		json_object_object_add(q, "tap_reads", json_object_new_int64((int64_t)qs->tap_reads));
+		json_object_object_add(q, "tap_frames", json_object_new_int64((int64_t)qs->tap_frames));
+		json_object_object_add(q, "tap_superframes", json_object_new_int64((int64_t)qs->tap_superframes));
+		json_object_object_add(q, "tap_writes", json_object_new_int64((int64_t)qs->tap_writes));
+		json_object_object_add(q, "tap_written_superframes",
+				       json_object_new_int64((int64_t)qs->tap_written_superframes));
+		json_object_object_add(q, "udp_send_calls", json_object_new_int64((int64_t)qs->udp_send_calls));
+		json_object_object_add(q, "udp_sent_datagrams", json_object_new_int64((int64_t)qs->udp_sent_dgrams));
+		json_object_object_add(q, "udp_sent_messages", json_object_new_int64((int64_t)qs->udp_sent_msgs));
+		json_object_object_add(q, "datagrams_per_message", json_object_new_double(qs->udp_sent_msgs ?
+			(double)qs->udp_sent_dgrams / (double)qs->udp_sent_msgs : 0));
+		json_object_object_add(q, "udp_recv_calls", json_object_new_int64((int64_t)qs->udp_recv_calls));
+		json_object_object_add(q, "udp_recv_datagrams", json_object_new_int64((int64_t)qs->udp_recv_dgrams));
+		json_object_object_add(q, "datagrams_per_send", json_object_new_double(qs->udp_send_calls ?
+			(double)qs->udp_sent_dgrams / (double)qs->udp_send_calls : 0));
+		json_object_object_add(q, "datagrams_per_recv", json_object_new_double(qs->udp_recv_calls ?
+			(double)qs->udp_recv_dgrams / (double)qs->udp_recv_calls : 0));
+		json_object_array_add(qa, q);
+		json_object_object_add(node, "queues", qa);
 	}
 	json_object_object_add(root, "node", node);
 

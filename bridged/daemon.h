@@ -50,6 +50,7 @@ struct tap_port {
 	size_t seg;                    /* index into peer->cfg.segments */
 	char name[IFNAMSIZ];
 	char bridge[IFNAMSIZ];
+	bool offload_set;              /* tport.offload was asked of the kernel */
 	uint64_t drops[_TAP_DROP_MAX];
 	/* loop guard */
 	enum guard_state guard;
@@ -131,6 +132,7 @@ struct daemon {
 	struct dpeer *peers;
 	struct dpeer *graveyard;       /* freed after the current loop round */
 	struct tunnel_queue q;         /* the data path's one queue */
+	int uso_probe;                 /* the kernel's TAPs take USO: -1 not known yet, 0, 1 */
 	uint64_t started_ns;
 	int lock_fd;
 	bool quit;
@@ -188,6 +190,7 @@ extern const struct tunnel_port_ops daemon_port_ops;
 extern const struct tunnel_callbacks daemon_tunnel_callbacks;
 /* Reopens a TAP that someone deleted. */
 int tap_port_reopen(struct tap_port *t);
+void tap_port_sync_offload(struct tap_port *t);
 /* The state file (StateFile): read at start, before the peers are added
  * (a problem is logged, the daemon starts without remembered endpoints);
  * saved when a confirmed endpoint changed, at most once a second, and with

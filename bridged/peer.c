@@ -93,17 +93,69 @@ static void tap_cb(struct loop_source *s, uint32_t events)
 	tunnel_queue_tap_ready(&t->peer->d->q, &t->tport);
 }
 
+/* The offloads the TAP asks of the kernel follow what the peer takes:
+ * super-frames and partial checksums only when both sides announced GSO
+ * (and UDP GSO when both announced USO); else none, and every frame leaves
+ * whole and checksummed. */
+void tap_port_sync_offload(struct tap_port *t)
+{
+	struct dpeer *p = t->peer;
+	unsigned want = 0;
+	int r;
+
+	if (t->src.fd < 0 || !t->tport.vnet)
+		return;
+	if (p->tp && tunnel_peer_gso(p->tp))
+		want = TAP_OFFLOAD_TSO | (tunnel_peer_uso(p->tp) ? TAP_OFFLOAD_USO : 0);
+	if (want == t->tport.offload && t->offload_set)
+		return;
+	r = tap_set_offload(t->src.fd, want);
+	if (r < 0) {
+		log_warnx("%s: offloads: %s", t->name, strerror(-r));
+		return;
+	}
+	t->offload_set = true;
+	if ((unsigned)r != t->tport.offload) {
+		char a[64];
+
+		log_info("%s: offloads %s", t->name, tap_offload_string((unsigned)r, a, sizeof(a)));
+	}
+	t->tport.offload = (unsigned)r;
+}
+
+/* Once per daemon, on its first TAP: whether the kernel takes USO on a
+ * TAP (Linux 6.2), so that the handshake can offer it. */
+static void uso_probe(struct daemon *d, int fd)
+{
+	struct tunnel_params pr;
+	int r;
+
+	if (d->uso_probe >= 0 || d->cfg->node.offload_off)
+		return;
+	r = tap_set_offload(fd, TAP_OFFLOAD_TSO | TAP_OFFLOAD_USO);
+	d->uso_probe = r > 0 && ((unsigned)r & TAP_OFFLOAD_USO) == TAP_OFFLOAD_USO;
+	tap_set_offload(fd, 0);
+	tunnel_get_params(d->tunnel, &pr);
+	pr.offer_uso = d->uso_probe == 1;
+	tunnel_set_params(d->tunnel, &pr);
+}
+
 static int tap_port_open(struct tap_port *t)
 {
 	struct daemon *d = t->peer->d;
 	int fd, r;
 
-	fd = tap_open(t->name, t->name);
+	fd = tap_open_vnet(t->name, t->name);
 	if (fd < 0) {
 		log_warnx("%s: cannot create TAP: %s", t->name, strerror(-fd));
 		return fd;
 	}
+	t->tport.vnet = true;
+	t->tport.offload = 0;
+	t->offload_set = false;
+	uso_probe(d, fd);
 	t->src.fd = t->tport.fd = fd;
+	tap_port_sync_offload(t);
 	t->src.cb = tap_cb;
 	r = loop_add(d->loop, &t->src, EPOLLIN);
 	if (r < 0) {
@@ -436,6 +488,16 @@ static void on_deliver(void *ctx, struct tunnel_peer *tp, size_t seg,
 	tunnel_port_deliver(&p->d->q, &t->tport, frame, len);
 }
 
+static void on_deliver_vnet(void *ctx, struct tunnel_peer *tp, size_t seg,
+			    const uint8_t *frame, size_t len)
+{
+	struct dpeer *p = tunnel_peer_get_userdata(tp);
+
+	if (!p || seg >= p->n_taps)
+		return;
+	tunnel_port_deliver_vnet(&p->d->q, &p->taps[seg].tport, frame, len);
+}
+
 static void on_event(void *ctx, struct tunnel_peer *tp, enum tunnel_event ev,
 		     const char *detail)
 {
@@ -462,8 +524,11 @@ static void on_event(void *ctx, struct tunnel_peer *tp, enum tunnel_event ev,
 		break;
 	}
 	case TUNNEL_EV_SESSION_UP:
-		if (p)
+		if (p) {
 			peerhealth_kick(p);
+			for (size_t i = 0; i < p->n_taps; i++)
+				tap_port_sync_offload(&p->taps[i]);
+		}
 		/* fallthrough */
 	case TUNNEL_EV_ENDPOINT_CHANGED:
 		log_info("peer %s: %s%s%s", name, tunnel_event_to_string(ev),
@@ -484,6 +549,7 @@ static void on_event(void *ctx, struct tunnel_peer *tp, enum tunnel_event ev,
 
 const struct tunnel_callbacks daemon_tunnel_callbacks = {
 	.deliver = on_deliver,
+	.deliver_vnet = on_deliver_vnet,
 	.event = on_event,
 };
 

@@ -34,6 +34,7 @@
 #include "migrate/virt/domain.h"
 #include "migrate/virt/domain_map.h"
 #include "migrate/virt/define.h"
+#include "migrate/virt/lifecycle.h"
 #include "migrate/virt/bootfiles.h"
 #include "migrate/virt/domsrc.h"
 #include "migrate/stream/stream.h"
@@ -45,5 +46,6 @@
 #include "migrate/guest/parse.h"
 #include "migrate/guest/preflight.h"
 #include "migrate/guest/boot.h"
+#include "migrate/cutover/journal.h"
 
 #endif

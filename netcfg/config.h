@@ -90,6 +90,7 @@ struct node_cfg {
 	unsigned mac_flap_moves;
 	unsigned mac_flap_window_ms;
 	unsigned storm_limit;            /* frames/s, 0: none */
+	bool offload_off;                /* Offload = off: no TAP/UDP offloads, no GSO frames */
 	bool has_metrics_listen;
 	struct sockaddr_storage metrics_listen;
 	socklen_t metrics_listen_len;

@@ -712,6 +712,19 @@ static int key_migrate_state_dir(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+static int key_offload(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+
+	if (!strcasecmp(v, "auto"))
+		n->offload_off = false;
+	else if (!strcasecmp(v, "off"))
+		n->offload_off = true;
+	else
+		return config_key_error(p, "not auto or off: \"%s\"", STR_ESCAPED(v));
+	return 0;
+}
+
 const struct key_def key_table[_KEY_MAX] = {
 	[KEY_PRIVATE_KEY_FILE] = { SECT_NODE,   "PrivateKeyFile", key_private_key_file },
 	[KEY_LISTEN_ADDRESS]   = { SECT_NODE,   "ListenAddress",  key_listen_address },
@@ -744,6 +757,7 @@ const struct key_def key_table[_KEY_MAX] = {
 	[KEY_XEN_AUTO_DIR]     = { SECT_NODE,   "XenAutoDir",     key_xen_auto_dir },
 	[KEY_XEN_SAVE_DIR]     = { SECT_NODE,   "XenSaveDir",     key_xen_save_dir },
 	[KEY_MIGRATE_STATE_DIR] = { SECT_NODE,  "MigrateStateDir", key_migrate_state_dir },
+	[KEY_OFFLOAD]          = { SECT_NODE,   "Offload",        key_offload },
 };
 
 void config_node_defaults(struct node_cfg *n)

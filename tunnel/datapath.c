@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -11,6 +13,7 @@
 #include "common/log.h"
 #include "tunnel/datapath.h"
 #include "tunnel/udp.h"
+#include "tunnel/vnet.h"
 
 #define ROUNDS_MAX 4
 /* A probe grows by one hop on its way: room kept when reading a TAP. */
@@ -45,8 +48,19 @@ void tunnel_queue_free(struct tunnel_queue *q)
 
 void tunnel_queue_flush(struct tunnel_queue *q)
 {
-	if (q->batch.n)
-		udp_send_batch(q->udp_fd, &q->batch);
+	if (q->batch.n) {
+		struct udp_send_stats ss = { 0 };
+		int r = udp_send_batch_gso(q->udp_fd, &q->batch, q->udp_gso, &ss);
+
+		if (r == -EOPNOTSUPP) {
+			/* the route's device cannot take UDP GSO: per datagram from now on */
+			log_info("udp: UDP_SEGMENT refused by the kernel, sending one datagram per message");
+			q->udp_gso = false;
+		}
+		q->st.udp_send_calls += ss.calls;
+		q->st.udp_sent_msgs += ss.msgs;
+		q->st.udp_sent_dgrams += ss.dgrams;
+	}
 	tunnel_batch_reset(&q->batch);
 }
 
@@ -57,14 +71,53 @@ struct tunnel_batch *tunnel_queue_batch(struct tunnel_queue *q, size_t n)
 	return &q->batch;
 }
 
+/* Reads one frame from a vnet TAP into buf: what goes into the tunnel.
+ * frame and len: the Ethernet frame; vnet: send it with its header (at
+ * frame - VNET_HDR_LEN) as a GSO frame. false: dropped (counted). */
+static bool vnet_in(struct tunnel_port *p, uint8_t *buf, size_t n, uint8_t **frame, size_t *len,
+		    bool *vnet)
+{
+	struct vnet_hdr h;
+
+	*vnet = false;
+	if (n < VNET_HDR_LEN + 14) {
+		p->read_drops++;
+		return false;
+	}
+	*frame = buf + VNET_HDR_LEN;
+	*len = n - VNET_HDR_LEN;
+	vnet_hdr_decode(buf, &h);
+	if (vnet_hdr_plain(&h))
+		return true;
+	if (h.gso_type != VNET_GSO_NONE)
+		p->gso_read++;
+	if (tunnel_peer_gso(p->peer) &&
+	    ((h.gso_type & ~VNET_GSO_ECN) != VNET_GSO_UDP_L4 || tunnel_peer_uso(p->peer))) {
+		*vnet = true;
+		return true;
+	}
+	/* offloads just turned off for this peer, frames still queued */
+	if (h.gso_type != VNET_GSO_NONE) {
+		p->gso_drops++;
+		return false;
+	}
+	if (vnet_csum_complete(*frame, *len, h.csum_start, h.csum_offset) < 0) {
+		p->read_drops++;
+		return false;
+	}
+	p->csum_completed++;
+	return true;
+}
+
 void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 {
 	struct iovec iov[TUNNEL_QUEUE_BATCH];
+	bool vnet[TUNNEL_QUEUE_BATCH];
 	size_t n = 0, rounds = 0;
 
 	while (rounds++ < ROUNDS_MAX) {
 		size_t off = 0, reads = 0;
-		bool more = true;
+		bool more = true, any_vnet = false;
 		uint64_t now = q->now = now_ns();
 
 		n = 0;
@@ -72,7 +125,9 @@ void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 		 * must not keep this loop going */
 		while (n < TUNNEL_QUEUE_BATCH && reads++ < 2 * TUNNEL_QUEUE_BATCH) {
 			ssize_t r = read(p->fd, q->buf[n], TUNNEL_FRAME_MAX - FRAME_GROWTH);
+			uint8_t *frame = q->buf[n];
 			size_t len;
+			bool v = false;
 
 			if (r < 0) {
 				if (errno != EAGAIN && errno != EINTR) {
@@ -82,18 +137,33 @@ void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 				more = false;
 				break;
 			}
+			q->st.tap_reads++;
 			len = (size_t)r;
-			if (!q->ops->from_tap(p, q->buf[n], &len, TUNNEL_FRAME_MAX, now))
+			if (p->vnet && !vnet_in(p, q->buf[n], len, &frame, &len, &v))
 				continue;
-			iov[n].iov_base = q->buf[n];
+			if (!q->ops->from_tap(p, frame, &len,
+					      TUNNEL_FRAME_MAX - (size_t)(frame - q->buf[n]), now))
+				continue;
+			q->st.tap_frames++;
+			if (v) {
+				/* the header goes with it, right before it */
+				frame -= VNET_HDR_LEN;
+				len += VNET_HDR_LEN;
+				any_vnet = true;
+				if (frame[1] != VNET_GSO_NONE)
+					q->st.tap_superframes++;
+			}
+			iov[n].iov_base = frame;
 			iov[n].iov_len = len;
+			vnet[n] = v;
 			n++;
 		}
 		if (!n && !more)
 			break;
 		while (off < n) {
 			size_t taken = 0, before = q->batch.n;
-			int r = tunnel_encap(p->peer, p->seg, iov + off, n - off, now, &q->batch, &taken);
+			int r = tunnel_encap_vnet(p->peer, p->seg, iov + off, any_vnet ? vnet + off : NULL,
+						  n - off, now, &q->batch, &taken);
 
 			off += taken;
 			if (r == -ENOBUFS || q->batch.n == q->batch.cap) {
@@ -119,11 +189,28 @@ void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 	}
 }
 
+void tunnel_queue_udp_offload(struct tunnel_queue *q, bool want)
+{
+	int one = 1, zero = 0;
+
+	q->udp_gso = q->udp_gro = false;
+	if (!want) {
+		setsockopt(q->udp_fd, SOL_UDP, UDP_GRO, &zero, sizeof(zero));
+		return;
+	}
+	q->udp_gso = udp_gso_supported(q->udp_fd);
+	q->udp_gro = setsockopt(q->udp_fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
+}
+
 void tunnel_queue_udp_ready(struct tunnel_queue *q)
 {
 	struct mmsghdr msgs[TUNNEL_QUEUE_BATCH];
 	struct iovec iov[TUNNEL_QUEUE_BATCH];
 	struct sockaddr_storage src[TUNNEL_QUEUE_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[TUNNEL_QUEUE_BATCH];
 	int rounds = 0;
 
 	while (rounds++ < ROUNDS_MAX) {
@@ -138,16 +225,39 @@ void tunnel_queue_udp_ready(struct tunnel_queue *q)
 			msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
 			msgs[i].msg_hdr.msg_iov = &iov[i];
 			msgs[i].msg_hdr.msg_iovlen = 1;
+			if (q->udp_gro) {
+				msgs[i].msg_hdr.msg_control = ctl[i].buf;
+				msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+			}
 		}
 		n = recvmmsg(q->udp_fd, msgs, TUNNEL_QUEUE_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
+		q->st.udp_recv_calls++;
+		q->st.udp_recv_msgs += (uint64_t)n;
 		now = q->now = now_ns();
-		for (i = 0; i < n; i++)
-			/* keep room for the replies one datagram can cause */
-			tunnel_receive(q->tunnel, q->buf[i], msgs[i].msg_len,
-				       (struct sockaddr *)&src[i], msgs[i].msg_hdr.msg_namelen, now,
-				       tunnel_queue_batch(q, 4));
+		for (i = 0; i < n; i++) {
+			size_t len = msgs[i].msg_len, seg = len, off;
+			struct cmsghdr *c;
+
+			/* a GRO train: datagrams of gso_size bytes, the last shorter */
+			for (c = q->udp_gro ? CMSG_FIRSTHDR(&msgs[i].msg_hdr) : NULL; c;
+			     c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
+				if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO) {
+					int g;
+
+					memcpy(&g, CMSG_DATA(c), sizeof(g));
+					if (g > 0)
+						seg = (size_t)g;
+				}
+			for (off = 0; off < len; off += seg) {
+				q->st.udp_recv_dgrams++;
+				/* keep room for the replies one datagram can cause */
+				tunnel_receive(q->tunnel, q->buf[i] + off, len - off < seg ? len - off : seg,
+					       (struct sockaddr *)&src[i], msgs[i].msg_hdr.msg_namelen, now,
+					       tunnel_queue_batch(q, 4));
+			}
+		}
 		tunnel_queue_flush(q);
 		if (n < TUNNEL_QUEUE_BATCH)
 			break;
@@ -166,8 +276,37 @@ int tunnel_queue_send_frame(struct tunnel_queue *q, struct tunnel_port *p, const
 void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
 			 size_t len)
 {
+	static const uint8_t zero[VNET_HDR_LEN];
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)zero, .iov_len = VNET_HDR_LEN },
+		{ .iov_base = (void *)frame, .iov_len = len },
+	};
+
 	if (!q->ops->to_tap(p, frame, len, q->now))
 		return;
-	if (p->fd < 0 || write(p->fd, frame, len) < 0)
+	q->st.tap_writes++;
+	if (p->fd < 0 || (p->vnet ? writev(p->fd, iov, 2) : write(p->fd, frame, len)) < 0)
 		p->write_drops++;
+}
+
+void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
+			      size_t len)
+{
+	if (len < VNET_HDR_LEN + 14 || !q->ops->to_tap(p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN, q->now))
+		return;
+	/* a TAP without the header cannot take it: never the case for a
+	 * tunnel port, which the daemon opens with it */
+	if (p->fd < 0 || !p->vnet) {
+		p->write_drops++;
+		return;
+	}
+	q->st.tap_writes++;
+	if (write(p->fd, frame, len) < 0) {
+		p->write_drops++;
+		return;
+	}
+	if (frame[1] != VNET_GSO_NONE) {
+		p->gso_written++;
+		q->st.tap_written_superframes++;
+	}
 }

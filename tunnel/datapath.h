@@ -23,7 +23,8 @@
 #include "tunnel/tunnel.h"
 
 #define TUNNEL_QUEUE_BATCH 64
-#define TUNNEL_FRAME_MAX 16384
+/* a GSO super-frame with its virtio_net_hdr, or a UDP GRO train */
+#define TUNNEL_FRAME_MAX (65536 + 128)
 
 struct tunnel_port;
 
@@ -42,8 +43,22 @@ struct tunnel_port {
 	int fd;                        /* the TAP, -1: closed */
 	struct tunnel_peer *peer;
 	size_t seg;                    /* the peer's segment index */
+	bool vnet;                     /* opened with IFF_VNET_HDR (tap_open_vnet) */
+	unsigned offload;              /* TUN_F_* bits on now (tap_set_offload) */
 	uint64_t write_drops;          /* the TAP would not take a frame */
 	uint64_t read_drops;           /* read errors on the TAP */
+	uint64_t gso_read, gso_written; /* super-frames (gso_type set) each way */
+	uint64_t csum_completed;       /* partial checksums completed here */
+	uint64_t gso_drops;            /* super-frames for a peer that takes none */
+};
+
+/* What one queue's syscalls carried: frames per read/write, datagrams per
+ * sendmmsg/recvmmsg (and per UDP GSO/GRO train). */
+struct tunnel_queue_stats {
+	uint64_t tap_reads, tap_frames, tap_superframes;
+	uint64_t tap_writes, tap_written_superframes;
+	uint64_t udp_send_calls, udp_sent_msgs, udp_sent_dgrams;
+	uint64_t udp_recv_calls, udp_recv_msgs, udp_recv_dgrams;
 };
 
 struct tunnel_queue {
@@ -51,6 +66,9 @@ struct tunnel_queue {
 	int udp_fd;
 	const struct tunnel_port_ops *ops;
 	struct tunnel_batch batch;     /* datagrams waiting for sendmmsg */
+	bool udp_gso;                  /* UDP_SEGMENT works on udp_fd */
+	bool udp_gro;                  /* UDP_GRO is on for udp_fd */
+	struct tunnel_queue_stats st;
 	uint8_t (*buf)[TUNNEL_FRAME_MAX]; /* TUNNEL_QUEUE_BATCH frame / datagram buffers */
 	uint64_t now;                  /* monotonic time of the batch being handled */
 };
@@ -76,5 +94,11 @@ int tunnel_queue_send_frame(struct tunnel_queue *q, struct tunnel_port *p, const
 /* A frame the engine delivered for the port: filtered, written to its TAP. */
 void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
 			 size_t len);
+/* The same for a frame preceded by its virtio_net_hdr (a GSO frame). */
+void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
+			      size_t len);
+/* Turns UDP_SEGMENT / UDP_GRO on for the queue's socket where the kernel
+ * has them; sets q->udp_gso / q->udp_gro. */
+void tunnel_queue_udp_offload(struct tunnel_queue *q, bool want);
 
 #endif

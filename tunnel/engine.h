@@ -46,6 +46,7 @@ struct keypair {
 
 struct qframe {
 	uint8_t *data;
+	bool vnet;
 	size_t len, seg;
 	uint64_t at_ns;
 };
@@ -79,6 +80,9 @@ struct tunnel_peer {
 
 	uint64_t last_tx_ns, last_rx_ns, last_ka_tx_ns;
 	bool session_up, had_session;
+	bool remote_gso;                    /* WIRE_FEAT_GSO in its last handshake */
+	bool remote_uso;                    /* WIRE_FEAT_USO likewise */
+	unsigned hs_tries;                  /* initiations since the last session */
 
 	struct frag_table frags;
 	struct qframe q[TUNNEL_QUEUE_MAX];

@@ -77,12 +77,13 @@ int frag_add(struct frag_table *ft, const struct wire_data_hdr *h,
 		s->receiver = h->receiver;
 		s->base = base;
 		s->segment_id = h->segment_id;
+		s->kind = h->kind;
 		s->frame_len = h->frame_len;
 		s->count = h->frag_count;
 		s->n_got = 0;
 		s->got = 0;
 		s->started_ns = now_ns;
-	} else if (s->segment_id != h->segment_id || s->frame_len != h->frame_len ||
+	} else if (s->segment_id != h->segment_id || s->kind != h->kind || s->frame_len != h->frame_len ||
 		   s->count != h->frag_count || (s->got & bit)) {
 		return -EBADMSG;
 	}

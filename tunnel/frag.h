@@ -21,6 +21,7 @@ struct frag_slot {
 	uint32_t receiver;
 	uint64_t base;          /* counter of fragment 0 */
 	uint32_t segment_id;
+	uint8_t kind;           /* every fragment of a frame has the same */
 	uint16_t frame_len;
 	uint8_t count, n_got;
 	uint64_t got;           /* bitmap of fragment indices */

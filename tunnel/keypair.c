@@ -97,6 +97,7 @@ void eng_session_established(struct tunnel_peer *p, struct keypair *kp, uint64_t
 {
 	char detail[96];
 
+	p->hs_tries = 0;
 	p->st.handshakes++;
 	p->st.last_handshake_ns = now;
 	p->session_up = true;

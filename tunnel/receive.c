@@ -34,6 +34,8 @@ static void store_remote_segments(struct tunnel_peer *p, const struct wire_hs_pa
 	char (*segs)[TUNNEL_SEGMENT_NAME_MAX] = NULL;
 	size_t i;
 
+	p->remote_gso = (pl->features & WIRE_FEAT_GSO) != 0;
+	p->remote_uso = (pl->features & WIRE_FEAT_USO) != 0;
 	if (pl->n_segments) {
 		segs = calloc(pl->n_segments, sizeof(*segs));
 		if (!segs)
@@ -159,6 +161,9 @@ static int rx_initiation(struct tunnel *t, const uint8_t *pkt, size_t len,
 		r = -ENOBUFS;
 		goto out;
 	}
+	/* the response offers GSO only to an initiator that did */
+	p->remote_gso = (pl->features & WIRE_FEAT_GSO) != 0;
+	p->remote_uso = (pl->features & WIRE_FEAT_USO) != 0;
 	plen = eng_hs_payload(p, false, c, payload);
 	if (plen < 0) {
 		r = plen;
@@ -393,6 +398,14 @@ static int rx_data(struct tunnel *t, const uint8_t *pkt, size_t len,
 			return eng_drop(t, p, TUNNEL_DROP_FRAGMENT, r);
 		if (r == 0)
 			return 0;
+	}
+	if (h.kind == WIRE_KIND_GSO) {
+		if (!t->cb.deliver_vnet || !t->params.offer_gso)
+			return eng_drop(t, p, TUNNEL_DROP_MALFORMED, -EPROTO);
+		p->st.rx_frames++;
+		p->st.rx_bytes += h.frame_len - WIRE_VNET_HDR_LEN;
+		t->cb.deliver_vnet(t->cb.ctx, p, s, frame, h.frame_len);
+		return 0;
 	}
 	p->st.rx_frames++;
 	p->st.rx_bytes += h.frame_len;

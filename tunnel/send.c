@@ -74,7 +74,7 @@ int eng_send_keepalive(struct tunnel_peer *p, struct keypair *kp, uint8_t kind,
 int eng_hs_payload(const struct tunnel_peer *p, bool initiation, enum aead_cipher chosen,
 		      uint8_t out[WIRE_HS_PAYLOAD_LEN])
 {
-	uint8_t ciphers = 0;
+	uint8_t ciphers = 0, feats = 0;
 
 	if (p->crypt == TUNNEL_CRYPT_AEAD) {
 		if (initiation)
@@ -82,9 +82,17 @@ int eng_hs_payload(const struct tunnel_peer *p, bool initiation, enum aead_ciphe
 		else
 			ciphers = chosen == AEAD_AES256GCM ? WIRE_CIPHER_AESGCM : WIRE_CIPHER_CHACHA;
 	}
-	return wire_hs_payload_encode(out, WIRE_HS_PAYLOAD_LEN,
-				      p->crypt == TUNNEL_CRYPT_AEAD ? WIRE_CRYPT_AEAD : WIRE_CRYPT_NONE,
-				      ciphers, (const char (*)[32])p->segments, p->n_segments);
+	if (p->t->params.offer_gso)
+		feats = WIRE_FEAT_GSO | (p->t->params.offer_uso ? WIRE_FEAT_USO : 0);
+	/* Peers of before the feature bits refuse a payload with them. A
+	 * response carries them only when the initiation did (an old
+	 * initiator then never sees one); every third initiation in a row
+	 * goes without them, so an old responder answers that one. */
+	if (initiation ? p->hs_tries % 3 == 2 : !p->remote_gso)
+		feats = 0;
+	return wire_hs_payload_encode_features(out, WIRE_HS_PAYLOAD_LEN,
+					       p->crypt == TUNNEL_CRYPT_AEAD ? WIRE_CRYPT_AEAD : WIRE_CRYPT_NONE,
+					       ciphers, feats, (const char (*)[32])p->segments, p->n_segments);
 }
 
 int eng_send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *out)
@@ -124,6 +132,7 @@ int eng_send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_batch
 	p->hs_sent_ns = now;
 	if (!p->hs_first_ns)
 		p->hs_first_ns = now;
+	p->hs_tries++;
 	p->hs_retry_ns = now + eng_hs_retry_interval(p, now);
 	return 1;
 }
@@ -141,7 +150,7 @@ void eng_queue_age(struct tunnel_peer *p, uint64_t now)
 }
 
 static void queue_push(struct tunnel_peer *p, size_t seg, const uint8_t *data, size_t len,
-		       uint64_t now)
+		       bool vnet, uint64_t now)
 {
 	struct qframe *q;
 
@@ -158,6 +167,7 @@ static void queue_push(struct tunnel_peer *p, size_t seg, const uint8_t *data, s
 	}
 	memcpy(q->data, data, len);
 	q->len = len;
+	q->vnet = vnet;
 	q->seg = seg;
 	q->at_ns = now;
 	p->q_n++;
@@ -182,15 +192,18 @@ int eng_queue_flush(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *ou
 	while (p->q_n) {
 		struct qframe *q = &p->q[p->q_head];
 
-		r = encap_one(p, p->kp_cur, WIRE_KIND_FRAME, p->seg_ids[q->seg], q->data,
-			      q->len, now, out);
+		if (q->vnet && !tunnel_peer_gso(p))
+			r = -EPROTO;	/* the new session's peer takes no GSO frames */
+		else
+			r = encap_one(p, p->kp_cur, q->vnet ? WIRE_KIND_GSO : WIRE_KIND_FRAME,
+				      p->seg_ids[q->seg], q->data, q->len, now, out);
 		if (r == -ENOBUFS || r == -ESTALE)
 			break;
 		if (r < 0) {
 			p->st.drops[TUNNEL_DROP_TOO_BIG]++;
 		} else {
 			p->st.tx_frames++;
-			p->st.tx_bytes += q->len;
+			p->st.tx_bytes += q->len - (q->vnet ? WIRE_VNET_HDR_LEN : 0);
 			sent++;
 		}
 		free(q->data);
@@ -248,9 +261,26 @@ void eng_maybe_rekey(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *o
 		eng_send_initiation(p, now, out);
 }
 
+bool tunnel_peer_gso(const struct tunnel_peer *p)
+{
+	return p->t->params.offer_gso && p->remote_gso;
+}
+
+bool tunnel_peer_uso(const struct tunnel_peer *p)
+{
+	return tunnel_peer_gso(p) && p->t->params.offer_uso && p->remote_uso;
+}
+
 int tunnel_encap(struct tunnel_peer *p, size_t seg, const struct iovec *frames,
 		 size_t n, uint64_t now_ns, struct tunnel_batch *out,
 		 size_t *ret_taken)
+{
+	return tunnel_encap_vnet(p, seg, frames, NULL, n, now_ns, out, ret_taken);
+}
+
+int tunnel_encap_vnet(struct tunnel_peer *p, size_t seg, const struct iovec *frames,
+		      const bool *vnet, size_t n, uint64_t now_ns, struct tunnel_batch *out,
+		      size_t *ret_taken)
 {
 	struct keypair *kp = p->kp_cur;
 	size_t i;
@@ -270,7 +300,8 @@ int tunnel_encap(struct tunnel_peer *p, size_t seg, const struct iovec *frames,
 			if (frames[i].iov_len == 0 || frames[i].iov_len > WIRE_FRAME_MAX)
 				p->st.drops[TUNNEL_DROP_TOO_BIG]++;
 			else
-				queue_push(p, seg, frames[i].iov_base, frames[i].iov_len, now_ns);
+				queue_push(p, seg, frames[i].iov_base, frames[i].iov_len,
+					   vnet && vnet[i], now_ns);
 		}
 		*ret_taken = n;
 		if (!p->hs_pending) {
@@ -282,19 +313,24 @@ int tunnel_encap(struct tunnel_peer *p, size_t seg, const struct iovec *frames,
 		return total;
 	}
 	for (i = 0; i < n; i++) {
-		r = encap_one(p, kp, WIRE_KIND_FRAME, p->seg_ids[seg], frames[i].iov_base,
-			      frames[i].iov_len, now_ns, out);
+		bool v = vnet && vnet[i];
+
+		if (v && !tunnel_peer_gso(p))
+			r = -EPROTO;
+		else
+			r = encap_one(p, kp, v ? WIRE_KIND_GSO : WIRE_KIND_FRAME, p->seg_ids[seg],
+				      frames[i].iov_base, frames[i].iov_len, now_ns, out);
 		if (r == -ENOBUFS)
 			return -ENOBUFS;
 		if (r == -ESTALE) {
 			/* The keypair ran out of messages mid-batch. */
-			queue_push(p, seg, frames[i].iov_base, frames[i].iov_len, now_ns);
+			queue_push(p, seg, frames[i].iov_base, frames[i].iov_len, v, now_ns);
 		} else if (r < 0) {
 			p->st.drops[TUNNEL_DROP_TOO_BIG]++;
 		} else {
 			total += r;
 			p->st.tx_frames++;
-			p->st.tx_bytes += frames[i].iov_len;
+			p->st.tx_bytes += frames[i].iov_len - (v ? WIRE_VNET_HDR_LEN : 0);
 		}
 		*ret_taken = i + 1;
 	}

@@ -89,6 +89,11 @@ struct tunnel_callbacks {
 	 * segment with index seg in the peer's configured list. */
 	void (*deliver)(void *ctx, struct tunnel_peer *p, size_t seg,
 			const uint8_t *frame, size_t len);
+	/* A frame of kind GSO: frame starts with its WIRE_VNET_HDR_LEN-byte
+	 * struct virtio_net_hdr (len includes it). NULL: such frames are
+	 * dropped (TUNNEL_DROP_MALFORMED), and offer_gso must stay off. */
+	void (*deliver_vnet)(void *ctx, struct tunnel_peer *p, size_t seg,
+			     const uint8_t *frame, size_t len);
 	/* p is NULL for events about unknown peers. detail may be NULL. */
 	void (*event)(void *ctx, struct tunnel_peer *p, enum tunnel_event ev,
 		      const char *detail);
@@ -167,6 +172,18 @@ void tunnel_get_drops(const struct tunnel *t, uint64_t ret[_TUNNEL_DROP_MAX]);
 int tunnel_encap(struct tunnel_peer *p, size_t seg, const struct iovec *frames,
 		 size_t n, uint64_t now_ns, struct tunnel_batch *out,
 		 size_t *ret_taken);
+/* The same, where frames[i] starts with a WIRE_VNET_HDR_LEN-byte
+ * virtio_net_hdr when vnet[i] (vnet NULL: none does); those go as kind GSO
+ * and only to a peer for which tunnel_peer_gso() is true (else dropped as
+ * TUNNEL_DROP_TOO_BIG: the caller completes or segments them first). */
+int tunnel_encap_vnet(struct tunnel_peer *p, size_t seg, const struct iovec *frames,
+		      const bool *vnet, size_t n, uint64_t now_ns, struct tunnel_batch *out,
+		      size_t *ret_taken);
+/* Both sides take GSO frames: we offer it and the peer announced it in the
+ * last handshake. */
+bool tunnel_peer_gso(const struct tunnel_peer *p);
+/* ... and UDP GSO frames too (both offer USO). */
+bool tunnel_peer_uso(const struct tunnel_peer *p);
 
 /* Processes one received datagram from src. Calls deliver / event, may
  * append replies (handshake response, keepalive echo) to out. Returns 0 or
@@ -202,6 +219,10 @@ struct tunnel_params {
 	uint64_t frag_timeout_ns;          /* 1 s */
 	unsigned queue_max;                /* 16 frames per peer, <= TUNNEL_QUEUE_MAX */
 	bool disable_aesgcm;               /* offer/accept ChaCha20-Poly1305 only */
+	/* announce WIRE_FEAT_GSO: this side takes frames with a virtio_net_hdr
+	 * (GSO super-frames, partial checksums); applies from the next handshake */
+	bool offer_gso;
+	bool offer_uso;                    /* and UDP GSO frames (with offer_gso) */
 	/* CLOCK_REALTIME - CLOCK_MONOTONIC in ns, for the handshake's TAI64N
 	 * timestamp; tunnel_new reads both clocks once to set it (the only
 	 * clock read of the engine). */

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -77,4 +79,123 @@ int udp_send_batch(int fd, const struct tunnel_batch *b)
 		sent += r;
 	}
 	return sent;
+}
+
+bool udp_gso_supported(int fd)
+{
+	int v = 0;
+	socklen_t l = sizeof(v);
+
+	return getsockopt(fd, SOL_UDP, UDP_SEGMENT, &v, &l) == 0;
+}
+
+#define GSO_SEGS_MAX 64
+#define GSO_BYTES_MAX 65000	/* the IP length limit, headers included */
+#define CHUNK 256
+
+static bool same_dst(const struct tunnel_dgram *a, const struct tunnel_dgram *b)
+{
+	return a->dst_len == b->dst_len && !memcmp(&a->dst, &b->dst, a->dst_len);
+}
+
+int udp_send_batch_gso(int fd, const struct tunnel_batch *b, bool gso, struct udp_send_stats *st)
+{
+	struct mmsghdr msgs[CHUNK];
+	struct iovec iov[CHUNK];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[CHUNK];
+	size_t done = 0;
+	int sent = 0, ret = 0;
+
+	if (!gso) {
+		int r = udp_send_batch(fd, b);
+
+		st->calls++;
+		st->msgs += b->n;
+		st->dgrams += r > 0 ? (unsigned)r : 0;
+		return r;
+	}
+	while (done < b->n) {
+		size_t nm = 0, ni = 0, i = done, first[CHUNK], count[CHUNK], m;
+
+		/* group: same destination, the size of the run's first, the
+		 * last may be shorter (and ends the run) */
+		while (i < b->n && nm < CHUNK && ni < CHUNK) {
+			const struct tunnel_dgram *d0 = &b->d[i];
+			size_t k = 1, bytes = d0->len;
+
+			iov[ni].iov_base = d0->data;
+			iov[ni].iov_len = d0->len;
+			while (i + k < b->n && ni + k < CHUNK && k < GSO_SEGS_MAX) {
+				const struct tunnel_dgram *d = &b->d[i + k];
+
+				if (d->len > d0->len || bytes + d->len > GSO_BYTES_MAX || !same_dst(d0, d))
+					break;
+				iov[ni + k].iov_base = d->data;
+				iov[ni + k].iov_len = d->len;
+				bytes += d->len;
+				k++;
+				if (d->len < d0->len)
+					break;
+			}
+			memset(&msgs[nm], 0, sizeof(msgs[nm]));
+			msgs[nm].msg_hdr.msg_name = (void *)&d0->dst;
+			msgs[nm].msg_hdr.msg_namelen = d0->dst_len;
+			msgs[nm].msg_hdr.msg_iov = &iov[ni];
+			msgs[nm].msg_hdr.msg_iovlen = k;
+			if (k > 1) {
+				struct cmsghdr *c;
+				uint16_t size = (uint16_t)d0->len;
+
+				msgs[nm].msg_hdr.msg_control = ctl[nm].buf;
+				msgs[nm].msg_hdr.msg_controllen = sizeof(ctl[nm].buf);
+				c = CMSG_FIRSTHDR(&msgs[nm].msg_hdr);
+				c->cmsg_level = SOL_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(size));
+				memcpy(CMSG_DATA(c), &size, sizeof(size));
+			}
+			first[nm] = i;
+			count[nm] = k;
+			nm++;
+			ni += k;
+			i += k;
+		}
+		for (m = 0; m < nm;) {
+			int r = sendmmsg(fd, msgs + m, (unsigned)(nm - m), 0);
+
+			st->calls++;
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				if ((errno == EIO || errno == EINVAL || errno == EOPNOTSUPP) && count[m] > 1) {
+					/* no UDP GSO on this path: this run one by one */
+					struct tunnel_batch one = { .d = (struct tunnel_dgram *)&b->d[first[m]],
+								    .n = count[m], .cap = count[m] };
+					int rr = udp_send_batch(fd, &one);
+
+					st->msgs += count[m];
+					st->dgrams += rr > 0 ? (unsigned)rr : 0;
+					sent += rr > 0 ? rr : 0;
+					ret = -EOPNOTSUPP;
+					m++;
+					continue;
+				}
+				if (errno != EAGAIN && errno != ENOBUFS)
+					log_debug("udp: send to peer failed: %s, dropping", strerror(errno));
+				m++;
+				continue;
+			}
+			for (int k = 0; k < r; k++) {
+				st->msgs++;
+				st->dgrams += (unsigned)count[m + (size_t)k];
+				sent += (int)count[m + (size_t)k];
+			}
+			m += (size_t)r;
+		}
+		done = i;
+	}
+	return ret < 0 ? ret : sent;
 }

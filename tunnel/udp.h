@@ -6,6 +6,7 @@
 #ifndef BRIDGED_TUNNEL_UDP_H
 #define BRIDGED_TUNNEL_UDP_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 #include "tunnel/tunnel.h"
@@ -16,5 +17,17 @@ int udp_open(const struct sockaddr_storage *listen, socklen_t len);
  * Datagrams the kernel refuses are skipped (counted in the return's
  * shortfall), never retried forever. */
 int udp_send_batch(int fd, const struct tunnel_batch *b);
+
+struct udp_send_stats {
+	unsigned calls, msgs, dgrams;      /* sendmmsg calls, messages, datagrams */
+};
+/* The same; with gso, runs of datagrams to one destination of one size
+ * (the last of a run may be shorter) leave as one message with
+ * UDP_SEGMENT (at most 64 datagrams, 64 KiB). -EOPNOTSUPP when the kernel
+ * refused UDP_SEGMENT (the batch was then sent without it): call with gso
+ * false from then on. */
+int udp_send_batch_gso(int fd, const struct tunnel_batch *b, bool gso, struct udp_send_stats *st);
+/* The kernel takes UDP_SEGMENT on this socket. */
+bool udp_gso_supported(int fd);
 
 #endif

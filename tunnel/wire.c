@@ -44,9 +44,14 @@ int wire_data_hdr_decode(const uint8_t *pkt, size_t len, struct wire_data_hdr *r
 	 * counter - index. */
 	if (h.counter < h.frag_index)
 		return -EBADMSG;
-	if (h.kind != WIRE_KIND_FRAME &&
-	    (h.frag_count != 1 || h.segment_id != 0 || h.frame_len != WIRE_KEEPALIVE_LEN))
+	if (h.kind == WIRE_KIND_GSO) {
+		/* the header and at least an Ethernet header */
+		if (h.frame_len < WIRE_VNET_HDR_LEN + 14)
+			return -EBADMSG;
+	} else if (h.kind != WIRE_KIND_FRAME &&
+		   (h.frag_count != 1 || h.segment_id != 0 || h.frame_len != WIRE_KEEPALIVE_LEN)) {
 		return -EBADMSG;
+	}
 	*ret = h;
 	return 0;
 }
@@ -99,13 +104,21 @@ uint32_t wire_segment_id(const char *name, size_t len)
 int wire_hs_payload_encode(uint8_t *out, size_t cap, uint8_t crypt, uint8_t ciphers,
 			   const char (*names)[32], size_t n)
 {
+	return wire_hs_payload_encode_features(out, cap, crypt, ciphers, 0, names, n);
+}
+
+int wire_hs_payload_encode_features(uint8_t *out, size_t cap, uint8_t crypt, uint8_t ciphers,
+				    uint8_t features, const char (*names)[32], size_t n)
+{
 	size_t off = WIRE_HS_PAYLOAD_MIN, i, l;
 
 	if (cap < WIRE_HS_PAYLOAD_MIN || n > 255)
 		return -E2BIG;
+	if ((ciphers & ~WIRE_CIPHERS_ALL) || (features & ~WIRE_FEATS_ALL))
+		return -EINVAL;
 	out[0] = 1;
 	out[1] = crypt;
-	out[2] = ciphers;
+	out[2] = ciphers | features;
 	out[3] = (uint8_t)n;
 	for (i = 0; i < n; i++) {
 		l = strnlen(names[i], 32);
@@ -128,11 +141,12 @@ int wire_hs_payload_decode(const uint8_t *in, size_t len, struct wire_hs_payload
 		return -EBADMSG;
 	if (in[1] != WIRE_CRYPT_AEAD && in[1] != WIRE_CRYPT_NONE)
 		return -EBADMSG;
-	if (in[2] & ~(WIRE_CIPHER_CHACHA | WIRE_CIPHER_AESGCM))
+	if (in[2] & ~(WIRE_CIPHERS_ALL | WIRE_FEATS_ALL))
 		return -EBADMSG;
 	ret->version = in[0];
 	ret->crypt = in[1];
-	ret->ciphers = in[2];
+	ret->ciphers = in[2] & WIRE_CIPHERS_ALL;
+	ret->features = in[2] & WIRE_FEATS_ALL;
 	ret->n_segments = in[3];
 	for (i = 0; i < ret->n_segments; i++) {
 		if (off >= len)

@@ -21,6 +21,10 @@ enum wire_kind {
 	WIRE_KIND_FRAME = 0,
 	WIRE_KIND_KEEPALIVE = 1,
 	WIRE_KIND_ECHO = 2,
+	/* a frame preceded by its 10-byte struct virtio_net_hdr (little
+	 * endian): a GSO super-frame or a frame with a partial checksum; only
+	 * to a peer that announced WIRE_FEAT_GSO */
+	WIRE_KIND_GSO = 3,
 	_WIRE_KIND_MAX,
 };
 
@@ -126,11 +130,19 @@ uint32_t wire_segment_id(const char *name, size_t len);
 enum wire_crypt { WIRE_CRYPT_AEAD = 0, WIRE_CRYPT_NONE = 1 };
 #define WIRE_CIPHER_CHACHA 0x01
 #define WIRE_CIPHER_AESGCM 0x02
+#define WIRE_CIPHERS_ALL (WIRE_CIPHER_CHACHA | WIRE_CIPHER_AESGCM)
+/* A feature bit in the same byte: this side takes WIRE_KIND_GSO frames. */
+#define WIRE_FEAT_GSO 0x80
+/* ... and UDP segmentation offload frames (VIRTIO_NET_HDR_GSO_UDP_L4). */
+#define WIRE_FEAT_USO 0x40
+#define WIRE_FEATS_ALL (WIRE_FEAT_GSO | WIRE_FEAT_USO)
+#define WIRE_VNET_HDR_LEN 10
 
 struct wire_hs_payload {
 	uint8_t version;
 	uint8_t crypt;      /* enum wire_crypt */
-	uint8_t ciphers;
+	uint8_t ciphers;      /* WIRE_CIPHER_* bits only */
+	uint8_t features;     /* WIRE_FEAT_* bits */
 	uint8_t n_segments;
 	char segments[255][WIRE_SEGMENT_NAME_MAX + 1];
 };
@@ -139,6 +151,9 @@ struct wire_hs_payload {
  * the length or -E2BIG. Names are NUL-terminated strings of 1..31 bytes. */
 int wire_hs_payload_encode(uint8_t *out, size_t cap, uint8_t crypt, uint8_t ciphers,
 			   const char (*names)[32], size_t n);
+/* The same with feature bits (WIRE_FEAT_*) beside the ciphers. */
+int wire_hs_payload_encode_features(uint8_t *out, size_t cap, uint8_t crypt, uint8_t ciphers,
+				    uint8_t features, const char (*names)[32], size_t n);
 /* Decodes (trailing bytes must be zero padding); 0 or -EBADMSG. */
 int wire_hs_payload_decode(const uint8_t *in, size_t len, struct wire_hs_payload *ret);
 

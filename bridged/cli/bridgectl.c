@@ -208,6 +208,8 @@ static void print_status(json_object *st)
 			       json_object_get_double(jget(rtt, "p99")), json_object_get_double(jget(rtt, "jitter")));
 		printf("    transfer:       rx %s frames (%s), tx %s frames (%s)\n",
 		       js(p, "rx_frames"), rx, js(p, "tx_frames"), tx);
+		printf("    super-frames:   %s\n", json_object_get_boolean(jget(p, "gso")) ?
+		       "yes (both ends take GSO frames)" : "no (frames go whole, checksummed here)");
 		printf("    drops:         ");
 		{
 			int any = 0;
@@ -231,6 +233,10 @@ static void print_status(json_object *st)
 			if (jget(t, "peer_end"))
 				printf(", far end %s", js(t, "peer_end"));
 			printf("\n");
+			if (jget(t, "offload"))
+				printf("      offloads %s; super-frames read %s, written %s\n",
+				       js(jget(t, "offload"), "tap"), js(jget(t, "offload"), "superframes_read"),
+				       js(jget(t, "offload"), "superframes_written"));
 		}
 	}
 }

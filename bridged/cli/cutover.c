@@ -36,9 +36,7 @@
 #include "bridged/cli/migrate_conn.h"
 #include "common/escape.h"
 #include "common/fileio.h"
-#include "migrate/cutover/journal.h"
-#include "migrate/virt/define.h"
-#include "migrate/virt/lifecycle.h"
+#include "migrate/migrate.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/bridged/cutover"
 #define DEFAULT_MIGRATE_PORT "5881"
@@ -923,6 +921,10 @@ static int do_copy(struct cut *c, enum cutover_step S, bool warm)
 			bytes += (int64_t)cutover_jnum(res, "data_bytes", 0);
 			unchanged += (int64_t)cutover_jnum(res, "unchanged_bytes", 0);
 			step_put(c, S, "bytes", json_object_new_int64(bytes));
+			/* what an earlier, killed run had already landed (from the resume map) */
+			step_put(c, S, "resumed_bytes", json_object_new_int64(
+				(int64_t)cutover_jnum(step_obj(c, S), "resumed_bytes", 0) +
+				(int64_t)cutover_jnum(res, "resumed_bytes", 0)));
 			if (r != 0) {
 				const char *m = cutover_jstr(res, "message");
 
@@ -1671,10 +1673,13 @@ static void usage(FILE *f)
 " 12 autostart  on here, off on the old host\n"
 "Killed or failed at any point, the same command continues where it stopped\n"
 "(the options of the first run are kept in the journal). Nothing changes on\n"
-"either host before step 3; refused before that: the tunnel to PEER is not up,\n"
-"a bridge of the VM carries no segment spanned by a tunnel to PEER, a MAC of\n"
-"the VM is live on a local port here, a domain of that name exists here, the\n"
-"VM is unknown to the old host, the pool lacks room.\n"
+"either host before step 3; refused before that: the tunnel to PEER is not up\n"
+"(or silent), a bridge of the VM carries no segment spanned by a tunnel to\n"
+"PEER, a MAC of the VM is live on a local port here, a domain of that name\n"
+"exists here, the VM is unknown to the old host, the pool lacks room. The\n"
+"tunnel, segment, MAC and domain checks run again at step 6 and right before\n"
+"the shutdown is requested: a final run hours after --warm-only is refused\n"
+"(exit 3, the VM still running there) when they no longer hold.\n"
 "\n"
 "Options:\n"
 "  --from PEER           the old host: a [Peer] of this host's bridged\n"

@@ -619,9 +619,10 @@ wait_jstep() {
 }
 
 # kill9_at STEP STATUS SECONDS: kill -9 the running cutover as soon as the
-# journal says STEP is STATUS
+# journal says STEP is STATUS (KILL_DELAY seconds later when set)
 kill9_at() {
 	wait_jstep "$1" "$2" "$3" || fail "the journal never said $1 $2 (now: $(jstep "$1"); $(tail -n 3 "$WORK"/cut-*.err))"
+	[ -z "${KILL_DELAY:-}" ] || sleep "$KILL_DELAY"
 	kill -9 "$CUT_PID"
 	wait "$CUT_PID" 2>/dev/null
 	forget_pid "$CUT_PID"

@@ -159,7 +159,8 @@ elapsed_ms() {
 }
 
 # conf HOST: writes $WORK/HOST.conf from stdin after a [Node] section
-node_conf() { # HOST LISTEN_ADDR
+node_conf() { # HOST LISTEN_ADDR (NODE_EXTRA: lines for every host, NODE_EXTRA_HOST for one)
+	local one="NODE_EXTRA_$1"
 	cat <<EOC
 [Node]
 PrivateKeyFile = $WORK/$1.key
@@ -168,6 +169,7 @@ ListenPort = 5880
 ControlSocket = $WORK/$1.sock
 StateFile = $WORK/$1.state
 ${NODE_EXTRA:-}
+${!one:-}
 EOC
 }
 

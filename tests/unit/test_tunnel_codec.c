@@ -51,7 +51,7 @@ static void test_hdr_malformed(void **state)
 	assert_int_equal(wire_data_hdr_decode(b, sizeof(b) - 1, &g), -EBADMSG);
 	memcpy(c, b, sizeof(b)); c[0] = 1;
 	assert_int_equal(wire_data_hdr_decode(c, sizeof(c), &g), -EBADMSG);
-	memcpy(c, b, sizeof(b)); c[1] = 3;                       /* kind */
+	memcpy(c, b, sizeof(b)); c[1] = 4;                       /* kind: 3 is GSO now */
 	assert_int_equal(wire_data_hdr_decode(c, sizeof(c), &g), -EBADMSG);
 	memcpy(c, b, sizeof(b)); c[3] = 0;                       /* count 0 */
 	assert_int_equal(wire_data_hdr_decode(c, sizeof(c), &g), -EBADMSG);

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Super-frames through the tunnel (docs/PROTOCOL.md, Offloads): a TCP
+# transfer of 48 MiB of random data from vm1 to vm2 arrives byte-identical
+# (sha256) in every case, and the counters show which path it took:
+#   aead, both ends Offload = auto: the session says gso on both sides, the
+#     TAPs carry TSO offloads, vm1's super-frames are read whole on a and
+#     written whole on b, UDP_SEGMENT sends several datagrams per call;
+#   none, both auto: the same without encryption;
+#   aead, b with Offload = off: no GSO either way (b announces none, so a
+#     asks its TAP for no offload), every frame whole, no super-frame read;
+#   then vm1 with its own offloads off (ethtool -K tso gso off): per packet,
+#     no super-frame read although the tunnel could take them.
+# Topology: two_hosts in tests/lib/netns.sh (vm1 - a ==== b - vm2).
+. "$(dirname "$0")/../lib/netns.sh"
+command -v nc >/dev/null || skip "nc is not installed (make deps)"
+MIB=48
+head -c $((MIB * 1024 * 1024)) /dev/urandom >"$WORK/send.bin"
+want=$(sha256sum <"$WORK/send.bin" | cut -d' ' -f1)
+
+# transfer NAME: vm1 -> vm2 over TCP, the received file's hash compared
+transfer() {
+	rm -f "$WORK/recv.bin"
+	bg "$P-vm2" sh -c "exec nc -l -d -p 5000 >'$WORK/recv.bin'" 2>/dev/null || true
+	local lpid=$BG_PID
+	wait_for 5 nsx "$P-vm2" sh -c "ss -ltn | grep -q ':5000 '" || fail "$1: the receiver did not listen"
+	timeout 60 ip netns exec "$P-vm1" nc -N -w 10 198.19.1.2 5000 <"$WORK/send.bin" ||
+		fail "$1: the sender failed (exit $?)"
+	for _ in $(seq 100); do kill -0 "$lpid" 2>/dev/null || break; sleep 0.1; done
+	got=$(sha256sum <"$WORK/recv.bin" | cut -d' ' -f1)
+	[ "$got" = "$want" ] || fail "$1: $(stat -c %s "$WORK/recv.bin") bytes arrived, sha256 $got, not $want"
+}
+
+# js HOST FILTER: jq on HOST's status
+js() { ctl "$1" status --json | jq -r "$2"; }
+
+teardown() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+	PIDS=()
+	for ns in "${NSS[@]}"; do ip netns del "$ns"; done
+	NSS=()
+	rm -f "$WORK"/*.sock "$WORK"/*.key "$WORK"/*.state
+}
+
+for c in "aead auto" "none auto" "aead off"; do
+	set -- $c
+	enc=$1 boff=$2
+	P=gs$(printf '%04x' $((RANDOM % 65536)))
+	if [ "$boff" = off ]; then NODE_EXTRA_b="Offload = off"; else NODE_EXTRA_b=; fi
+	two_hosts "$enc"
+	wait_for 5 session_up a b || fail "$c: session a->b not up"
+	wait_for 5 session_up b a || fail "$c: session b->a not up"
+	transfer "$c"
+	gso_a=$(js a '.peers[0].gso') gso_b=$(js b '.peers[0].gso')
+	rd=$(js a '.peers[0].tunnels[0].offload.superframes_read')
+	wr=$(js b '.peers[0].tunnels[0].offload.superframes_written')
+	tapo=$(js a '.peers[0].tunnels[0].offload.tap')
+	dps=$(js a '.node.queues[0].datagrams_per_send')
+	dpm=$(js a '.node.queues[0].datagrams_per_message')
+	udpseg=$(js a '.node.offloads.udp_segment')
+	if [ "$boff" = auto ]; then
+		[ "$gso_a" = true ] && [ "$gso_b" = true ] || fail "$c: gso a=$gso_a b=$gso_b, not both true"
+		case " $tapo " in *" tso4 "*) ;; *) fail "$c: a's TAP offloads are '$tapo', no tso4" ;; esac
+		[ "$rd" -gt 0 ] && [ "$wr" -gt 0 ] || fail "$c: super-frames read on a $rd, written on b $wr"
+		if [ "$udpseg" = true ]; then
+			awk -v d="$dpm" 'BEGIN { exit !(d > 2) }' || fail "$c: UDP_SEGMENT on, and $dpm datagrams per message"
+		fi
+	else
+		[ "$gso_a" = false ] && [ "$gso_b" = false ] || fail "$c: gso a=$gso_a b=$gso_b with b's Offload = off"
+		[ "$tapo" = none ] || fail "$c: a's TAP asks for '$tapo' though b takes no GSO frames"
+		[ "$rd" -eq 0 ] && [ "$wr" -eq 0 ] || fail "$c: super-frames read $rd, written $wr with b's Offload = off"
+		[ "$(js b '.node.offloads.mode')" = off ] && [ "$(js b '.node.offloads.udp_segment')" = false ] ||
+			fail "$c: b's status does not say its offloads are off"
+		[ "$(js b '.node.queues[0].datagrams_per_message')" = 1 ] ||
+			fail "$c: b sends $(js b '.node.queues[0].datagrams_per_message') datagrams per message without UDP_SEGMENT"
+	fi
+	log "$c: $MIB MiB intact; gso $gso_a, tap offloads '$tapo', super-frames read $rd / written $wr, $dps datagrams per send call, $dpm per message"
+	if [ "$boff" = auto ] && [ "$enc" = aead ]; then
+		# vm1 sends MTU-sized packets: nothing to coalesce, still intact
+		nsx "$P-vm1" ethtool -K eth0 tso off gso off >/dev/null 2>&1 || fail "ethtool -K in vm1"
+		rd0=$(js a '.peers[0].tunnels[0].offload.superframes_read')
+		transfer "$c, vm1 offloads off"
+		rd1=$(js a '.peers[0].tunnels[0].offload.superframes_read')
+		[ "$rd1" -eq "$rd0" ] || fail "vm1 without offloads, and $((rd1 - rd0)) super-frames read"
+		log "$c, vm1 offloads off: intact, no super-frame"
+	fi
+	teardown
+done
+echo "ok"
