@@ -152,11 +152,15 @@ install: all render-unit install-man
 	install -d $(DESTDIR)$(COMPLETIONDIR)
 	install -m 0644 dist/bash-completion/bridgectl $(DESTDIR)$(COMPLETIONDIR)/bridgectl
 
+# The Debian package (debian/), built from a copy: dist/deb/bridged_*.deb.
+deb:
+	$(Q)scripts/make-deb.sh
+
 clean:
 	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS) $(TEST_TOOLS) dist/systemd/bridged.service
 	find . -name '*.o' -o -name '*.d' -o -name '*.a' | xargs rm -f
 
-.PHONY: all tests deps check check-unit check-root demo install install-man clean render-unit
+.PHONY: all tests deps check check-unit check-root demo install install-man clean render-unit deb
 -include $(shell find . -name '*.d' 2>/dev/null)
 
 print-unit-tests:
