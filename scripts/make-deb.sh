@@ -12,14 +12,14 @@ work=$(mktemp -d /tmp/bridged-deb.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 src="$work/bridged-$ver"
 mkdir -p "$src" "$OUT"
-git ls-files -z | xargs -0 tar cf - | tar xf - -C "$src"
+git ls-files -z | tar cf - --null -T - | tar xf - -C "$src"
 (cd "$src" && dpkg-buildpackage -us -uc -b) > "$work/build.log" 2>&1 || {
 	tail -n 40 "$work/build.log" >&2
 	echo "make deb: dpkg-buildpackage failed (log above)" >&2
 	exit 1
 }
 deb=$(ls "$work"/bridged_"$ver"_*.deb)
-lintian --no-tag-display-limit "$deb" > "$work/lintian.txt" 2>&1 || true
+lintian --tag-display-limit 0 "$deb" > "$work/lintian.txt" 2>&1 || true
 cp "$deb" "$work/lintian.txt" "$OUT/"
 if grep -q '^E: ' "$work/lintian.txt"; then
 	grep '^E: ' "$work/lintian.txt" >&2
