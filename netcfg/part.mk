@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-NETCFG_OBJS += netcfg/config.o netcfg/config_keys.o netcfg/config_print.o netcfg/mac.o
+NETCFG_OBJS += netcfg/config.o netcfg/config_keys.o netcfg/config_print.o netcfg/mac.o netcfg/vtund.o
 UNIT_TESTS += tests/unit/test_config
 test_config_OBJS := netcfg/config.o netcfg/config_keys.o netcfg/config_print.o common/log.o common/escape.o common/keys.o
 

@@ -564,6 +564,14 @@ const struct cli_command cli_commands[] = {
 	{ .name = "doctor", .fn = doctor_main, .synopsis = "[--json] [--config FILE]",
 	  .summary = "is this host ready for bridged? each check ok,\n"
 		     "warn or error, with a fix (see doctor --help)" },
+	{ .name = "import", .fn = import_main, .synopsis = "vtund FILE",
+	  .summary = "print a vtund.conf's Ethernet sessions as\n"
+		     "bridged.conf sections, with a line per thing\n"
+		     "that does not carry over" },
+	{ .name = "export", .fn = export_main, .synopsis = "ifupdown|networkd [--config FILE]",
+	  .summary = "print the configured bridges as\n"
+		     "/etc/network/interfaces stanzas or networkd files,\n"
+		     "so the host keeps them without bridged" },
 	{ .name = "migrate", .fn = migrate_main, .synopsis = "SUBCOMMAND ...",
 	  .summary = "move a VM (below)", .sub = migrate_commands },
 	{ .name = "cutover", .fn = cutover_main, .synopsis = "VM --from PEER [--yes] [--warm-only] | --rollback | --stage2 | --list",

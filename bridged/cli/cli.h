@@ -35,6 +35,10 @@ extern const char *cli_socket;
 
 /* doctor.c: bridgectl doctor. */
 int doctor_main(int argc, char **argv);
+/* import.c: bridgectl import vtund FILE. */
+int import_main(int argc, char **argv);
+/* export.c: bridgectl export ifupdown|networkd. */
+int export_main(int argc, char **argv);
 
 /* The tables (bridgectl.c, migrate.c). */
 extern const struct cli_command cli_commands[];

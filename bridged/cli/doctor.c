@@ -555,7 +555,7 @@ static const char doctor_help[] =
 "Exit status: 0 when no check says error (warnings allowed), 1 when one\n"
 "does, 2 on a usage error.\n";
 
-int doctor_main(int argc, char **argv);
+
 int doctor_main(int argc, char **argv)
 {
 	struct doctor doc = { .checks = json_object_new_array() };
