@@ -78,7 +78,9 @@ static enum tok lex_next(struct lexer *lx)
 	default:
 		break;
 	}
-	while (lx->s < lx->end && !strchr(" \t\r\n{};#\"", *lx->s)) {
+	/* strchr() finds the NUL of its set: a NUL byte must not end a word
+	 * that never started */
+	while (lx->s < lx->end && (*lx->s == 0 || !strchr(" \t\r\n{};#\"", *lx->s))) {
 		if (*lx->s == 0 || (unsigned char)*lx->s < 0x20) {
 			lex_error(lx, lx->tok_line, "control character in a word");
 			return T_ERR;

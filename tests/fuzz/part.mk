@@ -41,6 +41,10 @@ fuzz_xllist_SRCS := migrate/source/xllist.c
 FUZZERS += tests/fuzz/fuzz_epstate
 fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c netcfg/config_keys.c netcfg/config_print.c common/keys.c common/log.c common/escape.c common/fileio.c
 
+# netcfg: vtund.conf, read by bridgectl import vtund.
+FUZZERS += tests/fuzz/fuzz_vtund
+fuzz_vtund_SRCS := netcfg/vtund.c
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)
