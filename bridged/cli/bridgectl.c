@@ -572,6 +572,9 @@ const struct cli_command cli_commands[] = {
 	  .summary = "print the configured bridges as\n"
 		     "/etc/network/interfaces stanzas or networkd files,\n"
 		     "so the host keeps them without bridged" },
+	{ .name = "top", .fn = top_main, .synopsis = "",
+	  .summary = "a live view: per peer state, health, rx/tx rate,\n"
+		     "RTT, loss, drops, each tunnel's guard; q quits" },
 	{ .name = "migrate", .fn = migrate_main, .synopsis = "SUBCOMMAND ...",
 	  .summary = "move a VM (below)", .sub = migrate_commands },
 	{ .name = "cutover", .fn = cutover_main, .synopsis = "VM --from PEER [--yes] [--warm-only] | --rollback | --stage2 | --list",

@@ -39,6 +39,8 @@ int doctor_main(int argc, char **argv);
 int import_main(int argc, char **argv);
 /* export.c: bridgectl export ifupdown|networkd. */
 int export_main(int argc, char **argv);
+/* top.c: bridgectl top. */
+int top_main(int argc, char **argv);
 
 /* The tables (bridgectl.c, migrate.c). */
 extern const struct cli_command cli_commands[];
