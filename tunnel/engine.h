@@ -28,6 +28,7 @@
 #define NEXT_CONFIRM_NS (1 * NSEC)   /* wait this long for a "next" to confirm */
 #define DEAD_MIN_NS (15 * NSEC)
 #define PASSIVE_KEEPALIVE_NS (10 * NSEC)
+#define GSO_UPGRADE_NS (1 * NSEC)    /* after a plain initiation's session */
 #define REJECT_AFTER_MESSAGES_MAX (UINT64_MAX - REPLAY_WINDOW_SIZE - 1)
 
 enum index_kind { IDX_HANDSHAKE = 1, IDX_KEYPAIR = 2 };
@@ -83,6 +84,9 @@ struct tunnel_peer {
 	bool remote_gso;                    /* WIRE_FEAT_GSO in its last handshake */
 	bool remote_uso;                    /* WIRE_FEAT_USO likewise */
 	unsigned hs_tries;                  /* initiations since the last session */
+	bool hs_plain;                      /* the last one went without the feature bits */
+	uint64_t gso_upgrade_at;            /* then: one initiation with them at this time, 0 none */
+	bool gso_upgrade_tried;
 
 	struct frag_table frags;
 	struct qframe q[TUNNEL_QUEUE_MAX];

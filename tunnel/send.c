@@ -132,6 +132,7 @@ int eng_send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_batch
 	p->hs_sent_ns = now;
 	if (!p->hs_first_ns)
 		p->hs_first_ns = now;
+	p->hs_plain = t->params.offer_gso && p->hs_tries % 3 == 2;
 	p->hs_tries++;
 	p->hs_retry_ns = now + eng_hs_retry_interval(p, now);
 	return 1;
@@ -237,6 +238,16 @@ void eng_maybe_rekey(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *o
 
 	if (p->hs_pending || !p->has_endpoint)
 		return;
+	/* the session came from an initiation without the feature bits (its
+	 * two before were lost, at a start, or the peer is of before them):
+	 * one more with them; a peer of before drops it, and the retries find
+	 * the plain one again */
+	if (p->gso_upgrade_at && now >= p->gso_upgrade_at) {
+		p->gso_upgrade_at = 0;
+		p->gso_upgrade_tried = true;
+		eng_send_initiation(p, now, out);
+		return;
+	}
 	if (!eng_kp_can_send(p->t, kp, now, 1)) {
 		/* No usable session: handshake, unless a fresh "next" is
 		 * about to be confirmed by the initiator. */

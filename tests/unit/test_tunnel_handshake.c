@@ -1098,6 +1098,14 @@ static void test_gso_negotiation(void **state)
 	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
 	assert_false(tunnel_peer_gso(a.peer));
 	assert_false(tunnel_peer_gso(b.peer));
+	/* a second later, one initiation with them: both take GSO frames now */
+	now = tunnel_next_deadline(a.t);
+	assert_true(tunnel_tick(a.t, now, &a.out) >= 1);
+	exchange(&a, &b, now);
+	assert_true(tunnel_peer_gso(a.peer));
+	assert_true(tunnel_peer_gso(b.peer));
+	/* and only once: no further initiation is due before the rekey */
+	assert_true(tunnel_next_deadline(a.t) > now + 10 * SEC);
 	node_free(&a);
 	node_free(&b);
 }
