@@ -123,6 +123,7 @@ void eng_kp_begin_session(struct tunnel_peer *p, struct keypair *kp);
 void eng_kp_free(struct tunnel *t, struct keypair *kp);
 void eng_session_established(struct tunnel_peer *p, struct keypair *kp, uint64_t now);
 /* send.c */
+bool eng_hs_plain(const struct tunnel_peer *p);
 int eng_hs_payload(const struct tunnel_peer *p, bool initiation, enum aead_cipher chosen, uint8_t out[WIRE_HS_PAYLOAD_LEN]);
 int eng_queue_flush(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *out);
 int eng_send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *out);
