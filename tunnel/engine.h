@@ -28,6 +28,7 @@
 #define NEXT_CONFIRM_NS (1 * NSEC)   /* wait this long for a "next" to confirm */
 #define DEAD_MIN_NS (15 * NSEC)
 #define PASSIVE_KEEPALIVE_NS (10 * NSEC)
+#define GSO_UPGRADE_NS (1 * NSEC)    /* after a plain initiation's session */
 #define REJECT_AFTER_MESSAGES_MAX (UINT64_MAX - REPLAY_WINDOW_SIZE - 1)
 
 enum index_kind { IDX_HANDSHAKE = 1, IDX_KEYPAIR = 2 };
@@ -83,6 +84,9 @@ struct tunnel_peer {
 	bool remote_gso;                    /* WIRE_FEAT_GSO in its last handshake */
 	bool remote_uso;                    /* WIRE_FEAT_USO likewise */
 	unsigned hs_tries;                  /* initiations since the last session */
+	bool hs_plain;                      /* the last one went without the feature bits */
+	uint64_t gso_upgrade_at;            /* then: one initiation with them at this time, 0 none */
+	bool gso_upgrade_tried;
 
 	struct frag_table frags;
 	struct qframe q[TUNNEL_QUEUE_MAX];
@@ -119,6 +123,7 @@ void eng_kp_begin_session(struct tunnel_peer *p, struct keypair *kp);
 void eng_kp_free(struct tunnel *t, struct keypair *kp);
 void eng_session_established(struct tunnel_peer *p, struct keypair *kp, uint64_t now);
 /* send.c */
+bool eng_hs_plain(const struct tunnel_peer *p);
 int eng_hs_payload(const struct tunnel_peer *p, bool initiation, enum aead_cipher chosen, uint8_t out[WIRE_HS_PAYLOAD_LEN]);
 int eng_queue_flush(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *out);
 int eng_send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *out);

@@ -279,6 +279,8 @@ static int rx_response(struct tunnel *t, const uint8_t *pkt, size_t len,
 	e->ptr = kp;
 	p->hs_backoff_ns = 0;
 	store_remote_segments(p, pl);
+	if (p->hs_plain && !p->remote_gso && !p->gso_upgrade_tried)
+		p->gso_upgrade_at = now + GSO_UPGRADE_NS;
 	eng_kp_begin_session(p, kp);
 	p->last_rx_ns = now;
 	/* the response answers our ephemeral key: fresh, and from the peer */

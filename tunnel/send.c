@@ -71,6 +71,14 @@ int eng_send_keepalive(struct tunnel_peer *p, struct keypair *kp, uint8_t kind,
 	return r;
 }
 
+/* Whether the next initiation goes without the feature bits: the sixth in
+ * a row without an answer, then every third (a peer of before the bits
+ * refuses them; a peer that is only starting answers one of the first five). */
+bool eng_hs_plain(const struct tunnel_peer *p)
+{
+	return p->hs_tries >= 5 && p->hs_tries % 3 == 2;
+}
+
 int eng_hs_payload(const struct tunnel_peer *p, bool initiation, enum aead_cipher chosen,
 		      uint8_t out[WIRE_HS_PAYLOAD_LEN])
 {
@@ -86,9 +94,10 @@ int eng_hs_payload(const struct tunnel_peer *p, bool initiation, enum aead_ciphe
 		feats = WIRE_FEAT_GSO | (p->t->params.offer_uso ? WIRE_FEAT_USO : 0);
 	/* Peers of before the feature bits refuse a payload with them. A
 	 * response carries them only when the initiation did (an old
-	 * initiator then never sees one); every third initiation in a row
-	 * goes without them, so an old responder answers that one. */
-	if (initiation ? p->hs_tries % 3 == 2 : !p->remote_gso)
+	 * initiator then never sees one); from the sixth unanswered
+	 * initiation on, every third goes without them (eng_hs_plain), so
+	 * an old responder answers that one. */
+	if (initiation ? eng_hs_plain(p) : !p->remote_gso)
 		feats = 0;
 	return wire_hs_payload_encode_features(out, WIRE_HS_PAYLOAD_LEN,
 					       p->crypt == TUNNEL_CRYPT_AEAD ? WIRE_CRYPT_AEAD : WIRE_CRYPT_NONE,
@@ -132,6 +141,7 @@ int eng_send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_batch
 	p->hs_sent_ns = now;
 	if (!p->hs_first_ns)
 		p->hs_first_ns = now;
+	p->hs_plain = t->params.offer_gso && eng_hs_plain(p);
 	p->hs_tries++;
 	p->hs_retry_ns = now + eng_hs_retry_interval(p, now);
 	return 1;
@@ -237,6 +247,16 @@ void eng_maybe_rekey(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *o
 
 	if (p->hs_pending || !p->has_endpoint)
 		return;
+	/* the session came from an initiation without the feature bits (its
+	 * two before were lost, at a start, or the peer is of before them):
+	 * one more with them; a peer of before drops it, and the retries find
+	 * the plain one again */
+	if (p->gso_upgrade_at && now >= p->gso_upgrade_at) {
+		p->gso_upgrade_at = 0;
+		p->gso_upgrade_tried = true;
+		eng_send_initiation(p, now, out);
+		return;
+	}
 	if (!eng_kp_can_send(p->t, kp, now, 1)) {
 		/* No usable session: handshake, unless a fresh "next" is
 		 * about to be confirmed by the initiator. */

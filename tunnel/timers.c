@@ -146,6 +146,8 @@ static uint64_t peer_deadline(const struct tunnel_peer *p)
 		d = min64(d, p->q[p->q_head].at_ns + QUEUE_AGE_NS);
 	if (p->hs_pending)
 		d = min64(d, p->hs_retry_ns);
+	else if (p->gso_upgrade_at && p->has_endpoint)
+		d = min64(d, p->gso_upgrade_at);
 	if (!p->has_endpoint && !kp)
 		return d;
 	if (!kp || kp->send_counter >= pr->reject_after_messages) {

@@ -164,6 +164,24 @@ static void print_status(json_object *st)
 
 	printf("node\n  public key:  %s\n  listening:   %s\n  config:      %s (pid %s)\n",
 	       js(node, "public_key"), js(node, "listen"), js(node, "config"), js(node, "pid"));
+	if (jget(node, "offloads")) {
+		json_object *of = jget(node, "offloads"), *qs = jget(node, "queues");
+
+		printf("  offloads:    %s (UDP_SEGMENT %s, UDP_GRO %s, USO %s)\n", js(of, "mode"),
+		       json_object_get_boolean(jget(of, "udp_segment")) ? "on" : "off",
+		       json_object_get_boolean(jget(of, "udp_gro")) ? "on" : "off",
+		       json_object_get_boolean(jget(of, "uso")) ? "on" : "off");
+		for (size_t i = 0; qs && i < json_object_array_length(qs); i++) {
+			json_object *q = json_object_array_get_idx(qs, i);
+
+			printf("  queue %zu:     tap %s frames in %s reads (%s super-frames), %s writes (%s super-frames);"
+			       " udp %.1f datagrams per send call, %.1f per message, %.1f per receive call\n", i,
+			       js(q, "tap_frames"), js(q, "tap_reads"), js(q, "tap_superframes"), js(q, "tap_writes"),
+			       js(q, "tap_written_superframes"), json_object_get_double(jget(q, "datagrams_per_send")),
+			       json_object_get_double(jget(q, "datagrams_per_message")),
+			       json_object_get_double(jget(q, "datagrams_per_recv")));
+		}
+	}
 	printf("\nsegments\n");
 	for (size_t i = 0; segs && i < json_object_array_length(segs); i++) {
 		json_object *s = json_object_array_get_idx(segs, i), *ports = jget(s, "ports");

@@ -563,6 +563,27 @@ static int write_file(const char *path, const char *data, size_t len, char *why,
 
 /* ---- steps ---- */
 
+/* `migrate receive --from SOURCE --peer-key K [--key F] --vm VM` into a;
+ * returns how many arguments it wrote (at most 10) */
+static int receive_args(struct cut *c, char **a)
+{
+	int n = 0;
+
+	a[n++] = (char *)"migrate";
+	a[n++] = (char *)"receive";
+	a[n++] = (char *)"--from";
+	a[n++] = (char *)c->o.source;
+	a[n++] = (char *)"--peer-key";
+	a[n++] = c->peer_key;
+	if (c->o.key) {
+		a[n++] = (char *)"--key";
+		a[n++] = (char *)c->o.key;
+	}
+	a[n++] = (char *)"--vm";
+	a[n++] = (char *)c->vm;
+	return n;
+}
+
 /* go_checks: what must hold before anything changes, checked by inspect
  * and again right before the shutdown (hours may separate a --warm-only run
  * from the final one): the tunnel to the old host up, every NIC's bridge
@@ -693,19 +714,7 @@ static int do_inspect(struct cut *c)
 	}
 	step_put(c, S, "old_state", json_object_new_string(cutover_jstr(j, "state")));
 	json_object_put(j);
-	n = 0;
-	a[n++] = (char *)"migrate";
-	a[n++] = (char *)"receive";
-	a[n++] = (char *)"--from";
-	a[n++] = (char *)c->o.source;
-	a[n++] = (char *)"--peer-key";
-	a[n++] = c->peer_key;
-	if (c->o.key) {
-		a[n++] = (char *)"--key";
-		a[n++] = (char *)c->o.key;
-	}
-	a[n++] = (char *)"--vm";
-	a[n++] = (char *)c->vm;
+	n = receive_args(c, a);
 	a[n++] = (char *)"--list";
 	a[n] = NULL;
 	r = run_self(c, S, "list", a, &out);
@@ -891,19 +900,7 @@ static int do_copy(struct cut *c, enum cutover_step S, bool warm)
 			if (!vdev || !act || strcmp(act, "copy") || jget(parts_done, vdev))
 				continue;
 			fmt(off, sizeof(off), "%lld", (long long)cutover_jnum(p, "start_bytes", 0));
-			n = 0;
-			a[n++] = (char *)"migrate";
-			a[n++] = (char *)"receive";
-			a[n++] = (char *)"--from";
-			a[n++] = (char *)c->o.source;
-			a[n++] = (char *)"--peer-key";
-			a[n++] = c->peer_key;
-			if (c->o.key) {
-				a[n++] = (char *)"--key";
-				a[n++] = (char *)c->o.key;
-			}
-			a[n++] = (char *)"--vm";
-			a[n++] = (char *)c->vm;
+			n = receive_args(c, a);
 			a[n++] = (char *)"--disk";
 			a[n++] = (char *)vdev;
 			a[n++] = (char *)"--offset";

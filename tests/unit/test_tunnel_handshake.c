@@ -1050,9 +1050,10 @@ static int send_vnet(struct node *n, uint64_t now)
 }
 
 /* GSO frames only when both ends offer them; an initiator that offers them
- * sends every third initiation in a row without (a peer of before the
- * feature bits answers that one), and a responder offers them only to an
- * initiator that did. */
+ * sends the sixth initiation in a row without answer, and every third after,
+ * without them (a peer of before the feature bits answers that one), then
+ * upgrades the session once; a responder offers them only to an initiator
+ * that did. */
 static void test_gso_negotiation(void **state)
 {
 	static const bool cases[][3] = {
@@ -1085,19 +1086,29 @@ static void test_gso_negotiation(void **state)
 		node_free(&a);
 		node_free(&b);
 	}
-	/* two initiations lost: the third goes without the feature bits */
+	/* five initiations lost (a peer starting answers one of them): the
+	 * sixth goes without the feature bits */
 	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
 	set_gso(&a, true);
 	set_gso(&b, true);
 	assert_int_equal(tunnel_tick(a.t, now, &a.out), 1);
 	tunnel_batch_reset(&a.out);
-	now = next_initiation(&a, now);
+	for (int k = 0; k < 4; k++)
+		now = next_initiation(&a, now);
 	now += 1;
 	assert_true(tunnel_tick(a.t, tunnel_next_deadline(a.t), &a.out) >= 1);
 	exchange(&a, &b, tunnel_next_deadline(a.t));
 	assert_int_equal(state_of(&a), TUNNEL_SESSION_UP);
 	assert_false(tunnel_peer_gso(a.peer));
 	assert_false(tunnel_peer_gso(b.peer));
+	/* a second later, one initiation with them: both take GSO frames now */
+	now = tunnel_next_deadline(a.t);
+	assert_true(tunnel_tick(a.t, now, &a.out) >= 1);
+	exchange(&a, &b, now);
+	assert_true(tunnel_peer_gso(a.peer));
+	assert_true(tunnel_peer_gso(b.peer));
+	/* and only once: no further initiation is due before the rekey */
+	assert_true(tunnel_next_deadline(a.t) > now + 10 * SEC);
 	node_free(&a);
 	node_free(&b);
 }
