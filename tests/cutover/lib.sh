@@ -511,10 +511,15 @@ ping_ok() {
 	return 1
 }
 
-# pinger_start NAME SECONDS: the client pings the guest every 0.2 s with
-# timestamps (ping -D -O), at most SECONDS, into $WORK/NAME.ping; PINGER_PID
+# pinger_start NAME SECONDS: the client pings the guest every 0.2 s, at most
+# SECONDS, into $WORK/NAME.ping: a line "[EPOCH] 64 bytes from ..." per
+# reply, "[EPOCH] no answer" per miss. One ping process per probe: a single
+# long-running ping stops sending once the guest's neighbour entry fails
+# (seen: its sequence stuck, no reply recorded after the guest came back).
 pinger_start() {
-	bg "$P-cl" stdbuf -oL ping -D -O -n -i 0.2 -W 1 -w "$2" "$GIP" >"$WORK/$1.ping" 2>&1
+	bg "$P-cl" bash -c 'end=$((SECONDS + $1)); while [ $SECONDS -lt $end ]; do
+		if ping -c 1 -n -W 0.5 "$2" >/dev/null 2>&1; then echo "[$(date +%s.%N)] 64 bytes from $2"
+		else echo "[$(date +%s.%N)] no answer"; fi; sleep 0.2; done' pinger "$2" "$GIP" >"$WORK/$1.ping" 2>&1
 	PINGER_PID=$BG_PID
 }
 
