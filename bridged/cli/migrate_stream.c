@@ -59,7 +59,7 @@ static const char send_help[] =
 "  --block-size BYTES    block size, a power of two from 64K to 16M\n"
 "                        (default 1M, 4M for images above 256 GiB)\n"
 "  --max-rate BYTES      limit to BYTES per second on the wire (e.g. 100M)\n"
-"  --window N            blocks in flight in the pipeline (default 4)\n"
+"  --window N            blocks in flight in the pipeline (default: 32 MiB of blocks)\n"
 "  --connect-timeout S   keep trying to connect for S seconds (default 30)\n"
 "  --json                progress and the final report as JSON lines on stdout\n"
 "  -q, --quiet           no progress, only the final report\n"
@@ -332,6 +332,24 @@ static void report_print(struct out *o, const char *what, const struct stream_re
 		json_object_object_add(j, "duration", json_object_new_double(rep->duration));
 		json_object_object_add(j, "flush_duration", json_object_new_double(rep->flush_duration));
 		json_object_object_add(j, "rate", json_object_new_double(run_rate(rep)));
+		if (rep->nstages) {
+			json_object *st = json_object_new_array();
+
+			for (i = 0; i < rep->nstages && i < STREAM_STAGES_MAX; i++) {
+				json_object *e = json_object_new_object();
+
+				json_object_object_add(e, "name", json_object_new_string(rep->stages[i].name));
+				json_object_object_add(e, "threads", json_object_new_int(rep->stages[i].threads));
+				json_object_object_add(e, "busy", json_object_new_double(rep->stages[i].busy));
+				json_object_object_add(e, "wait", json_object_new_double(rep->stages[i].wait));
+				json_object_array_add(st, e);
+			}
+			json_object_object_add(j, "window", json_object_new_int((int)rep->window));
+			json_object_object_add(j, "stages", st);
+			json_object_object_add(j, !strcmp(o->role, "send") ? "seal_busy" : "open_busy",
+					       json_object_new_double(!strcmp(o->role, "send") ? rep->seal_busy :
+								      rep->open_busy));
+		}
 		json_object_object_add(j, "image_hash", rep->have_hash ? json_object_new_string(h) : NULL);
 		json_object_object_add(j, "peer_image_hash", rep->have_peer_hash ? json_object_new_string(ph) : NULL);
 		json_object_object_add(j, "nbad", json_object_new_int64(rep->nbad));

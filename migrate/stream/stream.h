@@ -3,7 +3,8 @@
  * The disk stream: copies a block device or file (the source) into a block
  * device, a file or a byte range of one (the destination) over one TCP
  * connection, authenticated and encrypted with the node identity keys,
- * verified block by block (BLAKE2b) and resumable. docs/STREAM.md has the
+ * verified block by block (XXH3-128, under an image hash with BLAKE2b) and
+ * resumable. docs/STREAM.md has the
  * protocol.
  *
  * The engine is a library that works on a connected socket, so that the same
@@ -34,6 +35,8 @@
 #define STREAM_BLOCK_DEFAULT (1u * 1024 * 1024)
 #define STREAM_BLOCK_DEFAULT_BIG (4u * 1024 * 1024)	/* images above STREAM_BIG_IMAGE */
 #define STREAM_BIG_IMAGE (256ull << 30)
+/* Stages of a pipeline, at most (reported in stream_report). */
+#define STREAM_STAGES_MAX 4
 /* Bad block offsets carried in a result message, at most. */
 #define STREAM_BAD_MAX 1024
 
@@ -128,6 +131,17 @@ struct stream_report {
 	bool have_hash, have_peer_hash;
 	uint8_t image_hash[STREAM_HASH_LEN];
 	uint8_t peer_image_hash[STREAM_HASH_LEN];
+	/* Where the pipeline's time went (docs/STREAM.md, "Pipelines"): per
+	 * stage, seconds busy and waiting for a slot, summed over its threads;
+	 * seal / open: the AEAD's share of the send / receive stage. */
+	unsigned nstages;
+	struct stream_stage_stats {
+		char name[12];
+		unsigned threads;
+		double busy, wait;
+	} stages[STREAM_STAGES_MAX];
+	double seal_busy, open_busy;
+	unsigned window;		/* slots of the pipeline */
 	uint32_t nbad;			/* blocks that differ (total) */
 	uint64_t bad[STREAM_BAD_MAX];	/* their offsets in the image (first ones) */
 	char message[256];		/* why, when not verified */
@@ -141,7 +155,7 @@ struct stream_opts {
 	bool delta;			/* sender: compare hashes, send changed blocks */
 	bool verify_readback;		/* receiver: re-read the destination at the end */
 	uint64_t max_rate;		/* sender: bytes/s on the wire, 0 = unlimited */
-	unsigned window;		/* blocks in flight in the pipeline, 0 = 4 */
+	unsigned window;		/* blocks in flight in the pipeline, 0 = 32 MiB worth */
 	unsigned checkpoint_blocks;	/* receiver: save the map every N blocks (and 1 s) */
 	stream_progress_fn progress;	/* called about once a second, and at the end */
 	void *progress_arg;

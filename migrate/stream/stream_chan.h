@@ -25,6 +25,9 @@ int chan_recv(struct stream_chan *ch, int fd, uint8_t *buf, size_t cap, size_t *
 /* Wire bytes sent / received so far. */
 uint64_t chan_bytes_out(const struct stream_chan *ch);
 uint64_t chan_bytes_in(const struct stream_chan *ch);
+/* Seconds spent sealing (sending) / opening (receiving) records so far. */
+double chan_seal_time(const struct stream_chan *ch);
+double chan_open_time(const struct stream_chan *ch);
 
 /* Low-level helpers, shared with the engine. */
 int io_write_all(int fd, const void *buf, size_t len);

@@ -307,7 +307,7 @@ void stream_dest_free(struct stream_dest *d)
 {
 	if (!d)
 		return;
-	if (d->direct && d->dfd >= 0)
+	if (d->dfd >= 0)
 		close(d->dfd);
 	if (d->fd >= 0)
 		close(d->fd);
@@ -350,17 +350,17 @@ int dest_write(struct stream_dest *d, const void *buf, size_t len, uint64_t off)
 {
 	uint64_t abs = d->o.offset + off;
 
-	if (d->direct && ((uintptr_t)buf % DEST_DIRECT_ALIGN) == 0 && len % DEST_DIRECT_ALIGN == 0 &&
-	    abs % DEST_DIRECT_ALIGN == 0) {
+	/* Called from several writer threads at once: direct only turns
+	 * false, and dfd stays open until dest_free. */
+	if (__atomic_load_n(&d->direct, __ATOMIC_RELAXED) && ((uintptr_t)buf % DEST_DIRECT_ALIGN) == 0 &&
+	    len % DEST_DIRECT_ALIGN == 0 && abs % DEST_DIRECT_ALIGN == 0) {
 		int r = io_pwrite_all(d->dfd, buf, len, abs);
 
 		if (r != -EINVAL)
 			return r;
 		/* The filesystem wants another alignment: buffered from now on
 		 * (pwrite is idempotent, a partial direct write is redone). */
-		close(d->dfd);
-		d->dfd = -1;
-		d->direct = false;
+		__atomic_store_n(&d->direct, false, __ATOMIC_RELAXED);
 	}
 	return io_pwrite_all(d->fd, buf, len, abs);
 }

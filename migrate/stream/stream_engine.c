@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <xxhash.h>
 
 #include "migrate/stream/stream.h"
 #include "migrate/stream/stream_chan.h"
@@ -32,8 +33,16 @@
 #include "migrate/stream/stream_pipe.h"
 #include "migrate/stream/stream_wire.h"
 
-#define WINDOW_DEFAULT 4
+/* The default window: 32 MiB of blocks in flight per side (32 of 1 MiB),
+ * between 4 and 64 slots. Deep enough to cover a write's latency and the
+ * stages' jitter on a 10 GbE link (the bandwidth-delay product of a LAN
+ * is far below it); the resume bound grows with it (docs/STREAM.md). */
+#define WINDOW_BYTES (32u << 20)
+#define WINDOW_MIN 4
+#define WINDOW_MAX 64
 #define CHECKPOINT_DEFAULT 16
+/* Threads of the receiver's write stage: O_DIRECT writes in flight. */
+#define WRITERS 4
 #define RESULT_BUF (SMSG_RESULT_HDR + 8 * STREAM_BAD_MAX)
 
 static const char *const result_names[STREAM_RESULT_MAX] = {
@@ -56,6 +65,42 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static unsigned window_slots(const struct stream_opts *o, uint32_t bs)
+{
+	unsigned w = WINDOW_BYTES / bs;
+
+	if (o->window)
+		return o->window;
+	return w < WINDOW_MIN ? WINDOW_MIN : w > WINDOW_MAX ? WINDOW_MAX : w;
+}
+
+/* The per-block check: XXH3-128 of the block's bytes in the first 16 bytes
+ * of the 32-byte hash field (canonical, big-endian), zeros after. Records
+ * are authenticated by the AEAD in flight; this proves that what was
+ * written (and re-read, and compared in a delta) is what was read, against
+ * accidents (docs/STREAM.md, "Block checks and the image hash"). */
+static void block_hash(uint8_t out[STREAM_HASH_LEN], const void *buf, size_t len)
+{
+	XXH128_canonical_t c;
+
+	XXH128_canonicalFromHash(&c, XXH3_128bits(buf, len));
+	memcpy(out, c.digest, sizeof(c.digest));
+	memset(out + sizeof(c.digest), 0, STREAM_HASH_LEN - sizeof(c.digest));
+}
+
+static void report_stages(struct stream_report *rep, const struct pipe_stage *st, unsigned n,
+			  const struct pipe_stats *stats, unsigned window)
+{
+	rep->nstages = n;
+	rep->window = window;
+	for (unsigned i = 0; i < n && i < STREAM_STAGES_MAX; i++) {
+		snprintf(rep->stages[i].name, sizeof(rep->stages[i].name), "%s", st[i].name);
+		rep->stages[i].threads = st[i].workers ? st[i].workers : 1;
+		rep->stages[i].busy = stats[i].busy;
+		rep->stages[i].wait = stats[i].wait;
+	}
 }
 
 static void image_hash_init(crypto_generichash_state *st, uint64_t length, uint32_t bs)
@@ -84,8 +129,8 @@ static int zero_hashes_init(struct zero_hashes *z, uint64_t length, uint32_t bs)
 		return -ENOMEM;
 	z->bs = bs;
 	z->tail_len = (uint32_t)(length % bs);
-	crypto_generichash(z->full, STREAM_HASH_LEN, zeros, bs, NULL, 0);
-	crypto_generichash(z->tail, STREAM_HASH_LEN, zeros, z->tail_len, NULL, 0);
+	block_hash(z->full, zeros, bs);
+	block_hash(z->tail, zeros, z->tail_len);
 	free(zeros);
 	return 0;
 }
@@ -98,7 +143,9 @@ static const uint8_t *zero_hash(const struct zero_hashes *z, uint32_t len)
 static void source_id(const struct stream_source *src, uint64_t length, uint32_t bs,
 		      uint8_t out[STREAM_HASH_LEN])
 {
-	static const char label[] = "bridged-stream-source";
+	/* v3: the block checks became XXH3-128; a map of an older version
+	 * (BLAKE2b checks) is bound to another id and ignored. */
+	static const char label[] = "bridged-stream-source-v3";
 	crypto_generichash_state st;
 	uint8_t n[12];
 
@@ -209,7 +256,7 @@ static int send_hash(struct pipe_slot *s, void *arg)
 		s->kind = SLOT_ZERO;
 		memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
 	} else if (s->kind == SLOT_DATA) {
-		crypto_generichash(s->hash, STREAM_HASH_LEN, s->buf, s->len, NULL, 0);
+		block_hash(s->hash, s->buf, s->len);
 	}
 	if (x->o->delta && s->peer_valid && sodium_memcmp(s->hash, s->peer_hash, STREAM_HASH_LEN) == 0)
 		s->kind = SLOT_UNCHANGED;
@@ -410,8 +457,12 @@ static int send_exchange(struct sender *x)
 int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 		const struct stream_opts *o, struct stream_report *rep)
 {
-	static const pipe_stage_fn stages[] = { send_read, send_hash, send_block };
+	static const struct pipe_stage stages[] = {
+		{ "read", send_read, 1 }, { "hash", send_hash, 1 }, { "send", send_block, 1 },
+	};
 	struct sender x = { .ch = ch, .fd = fd, .src = src, .o = o, .rep = rep };
+	struct pipe_stats stats[3];
+	unsigned window;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
@@ -444,7 +495,10 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 	r = send_exchange(&x);
 	if (r < 0)
 		goto out;
-	r = pipe_run(o->window ? o->window : WINDOW_DEFAULT, x.bs, 3, stages, send_abort, &x);
+	window = window_slots(o, x.bs);
+	r = pipe_run(window, x.bs, 3, stages, send_abort, &x, stats);
+	report_stages(rep, stages, 3, stats, window);
+	rep->seal_busy = chan_seal_time(ch);
 	rep->bytes_sent = chan_bytes_out(ch);
 	if (r < 0 && cancelled(o)) {
 		r = -EINTR;
@@ -628,8 +682,8 @@ static int recv_hash(struct pipe_slot *s, void *arg)
 	struct receiver *x = arg;
 
 	if (s->kind == SLOT_DATA) {
-		crypto_generichash(s->hash, STREAM_HASH_LEN, s->buf, s->len, NULL, 0);
-		if (sodium_memcmp(s->hash, s->peer_hash, STREAM_HASH_LEN) != 0)
+		block_hash(s->hash, s->buf, s->len);
+		if (memcmp(s->hash, s->peer_hash, STREAM_HASH_LEN) != 0)
 			s->kind = SLOT_BAD;
 	} else if (s->kind == SLOT_ZERO) {
 		memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
@@ -735,21 +789,37 @@ static void ckpt_stop(struct receiver *x)
 	x->ckpt_started = false;
 }
 
+/* The write stage runs on WRITERS threads, each with its block: several
+ * O_DIRECT writes are in flight while the next blocks are received and
+ * checked. Its result goes to the commit stage, which takes the blocks in
+ * order. */
 static int recv_write(struct pipe_slot *s, void *arg)
 {
 	struct receiver *x = arg;
+
+	if (s->kind == SLOT_DATA)
+		s->err = dest_write(x->dst, s->buf, s->len, s->offset);
+	else if (s->kind == SLOT_ZERO)
+		s->err = dest_zero(x->dst, s->len, s->offset);
+	return 0;
+}
+
+/* In order, one thread: the map (a block is claimed once written, and
+ * saved as verified only after the checkpointer's flush), the counters,
+ * the checkpoints and the progress. */
+static int recv_commit(struct pipe_slot *s, void *arg)
+{
+	struct receiver *x = arg;
 	struct stream_report *rep = x->rep;
-	int r = 0;
+	int r = s->err;
 
 	switch (s->kind) {
 	case SLOT_END:
 		return 0;
 	case SLOT_DATA:
-		r = dest_write(x->dst, s->buf, s->len, s->offset);
 		rep->data_bytes += s->len;
 		break;
 	case SLOT_ZERO:
-		r = dest_zero(x->dst, s->len, s->offset);
 		rep->zero_bytes += s->len;
 		break;
 	case SLOT_UNCHANGED:
@@ -867,7 +937,7 @@ static int recv_hash_destination(struct receiver *x)
 		if (r < 0)
 			break;
 		e[0] = 1;
-		crypto_generichash(e + 1, STREAM_HASH_LEN, buf, len, NULL, 0);
+		block_hash(e + 1, buf, len);
 		x->rep->readback_bytes += len;
 	}
 	free(buf);
@@ -899,9 +969,9 @@ static int recv_readback(struct receiver *x)
 				 x->dst->path, (unsigned long long)(x->dst->o.offset + off), strerror(-r));
 			break;
 		}
-		crypto_generichash(h, STREAM_HASH_LEN, buf, len, NULL, 0);
+		block_hash(h, buf, len);
 		x->rep->readback_bytes += len;
-		if (sodium_memcmp(h, smap_hash(x->map, i), STREAM_HASH_LEN) != 0) {
+		if (memcmp(h, smap_hash(x->map, i), STREAM_HASH_LEN) != 0) {
 			/* Differs at rest: resend it next time. */
 			smap_clear(x->map, i);
 			rep_bad(x->rep, off);
@@ -1038,8 +1108,13 @@ static int recv_setup(struct receiver *x)
 int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 		   const struct stream_opts *o, struct stream_report *rep)
 {
-	static const pipe_stage_fn stages[] = { recv_stage, recv_hash, recv_write };
+	static const struct pipe_stage stages[] = {
+		{ "receive", recv_stage, 1 }, { "hash", recv_hash, 1 },
+		{ "write", recv_write, WRITERS }, { "commit", recv_commit, 1 },
+	};
 	struct receiver x = { .ch = ch, .fd = fd, .dst = dst, .o = o, .rep = rep };
+	struct pipe_stats stats[4];
+	unsigned window;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
@@ -1051,7 +1126,10 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 	r = ckpt_start(&x);
 	if (r < 0)
 		goto out;
-	r = pipe_run(o->window ? o->window : WINDOW_DEFAULT, x.bs, 3, stages, recv_abort, &x);
+	window = window_slots(o, x.bs);
+	r = pipe_run(window, x.bs, 4, stages, recv_abort, &x, stats);
+	report_stages(rep, stages, 4, stats, window);
+	rep->open_busy = chan_open_time(ch);
 	ckpt_stop(&x);
 	rep->bytes_sent = chan_bytes_in(ch);
 	if (r == 0) {

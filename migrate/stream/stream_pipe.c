@@ -7,45 +7,70 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	unsigned nslots, nstages;
 	struct pipe_slot *slots;
-	const pipe_stage_fn *stages;
+	const struct pipe_stage *stages;
+	unsigned workers[PIPE_STAGES_MAX];
 	pipe_abort_fn on_abort;
 	void *arg;
 	int err;
 	bool abort;
 	unsigned abort_stage;	/* the stage that failed */
-	bool exited[PIPE_STAGES_MAX];
+	bool have_last;
+	uint64_t last_seq;	/* the first stage's last slot */
+	unsigned exited[PIPE_STAGES_MAX];	/* workers of the stage that ended */
 };
+
+static double pipe_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* After a failure in stage abort_stage, stage j may still receive slots
  * while a stage between the two is running. */
 static bool upstream_done(const struct pipe *p, unsigned j)
 {
 	for (unsigned k = p->abort_stage + 1; k < j; k++)
-		if (!p->exited[k])
+		if (p->exited[k] < p->workers[k])
 			return false;
 	return true;
 }
 
+/* The first stage has one worker and takes its slots in order: a slot is
+ * free for it when the last stage released it. A later stage must also
+ * find its own sequence number there (a slot may still hold an earlier
+ * one, meant for another worker of the same stage). */
+static bool slot_ready(const struct pipe_slot *s, unsigned stage, uint64_t seq)
+{
+	return s->state == (int)stage && (stage == 0 || s->seq == seq);
+}
+
 struct pipe_worker {
 	struct pipe *p;
-	unsigned stage;
+	unsigned stage, j;
 	pthread_t tid;
+	double busy, wait;
+	uint64_t slots;
 };
 
 static void *pipe_thread(void *v)
 {
 	struct pipe_worker *w = v;
 	struct pipe *p = w->p;
+	unsigned nw = p->workers[w->stage];
 	uint64_t seq;
 
-	for (seq = 0;; seq++) {
+	for (seq = w->j;; seq += nw) {
 		struct pipe_slot *s = &p->slots[seq % p->nslots];
+		double t0 = pipe_now(), t1;
 		bool last;
 		int r;
 
@@ -53,20 +78,26 @@ static void *pipe_thread(void *v)
 		/* After a failure, the stages downstream of it still finish
 		 * the slots already handed to them (blocks received are
 		 * written and count for the resume), then stop. */
-		while (s->state != (int)w->stage &&
+		while (!slot_ready(s, w->stage, seq) && !(p->have_last && seq > p->last_seq) &&
 		       !(p->abort && (w->stage <= p->abort_stage || upstream_done(p, w->stage))))
 			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->abort && (w->stage <= p->abort_stage || s->state != (int)w->stage)) {
+		if (!slot_ready(s, w->stage, seq) || (p->abort && w->stage <= p->abort_stage)) {
 			pthread_mutex_unlock(&p->mu);
 			break;
 		}
 		pthread_mutex_unlock(&p->mu);
 
 		if (w->stage == 0) {
+			s->seq = seq;
 			s->last = false;
 			s->kind = SLOT_NONE;
+			s->err = 0;
 		}
-		r = p->stages[w->stage](s, p->arg);
+		t1 = pipe_now();
+		r = p->stages[w->stage].fn(s, p->arg);
+		w->wait += t1 - t0;
+		w->busy += pipe_now() - t1;
+		w->slots++;
 		if (r == PIPE_LAST && w->stage == 0)
 			s->last = true;
 		last = s->last;
@@ -86,6 +117,10 @@ static void *pipe_thread(void *v)
 				p->on_abort(r, p->arg);
 			break;
 		}
+		if (last && w->stage == 0) {
+			p->have_last = true;
+			p->last_seq = seq;
+		}
 		s->state = (int)((w->stage + 1) % p->nstages);
 		pthread_cond_broadcast(&p->cv);
 		pthread_mutex_unlock(&p->mu);
@@ -93,26 +128,31 @@ static void *pipe_thread(void *v)
 			break;
 	}
 	pthread_mutex_lock(&p->mu);
-	p->exited[w->stage] = true;
+	p->exited[w->stage]++;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-int pipe_run(unsigned nslots, size_t bufsize, unsigned nstages, const pipe_stage_fn *stages,
-	     pipe_abort_fn on_abort, void *arg)
+int pipe_run(unsigned nslots, size_t bufsize, unsigned nstages, const struct pipe_stage *stages,
+	     pipe_abort_fn on_abort, void *arg, struct pipe_stats *stats)
 {
-	struct pipe_worker w[PIPE_STAGES_MAX];
+	struct pipe_worker w[PIPE_STAGES_MAX * PIPE_WORKERS_MAX];
 	struct pipe p = {
 		.nslots = nslots, .nstages = nstages, .stages = stages,
 		.on_abort = on_abort, .arg = arg,
 	};
 	sigset_t all, old;
-	unsigned i, started = 0;
+	unsigned i, k, started = 0;
 	int r = 0;
 
 	if (nstages == 0 || nstages > PIPE_STAGES_MAX || nslots == 0)
 		return -EINVAL;
+	for (k = 0; k < nstages; k++) {
+		p.workers[k] = stages[k].workers ? stages[k].workers : 1;
+		if (p.workers[k] > PIPE_WORKERS_MAX || (k == 0 && p.workers[k] != 1))
+			return -EINVAL;
+	}
 	p.slots = calloc(nslots, sizeof(*p.slots));
 	if (!p.slots)
 		return -ENOMEM;
@@ -130,22 +170,41 @@ int pipe_run(unsigned nslots, size_t bufsize, unsigned nstages, const pipe_stage
 	/* Signals stay with the calling thread (the CLI's flag handler). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	for (i = 0; i < nstages; i++) {
-		w[i].p = &p;
-		w[i].stage = i;
-		if (pthread_create(&w[i].tid, NULL, pipe_thread, &w[i]) != 0) {
-			pthread_mutex_lock(&p.mu);
-			p.abort = true;
-			p.err = -EAGAIN;
-			pthread_cond_broadcast(&p.cv);
-			pthread_mutex_unlock(&p.mu);
-			break;
+	for (k = 0; k < nstages; k++) {
+		for (unsigned j = 0; j < p.workers[k]; j++) {
+			struct pipe_worker *x = &w[started];
+
+			memset(x, 0, sizeof(*x));
+			x->p = &p;
+			x->stage = k;
+			x->j = j;
+			if (pthread_create(&x->tid, NULL, pipe_thread, x) != 0) {
+				pthread_mutex_lock(&p.mu);
+				p.abort = true;
+				p.err = -EAGAIN;
+				/* The threads never started count as ended. */
+				p.exited[k] += p.workers[k] - j;
+				for (unsigned k2 = k + 1; k2 < nstages; k2++)
+					p.exited[k2] += p.workers[k2];
+				pthread_cond_broadcast(&p.cv);
+				pthread_mutex_unlock(&p.mu);
+				goto started;
+			}
+			started++;
 		}
-		started++;
 	}
+started:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
+	if (stats) {
+		memset(stats, 0, nstages * sizeof(*stats));
+		for (i = 0; i < started; i++) {
+			stats[w[i].stage].busy += w[i].busy;
+			stats[w[i].stage].wait += w[i].wait;
+			stats[w[i].stage].slots += w[i].slots;
+		}
+	}
 	r = p.err;
 	pthread_cond_destroy(&p.cv);
 	pthread_mutex_destroy(&p.mu);
