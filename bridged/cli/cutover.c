@@ -372,13 +372,15 @@ static json_object *out_json(const struct child_out *o)
 
 /* ---- the old host ---- */
 
-/* argv for `migrate source --from A --peer-key K --key F --vm VM OP ...` */
-static int source_args(struct cut *c, char **a, const char *op)
+/* `migrate SUB --from A --peer-key K [--key F] --vm VM` into a (the old
+ * host's daemon, as `migrate source` and `migrate receive` reach it);
+ * returns how many arguments it wrote (at most 10) */
+static int peer_args(struct cut *c, char **a, const char *sub)
 {
 	int n = 0;
 
 	a[n++] = (char *)"migrate";
-	a[n++] = (char *)"source";
+	a[n++] = (char *)sub;
 	a[n++] = (char *)"--from";
 	a[n++] = (char *)c->o.source;
 	a[n++] = (char *)"--peer-key";
@@ -389,6 +391,14 @@ static int source_args(struct cut *c, char **a, const char *op)
 	}
 	a[n++] = (char *)"--vm";
 	a[n++] = (char *)c->vm;
+	return n;
+}
+
+/* argv for `migrate source --from A --peer-key K --key F --vm VM OP ...` */
+static int source_args(struct cut *c, char **a, const char *op)
+{
+	int n = peer_args(c, a, "source");
+
 	a[n++] = (char *)op;
 	return n;
 }
@@ -563,25 +573,10 @@ static int write_file(const char *path, const char *data, size_t len, char *why,
 
 /* ---- steps ---- */
 
-/* `migrate receive --from SOURCE --peer-key K [--key F] --vm VM` into a;
- * returns how many arguments it wrote (at most 10) */
+/* `migrate receive --from SOURCE --peer-key K [--key F] --vm VM` into a */
 static int receive_args(struct cut *c, char **a)
 {
-	int n = 0;
-
-	a[n++] = (char *)"migrate";
-	a[n++] = (char *)"receive";
-	a[n++] = (char *)"--from";
-	a[n++] = (char *)c->o.source;
-	a[n++] = (char *)"--peer-key";
-	a[n++] = c->peer_key;
-	if (c->o.key) {
-		a[n++] = (char *)"--key";
-		a[n++] = (char *)c->o.key;
-	}
-	a[n++] = (char *)"--vm";
-	a[n++] = (char *)c->vm;
-	return n;
+	return peer_args(c, a, "receive");
 }
 
 /* go_checks: what must hold before anything changes, checked by inspect
