@@ -68,7 +68,7 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 	uint64_t now = now_ns();
 
 	if (p->tp)
-		tunnel_peer_get_stats(p->tp, &st);
+		tunnel_peer_get_stats_at(p->tp, now, &st);
 	else
 		memset(&st, 0, sizeof(st));
 	key_to_base64(p->cfg.public_key, key);
@@ -107,6 +107,10 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_new_double((double)(now - st.last_rx_ns) / 1e9) : NULL);
 	json_object_object_add(o, "handshakes", json_object_new_int64((int64_t)st.handshakes));
 	json_object_object_add(o, "keepalive_ms", json_object_new_int((int)p->cfg.keepalive_ms));
+	/* idle: no frames for 2 s, one keepalive per IdleKeepalive, no probes */
+	json_object_object_add(o, "idle", json_object_new_boolean(st.idle));
+	json_object_object_add(o, "last_frame_ago_s", st.last_frame_ns && st.last_frame_ns <= now ?
+		json_object_new_double((double)(now - st.last_frame_ns) / 1e9) : NULL);
 	json_object_object_add(o, "rx_frames", json_object_new_int64((int64_t)st.rx_frames));
 	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)st.rx_bytes));
 	json_object_object_add(o, "tx_frames", json_object_new_int64((int64_t)st.tx_frames));
@@ -222,6 +226,7 @@ static json_object *status_json(struct daemon *d)
 		json_object_object_add(g, "mac_flaps", json_object_new_int64((int64_t)d->counters[CNT_MAC_FLAPS]));
 		json_object_object_add(g, "dead_after_ms", json_object_new_int((int)d->cfg->node.dead_after_ms));
 		json_object_object_add(g, "probe_interval_ms", json_object_new_int((int)d->cfg->node.probe_interval_ms));
+		json_object_object_add(g, "idle_keepalive_ms", json_object_new_int((int)d->cfg->node.idle_keepalive_ms));
 		json_object_object_add(g, "storm_limit", json_object_new_int((int)d->cfg->node.storm_limit));
 		json_object_object_add(node, "loop_guard", g);
 	}

@@ -528,8 +528,13 @@ static void guard_port_step(struct daemon *d, struct tap_port *t, uint64_t now)
 			send_probe(d, t, now);
 		break;
 	case GUARD_FORWARDING:
+		/* An idle tunnel (no frames for 2 s, docs/PROTOCOL.md "Idle
+		 * tunnels") is not probed: a loop needs frames to hurt, and the
+		 * first frame of a storm ends the idle spell, so the next probe
+		 * goes within one interval of it. */
 		if (now >= t->next_probe_ns) {
-			send_probe(d, t, now);
+			if (!tunnel_peer_idle(t->peer->tp, now))
+				send_probe(d, t, now);
 			t->next_probe_ns = now + interval;
 		}
 		/* a long quiet spell forgives earlier loops */
