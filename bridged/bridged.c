@@ -195,7 +195,7 @@ static void tunnel_timer_cb(struct loop_timer *t, uint64_t now)
 
 static void tunnel_schedule(struct daemon *d)
 {
-	uint64_t next = tunnel_next_deadline(d->tunnel);
+	uint64_t next = tunnel_next_deadline_at(d->tunnel, now_ns());
 
 	if (next == UINT64_MAX)
 		loop_timer_disarm(d->loop, &d->tunnel_timer);
@@ -254,6 +254,10 @@ static int setup(struct daemon *d)
 
 		tunnel_get_params(d->tunnel, &pr);
 		pr.offer_gso = !d->cfg->node.offload_off;
+		/* idle tunnels: one keepalive per IdleKeepalive, the loop
+		 * guard's probes keep none awake (docs/PROTOCOL.md) */
+		pr.idle_keepalive_ns = (uint64_t)d->cfg->node.idle_keepalive_ms * 1000000ull;
+		pr.quiet_ethertype = PROBE_ETHERTYPE;
 		tunnel_set_params(d->tunnel, &pr);
 	}
 	tunnel_queue_udp_offload(&d->q, !d->cfg->node.offload_off);

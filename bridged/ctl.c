@@ -60,7 +60,22 @@ static json_object *ms_json(uint64_t ns)
 	return json_object_new_double((double)ns / 1e6);
 }
 
-static json_object *peer_json(struct daemon *d, struct dpeer *p)
+/* All links from one dump (a status of 200 peers asked the kernel 200
+ * times before: 0.6 s); NULL when absent. */
+struct link_dump {
+	struct netcfg_link *v;
+	size_t n;
+};
+
+static const struct netcfg_link *dump_find(const struct link_dump *ld, const char *name)
+{
+	for (size_t i = 0; i < ld->n; i++)
+		if (!strcmp(ld->v[i].name, name))
+			return &ld->v[i];
+	return NULL;
+}
+
+static json_object *peer_json(struct daemon *d, struct dpeer *p, const struct link_dump *ld)
 {
 	json_object *o = json_object_new_object(), *tunnels = json_object_new_array();
 	struct tunnel_peer_stats st;
@@ -68,7 +83,7 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 	uint64_t now = now_ns();
 
 	if (p->tp)
-		tunnel_peer_get_stats(p->tp, &st);
+		tunnel_peer_get_stats_at(p->tp, now, &st);
 	else
 		memset(&st, 0, sizeof(st));
 	key_to_base64(p->cfg.public_key, key);
@@ -107,6 +122,10 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_new_double((double)(now - st.last_rx_ns) / 1e9) : NULL);
 	json_object_object_add(o, "handshakes", json_object_new_int64((int64_t)st.handshakes));
 	json_object_object_add(o, "keepalive_ms", json_object_new_int((int)p->cfg.keepalive_ms));
+	/* idle: no frames for 2 s, one keepalive per IdleKeepalive, no probes */
+	json_object_object_add(o, "idle", json_object_new_boolean(st.idle));
+	json_object_object_add(o, "last_frame_ago_s", st.last_frame_ns && st.last_frame_ns <= now ?
+		json_object_new_double((double)(now - st.last_frame_ns) / 1e9) : NULL);
 	json_object_object_add(o, "rx_frames", json_object_new_int64((int64_t)st.rx_frames));
 	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)st.rx_bytes));
 	json_object_object_add(o, "tx_frames", json_object_new_int64((int64_t)st.tx_frames));
@@ -140,15 +159,15 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 	}
 	for (size_t i = 0; i < p->n_taps; i++) {
 		json_object *t = json_object_new_object();
-		struct netcfg_link l;
-		bool present = netcfg_get_link(d->nc, p->taps[i].name, &l) >= 0;
+		const struct netcfg_link *l = dump_find(ld, p->taps[i].name);
+		bool present = l != NULL;
 
 		json_object_object_add(t, "segment", json_object_new_string(p->cfg.segments[i]));
 		json_object_object_add(t, "tap", json_object_new_string(p->taps[i].name));
 		json_object_object_add(t, "bridge", json_object_new_string(p->taps[i].bridge));
-		json_object_object_add(t, "ifindex", json_object_new_int(present ? l.ifindex : 0));
-		json_object_object_add(t, "port_state", present && l.port_state >= 0 ?
-			json_object_new_string(port_state_to_string(l.port_state)) : NULL);
+		json_object_object_add(t, "ifindex", json_object_new_int(present ? l->ifindex : 0));
+		json_object_object_add(t, "port_state", present && l->port_state >= 0 ?
+			json_object_new_string(port_state_to_string(l->port_state)) : NULL);
 		json_object_object_add(t, "guard", json_object_new_string(guard_state_to_string(p->taps[i].guard)));
 		json_object_object_add(t, "guard_since_s", json_object_new_double(
 			(double)(now - p->taps[i].guard_since_ns) / 1e9));
@@ -162,7 +181,7 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_object_add(t, "retry_in_s", p->taps[i].guard == GUARD_BLOCKED ?
 			json_object_new_double((double)(p->taps[i].retry_at_ns > now ?
 				p->taps[i].retry_at_ns - now : 0) / 1e9) : NULL);
-		json_object_object_add(t, "carrier", json_object_new_boolean(present && (l.flags & IFF_LOWER_UP)));
+		json_object_object_add(t, "carrier", json_object_new_boolean(present && (l->flags & IFF_LOWER_UP)));
 		{
 			/* what the kernel hands this TAP whole (super-frames,
 			 * partial checksums), and what went through so */
@@ -203,7 +222,12 @@ static json_object *status_json(struct daemon *d)
 	json_object *segs = json_object_new_array(), *peers = json_object_new_array();
 	char key[KEY_B64_LEN], addr[80];
 	uint64_t drops[_TUNNEL_DROP_MAX];
+	struct link_dump ld = { NULL, 0 };
 
+	if (netcfg_dump_links(d->nc, &ld.v, &ld.n) < 0) {
+		ld.v = NULL;
+		ld.n = 0;
+	}
 	key_to_base64(d->public_key, key);
 	json_object_object_add(node, "public_key", json_object_new_string(key));
 	json_object_object_add(node, "listen", json_object_new_string(
@@ -222,6 +246,7 @@ static json_object *status_json(struct daemon *d)
 		json_object_object_add(g, "mac_flaps", json_object_new_int64((int64_t)d->counters[CNT_MAC_FLAPS]));
 		json_object_object_add(g, "dead_after_ms", json_object_new_int((int)d->cfg->node.dead_after_ms));
 		json_object_object_add(g, "probe_interval_ms", json_object_new_int((int)d->cfg->node.probe_interval_ms));
+		json_object_object_add(g, "idle_keepalive_ms", json_object_new_int((int)d->cfg->node.idle_keepalive_ms));
 		json_object_object_add(g, "storm_limit", json_object_new_int((int)d->cfg->node.storm_limit));
 		json_object_object_add(node, "loop_guard", g);
 	}
@@ -260,21 +285,21 @@ static json_object *status_json(struct daemon *d)
 	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
 		const struct bridge_cfg *b = &d->cfg->bridges[i];
 		json_object *s = json_object_new_object(), *ports = json_object_new_array();
-		struct netcfg_link bl, *links = NULL;
-		size_t n = 0;
-		bool present = netcfg_get_link(d->nc, b->name, &bl) >= 0;
+		const struct netcfg_link *bl = dump_find(&ld, b->name);
+		bool present = bl != NULL;
 
 		json_object_object_add(s, "segment", json_object_new_string(b->segment));
 		json_object_object_add(s, "bridge", json_object_new_string(b->name));
 		json_object_object_add(s, "present", json_object_new_boolean(present));
-		json_object_object_add(s, "up", json_object_new_boolean(present && (bl.flags & IFF_UP)));
+		json_object_object_add(s, "up", json_object_new_boolean(present && (bl->flags & IFF_UP)));
 		json_object_object_add(s, "stp", json_object_new_boolean(b->stp));
 		json_object_object_add(s, "forward_delay", json_object_new_int((int)b->forward_delay));
-		if (present && netcfg_dump_links(d->nc, &links, &n) >= 0) {
-			for (size_t k = 0; k < n; k++) {
+		if (present) {
+			for (size_t k = 0; k < ld.n; k++) {
+				const struct netcfg_link *links = ld.v;
 				json_object *po;
 
-				if (links[k].master != bl.ifindex)
+				if (links[k].master != bl->ifindex)
 					continue;
 				po = json_object_new_object();
 				json_object_object_add(po, "name", json_object_new_string(links[k].name));
@@ -284,14 +309,14 @@ static json_object *status_json(struct daemon *d)
 				json_object_array_add(ports, po);
 			}
 		}
-		free(links);
 		json_object_object_add(s, "ports", ports);
 		json_object_array_add(segs, s);
 	}
 	json_object_object_add(root, "segments", segs);
 	for (struct dpeer *p = d->peers; p; p = p->next)
-		json_object_array_add(peers, peer_json(d, p));
+		json_object_array_add(peers, peer_json(d, p, &ld));
 	json_object_object_add(root, "peers", peers);
+	free(ld.v);
 	return root;
 }
 

@@ -59,6 +59,7 @@ struct tap_port {
 	uint64_t last_probe_ns;
 	uint64_t probe_deadline_ns;    /* PROBING: passes at this time */
 	uint64_t next_probe_ns;        /* FORWARDING, BLOCKED: periodic probes */
+	bool probe_forced;             /* the next one goes even if the tunnel is idle */
 	uint64_t retry_at_ns;          /* BLOCKED: probe again at this time */
 	uint64_t needed_ns;            /* BLOCKED: last seen holding a loop open alone */
 	unsigned retries;
@@ -224,6 +225,7 @@ void guard_port_rebridged(struct daemon *d, struct tap_port *t, uint64_t now);
 void guard_port_carrier(struct daemon *d, struct tap_port *t, bool on, uint64_t now);
 /* A forwarding port sends its next probe now (a loop is suspected). */
 void guard_port_probe_now(struct daemon *d, struct tap_port *t, uint64_t now);
+void guard_links_changed(struct daemon *d, uint64_t now);
 /* Frame from the TAP towards the tunnel: false = do not send it (the frame
  * may be modified in place and grow by a probe hop: cap is its buffer). */
 bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap, uint64_t now);

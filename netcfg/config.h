@@ -11,6 +11,8 @@
  *   ControlSocket  = /run/bridged.sock (default)
  *   DeadAfter      = 800ms  a tunnel with nothing received this long is down
  *   ProbeInterval  = 300ms  loop-guard probes into every tunnel port
+ *   IdleKeepalive  = 1s     an idle tunnel (no frames for 2 s) sends one
+ *                           keepalive this often and no probes (0: off)
  *   LoopRetryMin   = 2s     a port blocked for a loop is retried after this,
  *   LoopRetryMax   = 60s      doubling up to this
  *   MacFlapMoves   = 5      this many moves of one MAC ...
@@ -86,6 +88,7 @@ struct node_cfg {
 	char control_socket[108];        /* sizeof(sun_path) */
 	unsigned dead_after_ms;
 	unsigned probe_interval_ms;
+	unsigned idle_keepalive_ms;      /* idle peers: one keepalive this often; 0: idle mode off */
 	unsigned loop_retry_min_ms, loop_retry_max_ms;
 	unsigned mac_flap_moves;
 	unsigned mac_flap_window_ms;

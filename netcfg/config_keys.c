@@ -518,6 +518,18 @@ static int key_dead_after(struct parser *p, void *obj, const char *v)
 	return node_interval(p, v, 100, &((struct node_cfg *)obj)->dead_after_ms);
 }
 
+/* 0 (idle mode off) or at least 100 ms */
+static int key_idle_keepalive(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+
+	if (!strcmp(v, "0")) {
+		n->idle_keepalive_ms = 0;
+		return 0;
+	}
+	return node_interval(p, v, 100, &n->idle_keepalive_ms);
+}
+
 static int key_probe_interval(struct parser *p, void *obj, const char *v)
 {
 	return node_interval(p, v, 50, &((struct node_cfg *)obj)->probe_interval_ms);
@@ -758,6 +770,7 @@ const struct key_def key_table[_KEY_MAX] = {
 	[KEY_XEN_SAVE_DIR]     = { SECT_NODE,   "XenSaveDir",     key_xen_save_dir },
 	[KEY_MIGRATE_STATE_DIR] = { SECT_NODE,  "MigrateStateDir", key_migrate_state_dir },
 	[KEY_OFFLOAD]          = { SECT_NODE,   "Offload",        key_offload },
+	[KEY_IDLE_KEEPALIVE]   = { SECT_NODE,   "IdleKeepalive",  key_idle_keepalive },
 };
 
 void config_node_defaults(struct node_cfg *n)
@@ -772,6 +785,7 @@ void config_node_defaults(struct node_cfg *n)
 	strcpy(n->control_socket, CONFIG_DEFAULT_SOCKET);
 	n->dead_after_ms = 800;
 	n->probe_interval_ms = 300;
+	n->idle_keepalive_ms = 1000;
 	n->loop_retry_min_ms = 2000;
 	n->loop_retry_max_ms = 60000;
 	n->mac_flap_moves = 5;

@@ -69,6 +69,7 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "ControlSocket = %s\n", n->control_socket);
 	fprintf(f, "DeadAfter = %ums\n", n->dead_after_ms);
 	fprintf(f, "ProbeInterval = %ums\n", n->probe_interval_ms);
+	fprintf(f, "IdleKeepalive = %ums\n", n->idle_keepalive_ms);
 	fprintf(f, "LoopRetryMin = %ums\n", n->loop_retry_min_ms);
 	fprintf(f, "LoopRetryMax = %ums\n", n->loop_retry_max_ms);
 	fprintf(f, "MacFlapMoves = %u\n", n->mac_flap_moves);

@@ -207,8 +207,9 @@ static void print_status(json_object *st)
 		human_bytes(json_object_get_int64(jget(p, "rx_bytes")), rx, sizeof(rx));
 		human_bytes(json_object_get_int64(jget(p, "tx_bytes")), tx, sizeof(tx));
 		printf("  %s  %s\n", js(p, "name"), js(p, "public_key"));
-		printf("    state:          %s, health %s, carrier %s (%s, %s)\n", js(p, "state"), js(p, "health"),
-		       json_object_get_boolean(jget(p, "carrier")) ? "on" : "off", js(p, "encryption"), js(p, "cipher"));
+		printf("    state:          %s, health %s, carrier %s (%s, %s)%s\n", js(p, "state"), js(p, "health"),
+		       json_object_get_boolean(jget(p, "carrier")) ? "on" : "off", js(p, "encryption"), js(p, "cipher"),
+		       json_object_get_boolean(jget(p, "idle")) ? ", idle" : "");
 		if (jget(p, "refused"))
 			printf("    REFUSED:        %s\n", js(p, "refused"));
 		if (jget(p, "loss_pct"))

@@ -690,6 +690,7 @@ static const char classic_canon[] =
 	"ControlSocket = /run/bridged.sock\n"
 	"DeadAfter = 800ms\n"
 	"ProbeInterval = 300ms\n"
+	"IdleKeepalive = 1000ms\n"
 	"LoopRetryMin = 2000ms\n"
 	"LoopRetryMax = 60000ms\n"
 	"MacFlapMoves = 5\n"
