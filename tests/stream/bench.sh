@@ -25,6 +25,18 @@
 # time (1.00 = one core): seed copy (dd+nc on each side, over the copy
 # time), ours send and receive (over the whole run).
 #
+# Same starting state for every timed run, of either procedure (SETTLE=1,
+# the default): the previous run's output removed, `sync`, the page cache
+# dropped (echo 3 > /proc/sys/vm/drop_caches) and the source read back into
+# it, `sync` again, then a wait until the disk holding $WORK has no request
+# in flight (5 samples 0.1 s apart, at most 5 s: other users of a shared
+# machine keep writing). Dirty + Writeback of /proc/meminfo and the load
+# average at each start are listed after the tables, and ours' stage
+# timings of each run. The order of the procedures rotates from round to
+# round (round 1: seed, seed+fdatasync, ours; round 2: seed+fdatasync,
+# ours, seed; ...), so none always follows the same one. SETTLE=0: only
+# `sync` before each run (the bench before 2026-12-01).
+#
 # Uses an optimised build of the stream tool ($WORK/src, make: -O2, no
 # sanitizers); the seed uses netcat-openbsd (-N: close on EOF; the seed's
 # `-q 15` would add 15 s of idle waiting to every copy).
@@ -33,6 +45,7 @@ command -v nc >/dev/null || skip "nc (netcat-openbsd) missing: make deps"
 IMAGES=${IMAGES:-random sparse ext4}
 REPS=${REPS:-3}
 PINS=${PINS:-1 0}
+SETTLE=${SETTLE:-1}
 RAND_MIB=${1:-1024}
 SPARSE_GIB=${2:-4}
 EXT4_MIB=${3:-1024}
@@ -68,13 +81,39 @@ rm -rf "$WORK/tree"
 cat "$WORK"/random.img "$WORK"/ext4.img >/dev/null
 
 now() { date +%s.%N; }
+DISK=$(basename "$(findmnt -no SOURCE -T "$WORK")")
+[ -r "/sys/class/block/$DISK/stat" ] || DISK=
+
+# requests in flight on $DISK
+inflight() { awk '{print $9}' "/sys/class/block/$DISK/stat"; }
+
+# settle SRC: the same starting state before every timed run (see above)
+settle() {
+	local src=$1 i quiet=0
+	sync
+	[ "$SETTLE" = 1 ] || return 0
+	echo 3 >/proc/sys/vm/drop_caches
+	cat "$src" >/dev/null
+	sync
+	[ -n "$DISK" ] || return 0
+	for ((i = 0; i < 50 && quiet < 5; i++)); do
+		sleep 0.1
+		if [ "$(inflight)" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+	done
+}
+
+# dirty: Dirty + Writeback of /proc/meminfo, kB
+dirty() { awk '/^(Dirty|Writeback):/ {s += $2} END {print s}' /proc/meminfo; }
+# state: what a run starts from, for the log
+state() { echo "dirty+writeback $(dirty) kB, load $(cut -d' ' -f1-3 /proc/loadavg)"; }
 TA=() TB=()	# taskset prefixes of the two hosts (pinned runs)
 
 seed() {	# seed SRC [DDOPT]: prints "total copy verify cpu_tx cpu_rx"
 	local src=$1 ddopt=${2:-} n t0 t1 t2 a b
 	n=$(stat -c %s "$src")
 	rm -f "$WORK/seed.out"
-	sync
+	settle "$src"
+	echo "r$r pin=$pin $img seed${ddopt:+ $ddopt}: $(state)" >>"$WORK/starts"
 	t0=$(now)
 	ip netns exec "$P-b" "${TB[@]}" /usr/bin/time -f "%U %S" -o "$WORK/stime-rx" \
 		sh -c "nc -l 198.18.0.2 5000 | dd iflag=fullblock of=$WORK/seed.out bs=32768 $ddopt status=none" &
@@ -103,7 +142,8 @@ ours() {	# ours SRC: prints "total copy flush cpu_tx cpu_rx"
 	local src=$1 n t0 t1
 	n=$(stat -c %s "$src")
 	rm -f "$WORK/ours.out" "$WORK"/.ours.out@*
-	sync
+	settle "$src"
+	echo "r$r pin=$pin $img ours: $(state)" >>"$WORK/starts"
 	t0=$(now)
 	ip netns exec "$P-b" "${TB[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-rx" "$TOOL" receive \
 		--listen 198.18.0.2:$PORT --key "$WORK/b.key" --peer-key "$APUB" --create --json -q \
@@ -121,6 +161,11 @@ ours() {	# ours SRC: prints "total copy flush cpu_tx cpu_rx"
 	local wall fl
 	wall=$(echo "$t1 - $t0" | bc)
 	fl=$(result ours-rx flush_duration)
+	for side in tx rx; do
+		jq -r --arg w "$wall" 'select(.event == "result") | "  r'$r' pin='$pin' '$img' ours-'$side' wall \($w): " +
+			([.stages[] | "\(.name) \(.busy * 100 | round / 100)/\(.wait * 100 | round / 100)"] | join(", "))' \
+			"$WORK/ours-$side.json" >>"$WORK/stages"
+	done
 	echo "$wall $(echo "$wall - $fl" | bc) $fl" \
 		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-tx")" \
 		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-rx")"
@@ -136,9 +181,13 @@ for ((r = 1; r <= REPS; r++)); do
 		for img in $IMAGES; do
 			src=$WORK/$img.img
 			log "round $r, pin=$pin, $img"
-			seed "$src" >>"$WORK/r-$pin-$img-seed"
-			seed "$src" conv=fdatasync >>"$WORK/r-$pin-$img-seedf"
-			ours "$src" >>"$WORK/r-$pin-$img-ours"
+			for k in 0 1 2; do
+				case $(((k + r - 1) % 3)) in
+				0) seed "$src" >>"$WORK/r-$pin-$img-seed" ;;
+				1) seed "$src" conv=fdatasync >>"$WORK/r-$pin-$img-seedf" ;;
+				2) ours "$src" >>"$WORK/r-$pin-$img-ours" ;;
+				esac
+			done
 		done
 	done
 done
@@ -169,3 +218,8 @@ for pin in $PINS; do
 			awk -v i="$img" '{printf "  %s: seed %.1f, seed+fdatasync %.1f, ours %.1f -> %.1fx\n", i, $1, $2, $3, $1 / $3}'
 	done
 done
+echo
+echo "at each start (load average: 1, 5, 15 min):"
+sed 's/^/  /' "$WORK/starts"
+echo "ours, stage busy/wait seconds per run:"
+cat "$WORK/stages"
