@@ -370,6 +370,10 @@ static int cmd_events(int argc, char **argv)
 			json_object *e;
 
 			*nl = '\0';
+			if (seen == 0 && ctl_refused(cli_socket, line)) {
+				close(fd);
+				return 1;
+			}
 			e = json_tokener_parse(line);
 			if (e && strcmp(js(e, "type"), "hello")) {
 				if (json)
