@@ -72,6 +72,8 @@ static int parse_fdb(const char *line, size_t end, size_t pos, struct ctl_reques
 			seen |= !memcmp(r->macs[k], r->macs[r->n_macs], 6);
 		if (!seen)
 			r->n_macs++;
+		else            /* unused slots stay zero: equal requests compare equal */
+			memset(r->macs[r->n_macs], 0, 6);
 	}
 	return 0;
 }

@@ -25,6 +25,11 @@ fuzz_packet_SRCS := tunnel/tunnel.c tunnel/keypair.c tunnel/send.c tunnel/receiv
 	tunnel/noise.c tunnel/wire.c tunnel/aead.c \
 	tunnel/replay.c tunnel/frag.c tunnel/index.c common/keys.c common/noise.c common/log.c
 
+# tunnel: the handshake and session state machines, fed sequences of
+# messages (stateful, two engines).
+FUZZERS += tests/fuzz/fuzz_handshake
+fuzz_handshake_SRCS := $(fuzz_packet_SRCS)
+
 # migrate: the disk stream's record decoder.
 FUZZERS += tests/fuzz/fuzz_stream
 fuzz_stream_SRCS := migrate/stream/stream_wire.c
@@ -44,6 +49,10 @@ fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c netcfg/config_keys.c netc
 # netcfg: vtund.conf, read by bridgectl import vtund.
 FUZZERS += tests/fuzz/fuzz_vtund
 fuzz_vtund_SRCS := netcfg/vtund.c
+
+# bridged: the control socket's request parser.
+FUZZERS += tests/fuzz/fuzz_ctl
+fuzz_ctl_SRCS := bridged/ctlreq.c netcfg/mac.c
 
 fuzzers: $(FUZZERS)
 
