@@ -54,6 +54,22 @@ fuzz_vtund_SRCS := netcfg/vtund.c
 FUZZERS += tests/fuzz/fuzz_ctl
 fuzz_ctl_SRCS := bridged/ctlreq.c netcfg/mac.c
 
+# bridged: the loop guard's probe frames (TAPs and probe ports).
+FUZZERS += tests/fuzz/fuzz_probe
+fuzz_probe_SRCS := bridged/loopguard.c
+
+# migrate: the journals read back after a crash (cutover's, MigrateListen's
+# autostart journal).
+FUZZERS += tests/fuzz/fuzz_journal
+fuzz_journal_SRCS := migrate/cutover/journal.c migrate/source/autostart.c migrate/source/fetch.c \
+	migrate/source/swapsig.c migrate/stream/stream_chan.c migrate/stream/stream_wire.c \
+	common/noise.c common/fileio.c common/escape.c
+
+# migrate: the disk stream's resume map (the receiver's state file).
+FUZZERS += tests/fuzz/fuzz_smap
+fuzz_smap_SRCS := migrate/stream/stream_map.c migrate/stream/stream_chan.c migrate/stream/stream_wire.c \
+	common/noise.c common/fileio.c
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)
