@@ -70,6 +70,10 @@ FUZZERS += tests/fuzz/fuzz_smap
 fuzz_smap_SRCS := migrate/stream/stream_map.c migrate/stream/stream_chan.c migrate/stream/stream_wire.c \
 	common/noise.c common/fileio.c
 
+# bridgectl: its readers of the daemon's answers (status, fdb, events).
+FUZZERS += tests/fuzz/fuzz_cli
+fuzz_cli_SRCS := bridged/cli/ctl_print.c bridged/cli/ctl_client.c
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)
