@@ -74,6 +74,11 @@ fuzz_smap_SRCS := migrate/stream/stream_map.c migrate/stream/stream_chan.c migra
 FUZZERS += tests/fuzz/fuzz_cli
 fuzz_cli_SRCS := bridged/cli/ctl_print.c bridged/cli/ctl_client.c
 
+# migrate: the plan file (`migrate plan --json`, read by `migrate create --plan`).
+FUZZERS += tests/fuzz/fuzz_plan
+fuzz_plan_SRCS := migrate/disk/plan.c migrate/disk/plan_json.c migrate/xen/xencfg.c migrate/xen/xenlex.c \
+	migrate/xen/xenjson.c common/escape.c
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)
