@@ -478,8 +478,16 @@ int ctl_open(struct daemon *d)
 	umask(old);
 	/* root (and the daemon's user) only, or the group too: the file mode
 	 * says it to connect(), ctl_admit() to every accepted connection */
-	if (r < 0 || (d->ctl_gid != (gid_t)-1 && chown(path, (uid_t)-1, d->ctl_gid) < 0) ||
-	    chmod(path, d->ctl_gid != (gid_t)-1 ? 0660 : 0600) < 0 || listen(fd, 16) < 0) {
+	if (r == 0 && d->ctl_gid != (gid_t)-1 && chown(path, (uid_t)-1, d->ctl_gid) < 0) {
+		r = -errno;
+		/* without CAP_CHOWN a process may give a file only to its own groups */
+		log_warnx("ControlGroup = %s: cannot give %s to gid %u: %s (under the systemd unit: "
+			  "SupplementaryGroups=%s in a drop-in)", d->cfg->node.control_group, path,
+			  (unsigned)d->ctl_gid, strerror(-r), d->cfg->node.control_group);
+		close(fd);
+		return r;
+	}
+	if (r < 0 || chmod(path, d->ctl_gid != (gid_t)-1 ? 0660 : 0600) < 0 || listen(fd, 16) < 0) {
 		r = -errno;
 		close(fd);
 		return r;

@@ -79,6 +79,11 @@ FUZZERS += tests/fuzz/fuzz_plan
 fuzz_plan_SRCS := migrate/disk/plan.c migrate/disk/plan_json.c migrate/xen/xencfg.c migrate/xen/xenlex.c \
 	migrate/xen/xenjson.c common/escape.c
 
+# common: the disk stream's Noise KK handshake (what MigrateListen reads
+# first from whoever connects).
+FUZZERS += tests/fuzz/fuzz_kk
+fuzz_kk_SRCS := common/noise.c
+
 fuzzers: $(FUZZERS)
 
 $(FUZZERS): tests/fuzz/%: tests/fuzz/%.c $$($$*_SRCS)
