@@ -20,7 +20,8 @@ tests/netns/probe-forge: tests/netns/probe-forge.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard tests/unit/test_loop \
-	      tests/unit/test_epstate
+	      tests/unit/test_epstate tests/unit/test_ctlreq
+test_ctlreq_OBJS := bridged/ctlreq.o netcfg/mac.o
 test_loop_OBJS := bridged/loop.o common/clock.o
 test_health_OBJS := bridged/health.o
 test_loopguard_OBJS := bridged/loopguard.o
