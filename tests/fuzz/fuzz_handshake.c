@@ -410,21 +410,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* Seeds: programs that reach the interesting states (a plain handshake,
  * data both ways, replays, a rekey, lost and duplicated responses). */
-static void seed(const char *dir, const char *name, const uint8_t *prog, size_t len)
-{
-	char path[512];
-	FILE *f;
+#include "tests/fuzz/seedgen.h"
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(prog, 1, len, f) != len) {
-		perror(path);
-		exit(1);
-	}
-	fclose(f);
-}
-
-#define SEED(name, ...) do { static const uint8_t p_[] = { __VA_ARGS__ }; seed(dir, name, p_, sizeof(p_)); } while (0)
+#define SEED(name, ...) do { static const uint8_t p_[] = { __VA_ARGS__ }; write_seed(dir, name, p_, sizeof(p_)); } while (0)
 
 int main(int argc, char **argv)
 {

@@ -89,19 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #else
 
-static void seed(const char *dir, const char *name, const uint8_t *buf, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(buf, 1, len, f) != len) {
-		perror(path);
-		exit(1);
-	}
-	fclose(f);
-}
+#include "tests/fuzz/seedgen.h"
 
 int main(int argc, char **argv)
 {
@@ -112,7 +100,7 @@ int main(int argc, char **argv)
 	if (argc != 2 || sodium_init() < 0)
 		return 2;
 	len = probe_build(f, me, 0x12345678, 7, key);
-	seed(argv[1], "ours-no-hops", f, len);
+	write_seed(argv[1], "ours-no-hops", f, len);
 	for (int n = 1; n <= PROBE_MAX_HOPS; n *= 2) {
 		len = probe_build(f, me, 0x12345678, 7 + (uint64_t)n, key);
 		for (int i = 0; i < n; i++) {
@@ -127,11 +115,11 @@ int main(int argc, char **argv)
 			len = (size_t)probe_append_hop(f, len, sizeof(f), from, to, i == n / 2 ? HOP_PROBING : 0);
 		}
 		snprintf(name, sizeof(name), "loop-%d-hops", n);
-		seed(argv[1], name, f, len);
+		write_seed(argv[1], name, f, len);
 	}
 	len = probe_build(f, them, 1, 1, key);
 	len = (size_t)probe_append_hop(f, len, sizeof(f), them, me, HOP_BLOCKED);
-	seed(argv[1], "theirs-blocked", f, len);
+	write_seed(argv[1], "theirs-blocked", f, len);
 	return 0;
 }
 
