@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The control socket: a Unix stream socket, mode 0600, root only. A client
+ * The control socket: a Unix stream socket, mode 0600, root only (0660 and
+ * its group with ControlGroup); every accepted connection's SO_PEERCRED is
+ * checked as well (ctl_admit). A client
  * sends one command line ("status", "fdb ..."); the daemon answers with one
  * JSON document and closes, or ("events") streams one JSON line per event
  * (docs/CONTROL.md).
@@ -8,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bridged/ctlreq.h"
 #include "bridged/daemon.h"
 #include "common/log.h"
 #include "netcfg/netcfg.h"
@@ -320,41 +324,15 @@ static json_object *status_json(struct daemon *d)
 	return root;
 }
 
-/* A request is one line. */
-static bool ctl_complete(const char *buf, size_t len)
+/* o as one line of JSON (malloc'd, *ret_len bytes with the newline); puts o. */
+static char *json_line(json_object *o, size_t *ret_len)
 {
-	return memchr(buf, '\n', len) != NULL;
-}
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s);
+	char *buf = malloc(len + 2);
 
-/* "status", "fdb ...": the JSON document; "events": the connection becomes
- * a stream of event lines; anything else: an error document. */
-static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size_t *ret_len)
-{
-	struct daemon *d = srv->ctx;
-	char *nl = strchr(req, '\n'), *buf;
-	json_object *o;
-	size_t len;
-
-	*nl = '\0';
-	if (nl > req && nl[-1] == '\r')
-		nl[-1] = '\0';
-	if (!strcmp(req, "events")) {
-		conn_make_stream(c);
-		ctl_event(d, "hello", json_object_new_object());
-		return NULL;
-	}
-	if (!strcmp(req, "status")) {
-		o = status_json(d);
-	} else if (!strcmp(req, "fdb") || !strncmp(req, "fdb ", 4)) {
-		o = fdbquery_json(d, req + 3);
-	} else {
-		o = json_object_new_object();
-		json_object_object_add(o, "error", json_object_new_string("unknown command"));
-	}
-	len = strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	buf = malloc(len + 2);
 	if (buf) {
-		memcpy(buf, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), len);
+		memcpy(buf, s, len);
 		buf[len++] = '\n';
 		buf[len] = '\0';
 		*ret_len = len;
@@ -363,9 +341,92 @@ static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size
 	return buf;
 }
 
+/* Whether the peer on fd (credentials cr) has gid as its primary group or
+ * among its supplementary groups (SO_PEERGROUPS: as they were at connect). */
+static bool peer_in_group(int fd, const struct ucred *cr, gid_t gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (cr->gid == gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;        /* ERANGE: more than 256 groups; not admitted */
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+static json_object *error_json(const char *msg)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+/* "status", "fdb ...": the JSON document; "events": the connection becomes
+ * a stream of event lines; anything else: an error document. The parsing
+ * is ctlreq.c's (pure, fuzzed by tests/fuzz/fuzz_ctl). */
+static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size_t *ret_len)
+{
+	struct daemon *d = srv->ctx;
+	struct ctl_request r;
+	char err[200];
+	json_object *o;
+
+	if (ctl_request_parse(req, strlen(req) + 1, &r, err, sizeof(err)) < 0)
+		o = error_json(err);
+	else if (r.cmd == CTL_CMD_EVENTS) {
+		conn_make_stream(c);
+		ctl_event(d, "hello", json_object_new_object());
+		return NULL;
+	} else if (r.cmd == CTL_CMD_STATUS)
+		o = status_json(d);
+	else
+		o = fdbquery_json(d, &r);
+	return json_line(o, ret_len);
+}
+
+/* Who may talk to the control socket: root, the daemon's own user, and the
+ * members of ControlGroup (primary or supplementary group). The socket's
+ * file mode says the same (0600, or 0660 and the group); this check holds
+ * even when the file mode is opened wider or the socket is handed over. */
+static bool ctl_admit(struct conn_server *srv, int fd, char **ret_refusal)
+{
+	struct daemon *d = srv->ctx;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	char why[200];
+
+	*ret_refusal = NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || len != sizeof(cr)) {
+		log_warnx("control socket: refused a client whose credentials cannot be read: %s",
+			  strerror(errno));
+		snprintf(why, sizeof(why), "permission denied: credentials unknown");
+	} else if (cr.uid == 0 || cr.uid == geteuid()) {
+		return true;
+	} else if (d->ctl_gid != (gid_t)-1 && peer_in_group(fd, &cr, d->ctl_gid)) {
+		return true;
+	} else {
+		log_warnx("control socket: refused uid %u (gid %u, pid %d): neither root nor in ControlGroup%s%s",
+			  (unsigned)cr.uid, (unsigned)cr.gid, (int)cr.pid,
+			  d->cfg->node.control_group[0] ? " " : " (none configured)",
+			  d->cfg->node.control_group);
+		snprintf(why, sizeof(why), "permission denied: uid %u may not use the control socket "
+			 "(root%s%s only)", (unsigned)cr.uid,
+			 d->cfg->node.control_group[0] ? " and group " : "", d->cfg->node.control_group);
+	}
+	d->counters[CNT_CTL_REFUSED]++;
+	*ret_refusal = json_line(error_json(why), &(size_t){ 0 });
+	return false;
+}
+
 static const struct conn_handler ctl_handler = {
 	.name = "control socket",
-	.complete = ctl_complete,
+	.admit = ctl_admit,
+	.complete = ctl_request_complete,
 	.answer = ctl_answer,
 };
 
@@ -390,6 +451,32 @@ void ctl_event(struct daemon *d, const char *type, json_object *o)
 	json_object_put(o);
 }
 
+/* ControlGroup: its gid, or (gid_t)-1 for none; -ENOENT: no such group. */
+static int ctl_group(const char *name, gid_t *ret)
+{
+	struct group gr, *res = NULL;
+	char buf[16384], *end;
+	unsigned long n;
+	int r;
+
+	*ret = (gid_t)-1;
+	if (!name[0])
+		return 0;
+	r = getgrnam_r(name, &gr, buf, sizeof(buf), &res);
+	if (r == 0 && res) {
+		*ret = res->gr_gid;
+		return 0;
+	}
+	/* a number that names no group is a gid as well */
+	errno = 0;
+	n = strtoul(name, &end, 10);
+	if (!*end && !errno && n < (gid_t)-1) {
+		*ret = (gid_t)n;
+		return 0;
+	}
+	return r ? -r : -ENOENT;
+}
+
 int ctl_open(struct daemon *d)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -399,6 +486,12 @@ int ctl_open(struct daemon *d)
 
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
+	r = ctl_group(d->cfg->node.control_group, &d->ctl_gid);
+	if (r < 0) {
+		log_warnx("ControlGroup = %s: %s", d->cfg->node.control_group,
+			  r == -ENOENT ? "no such group" : strerror(-r));
+		return r;
+	}
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -408,11 +501,25 @@ int ctl_open(struct daemon *d)
 	old = umask(0077);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+	/* root (and the daemon's user) only, or the group too: the file mode
+	 * says it to connect(), ctl_admit() to every accepted connection */
+	if (r == 0 && d->ctl_gid != (gid_t)-1 && chown(path, (uid_t)-1, d->ctl_gid) < 0) {
+		r = -errno;
+		/* without CAP_CHOWN a process may give a file only to its own groups */
+		log_warnx("ControlGroup = %s: cannot give %s to gid %u: %s (under the systemd unit: "
+			  "SupplementaryGroups=%s in a drop-in)", d->cfg->node.control_group, path,
+			  (unsigned)d->ctl_gid, strerror(-r), d->cfg->node.control_group);
+		close(fd);
+		return r;
+	}
+	if (r < 0 || chmod(path, d->ctl_gid != (gid_t)-1 ? 0660 : 0600) < 0 || listen(fd, 16) < 0) {
 		r = -errno;
 		close(fd);
 		return r;
 	}
+	if (d->ctl_gid != (gid_t)-1)
+		log_info("control socket %s: root and group %s (gid %u)", path,
+			 d->cfg->node.control_group, (unsigned)d->ctl_gid);
 	return conn_server_open(&d->ctl_srv, d->loop, fd, &ctl_handler, d);
 }
 

@@ -130,6 +130,7 @@ struct daemon {
 	uint8_t public_key[KEY_LEN];
 	struct loop_source udp, sig, nl;
 	struct conn_server ctl_srv;    /* the control socket */
+	gid_t ctl_gid;                 /* ControlGroup's gid, (gid_t)-1: none */
 	struct dpeer *peers;
 	struct dpeer *graveyard;       /* freed after the current loop round */
 	struct tunnel_queue q;         /* the data path's one queue */
@@ -175,6 +176,7 @@ enum daemon_counter {
 	CNT_MAC_FLAPS,
 	CNT_LOOPS,
 	CNT_EVENTS,
+	CNT_CTL_REFUSED,     /* control socket clients refused (SO_PEERCRED) */
 };
 
 /* peer.c */
@@ -277,7 +279,8 @@ void notify_stopping(struct daemon *d);
 /* fdbquery.c: the `fdb` request ("fdb [segment NAME] [MAC...]", args is
  * what follows "fdb"): the learned MACs of the segment bridges, by port
  * (docs/CONTROL.md); an {"error": ...} document for a bad request. */
-struct json_object *fdbquery_json(struct daemon *d, char *args);
+struct ctl_request;
+struct json_object *fdbquery_json(struct daemon *d, const struct ctl_request *r);
 
 /* names.c: names for logs and events. */
 void names_note_links(struct daemon *d, const struct netcfg_link *links, size_t n);
