@@ -254,6 +254,13 @@ while [ $((SECONDS - t_chaos)) -lt "$SOAK_SECONDS" ]; do
 	}
 done
 chaos_s=$((SECONDS - t_chaos))
+if [ $sv_on = 1 ]; then # the same configuration as before, for the resources
+	toggle_sv
+	t=$(now)
+	kill -HUP "$a_PID" "$b_PID"
+	wait_for 10 healthy_since "$t" || fail "not recovered from removing br-sv at the end"
+	log "segment br-sv removed again (the configuration of the start)"
+fi
 
 # ---- the stream arrives whole --------------------------------------------------
 exited() { # PID: a child of this shell that exited (a zombie still answers kill -0)
