@@ -102,6 +102,7 @@ struct probe_port {
 	char name[IFNAMSIZ];
 	char bridge[IFNAMSIZ];
 	uint32_t seg_id;
+	struct probe_port *next;       /* in probe_graveyard, once its bridge is gone */
 };
 
 /* Probes we sent, to accept each back at most once, fresh, from the port
@@ -133,6 +134,7 @@ struct daemon {
 	gid_t ctl_gid;                 /* ControlGroup's gid, (gid_t)-1: none */
 	struct dpeer *peers;
 	struct dpeer *graveyard;       /* freed after the current loop round */
+	struct probe_port *probe_graveyard; /* likewise: probe ports of removed bridges */
 	struct tunnel_queue q;         /* the data path's one queue */
 	int uso_probe;                 /* the kernel's TAPs take USO: -1 not known yet, 0, 1 */
 	uint64_t started_ns;
@@ -255,6 +257,7 @@ void probeports_free(struct daemon *d);
 int probeport_open(struct daemon *d, struct probe_port *pp);
 struct probe_port *probeport_by_name(struct daemon *d, const char *name);
 struct probe_port *probeport_for_bridge(struct daemon *d, const char *bridge);
+void probeports_collect(struct daemon *d);
 
 /* macwatch.c: the MAC-move watch (FDB notifications). */
 void macwatch_init(struct daemon *d);

@@ -432,6 +432,16 @@ bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap
 		int r;
 
 		t->drops[TAP_DROP_PROBE]++;
+		/* The bridge sends nothing out of a port it holds blocked, so a
+		 * probe read here while we hold the port blocked left through
+		 * the kernel's re-enable of the port on a carrier change,
+		 * before the reconcile blocked it again: the probe may be one
+		 * the peer just sent in through this very tunnel (flooded back
+		 * through the probe port), and carrying it would report a
+		 * loop a->b->a that is not there. The probe port sees every
+		 * probe the bridge floods, so no loop goes unseen. */
+		if (!guard_forwards(t->guard))
+			return false;
 		if (probe_parse(frame, *len, &pr) < 0)
 			return false;
 		snprintf(where, sizeof(where), "came back through the bridge into %s", t->name);

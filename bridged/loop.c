@@ -193,6 +193,11 @@ int loop_run_once(struct loop *l)
 	for (i = 0; i < n; i++) {
 		struct loop_source *s = evs[i].data.ptr;
 
+		/* closed by an earlier callback of this batch (a reload that
+		 * removed a peer and its TAPs): its event is stale, and its fd
+		 * number may already belong to a new source */
+		if (s->fd < 0)
+			continue;
 		s->cb(s, evs[i].events);
 	}
 	run_timers(l);

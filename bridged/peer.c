@@ -468,6 +468,7 @@ void dpeer_remove(struct daemon *d, struct dpeer *p)
 void daemon_collect(struct daemon *d)
 {
 	ctl_collect(d);
+	probeports_collect(d);
 	while (d->graveyard) {
 		struct dpeer *p = d->graveyard;
 

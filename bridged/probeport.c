@@ -8,6 +8,7 @@
  * here went round a loop.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,11 +101,52 @@ struct probe_port *probeport_by_name(struct daemon *d, const char *name)
 	return NULL;
 }
 
+/* Closes the probe ports of bridges no longer configured (after a reload):
+ * the TAP goes with its descriptor; the struct is freed after the current
+ * loop round (an event of it may still be in the batch). */
+static void probeports_prune(struct daemon *d)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->n_probes; i++) {
+		struct probe_port *pp = d->probes[i];
+		bool configured = false;
+
+		for (size_t b = 0; b < d->cfg->n_bridges; b++)
+			if (!strcmp(d->cfg->bridges[b].name, pp->bridge))
+				configured = true;
+		if (configured) {
+			d->probes[k++] = pp;
+			continue;
+		}
+		if (pp->src.fd >= 0) {
+			loop_del(d->loop, &pp->src);
+			close(pp->src.fd);
+			pp->src.fd = -1;
+		}
+		log_info("%s: bridge %s no longer configured: probe port closed", pp->name, pp->bridge);
+		pp->next = d->probe_graveyard;
+		d->probe_graveyard = pp;
+	}
+	d->n_probes = k;
+}
+
+void probeports_collect(struct daemon *d)
+{
+	while (d->probe_graveyard) {
+		struct probe_port *pp = d->probe_graveyard;
+
+		d->probe_graveyard = pp->next;
+		free(pp);
+	}
+}
+
 /* One probe port per configured bridge: creates those missing (at start
- * and after a reload that added bridges); ports of bridges no longer
- * configured are left until restart (harmless: they only drain). */
+ * and after a reload that added bridges), closes those of bridges no
+ * longer configured. */
 int probeports_sync(struct daemon *d)
 {
+	probeports_prune(d);
 	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
 		const struct bridge_cfg *b = &d->cfg->bridges[i];
 		struct netcfg_link bl, pl;
@@ -152,4 +194,5 @@ void probeports_free(struct daemon *d)
 	free(d->probes);
 	d->probes = NULL;
 	d->n_probes = 0;
+	probeports_collect(d);
 }

@@ -8,7 +8,7 @@ libnl-3-dev libnl-route-3-dev libsodium-dev libjson-c-dev libssl-dev libxxhash-d
 libcmocka-dev libparted-dev libvirt-dev libblkid-dev libxml2-dev
 libext2fs-dev comerr-dev zlib1g-dev liblzma-dev libzstd-dev libsystemd-dev systemd mandoc
 dpkg-dev debhelper lintian fakeroot tmux
-iproute2 iptables iputils-ping tcpdump iperf3 jq ethtool procps psmisc kmod
+iproute2 iptables iputils-ping tcpdump iperf3 jq ethtool procps psmisc kmod socat openssl
 parted fdisk util-linux e2fsprogs
 libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils busybox-static cpio lvm2 netcat-openbsd
 libxml2-utils extlinux syslinux-common"
