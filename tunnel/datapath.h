@@ -16,17 +16,22 @@
 #ifndef BRIDGED_TUNNEL_DATAPATH_H
 #define BRIDGED_TUNNEL_DATAPATH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "tunnel/tunnel.h"
 
 #define TUNNEL_QUEUE_BATCH 64
+/* queues of a multi-queue TAP (IFF_MULTI_QUEUE), one per worker */
+#define TUNNEL_QUEUES_MAX 8
 /* a GSO super-frame with its virtio_net_hdr, or a UDP GRO train */
 #define TUNNEL_FRAME_MAX (65536 + 128)
 
 struct tunnel_port;
+struct tunnel_queue;
 
 struct tunnel_port_ops {
 	/* A frame read from the port's TAP, before it goes into the tunnel:
@@ -36,11 +41,20 @@ struct tunnel_port_ops {
 	/* A frame out of the tunnel, before it is written to the port's TAP:
 	 * false drops it. */
 	bool (*to_tap)(struct tunnel_port *p, const uint8_t *frame, size_t len, uint64_t now);
+	/* Optional: a datagram that is not data (a handshake message) is
+	 * handed here instead of to the engine, for the owner's control
+	 * thread (called with the queue's lock held). */
+	void (*control)(struct tunnel_queue *q, const uint8_t *pkt, size_t len,
+			const struct sockaddr *src, socklen_t src_len);
 };
 
 /* One TAP of the data path, embedded in its owner (container_of). */
 struct tunnel_port {
-	int fd;                        /* the TAP, -1: closed */
+	int fd;                        /* the TAP (its first queue), -1: closed */
+	/* a multi-queue TAP: one fd per queue (qfd[0] == fd); queue i reads
+	 * qfd[i], frames out of the tunnel go to the queue of their flow */
+	int qfd[TUNNEL_QUEUES_MAX];
+	unsigned n_qfd;                /* 0 or 1: a single-queue TAP, fd only */
 	struct tunnel_peer *peer;
 	size_t seg;                    /* the peer's segment index */
 	bool vnet;                     /* opened with IFF_VNET_HDR (tap_open_vnet) */
@@ -59,6 +73,7 @@ struct tunnel_queue_stats {
 	uint64_t tap_writes, tap_written_superframes;
 	uint64_t udp_send_calls, udp_sent_msgs, udp_sent_dgrams;
 	uint64_t udp_recv_calls, udp_recv_msgs, udp_recv_dgrams;
+	uint64_t drops;                /* frames and datagrams this queue lost (TAP and UDP errors) */
 };
 
 struct tunnel_queue {
@@ -71,6 +86,11 @@ struct tunnel_queue {
 	struct tunnel_queue_stats st;
 	uint8_t (*buf)[TUNNEL_FRAME_MAX]; /* TUNNEL_QUEUE_BATCH frame / datagram buffers */
 	uint64_t now;                  /* monotonic time of the batch being handled */
+	unsigned index;                /* which queue of multi-queue TAPs it reads */
+	/* Shared with the other queues' threads: taken around the engine and
+	 * the ops (never around a syscall but the TAP writes of delivery).
+	 * NULL: one thread, no lock. */
+	pthread_mutex_t *lock;
 };
 
 int tunnel_queue_init(struct tunnel_queue *q, struct tunnel *t, int udp_fd,
@@ -81,6 +101,13 @@ void tunnel_queue_flush(struct tunnel_queue *q);
 /* The batch with room for at least n more datagrams (flushed if need be),
  * for the engine's timers. */
 struct tunnel_batch *tunnel_queue_batch(struct tunnel_queue *q, size_t n);
+/* The TAP fd that frame (an Ethernet frame) is written to: with several
+ * queues the one of its flow (a symmetric hash of addresses and ports), so
+ * that the kernel, which sends a flow out through the queue its other
+ * direction was last written to, keeps each flow on one queue. */
+int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t len);
+/* A symmetric flow hash of an Ethernet frame (0 for what is not IP). */
+uint32_t tunnel_frame_flow_hash(const uint8_t *frame, size_t len);
 /* The port's TAP is readable: reads, filters, encapsulates and sends,
  * bounded (4 batches) so one busy TAP cannot starve the rest. */
 void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p);
