@@ -52,8 +52,79 @@ int tunnel_queue_init(struct tunnel_queue *q, struct tunnel *t, int udp_fd,
 	return 0;
 }
 
+/* The pending writes' buffers, for a queue with a lock (set after init). */
+static int wbuf_ensure(struct tunnel_queue *q)
+{
+	if (q->wbuf)
+		return 0;
+	q->wbuf = malloc(TUNNEL_WBUF_BYTES);
+	q->w = calloc(TUNNEL_WBUF_FRAMES, sizeof(*q->w));
+	if (!q->wbuf || !q->w) {
+		free(q->wbuf);
+		free(q->w);
+		q->wbuf = NULL;
+		q->w = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void count_write_drop(struct tunnel_queue *q, struct tunnel_port *p)
+{
+	/* atomic: a worker writes without the lock */
+	__atomic_add_fetch(&p->write_drops, 1, __ATOMIC_RELAXED);
+	q->st.drops++;
+}
+
+void tunnel_queue_write_pending(struct tunnel_queue *q)
+{
+	for (size_t i = 0; i < q->n_w; i++) {
+		struct tunnel_wpending *w = &q->w[i];
+
+		if (write(w->fd, q->wbuf + w->off, w->len) < 0) {
+			count_write_drop(q, w->port);
+		} else if (w->super) {
+			__atomic_add_fetch(&w->port->gso_written, 1, __ATOMIC_RELAXED);
+			q->st.tap_written_superframes++;
+		}
+	}
+	q->n_w = 0;
+	q->wbuf_used = 0;
+}
+
+/* Queues hdr (may be NULL) and frame for fd; false: no room (write now). */
+static bool write_later(struct tunnel_queue *q, struct tunnel_port *p, int fd, const uint8_t *hdr,
+			size_t hlen, const uint8_t *frame, size_t len, bool super)
+{
+	struct tunnel_wpending *w;
+
+	if (!q->lock || wbuf_ensure(q) < 0)
+		return false;
+	if (q->n_w == TUNNEL_WBUF_FRAMES || TUNNEL_WBUF_BYTES - q->wbuf_used < hlen + len) {
+		/* full: write what is pending, under the lock this once */
+		tunnel_queue_write_pending(q);
+		if (TUNNEL_WBUF_BYTES < hlen + len)
+			return false;
+	}
+	w = &q->w[q->n_w++];
+	w->port = p;
+	w->fd = fd;
+	w->off = q->wbuf_used;
+	w->len = hlen + len;
+	w->super = super;
+	if (hlen)
+		memcpy(q->wbuf + q->wbuf_used, hdr, hlen);
+	memcpy(q->wbuf + q->wbuf_used + hlen, frame, len);
+	q->wbuf_used += hlen + len;
+	return true;
+}
+
 void tunnel_queue_free(struct tunnel_queue *q)
 {
+	free(q->wbuf);
+	free(q->w);
+	q->wbuf = NULL;
+	q->w = NULL;
 	tunnel_batch_free(&q->batch);
 	free(q->buf);
 	q->buf = NULL;
@@ -197,8 +268,7 @@ void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 				if (!taken && r == -ENOBUFS && before == 0) {
 					/* no progress even into an empty batch: give up
 					 * on this frame rather than spin */
-					p->write_drops++;
-					q->st.drops++;
+					count_write_drop(q, p);
 					off++;
 				}
 				continue;
@@ -296,6 +366,7 @@ void tunnel_queue_udp_ready(struct tunnel_queue *q)
 			}
 		}
 		qunlock(q);
+		tunnel_queue_write_pending(q);
 		tunnel_queue_flush(q);
 		if (n < TUNNEL_QUEUE_BATCH)
 			break;
@@ -326,10 +397,11 @@ void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const ui
 		return;
 	q->st.tap_writes++;
 	fd = tunnel_port_fd_for(p, frame, len);
-	if (fd < 0 || (p->vnet ? writev(fd, iov, 2) : write(fd, frame, len)) < 0) {
-		p->write_drops++;
-		q->st.drops++;
-	}
+	if (fd >= 0 && write_later(q, p, fd, p->vnet ? zero : NULL, p->vnet ? VNET_HDR_LEN : 0, frame, len,
+				   false))
+		return;
+	if (fd < 0 || (p->vnet ? writev(fd, iov, 2) : write(fd, frame, len)) < 0)
+		count_write_drop(q, p);
 }
 
 void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
@@ -339,19 +411,22 @@ void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, con
 		return;
 	/* a TAP without the header cannot take it: never the case for a
 	 * tunnel port, which the daemon opens with it */
+	int fd;
+
 	if (p->fd < 0 || !p->vnet) {
-		p->write_drops++;
-		q->st.drops++;
+		count_write_drop(q, p);
 		return;
 	}
 	q->st.tap_writes++;
-	if (write(tunnel_port_fd_for(p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN), frame, len) < 0) {
-		p->write_drops++;
-		q->st.drops++;
+	fd = tunnel_port_fd_for(p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
+	if (write_later(q, p, fd, NULL, 0, frame, len, frame[1] != VNET_GSO_NONE))
+		return;
+	if (write(fd, frame, len) < 0) {
+		count_write_drop(q, p);
 		return;
 	}
 	if (frame[1] != VNET_GSO_NONE) {
-		p->gso_written++;
+		__atomic_add_fetch(&p->gso_written, 1, __ATOMIC_RELAXED);
 		q->st.tap_written_superframes++;
 	}
 }

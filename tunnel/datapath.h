@@ -91,7 +91,20 @@ struct tunnel_queue {
 	 * the ops (never around a syscall but the TAP writes of delivery).
 	 * NULL: one thread, no lock. */
 	pthread_mutex_t *lock;
+	/* With a lock: frames delivered under it are copied here and written
+	 * to their TAPs once it is let go (a TAP write runs the far side's
+	 * whole receive path in the writer's time). */
+	uint8_t *wbuf;                 /* TUNNEL_WBUF_BYTES */
+	size_t wbuf_used, n_w;
+	struct tunnel_wpending {
+		struct tunnel_port *port;
+		int fd;
+		size_t off, len;
+		bool super;            /* a super-frame (counted when written) */
+	} *w;                          /* TUNNEL_WBUF_FRAMES */
 };
+#define TUNNEL_WBUF_BYTES (1u << 20)
+#define TUNNEL_WBUF_FRAMES 256
 
 int tunnel_queue_init(struct tunnel_queue *q, struct tunnel *t, int udp_fd,
 		      const struct tunnel_port_ops *ops);
@@ -124,6 +137,8 @@ void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const ui
 /* The same for a frame preceded by its virtio_net_hdr (a GSO frame). */
 void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
 			      size_t len);
+/* Writes the frames delivered under the lock (a no-op without one). */
+void tunnel_queue_write_pending(struct tunnel_queue *q);
 /* Turns UDP_SEGMENT / UDP_GRO on for the queue's socket where the kernel
  * has them; sets q->udp_gso / q->udp_gro. */
 void tunnel_queue_udp_offload(struct tunnel_queue *q, bool want);
