@@ -18,7 +18,8 @@
  * - dp_mu, a mutex among the workers: the engine (send counters, replay
  *   windows, reassembly, statistics), the loop guard's frame filters and
  *   the ports' counters run under it; the syscalls (TAP reads, recvmmsg,
- *   sendmmsg) run outside it, in parallel.
+ *   sendmmsg, the TAP writes of delivered frames: copied under it, written
+ *   after) run outside it, in parallel.
  * - Handshake messages a worker receives go to the main loop through a
  *   mailbox (the control plane stays there); a worker that armed a timer or
  *   moved the engine's next deadline wakes the main loop (an eventfd).

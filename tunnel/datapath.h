@@ -88,8 +88,8 @@ struct tunnel_queue {
 	uint64_t now;                  /* monotonic time of the batch being handled */
 	unsigned index;                /* which queue of multi-queue TAPs it reads */
 	/* Shared with the other queues' threads: taken around the engine and
-	 * the ops (never around a syscall but the TAP writes of delivery).
-	 * NULL: one thread, no lock. */
+	 * the ops, never around a syscall (delivered frames are written after
+	 * it, from wbuf). NULL: one thread, no lock, frames written at once. */
 	pthread_mutex_t *lock;
 	/* With a lock: frames delivered under it are copied here and written
 	 * to their TAPs once it is let go (a TAP write runs the far side's
