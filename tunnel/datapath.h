@@ -6,9 +6,10 @@
  * resulting datagrams sent with one sendmmsg).
  *
  * A queue holds everything one thread of the data path needs (the socket,
- * the receive buffers, the send batch): today the daemon has one; each
- * worker of a multi-queue data path will have its own. A port is one TAP
- * (one peer, one segment), embedded in its owner. The owner's filters (the
+ * the receive buffers, the send batch): the daemon has one per worker
+ * thread (bridged/workers.c), each reading its own queue of every
+ * multi-queue TAP. A port is one TAP (one peer, one segment), embedded in
+ * its owner. The owner's filters (the
  * daemon's loop guard and storm limit) plug in through a const ops table
  * (the systemd NetDevVTable / tinc devops_t shape): the data path never
  * reaches into its owner's state.
