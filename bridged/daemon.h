@@ -190,8 +190,9 @@ enum daemon_counter {
 };
 
 /* workers.c: the data path's worker threads (Workers = N). */
-/* Opens the UDP socket(s) and starts the workers (the main loop holds the
- * data path lock from then on but while it sleeps). */
+/* Opens the UDP socket(s) and the workers' queues; workers_launch then starts
+ * their threads, after daemon() (the main loop holds the data path lock from
+ * then on but while it sleeps). */
 void workers_start(struct daemon *d);
 /* Starts their threads (after daemon(): threads do not survive a fork). */
 void workers_launch(struct daemon *d);

@@ -271,8 +271,6 @@ void workers_start(struct daemon *d)
 	pthread_rwlock_init(&d->dp_rw, &ra);
 	pthread_rwlockattr_destroy(&ra);
 	pthread_mutex_init(&d->dp_mu, NULL);
-	pthread_rwlock_wrlock(&d->dp_rw);
-	loop_set_lock(d->loop, rw_lock, rw_unlock, d);
 
 	d->mailbox = calloc(1, sizeof(*d->mailbox));
 	d->workers = calloc(d->n_workers, sizeof(*d->workers));
@@ -317,6 +315,10 @@ void workers_launch(struct daemon *d)
 
 	if (d->n_workers <= 1)
 		return;
+	/* taken here, not before daemon(): a lock held across fork() would
+	 * name the parent's thread as its writer */
+	pthread_rwlock_wrlock(&d->dp_rw);
+	loop_set_lock(d->loop, rw_lock, rw_unlock, d);
 	for (unsigned i = 0; i < d->n_workers; i++) {
 		struct dp_worker *w = &d->workers[i];
 
@@ -338,6 +340,8 @@ void workers_stop(struct daemon *d)
 		d->udp.fd = -1;
 		return;
 	}
+	if (!d->workers[0].started)
+		pthread_rwlock_wrlock(&d->dp_rw);   /* never launched (a start-up failure) */
 	__atomic_store_n(&d->dp_stop, 1, __ATOMIC_RELEASE);
 	for (unsigned i = 0; i < d->n_workers; i++) {
 		uint64_t one = 1;
