@@ -135,6 +135,11 @@ check-root:
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)SUITE=root tests/run.sh
 
+# The long fuzzing campaign: every target FUZZ_SECONDS (default 600), one
+# per CPU at a time (scripts/fuzz.sh; docs/RELIABILITY.md, "Fuzzing").
+fuzz:
+	$(Q)scripts/fuzz.sh
+
 demo:
 	$(Q)scripts/deps.sh --if-missing
 	$(Q)$(MAKE) --no-print-directory all
@@ -167,7 +172,7 @@ clean:
 	rm -f $(BINS) $(UNIT_TESTS) $(FUZZERS) $(TEST_TOOLS) dist/systemd/bridged.service
 	find . -name '*.o' -o -name '*.d' -o -name '*.a' | xargs rm -f
 
-.PHONY: all tests deps check check-unit check-root demo install install-man clean render-unit deb
+.PHONY: all tests deps check check-unit check-root fuzz demo install install-man clean render-unit deb
 -include $(shell find . -name '*.d' 2>/dev/null)
 
 print-unit-tests:

@@ -195,7 +195,7 @@ static void tunnel_timer_cb(struct loop_timer *t, uint64_t now)
 
 static void tunnel_schedule(struct daemon *d)
 {
-	uint64_t next = tunnel_next_deadline(d->tunnel);
+	uint64_t next = tunnel_next_deadline_at(d->tunnel, now_ns());
 
 	if (next == UINT64_MAX)
 		loop_timer_disarm(d->loop, &d->tunnel_timer);
@@ -247,6 +247,10 @@ static int setup(struct daemon *d)
 
 		tunnel_get_params(d->tunnel, &pr);
 		pr.offer_gso = !d->cfg->node.offload_off;
+		/* idle tunnels: one keepalive per IdleKeepalive, the loop
+		 * guard's probes keep none awake (docs/PROTOCOL.md) */
+		pr.idle_keepalive_ns = (uint64_t)d->cfg->node.idle_keepalive_ms * 1000000ull;
+		pr.quiet_ethertype = PROBE_ETHERTYPE;
 		tunnel_set_params(d->tunnel, &pr);
 		log_info("offloads: %s (UDP_SEGMENT %s, UDP_GRO %s)", d->cfg->node.offload_off ? "off" : "auto",
 			 q0->udp_gso ? "on" : "off", q0->udp_gro ? "on" : "off");

@@ -23,6 +23,7 @@ struct conn {
 	struct conn *next;
 	enum conn_mode mode;
 	bool dead;
+	char *refusal;                 /* not admitted: the answer, whatever was asked */
 	char in[CONN_REQUEST_MAX];
 	size_t in_len;
 	char *out;
@@ -40,6 +41,8 @@ static void conn_drop(struct conn *c)
 	c->src.fd = -1;
 	free(c->out);
 	c->out = NULL;
+	free(c->refusal);
+	c->refusal = NULL;
 }
 
 /* Writes what the peer takes now; closes when all is out. */
@@ -104,12 +107,20 @@ static void conn_cb(struct loop_source *src, uint32_t events)
 	}
 	c->in_len += (size_t)r;
 	c->in[c->in_len] = '\0';
-	if (!c->s->h->complete(c->in, c->in_len)) {
+	if (c->refusal) {
+		/* not admitted: the request is never looked at */
+		if (!memchr(c->in, '\n', c->in_len) && c->in_len < sizeof(c->in) - 1)
+			return;
+		c->out = c->refusal;
+		c->out_len = strlen(c->refusal);
+		c->refusal = NULL;
+	} else if (!c->s->h->complete(c->in, c->in_len)) {
 		if (c->in_len == sizeof(c->in) - 1)
 			conn_drop(c);        /* no request is that long */
 		return;
+	} else {
+		c->out = c->s->h->answer(c->s, c, c->in, &c->out_len);
 	}
-	c->out = c->s->h->answer(c->s, c, c->in, &c->out_len);
 	if (c->mode == CONN_STREAM)
 		return;
 	if (!c->out) {
@@ -143,6 +154,11 @@ static bool conn_accept(struct conn_server *s)
 	c = n < CONN_MAX ? calloc(1, sizeof(*c)) : NULL;
 	if (!c) {
 		log_debug("%s: %zu connections open, refusing one more", s->h->name, n);
+		close(fd);
+		return true;
+	}
+	if (s->h->admit && !s->h->admit(s, fd, &c->refusal) && !c->refusal) {
+		free(c);
 		close(fd);
 		return true;
 	}

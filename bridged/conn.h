@@ -26,6 +26,11 @@ struct conn_server;
 
 struct conn_handler {
 	const char *name;              /* for log lines: "control socket" */
+	/* Optional: whether the peer connected on fd may be served. When not,
+	 * *ret_refusal (malloc'd line, or NULL) is what it gets once its
+	 * request is read (reading first: a client still writing would
+	 * otherwise meet a closed socket), then the connection closes. */
+	bool (*admit)(struct conn_server *s, int fd, char **ret_refusal);
 	/* Whether buf (NUL-terminated, len bytes) holds a whole request. */
 	bool (*complete)(const char *buf, size_t len);
 	/* The answer to a whole request: malloc'd, *ret_len bytes, handed

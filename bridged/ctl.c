@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The control socket: a Unix stream socket, mode 0600, root only. A client
+ * The control socket: a Unix stream socket, mode 0600, root only (0660 and
+ * its group with ControlGroup); every accepted connection's SO_PEERCRED is
+ * checked as well (ctl_admit). A client
  * sends one command line ("status", "fdb ..."); the daemon answers with one
  * JSON document and closes, or ("events") streams one JSON line per event
  * (docs/CONTROL.md).
@@ -8,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bridged/ctlreq.h"
 #include "bridged/daemon.h"
 #include "common/log.h"
 #include "netcfg/netcfg.h"
@@ -60,7 +64,22 @@ static json_object *ms_json(uint64_t ns)
 	return json_object_new_double((double)ns / 1e6);
 }
 
-static json_object *peer_json(struct daemon *d, struct dpeer *p)
+/* All links from one dump (a status of 200 peers asked the kernel 200
+ * times before: 0.6 s); NULL when absent. */
+struct link_dump {
+	struct netcfg_link *v;
+	size_t n;
+};
+
+static const struct netcfg_link *dump_find(const struct link_dump *ld, const char *name)
+{
+	for (size_t i = 0; i < ld->n; i++)
+		if (!strcmp(ld->v[i].name, name))
+			return &ld->v[i];
+	return NULL;
+}
+
+static json_object *peer_json(struct daemon *d, struct dpeer *p, const struct link_dump *ld)
 {
 	json_object *o = json_object_new_object(), *tunnels = json_object_new_array();
 	struct tunnel_peer_stats st;
@@ -68,7 +87,7 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 	uint64_t now = now_ns();
 
 	if (p->tp)
-		tunnel_peer_get_stats(p->tp, &st);
+		tunnel_peer_get_stats_at(p->tp, now, &st);
 	else
 		memset(&st, 0, sizeof(st));
 	key_to_base64(p->cfg.public_key, key);
@@ -107,6 +126,10 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_new_double((double)(now - st.last_rx_ns) / 1e9) : NULL);
 	json_object_object_add(o, "handshakes", json_object_new_int64((int64_t)st.handshakes));
 	json_object_object_add(o, "keepalive_ms", json_object_new_int((int)p->cfg.keepalive_ms));
+	/* idle: no frames for 2 s, one keepalive per IdleKeepalive, no probes */
+	json_object_object_add(o, "idle", json_object_new_boolean(st.idle));
+	json_object_object_add(o, "last_frame_ago_s", st.last_frame_ns && st.last_frame_ns <= now ?
+		json_object_new_double((double)(now - st.last_frame_ns) / 1e9) : NULL);
 	json_object_object_add(o, "rx_frames", json_object_new_int64((int64_t)st.rx_frames));
 	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)st.rx_bytes));
 	json_object_object_add(o, "tx_frames", json_object_new_int64((int64_t)st.tx_frames));
@@ -140,15 +163,15 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 	}
 	for (size_t i = 0; i < p->n_taps; i++) {
 		json_object *t = json_object_new_object();
-		struct netcfg_link l;
-		bool present = netcfg_get_link(d->nc, p->taps[i].name, &l) >= 0;
+		const struct netcfg_link *l = dump_find(ld, p->taps[i].name);
+		bool present = l != NULL;
 
 		json_object_object_add(t, "segment", json_object_new_string(p->cfg.segments[i]));
 		json_object_object_add(t, "tap", json_object_new_string(p->taps[i].name));
 		json_object_object_add(t, "bridge", json_object_new_string(p->taps[i].bridge));
-		json_object_object_add(t, "ifindex", json_object_new_int(present ? l.ifindex : 0));
-		json_object_object_add(t, "port_state", present && l.port_state >= 0 ?
-			json_object_new_string(port_state_to_string(l.port_state)) : NULL);
+		json_object_object_add(t, "ifindex", json_object_new_int(present ? l->ifindex : 0));
+		json_object_object_add(t, "port_state", present && l->port_state >= 0 ?
+			json_object_new_string(port_state_to_string(l->port_state)) : NULL);
 		json_object_object_add(t, "guard", json_object_new_string(guard_state_to_string(p->taps[i].guard)));
 		json_object_object_add(t, "guard_since_s", json_object_new_double(
 			(double)(now - p->taps[i].guard_since_ns) / 1e9));
@@ -162,7 +185,7 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p)
 		json_object_object_add(t, "retry_in_s", p->taps[i].guard == GUARD_BLOCKED ?
 			json_object_new_double((double)(p->taps[i].retry_at_ns > now ?
 				p->taps[i].retry_at_ns - now : 0) / 1e9) : NULL);
-		json_object_object_add(t, "carrier", json_object_new_boolean(present && (l.flags & IFF_LOWER_UP)));
+		json_object_object_add(t, "carrier", json_object_new_boolean(present && (l->flags & IFF_LOWER_UP)));
 		{
 			/* what the kernel hands this TAP whole (super-frames,
 			 * partial checksums), and what went through so */
@@ -203,7 +226,12 @@ static json_object *status_json(struct daemon *d)
 	json_object *segs = json_object_new_array(), *peers = json_object_new_array();
 	char key[KEY_B64_LEN], addr[80];
 	uint64_t drops[_TUNNEL_DROP_MAX];
+	struct link_dump ld = { NULL, 0 };
 
+	if (netcfg_dump_links(d->nc, &ld.v, &ld.n) < 0) {
+		ld.v = NULL;
+		ld.n = 0;
+	}
 	key_to_base64(d->public_key, key);
 	json_object_object_add(node, "public_key", json_object_new_string(key));
 	json_object_object_add(node, "listen", json_object_new_string(
@@ -222,6 +250,7 @@ static json_object *status_json(struct daemon *d)
 		json_object_object_add(g, "mac_flaps", json_object_new_int64((int64_t)d->counters[CNT_MAC_FLAPS]));
 		json_object_object_add(g, "dead_after_ms", json_object_new_int((int)d->cfg->node.dead_after_ms));
 		json_object_object_add(g, "probe_interval_ms", json_object_new_int((int)d->cfg->node.probe_interval_ms));
+		json_object_object_add(g, "idle_keepalive_ms", json_object_new_int((int)d->cfg->node.idle_keepalive_ms));
 		json_object_object_add(g, "storm_limit", json_object_new_int((int)d->cfg->node.storm_limit));
 		json_object_object_add(node, "loop_guard", g);
 	}
@@ -268,21 +297,21 @@ static json_object *status_json(struct daemon *d)
 	for (size_t i = 0; i < d->cfg->n_bridges; i++) {
 		const struct bridge_cfg *b = &d->cfg->bridges[i];
 		json_object *s = json_object_new_object(), *ports = json_object_new_array();
-		struct netcfg_link bl, *links = NULL;
-		size_t n = 0;
-		bool present = netcfg_get_link(d->nc, b->name, &bl) >= 0;
+		const struct netcfg_link *bl = dump_find(&ld, b->name);
+		bool present = bl != NULL;
 
 		json_object_object_add(s, "segment", json_object_new_string(b->segment));
 		json_object_object_add(s, "bridge", json_object_new_string(b->name));
 		json_object_object_add(s, "present", json_object_new_boolean(present));
-		json_object_object_add(s, "up", json_object_new_boolean(present && (bl.flags & IFF_UP)));
+		json_object_object_add(s, "up", json_object_new_boolean(present && (bl->flags & IFF_UP)));
 		json_object_object_add(s, "stp", json_object_new_boolean(b->stp));
 		json_object_object_add(s, "forward_delay", json_object_new_int((int)b->forward_delay));
-		if (present && netcfg_dump_links(d->nc, &links, &n) >= 0) {
-			for (size_t k = 0; k < n; k++) {
+		if (present) {
+			for (size_t k = 0; k < ld.n; k++) {
+				const struct netcfg_link *links = ld.v;
 				json_object *po;
 
-				if (links[k].master != bl.ifindex)
+				if (links[k].master != bl->ifindex)
 					continue;
 				po = json_object_new_object();
 				json_object_object_add(po, "name", json_object_new_string(links[k].name));
@@ -292,52 +321,26 @@ static json_object *status_json(struct daemon *d)
 				json_object_array_add(ports, po);
 			}
 		}
-		free(links);
 		json_object_object_add(s, "ports", ports);
 		json_object_array_add(segs, s);
 	}
 	json_object_object_add(root, "segments", segs);
 	for (struct dpeer *p = d->peers; p; p = p->next)
-		json_object_array_add(peers, peer_json(d, p));
+		json_object_array_add(peers, peer_json(d, p, &ld));
 	json_object_object_add(root, "peers", peers);
+	free(ld.v);
 	return root;
 }
 
-/* A request is one line. */
-static bool ctl_complete(const char *buf, size_t len)
+/* o as one line of JSON (malloc'd, *ret_len bytes with the newline); puts o. */
+static char *json_line(json_object *o, size_t *ret_len)
 {
-	return memchr(buf, '\n', len) != NULL;
-}
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(s);
+	char *buf = malloc(len + 2);
 
-/* "status", "fdb ...": the JSON document; "events": the connection becomes
- * a stream of event lines; anything else: an error document. */
-static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size_t *ret_len)
-{
-	struct daemon *d = srv->ctx;
-	char *nl = strchr(req, '\n'), *buf;
-	json_object *o;
-	size_t len;
-
-	*nl = '\0';
-	if (nl > req && nl[-1] == '\r')
-		nl[-1] = '\0';
-	if (!strcmp(req, "events")) {
-		conn_make_stream(c);
-		ctl_event(d, "hello", json_object_new_object());
-		return NULL;
-	}
-	if (!strcmp(req, "status")) {
-		o = status_json(d);
-	} else if (!strcmp(req, "fdb") || !strncmp(req, "fdb ", 4)) {
-		o = fdbquery_json(d, req + 3);
-	} else {
-		o = json_object_new_object();
-		json_object_object_add(o, "error", json_object_new_string("unknown command"));
-	}
-	len = strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	buf = malloc(len + 2);
 	if (buf) {
-		memcpy(buf, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), len);
+		memcpy(buf, s, len);
 		buf[len++] = '\n';
 		buf[len] = '\0';
 		*ret_len = len;
@@ -346,9 +349,92 @@ static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size
 	return buf;
 }
 
+/* Whether the peer on fd (credentials cr) has gid as its primary group or
+ * among its supplementary groups (SO_PEERGROUPS: as they were at connect). */
+static bool peer_in_group(int fd, const struct ucred *cr, gid_t gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (cr->gid == gid)
+		return true;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+		return false;        /* ERANGE: more than 256 groups; not admitted */
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+static json_object *error_json(const char *msg)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+/* "status", "fdb ...": the JSON document; "events": the connection becomes
+ * a stream of event lines; anything else: an error document. The parsing
+ * is ctlreq.c's (pure, fuzzed by tests/fuzz/fuzz_ctl). */
+static char *ctl_answer(struct conn_server *srv, struct conn *c, char *req, size_t *ret_len)
+{
+	struct daemon *d = srv->ctx;
+	struct ctl_request r;
+	char err[200];
+	json_object *o;
+
+	if (ctl_request_parse(req, strlen(req) + 1, &r, err, sizeof(err)) < 0)
+		o = error_json(err);
+	else if (r.cmd == CTL_CMD_EVENTS) {
+		conn_make_stream(c);
+		ctl_event(d, "hello", json_object_new_object());
+		return NULL;
+	} else if (r.cmd == CTL_CMD_STATUS)
+		o = status_json(d);
+	else
+		o = fdbquery_json(d, &r);
+	return json_line(o, ret_len);
+}
+
+/* Who may talk to the control socket: root, the daemon's own user, and the
+ * members of ControlGroup (primary or supplementary group). The socket's
+ * file mode says the same (0600, or 0660 and the group); this check holds
+ * even when the file mode is opened wider or the socket is handed over. */
+static bool ctl_admit(struct conn_server *srv, int fd, char **ret_refusal)
+{
+	struct daemon *d = srv->ctx;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	char why[200];
+
+	*ret_refusal = NULL;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 || len != sizeof(cr)) {
+		log_warnx("control socket: refused a client whose credentials cannot be read: %s",
+			  strerror(errno));
+		snprintf(why, sizeof(why), "permission denied: credentials unknown");
+	} else if (cr.uid == 0 || cr.uid == geteuid()) {
+		return true;
+	} else if (d->ctl_gid != (gid_t)-1 && peer_in_group(fd, &cr, d->ctl_gid)) {
+		return true;
+	} else {
+		log_warnx("control socket: refused uid %u (gid %u, pid %d): neither root nor in ControlGroup%s%s",
+			  (unsigned)cr.uid, (unsigned)cr.gid, (int)cr.pid,
+			  d->cfg->node.control_group[0] ? " " : " (none configured)",
+			  d->cfg->node.control_group);
+		snprintf(why, sizeof(why), "permission denied: uid %u may not use the control socket "
+			 "(root%s%s only)", (unsigned)cr.uid,
+			 d->cfg->node.control_group[0] ? " and group " : "", d->cfg->node.control_group);
+	}
+	d->counters[CNT_CTL_REFUSED]++;
+	*ret_refusal = json_line(error_json(why), &(size_t){ 0 });
+	return false;
+}
+
 static const struct conn_handler ctl_handler = {
 	.name = "control socket",
-	.complete = ctl_complete,
+	.admit = ctl_admit,
+	.complete = ctl_request_complete,
 	.answer = ctl_answer,
 };
 
@@ -373,6 +459,32 @@ void ctl_event(struct daemon *d, const char *type, json_object *o)
 	json_object_put(o);
 }
 
+/* ControlGroup: its gid, or (gid_t)-1 for none; -ENOENT: no such group. */
+static int ctl_group(const char *name, gid_t *ret)
+{
+	struct group gr, *res = NULL;
+	char buf[16384], *end;
+	unsigned long n;
+	int r;
+
+	*ret = (gid_t)-1;
+	if (!name[0])
+		return 0;
+	r = getgrnam_r(name, &gr, buf, sizeof(buf), &res);
+	if (r == 0 && res) {
+		*ret = res->gr_gid;
+		return 0;
+	}
+	/* a number that names no group is a gid as well */
+	errno = 0;
+	n = strtoul(name, &end, 10);
+	if (!*end && !errno && n < (gid_t)-1) {
+		*ret = (gid_t)n;
+		return 0;
+	}
+	return r ? -r : -ENOENT;
+}
+
 int ctl_open(struct daemon *d)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
@@ -382,6 +494,12 @@ int ctl_open(struct daemon *d)
 
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
+	r = ctl_group(d->cfg->node.control_group, &d->ctl_gid);
+	if (r < 0) {
+		log_warnx("ControlGroup = %s: %s", d->cfg->node.control_group,
+			  r == -ENOENT ? "no such group" : strerror(-r));
+		return r;
+	}
 	strcpy(sun.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -391,11 +509,25 @@ int ctl_open(struct daemon *d)
 	old = umask(0077);
 	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (r < 0 || chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+	/* root (and the daemon's user) only, or the group too: the file mode
+	 * says it to connect(), ctl_admit() to every accepted connection */
+	if (r == 0 && d->ctl_gid != (gid_t)-1 && chown(path, (uid_t)-1, d->ctl_gid) < 0) {
+		r = -errno;
+		/* without CAP_CHOWN a process may give a file only to its own groups */
+		log_warnx("ControlGroup = %s: cannot give %s to gid %u: %s (under the systemd unit: "
+			  "SupplementaryGroups=%s in a drop-in)", d->cfg->node.control_group, path,
+			  (unsigned)d->ctl_gid, strerror(-r), d->cfg->node.control_group);
+		close(fd);
+		return r;
+	}
+	if (r < 0 || chmod(path, d->ctl_gid != (gid_t)-1 ? 0660 : 0600) < 0 || listen(fd, 16) < 0) {
 		r = -errno;
 		close(fd);
 		return r;
 	}
+	if (d->ctl_gid != (gid_t)-1)
+		log_info("control socket %s: root and group %s (gid %u)", path,
+			 d->cfg->node.control_group, (unsigned)d->ctl_gid);
 	return conn_server_open(&d->ctl_srv, d->loop, fd, &ctl_handler, d);
 }
 

@@ -60,6 +60,7 @@ struct tap_port {
 	uint64_t last_probe_ns;
 	uint64_t probe_deadline_ns;    /* PROBING: passes at this time */
 	uint64_t next_probe_ns;        /* FORWARDING, BLOCKED: periodic probes */
+	bool probe_forced;             /* the next one goes even if the tunnel is idle */
 	uint64_t retry_at_ns;          /* BLOCKED: probe again at this time */
 	uint64_t needed_ns;            /* BLOCKED: last seen holding a loop open alone */
 	unsigned retries;
@@ -130,6 +131,7 @@ struct daemon {
 	uint8_t public_key[KEY_LEN];
 	struct loop_source udp, sig, nl;
 	struct conn_server ctl_srv;    /* the control socket */
+	gid_t ctl_gid;                 /* ControlGroup's gid, (gid_t)-1: none */
 	struct dpeer *peers;
 	struct dpeer *graveyard;       /* freed after the current loop round */
 	/* The data path (workers.c): with one worker the main loop carries it
@@ -187,6 +189,7 @@ enum daemon_counter {
 	CNT_MAC_FLAPS,
 	CNT_LOOPS,
 	CNT_EVENTS,
+	CNT_CTL_REFUSED,     /* control socket clients refused (SO_PEERCRED) */
 };
 
 /* workers.c: the data path's worker threads (Workers = N). */
@@ -255,6 +258,7 @@ void guard_port_rebridged(struct daemon *d, struct tap_port *t, uint64_t now);
 void guard_port_carrier(struct daemon *d, struct tap_port *t, bool on, uint64_t now);
 /* A forwarding port sends its next probe now (a loop is suspected). */
 void guard_port_probe_now(struct daemon *d, struct tap_port *t, uint64_t now);
+void guard_links_changed(struct daemon *d, uint64_t now);
 /* Frame from the TAP towards the tunnel: false = do not send it (the frame
  * may be modified in place and grow by a probe hop: cap is its buffer). */
 bool guard_tap_frame(struct tap_port *t, uint8_t *frame, size_t *len, size_t cap, uint64_t now);
@@ -306,7 +310,8 @@ void notify_stopping(struct daemon *d);
 /* fdbquery.c: the `fdb` request ("fdb [segment NAME] [MAC...]", args is
  * what follows "fdb"): the learned MACs of the segment bridges, by port
  * (docs/CONTROL.md); an {"error": ...} document for a bad request. */
-struct json_object *fdbquery_json(struct daemon *d, char *args);
+struct ctl_request;
+struct json_object *fdbquery_json(struct daemon *d, const struct ctl_request *r);
 
 /* names.c: names for logs and events. */
 void names_note_links(struct daemon *d, const struct netcfg_link *links, size_t n);

@@ -17,17 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bridged/ctlreq.h"
 #include "bridged/daemon.h"
 #include "common/log.h"
 #include "netcfg/netcfg.h"
 
-#define FDBQ_MAX_MACS 16
 #define FDBQ_MAX_ENTRIES 4096
 
 struct fdbq {
 	const struct bridge_cfg *only;  /* segment ... : this bridge, NULL: all */
-	uint8_t macs[FDBQ_MAX_MACS][6];
-	bool found[FDBQ_MAX_MACS];
+	uint8_t macs[CTL_FDB_MAX_MACS][6];
+	bool found[CTL_FDB_MAX_MACS];
 	size_t n_macs;                  /* 0: every MAC */
 	size_t n_entries;
 	bool truncated;
@@ -37,41 +37,19 @@ struct fdbq {
 	size_t n_links;
 };
 
-static bool fdbq_asked(const struct fdbq *q, const uint8_t mac[6])
+/* The parsed request's segment (ctlreq.c checked its syntax): on this host? */
+static int fdbq_from_request(struct daemon *d, const struct ctl_request *r, struct fdbq *q,
+			     char *err, size_t errlen)
 {
-	for (size_t k = 0; k < q->n_macs; k++)
-		if (!memcmp(q->macs[k], mac, 6))
-			return true;
-	return false;
-}
-
-/* "[segment NAME] [MAC...]"; on an error, err says what is wrong. */
-static int fdbq_parse(struct daemon *d, char *args, struct fdbq *q, char *err, size_t errlen)
-{
-	char *save = NULL, *w;
-
-	for (w = strtok_r(args, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		if (!strcmp(w, "segment")) {
-			w = strtok_r(NULL, " \t", &save);
-			if (!w) {
-				snprintf(err, errlen, "fdb: segment: a segment name expected");
-				return -1;
-			}
-			q->only = config_bridge_by_segment(d->cfg, w);
-			if (!q->only) {
-				snprintf(err, errlen, "fdb: no segment '%s' on this host", w);
-				return -1;
-			}
-		} else if (q->n_macs == FDBQ_MAX_MACS) {
-			snprintf(err, errlen, "fdb: at most %d MAC addresses", FDBQ_MAX_MACS);
+	if (r->segment[0]) {
+		q->only = config_bridge_by_segment(d->cfg, r->segment);
+		if (!q->only) {
+			snprintf(err, errlen, "fdb: no segment '%s' on this host", r->segment);
 			return -1;
-		} else if (netcfg_mac_parse(w, q->macs[q->n_macs]) < 0) {
-			snprintf(err, errlen, "fdb: '%s' is not a MAC address (six pairs of hex digits separated by ':')", w);
-			return -1;
-		} else if (!fdbq_asked(q, q->macs[q->n_macs])) {
-			q->n_macs++;    /* a MAC given twice counts once */
 		}
 	}
+	memcpy(q->macs, r->macs, sizeof(q->macs));
+	q->n_macs = r->n_macs;
 	return 0;
 }
 
@@ -209,14 +187,14 @@ static json_object *error_json(const char *msg)
 	return o;
 }
 
-json_object *fdbquery_json(struct daemon *d, char *args)
+json_object *fdbquery_json(struct daemon *d, const struct ctl_request *req)
 {
 	struct fdbq q = { 0 };
 	json_object *o, *entries;
 	char err[160];
 	int r;
 
-	if (fdbq_parse(d, args, &q, err, sizeof(err)) < 0)
+	if (fdbq_from_request(d, req, &q, err, sizeof(err)) < 0)
 		return error_json(err);
 	r = fdbq_links(d, &q);
 	if (r < 0) {

@@ -528,8 +528,16 @@ static void guard_port_step(struct daemon *d, struct tap_port *t, uint64_t now)
 			send_probe(d, t, now);
 		break;
 	case GUARD_FORWARDING:
+		/* An idle tunnel (no frames for 2 s, docs/PROTOCOL.md "Idle
+		 * tunnels") is not probed periodically: a loop forms when a
+		 * link comes or goes (netlink: every forwarding port probes at
+		 * once, guard_links_changed) or when a loop already there gets
+		 * its first frame, which ends the idle spell, so the next probe
+		 * goes within one interval of it. */
 		if (now >= t->next_probe_ns) {
-			send_probe(d, t, now);
+			if (t->probe_forced || !tunnel_peer_idle(t->peer->tp, now))
+				send_probe(d, t, now);
+			t->probe_forced = false;
 			t->next_probe_ns = now + interval;
 		}
 		/* a long quiet spell forgives earlier loops */
@@ -568,10 +576,21 @@ static void port_timer_cb(struct loop_timer *tm, uint64_t now)
 	daemon_flush(d);
 }
 
+/* A link appeared, vanished or changed (a stray cable plugged into a
+ * bridge closes a loop before any frame crosses it): every forwarding port
+ * probes at once, idle or not. */
+void guard_links_changed(struct daemon *d, uint64_t now)
+{
+	for (struct dpeer *p = d->peers; p; p = p->next)
+		for (size_t i = 0; i < p->n_taps; i++)
+			guard_port_probe_now(d, &p->taps[i], now);
+}
+
 void guard_port_probe_now(struct daemon *d, struct tap_port *t, uint64_t now)
 {
 	if (t->guard != GUARD_FORWARDING)
 		return;
+	t->probe_forced = true;
 	t->next_probe_ns = now;
 	port_schedule(d, t);
 }

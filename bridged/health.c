@@ -82,7 +82,10 @@ bool health_carrier(enum health_state s)
 enum health_event health_evaluate(enum health_state s, const struct health_input *in,
 				  const struct health_params *p)
 {
-	bool silent = !in->last_rx_ns || in->now_ns - in->last_rx_ns >= p->dead_after_ns;
+	/* last_rx_ns may lie ahead: the silence of an idle tunnel counts
+	 * from its last packet plus one idle interval */
+	bool silent = !in->last_rx_ns ||
+		      (in->now_ns > in->last_rx_ns && in->now_ns - in->last_rx_ns >= p->dead_after_ns);
 
 	switch (s) {
 	case HEALTH_CONNECTING:

@@ -77,7 +77,8 @@ struct health_params {
 struct health_input {
 	uint64_t now_ns;
 	bool session_up;
-	uint64_t last_rx_ns;         /* 0 = never */
+	uint64_t last_rx_ns;         /* 0 = never; the time silence counts from,
+				      * which may lie ahead (an idle tunnel) */
 	double loss_pct;             /* -1 = unknown */
 };
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Metrics in the Prometheus text format: on an optional localhost HTTP
- * listener (MetricsListen; any request gets the page) and/or written to a
+ * Metrics in the Prometheus text format: on an optional HTTP listener
+ * (MetricsListen, off by default; a port alone is 127.0.0.1, any other
+ * address is an explicit choice and logged as such; any request gets the
+ * page) and/or written to a
  * textfile-collector file (MetricsFile; replaced atomically every second).
  */
 #include <errno.h>
@@ -27,6 +29,9 @@ static void metrics_render(struct daemon *d, FILE *f)
 		(unsigned long long)d->counters[CNT_MAC_FLAPS]);
 	fprintf(f, "# TYPE bridged_loops_blocked_total counter\nbridged_loops_blocked_total %llu\n",
 		(unsigned long long)d->counters[CNT_LOOPS]);
+	fprintf(f, "# HELP bridged_control_refused_total Control socket clients refused (neither root nor ControlGroup).\n"
+		   "# TYPE bridged_control_refused_total counter\nbridged_control_refused_total %llu\n",
+		(unsigned long long)d->counters[CNT_CTL_REFUSED]);
 	fprintf(f, "# HELP bridged_peer_health 1 for the peer's current health state.\n"
 		   "# TYPE bridged_peer_health gauge\n");
 	for (struct dpeer *p = d->peers; p; p = p->next)
@@ -170,6 +175,13 @@ int metrics_open(struct daemon *d)
 
 		close(fd);
 		return r;
+	}
+	if (!sockaddr_is_loopback(&d->cfg->node.metrics_listen)) {
+		char addr[80];
+
+		log_warnx("metrics: MetricsListen = %s is not a loopback address: whoever reaches it "
+			  "reads the metrics (peer names, traffic counters)",
+			  sockaddr_to_string(&d->cfg->node.metrics_listen, addr, sizeof(addr)));
 	}
 	return conn_server_open(&d->metrics_srv, d->loop, fd, &metrics_handler, d);
 }

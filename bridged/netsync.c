@@ -211,6 +211,8 @@ void daemon_nl_cb(struct loop_source *s, uint32_t events)
 	r = netcfg_process(d->nc, &changed);
 	if (r < 0)
 		log_debug("netlink: %s", strerror(-r));
-	if (changed)
+	if (changed) {
 		d->resync = true;
+		guard_links_changed(d, now_ns());
+	}
 }

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o \
-	       bridged/ctl.o bridged/guard.o bridged/health.o bridged/loopguard.o \
+	       bridged/ctl.o bridged/ctlreq.o bridged/guard.o bridged/health.o bridged/loopguard.o \
 	       bridged/metrics.o bridged/migsrv.o bridged/peerhealth.o bridged/probeport.o \
 	       bridged/macwatch.o bridged/fdbquery.o bridged/names.o bridged/conn.o bridged/epstate.o \
 	       bridged/notify.o bridged/workers.o
@@ -20,7 +20,8 @@ tests/netns/probe-forge: tests/netns/probe-forge.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 UNIT_TESTS += tests/unit/test_health tests/unit/test_loopguard tests/unit/test_loop \
-	      tests/unit/test_epstate
+	      tests/unit/test_epstate tests/unit/test_ctlreq
+test_ctlreq_OBJS := bridged/ctlreq.o netcfg/mac.o
 test_loop_OBJS := bridged/loop.o common/clock.o
 test_health_OBJS := bridged/health.o
 test_loopguard_OBJS := bridged/loopguard.o

@@ -44,7 +44,7 @@ static uint64_t health_step(struct daemon *d, struct dpeer *p, uint64_t now)
 	struct tunnel_peer_stats st;
 	struct health_input in;
 
-	tunnel_peer_get_stats(p->tp, &st);
+	tunnel_peer_get_stats_at(p->tp, now, &st);
 	/* at least 250 ms apart (the ring then spans 16 s or more, more than
 	 * the 10 s window the loss is reported over) */
 	if (now - p->last_loss_sample_ns >= LOSS_SAMPLE_MIN_NS) {
@@ -58,7 +58,9 @@ static uint64_t health_step(struct daemon *d, struct dpeer *p, uint64_t now)
 	}
 	in.now_ns = now;
 	in.session_up = st.state == TUNNEL_SESSION_UP;
-	in.last_rx_ns = st.last_rx_ns;
+	/* silence counted as the engine counts it: an idle tunnel is heard
+	 * from once per IdleKeepalive (docs/PROTOCOL.md, "Idle tunnels") */
+	in.last_rx_ns = st.last_rx_ns ? st.silence_ref_ns : 0;
 	in.loss_pct = health_loss_pct(&p->loss, now, hp.loss_window_ns);
 
 	for (int guard = 0; guard < 4; guard++) {
@@ -101,7 +103,7 @@ static uint64_t health_step(struct daemon *d, struct dpeer *p, uint64_t now)
 	switch (p->health) {
 	case HEALTH_UP:
 	case HEALTH_DEGRADED: {
-		uint64_t next = now + LOSS_SAMPLE_NS, dead = st.last_rx_ns + hp.dead_after_ns + MS;
+		uint64_t next = now + LOSS_SAMPLE_NS, dead = in.last_rx_ns + hp.dead_after_ns + MS;
 
 		return dead < next && dead > now ? dead : next;
 	}

@@ -9,15 +9,20 @@
  *   ListenAddress  = 198.18.0.1        (default: any IPv4 address)
  *   ListenPort     = 5880              (default 5880)
  *   ControlSocket  = /run/bridged.sock (default)
+ *   ControlGroup   = NAME | none  (default none: root only) a group whose
+ *                    members may use the control socket too
  *   DeadAfter      = 800ms  a tunnel with nothing received this long is down
  *   ProbeInterval  = 300ms  loop-guard probes into every tunnel port
+ *   IdleKeepalive  = 1s     an idle tunnel (no frames for 2 s) sends one
+ *                           keepalive this often and no probes (0: off)
  *   LoopRetryMin   = 2s     a port blocked for a loop is retried after this,
  *   LoopRetryMax   = 60s      doubling up to this
  *   MacFlapMoves   = 5      this many moves of one MAC ...
  *   MacFlapWindow  = 10s      ... within this window raise a loop alarm
  *   StormLimit     = 2000   broadcast/multicast/unknown-unicast frames per
  *                           second into one tunnel port (0: no limit)
- *   MetricsListen  = 127.0.0.1:9587 | none  Prometheus text over HTTP
+ *   MetricsListen  = 9587 | 127.0.0.1:9587 | none  Prometheus text over HTTP
+ *                    (a port alone: 127.0.0.1; default none)
  *   MetricsFile    = /var/lib/node_exporter/bridged.prom | none
  *   MigrateListen  = 198.18.0.1:5881 | none  (default none) the source side
  *                    of a disk copy, served to authenticated [Peer]s only
@@ -63,6 +68,7 @@
 #define CONFIG_DEFAULT_KEEPALIVE_MS 250
 #define CONFIG_NAME_MAX        32   /* segment and peer names, incl. NUL */
 #define CONFIG_PATH_MAX        256
+#define CONFIG_GROUP_MAX       33   /* a group name (useradd's 32), incl. NUL */
 #define CONFIG_DEFAULT_XEN_DIR "/etc/xen"
 #define CONFIG_DEFAULT_STATE_FILE "/var/lib/bridged/endpoints"
 #define CONFIG_DEFAULT_MIGRATE_SOURCE "xl"
@@ -86,8 +92,10 @@ struct node_cfg {
 	struct sockaddr_storage listen;  /* address and port, AF_INET or AF_INET6 */
 	socklen_t listen_len;
 	char control_socket[108];        /* sizeof(sun_path) */
+	char control_group[CONFIG_GROUP_MAX]; /* "" none: root only */
 	unsigned dead_after_ms;
 	unsigned probe_interval_ms;
+	unsigned idle_keepalive_ms;      /* idle peers: one keepalive this often; 0: idle mode off */
 	unsigned loop_retry_min_ms, loop_retry_max_ms;
 	unsigned mac_flap_moves;
 	unsigned mac_flap_window_ms;
@@ -180,6 +188,8 @@ bool peer_cfg_equal(const struct peer_cfg *a, const struct peer_cfg *b);
  * only) into *ret; -EINVAL, *ret untouched, for anything else. */
 int sockaddr_from_string(const char *s, struct sockaddr_storage *ret, socklen_t *ret_len);
 /* "198.18.0.2:5880" / "[2001:db8::1]:5880" into buf. */
+/* Whether ss is 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. */
+bool sockaddr_is_loopback(const struct sockaddr_storage *ss);
 const char *sockaddr_to_string(const struct sockaddr_storage *ss, char *buf,
 			       size_t len);
 

@@ -296,6 +296,28 @@ static int key_control_socket(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+/* A group name as useradd/groupadd take it (or a number): the daemon
+ * looks it up when it opens the socket. */
+static int key_control_group(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+	size_t len = strlen(v);
+
+	if (!strcasecmp(v, "none")) {
+		n->control_group[0] = '\0';
+		return 0;
+	}
+	if (len == 0 || len >= sizeof(n->control_group))
+		return config_key_error(p, "not a group name (1..%zu characters) or none: \"%s\"",
+					sizeof(n->control_group) - 1, STR_ESCAPED(v));
+	for (const char *q = v; *q; q++)
+		if (!name_char_ok(*q) || (q == v && *q == '-'))
+			return config_key_error(p, "not a group name (A-Z a-z 0-9 . _ -, not starting "
+						"with -) or none: \"%s\"", STR_ESCAPED(v));
+	strcpy(n->control_group, v);
+	return 0;
+}
+
 static int key_segment(struct parser *p, void *obj, const char *v)
 {
 	struct bridge_cfg *b = obj;
@@ -518,6 +540,18 @@ static int key_dead_after(struct parser *p, void *obj, const char *v)
 	return node_interval(p, v, 100, &((struct node_cfg *)obj)->dead_after_ms);
 }
 
+/* 0 (idle mode off) or at least 100 ms */
+static int key_idle_keepalive(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+
+	if (!strcmp(v, "0")) {
+		n->idle_keepalive_ms = 0;
+		return 0;
+	}
+	return node_interval(p, v, 100, &n->idle_keepalive_ms);
+}
+
 static int key_probe_interval(struct parser *p, void *obj, const char *v)
 {
 	return node_interval(p, v, 50, &((struct node_cfg *)obj)->probe_interval_ms);
@@ -567,8 +601,23 @@ static int key_metrics_listen(struct parser *p, void *obj, const char *v)
 		n->has_metrics_listen = false;
 		return 0;
 	}
+	/* a port alone: on localhost (another address is said explicitly) */
+	if (v[0] >= '0' && v[0] <= '9' && !strchr(v, ':') && !strchr(v, '.')) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&n->metrics_listen;
+		uint16_t port;
+
+		if (parse_port(v, &port) < 0)
+			return config_key_error(p, "not a port number (1..65535): \"%s\"", STR_ESCAPED(v));
+		memset(&n->metrics_listen, 0, sizeof(n->metrics_listen));
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin->sin_port = htons(port);
+		n->metrics_listen_len = sizeof(*sin);
+		n->has_metrics_listen = true;
+		return 0;
+	}
 	if (parse_endpoint(v, &n->metrics_listen, &n->metrics_listen_len) < 0)
-		return config_key_error(p, "not address:port or none: \"%s\"", STR_ESCAPED(v));
+		return config_key_error(p, "not port, address:port or none: \"%s\"", STR_ESCAPED(v));
 	n->has_metrics_listen = true;
 	return 0;
 }
@@ -778,6 +827,8 @@ const struct key_def key_table[_KEY_MAX] = {
 	[KEY_MIGRATE_STATE_DIR] = { SECT_NODE,  "MigrateStateDir", key_migrate_state_dir },
 	[KEY_OFFLOAD]          = { SECT_NODE,   "Offload",        key_offload },
 	[KEY_WORKERS]          = { SECT_NODE,   "Workers",        key_workers },
+	[KEY_IDLE_KEEPALIVE]   = { SECT_NODE,   "IdleKeepalive",  key_idle_keepalive },
+	[KEY_CONTROL_GROUP]    = { SECT_NODE,   "ControlGroup",   key_control_group },
 };
 
 void config_node_defaults(struct node_cfg *n)
@@ -792,6 +843,7 @@ void config_node_defaults(struct node_cfg *n)
 	strcpy(n->control_socket, CONFIG_DEFAULT_SOCKET);
 	n->dead_after_ms = 800;
 	n->probe_interval_ms = 300;
+	n->idle_keepalive_ms = 1000;
 	n->loop_retry_min_ms = 2000;
 	n->loop_retry_max_ms = 60000;
 	n->mac_flap_moves = 5;

@@ -43,6 +43,18 @@ const char *sockaddr_to_string(const struct sockaddr_storage *ss, char *buf,
 	return buf;
 }
 
+bool sockaddr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return false;
+}
+
 void config_print(const struct config *c, FILE *f)
 {
 	char host[INET6_ADDRSTRLEN], addr[INET6_ADDRSTRLEN + 8];
@@ -67,8 +79,10 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "ListenAddress = %s\n", host);
 	fprintf(f, "ListenPort = %u\n", port);
 	fprintf(f, "ControlSocket = %s\n", n->control_socket);
+	fprintf(f, "ControlGroup = %s\n", n->control_group[0] ? n->control_group : "none");
 	fprintf(f, "DeadAfter = %ums\n", n->dead_after_ms);
 	fprintf(f, "ProbeInterval = %ums\n", n->probe_interval_ms);
+	fprintf(f, "IdleKeepalive = %ums\n", n->idle_keepalive_ms);
 	fprintf(f, "LoopRetryMin = %ums\n", n->loop_retry_min_ms);
 	fprintf(f, "LoopRetryMax = %ums\n", n->loop_retry_max_ms);
 	fprintf(f, "MacFlapMoves = %u\n", n->mac_flap_moves);

@@ -29,6 +29,7 @@
 #define DEAD_MIN_NS (15 * NSEC)
 #define PASSIVE_KEEPALIVE_NS (10 * NSEC)
 #define GSO_UPGRADE_NS (1 * NSEC)    /* after a plain initiation's session */
+#define IDLE_AFTER_NS (2 * NSEC)     /* no frames this long: the peer is idle */
 #define REJECT_AFTER_MESSAGES_MAX (UINT64_MAX - REPLAY_WINDOW_SIZE - 1)
 
 enum index_kind { IDX_HANDSHAKE = 1, IDX_KEYPAIR = 2 };
@@ -80,6 +81,10 @@ struct tunnel_peer {
 	uint8_t last_tai[WIRE_TAI64N_LEN];
 
 	uint64_t last_tx_ns, last_rx_ns, last_ka_tx_ns;
+	/* Frames (not the owner's quiet ones) sent or received, and the first
+	 * one after an idle spell: written with relaxed atomics by whoever
+	 * moves frames (eng_note_frame), read by the timers. */
+	uint64_t last_data_ns, active_since_ns;
 	bool session_up, had_session;
 	bool remote_gso;                    /* WIRE_FEAT_GSO in its last handshake */
 	bool remote_uso;                    /* WIRE_FEAT_USO likewise */
@@ -129,6 +134,11 @@ int eng_queue_flush(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *ou
 int eng_send_initiation(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *out);
 int eng_send_keepalive(struct tunnel_peer *p, struct keypair *kp, uint8_t kind, uint64_t stamp, uint64_t now, struct tunnel_batch *out);
 uint64_t eng_silence_dead_ns(const struct tunnel_peer *p);
+/* timers.c: idle tunnels (docs/PROTOCOL.md, "Idle tunnels") */
+bool eng_idle(const struct tunnel_peer *p, uint64_t now);
+uint64_t eng_silence_ref(const struct tunnel_peer *p, uint64_t now);
+bool eng_peer_heard(const struct tunnel_peer *p, uint64_t now);
+void eng_note_frame(struct tunnel_peer *p, const uint8_t *eth, size_t len, uint64_t now);
 void eng_maybe_rekey(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *out);
 void eng_queue_age(struct tunnel_peer *p, uint64_t now);
 void eng_queue_clear(struct tunnel_peer *p);

@@ -111,8 +111,7 @@ static int rx_initiation(struct tunnel *t, const uint8_t *pkt, size_t len,
 	 * address, must not take over a session that is alive elsewhere (that
 	 * would put two tunnels into one bridge pair): the established session
 	 * wins until it falls silent. A restart at the same address passes. */
-	if (p->session_up && p->has_endpoint && p->last_rx_ns &&
-	    now - p->last_rx_ns < eng_silence_dead_ns(p) &&
+	if (p->session_up && p->has_endpoint && eng_peer_heard(p, now) &&
 	    !eng_addr_equal(&p->endpoint, p->endpoint_len, src, src_len)) {
 		char cur[INET6_ADDRSTRLEN + 16], other[INET6_ADDRSTRLEN + 16];
 		struct sockaddr_storage ss;
@@ -404,6 +403,8 @@ static int rx_data(struct tunnel *t, const uint8_t *pkt, size_t len,
 	if (h.kind == WIRE_KIND_GSO) {
 		if (!t->cb.deliver_vnet || !t->params.offer_gso)
 			return eng_drop(t, p, TUNNEL_DROP_MALFORMED, -EPROTO);
+		if (h.frame_len > WIRE_VNET_HDR_LEN)
+			eng_note_frame(p, frame + WIRE_VNET_HDR_LEN, h.frame_len - WIRE_VNET_HDR_LEN, now);
 		p->st.rx_frames++;
 		p->st.rx_bytes += h.frame_len - WIRE_VNET_HDR_LEN;
 		t->cb.deliver_vnet(t->cb.ctx, p, s, frame, h.frame_len);
@@ -411,6 +412,7 @@ static int rx_data(struct tunnel *t, const uint8_t *pkt, size_t len,
 	}
 	p->st.rx_frames++;
 	p->st.rx_bytes += h.frame_len;
+	eng_note_frame(p, frame, h.frame_len, now);
 	if (t->cb.deliver)
 		t->cb.deliver(t->cb.ctx, p, s, frame, h.frame_len);
 	return 0;

@@ -273,7 +273,7 @@ void eng_maybe_rekey(struct tunnel_peer *p, uint64_t now, struct tunnel_batch *o
 			 (pr->reject_after_time_ns / 4 < DEAD_MIN_NS ? pr->reject_after_time_ns / 4
 								       : DEAD_MIN_NS))
 			want = true;
-		else if (p->last_tx_ns > p->last_rx_ns && now - p->last_rx_ns >= dead &&
+		else if (p->last_tx_ns > p->last_rx_ns && !eng_peer_heard(p, now) &&
 			 now - p->hs_sent_ns >= dead)
 			want = true;
 	}
@@ -309,6 +309,13 @@ int tunnel_encap_vnet(struct tunnel_peer *p, size_t seg, const struct iovec *fra
 	*ret_taken = 0;
 	if (seg >= p->n_segments)
 		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		size_t off = vnet && vnet[i] ? WIRE_VNET_HDR_LEN : 0;
+
+		if (frames[i].iov_len > off)
+			eng_note_frame(p, (const uint8_t *)frames[i].iov_base + off,
+				       frames[i].iov_len - off, now_ns);
+	}
 	if (p->q_n && eng_kp_can_send(p->t, kp, now_ns, 1)) {
 		total += eng_queue_flush(p, now_ns, out);
 		if (p->q_n && out->n == out->cap)

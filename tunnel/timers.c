@@ -47,6 +47,76 @@ uint64_t eng_hs_retry_interval(const struct tunnel_peer *p, uint64_t now)
 }
 
 
+/* ---- idle tunnels (docs/PROTOCOL.md, "Idle tunnels") ---- */
+
+static uint64_t load_relaxed(const uint64_t *v)
+{
+	return __atomic_load_n(v, __ATOMIC_RELAXED);
+}
+
+/* A frame went to or came from the peer: unless it is one of the owner's
+ * quiet frames (loop-guard probes), the peer is not idle. Cheap enough for
+ * every frame: one load, a store at most once a millisecond. */
+void eng_note_frame(struct tunnel_peer *p, const uint8_t *eth, size_t len, uint64_t now)
+{
+	uint16_t quiet = p->t->params.quiet_ethertype;
+	uint64_t last = load_relaxed(&p->last_data_ns);
+
+	if (quiet && len >= 14 && (uint16_t)(eth[12] << 8 | eth[13]) == quiet)
+		return;
+	if (now <= last || now - last < MSEC)
+		return;
+	if (!last || now - last >= IDLE_AFTER_NS)
+		__atomic_store_n(&p->active_since_ns, now, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->last_data_ns, now, __ATOMIC_RELAXED);
+}
+
+/* Idle: idle mode on, keepalives on, nothing queued, no frame for
+ * IDLE_AFTER_NS. */
+bool eng_idle(const struct tunnel_peer *p, uint64_t now)
+{
+	uint64_t last = load_relaxed(&p->last_data_ns);
+
+	if (!p->t->params.idle_keepalive_ns || !p->keepalive_ms || p->q_n)
+		return false;
+	return last < now && now - last >= IDLE_AFTER_NS;
+}
+
+/* The time the peer's silence is counted from: an idle peer is heard from
+ * once per idle interval, so its last packet plus that interval; a busy
+ * one from its last packet, but not before the end of the idle spell (a
+ * peer waking up after 1 s of idle silence is not already late). */
+uint64_t eng_silence_ref(const struct tunnel_peer *p, uint64_t now)
+{
+	uint64_t since = load_relaxed(&p->active_since_ns);
+
+	if (eng_idle(p, now))
+		return p->last_rx_ns + p->t->params.idle_keepalive_ns;
+	return p->last_rx_ns > since || !p->t->params.idle_keepalive_ns ? p->last_rx_ns : since;
+}
+
+/* Heard from within the silence bound (eng_silence_dead_ns). */
+bool eng_peer_heard(const struct tunnel_peer *p, uint64_t now)
+{
+	uint64_t ref = eng_silence_ref(p, now);
+
+	return p->last_rx_ns && (ref >= now || now - ref < eng_silence_dead_ns(p));
+}
+
+bool tunnel_peer_idle(const struct tunnel_peer *p, uint64_t now_ns)
+{
+	return eng_idle(p, now_ns);
+}
+
+void tunnel_peer_get_stats_at(const struct tunnel_peer *p, uint64_t now_ns,
+			      struct tunnel_peer_stats *ret)
+{
+	tunnel_peer_get_stats(p, ret);
+	ret->idle = eng_idle(p, now_ns);
+	ret->last_frame_ns = load_relaxed(&p->last_data_ns);
+	ret->silence_ref_ns = eng_silence_ref(p, now_ns);
+}
+
 static bool usable(const struct tunnel_peer *p, uint64_t now)
 {
 	return eng_kp_can_send(p->t, p->kp_cur, now, 1);
@@ -81,8 +151,17 @@ static void peer_expire(struct tunnel_peer *p, uint64_t now)
 
 static bool keepalive_due(const struct tunnel_peer *p, uint64_t now)
 {
-	uint64_t ka = (uint64_t)p->keepalive_ms * MSEC;
+	uint64_t ka = (uint64_t)p->keepalive_ms * MSEC, h = p->t->params.idle_keepalive_ns;
 
+	/* Idle: the session's initiator sends one keepalive per idle
+	 * interval and the responder echoes it, one packet each way; the
+	 * responder asks itself only when the initiator's stopped coming (a
+	 * peer with idle mode off, or Keepalive = 0 there). */
+	if (eng_idle(p, now)) {
+		if (p->kp_cur->initiator)
+			return now - p->last_tx_ns >= h;
+		return now - p->last_rx_ns >= h + h / 2 && now - p->last_ka_tx_ns >= h;
+	}
 	/* Passive keepalive (WireGuard): data came in and we said nothing
 	 * back for a while; tell the peer we are alive before it declares
 	 * us dead and re-handshakes. */
@@ -130,12 +209,12 @@ static uint64_t min64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-static uint64_t peer_deadline(const struct tunnel_peer *p)
+static uint64_t peer_deadline(const struct tunnel_peer *p, uint64_t now)
 {
 	const struct tunnel *t = p->t;
 	const struct tunnel_params *pr = &t->params;
 	const struct keypair *kps[3] = { p->kp_prev, p->kp_cur, p->kp_next }, *kp = p->kp_cur;
-	uint64_t d = UINT64_MAX, ka = (uint64_t)p->keepalive_ms * MSEC, dead;
+	uint64_t d = UINT64_MAX, ka = (uint64_t)p->keepalive_ms * MSEC, dead, ref;
 	size_t i;
 
 	for (i = 0; i < 3; i++)
@@ -164,11 +243,30 @@ static uint64_t peer_deadline(const struct tunnel_peer *p)
 			d = min64(d, kp->created_ns + pr->reject_after_time_ns -
 					     min64(pr->reject_after_time_ns / 4, DEAD_MIN_NS));
 		dead = eng_silence_dead_ns(p);
+		ref = eng_silence_ref(p, now);
 		if (p->last_tx_ns > p->last_rx_ns)
-			d = min64(d, (p->last_rx_ns > p->hs_sent_ns ? p->last_rx_ns : p->hs_sent_ns) + dead);
+			d = min64(d, (ref > p->hs_sent_ns ? ref : p->hs_sent_ns) + dead);
 	}
 	if (p->q_n)
 		d = 0;
+	if (ka && eng_idle(p, now)) {
+		uint64_t h = pr->idle_keepalive_ns;
+
+		/* and the end of the idle spell comes with a frame, which
+		 * brings the daemon's loop back here */
+		if (kp->initiator)
+			return min64(d, p->last_tx_ns + h);
+		d = min64(d, p->last_rx_ns + h + h / 2 > p->last_ka_tx_ns + h ?
+				     p->last_rx_ns + h + h / 2 : p->last_ka_tx_ns + h);
+		return d;
+	}
+	if (ka && pr->idle_keepalive_ns) {
+		uint64_t last = load_relaxed(&p->last_data_ns);
+
+		/* the start of the idle spell */
+		if (last)
+			d = min64(d, last + IDLE_AFTER_NS);
+	}
 	if (p->last_rx_ns > p->last_tx_ns)
 		d = min64(d, p->last_rx_ns + PASSIVE_KEEPALIVE_NS);
 	if (ka) {
@@ -179,12 +277,17 @@ static uint64_t peer_deadline(const struct tunnel_peer *p)
 	return d;
 }
 
-uint64_t tunnel_next_deadline(const struct tunnel *t)
+uint64_t tunnel_next_deadline_at(const struct tunnel *t, uint64_t now_ns)
 {
 	const struct tunnel_peer *p;
 	uint64_t d = UINT64_MAX;
 
 	for (p = t->peers; p; p = p->next_peer)
-		d = min64(d, peer_deadline(p));
+		d = min64(d, peer_deadline(p, now_ns));
 	return d;
+}
+
+uint64_t tunnel_next_deadline(const struct tunnel *t)
+{
+	return tunnel_next_deadline_at(t, 0);
 }

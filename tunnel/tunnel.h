@@ -146,7 +146,21 @@ struct tunnel_peer_stats {
 	 * replay from elsewhere once our timestamps are gone). The daemon
 	 * remembers only such endpoints across restarts. */
 	bool endpoint_confirmed;
+	/* Idle: no frames for 2 s (tunnel_params.idle_keepalive_ns on): one
+	 * keepalive per idle_keepalive_ns each way, nothing else. Silence is
+	 * counted from silence_ref_ns (the last packet plus one idle interval
+	 * when idle; the last packet or the end of the idle spell otherwise),
+	 * as of the time passed to tunnel_peer_get_stats_at. */
+	bool idle;
+	uint64_t last_frame_ns;            /* monotonic, 0 = none yet */
+	uint64_t silence_ref_ns;
 };
+
+/* tunnel_peer_get_stats with the idle state as of now_ns. */
+void tunnel_peer_get_stats_at(const struct tunnel_peer *p, uint64_t now_ns,
+			      struct tunnel_peer_stats *ret);
+/* True while the peer is idle (no frames for 2 s, idle mode on). */
+bool tunnel_peer_idle(const struct tunnel_peer *p, uint64_t now_ns);
 
 /* private_key is copied into sodium_malloc'd memory. */
 int tunnel_new(const uint8_t private_key[KEY_LEN],
@@ -198,6 +212,9 @@ int tunnel_receive(struct tunnel *t, const uint8_t *pkt, size_t len,
 int tunnel_tick(struct tunnel *t, uint64_t now_ns, struct tunnel_batch *out);
 /* The next monotonic time at which tunnel_tick has work (UINT64_MAX: none). */
 uint64_t tunnel_next_deadline(const struct tunnel *t);
+/* The same as of now_ns, which idle mode needs (tunnel_next_deadline
+ * treats every peer as busy). */
+uint64_t tunnel_next_deadline_at(const struct tunnel *t, uint64_t now_ns);
 
 /* ---- Additions to the original contract. ---- */
 
@@ -227,6 +244,13 @@ struct tunnel_params {
 	 * timestamp; tunnel_new reads both clocks once to set it (the only
 	 * clock read of the engine). */
 	int64_t wallclock_offset_ns;
+	/* Idle tunnels (docs/PROTOCOL.md, "Idle tunnels"): a peer that moved
+	 * no frames for 2 s sends one keepalive this often (the session's
+	 * initiator; the responder echoes), 0: off (keepalives at the peer's
+	 * keepalive_ms always). Frames with quiet_ethertype (the loop guard's
+	 * probes) keep no tunnel awake. */
+	uint64_t idle_keepalive_ns;
+	uint16_t quiet_ethertype;
 };
 #define TUNNEL_QUEUE_MAX 64
 

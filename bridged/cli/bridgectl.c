@@ -18,6 +18,7 @@
 
 #include "bridged/cli/cli.h"
 #include "bridged/cli/ctl_client.h"
+#include "bridged/cli/ctl_print.h"
 #include "bridged/cli/migrate_cli.h"
 #include "common/escape.h"
 #include "common/keys.h"
@@ -128,138 +129,6 @@ out:
 	return rc;
 }
 
-static const char *js(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !v)
-		return "-";
-	return json_object_get_string(v);
-}
-
-static json_object *jget(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	json_object_object_get_ex(o, key, &v);
-	return v;
-}
-
-static void human_bytes(int64_t b, char *out, size_t len)
-{
-	const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)b;
-	int i = 0;
-
-	while (v >= 1024 && i < 4) {
-		v /= 1024;
-		i++;
-	}
-	snprintf(out, len, i ? "%.1f %s" : "%.0f %s", v, u[i]);
-}
-
-static void print_status(json_object *st)
-{
-	json_object *node = jget(st, "node"), *segs = jget(st, "segments"), *peers = jget(st, "peers");
-
-	printf("node\n  public key:  %s\n  listening:   %s\n  config:      %s (pid %s)\n",
-	       js(node, "public_key"), js(node, "listen"), js(node, "config"), js(node, "pid"));
-	if (jget(node, "offloads")) {
-		json_object *of = jget(node, "offloads"), *qs = jget(node, "queues");
-
-		printf("  offloads:    %s (UDP_SEGMENT %s, UDP_GRO %s, USO %s)\n", js(of, "mode"),
-		       json_object_get_boolean(jget(of, "udp_segment")) ? "on" : "off",
-		       json_object_get_boolean(jget(of, "udp_gro")) ? "on" : "off",
-		       json_object_get_boolean(jget(of, "uso")) ? "on" : "off");
-		for (size_t i = 0; qs && i < json_object_array_length(qs); i++) {
-			json_object *q = json_object_array_get_idx(qs, i);
-
-			printf("  queue %zu:     tap %s frames in %s reads (%s super-frames), %s writes (%s super-frames);"
-			       " udp %.1f datagrams per send call, %.1f per message, %.1f per receive call; %s drops\n", i,
-			       js(q, "tap_frames"), js(q, "tap_reads"), js(q, "tap_superframes"), js(q, "tap_writes"),
-			       js(q, "tap_written_superframes"), json_object_get_double(jget(q, "datagrams_per_send")),
-			       json_object_get_double(jget(q, "datagrams_per_message")),
-			       json_object_get_double(jget(q, "datagrams_per_recv")),
-			       jget(q, "drops") ? js(q, "drops") : "0");
-		}
-	}
-	printf("\nsegments\n");
-	for (size_t i = 0; segs && i < json_object_array_length(segs); i++) {
-		json_object *s = json_object_array_get_idx(segs, i), *ports = jget(s, "ports");
-
-		printf("  %-12s bridge %-12s %s, stp %s, forward delay %s\n", js(s, "segment"),
-		       js(s, "bridge"), json_object_get_boolean(jget(s, "up")) ? "up" :
-		       json_object_get_boolean(jget(s, "present")) ? "DOWN" : "MISSING",
-		       json_object_get_boolean(jget(s, "stp")) ? "on" : "off", js(s, "forward_delay"));
-		printf("               ports:");
-		for (size_t k = 0; ports && k < json_object_array_length(ports); k++) {
-			json_object *p = json_object_array_get_idx(ports, k);
-
-			printf(" %s(%s)", js(p, "name"), js(p, "state"));
-		}
-		printf("\n");
-	}
-	printf("\npeers\n");
-	for (size_t i = 0; peers && i < json_object_array_length(peers); i++) {
-		json_object *p = json_object_array_get_idx(peers, i), *tun = jget(p, "tunnels");
-		json_object *rtt = jget(p, "rtt_ms"), *drops = jget(p, "drops");
-		char rx[32], tx[32];
-
-		human_bytes(json_object_get_int64(jget(p, "rx_bytes")), rx, sizeof(rx));
-		human_bytes(json_object_get_int64(jget(p, "tx_bytes")), tx, sizeof(tx));
-		printf("  %s  %s\n", js(p, "name"), js(p, "public_key"));
-		printf("    state:          %s, health %s, carrier %s (%s, %s)\n", js(p, "state"), js(p, "health"),
-		       json_object_get_boolean(jget(p, "carrier")) ? "on" : "off", js(p, "encryption"), js(p, "cipher"));
-		if (jget(p, "refused"))
-			printf("    REFUSED:        %s\n", js(p, "refused"));
-		if (jget(p, "loss_pct"))
-			printf("    loss:           %.2f %% (10 s window)\n", json_object_get_double(jget(p, "loss_pct")));
-		printf("    endpoint:       %s\n", js(p, "endpoint"));
-		if (jget(p, "last_handshake_ago_s"))
-			printf("    last handshake: %.1f s ago\n",
-			       json_object_get_double(jget(p, "last_handshake_ago_s")));
-		else
-			printf("    last handshake: never\n");
-		if (rtt)
-			printf("    rtt:            %.3f ms (min %.3f, avg %.3f, max %.3f, p99 %.3f, jitter %.3f)\n",
-			       json_object_get_double(jget(rtt, "last")), json_object_get_double(jget(rtt, "min")),
-			       json_object_get_double(jget(rtt, "avg")), json_object_get_double(jget(rtt, "max")),
-			       json_object_get_double(jget(rtt, "p99")), json_object_get_double(jget(rtt, "jitter")));
-		printf("    transfer:       rx %s frames (%s), tx %s frames (%s)\n",
-		       js(p, "rx_frames"), rx, js(p, "tx_frames"), tx);
-		printf("    super-frames:   %s\n", json_object_get_boolean(jget(p, "gso")) ?
-		       "yes (both ends take GSO frames)" : "no (frames go whole, checksummed here)");
-		printf("    drops:         ");
-		{
-			int any = 0;
-
-			json_object_object_foreach(drops, k, v) {
-				if (json_object_get_int64(v)) {
-					printf(" %s %lld", k, (long long)json_object_get_int64(v));
-					any = 1;
-				}
-			}
-			printf("%s\n", any ? "" : " none");
-		}
-		for (size_t k = 0; tun && k < json_object_array_length(tun); k++) {
-			json_object *t = json_object_array_get_idx(tun, k);
-
-			printf("    segment %-10s tap %-15s in %-12s port %s, guard %s", js(t, "segment"),
-			       js(t, "tap"), js(t, "bridge"), js(t, "port_state"), js(t, "guard"));
-			if (jget(t, "retry_in_s"))
-				printf(" (loop, blocked by %s; retry in %.1f s)", js(t, "blocked_by"),
-				       json_object_get_double(jget(t, "retry_in_s")));
-			if (jget(t, "peer_end"))
-				printf(", far end %s", js(t, "peer_end"));
-			printf("\n");
-			if (jget(t, "offload"))
-				printf("      offloads %s; super-frames read %s, written %s\n",
-				       js(jget(t, "offload"), "tap"), js(jget(t, "offload"), "superframes_read"),
-				       js(jget(t, "offload"), "superframes_written"));
-		}
-	}
-}
-
 static int cmd_status(int argc, char **argv)
 {
 	bool json = false;
@@ -290,29 +159,10 @@ static int cmd_status(int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(st, JSON_C_TO_STRING_PRETTY |
 							     JSON_C_TO_STRING_SPACED));
 	else
-		print_status(st);
+		ctl_print_status(stdout, st);
 	json_object_put(st);
 	free(ans);
 	return 0;
-}
-
-static void print_event(json_object *e)
-{
-	double t = json_object_get_double(jget(e, "time"));
-	time_t secs = (time_t)t;
-	struct tm tm;
-	char ts[32];
-	const char *type = js(e, "type");
-
-	localtime_r(&secs, &tm);
-	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-	printf("%s.%03d %-18s", ts, (int)((t - (double)secs) * 1000), type);
-	json_object_object_foreach(e, k, v) {
-		if (!strcmp(k, "time") || !strcmp(k, "type"))
-			continue;
-		printf(" %s=%s", k, v ? json_object_get_string(v) : "null");
-	}
-	printf("\n");
 }
 
 static int cmd_events(int argc, char **argv)
@@ -321,8 +171,7 @@ static int cmd_events(int argc, char **argv)
 	bool json = false;
 	long count = -1, seen = 0;
 	double timeout = -1;
-	char buf[65536];
-	size_t have = 0;
+	struct ctl_events *ev;
 	int fd;
 
 	for (int i = 1; i < argc; i++) {
@@ -349,6 +198,11 @@ static int cmd_events(int argc, char **argv)
 		fprintf(stderr, "bridgectl: cannot reach bridged at %s: %s\n", cli_socket, strerror(errno));
 		return 1;
 	}
+	ev = calloc(1, sizeof(*ev));
+	if (!ev) {
+		close(fd);
+		return 1;
+	}
 	if (timeout >= 0) {
 		struct timeval tv = { .tv_sec = (time_t)timeout,
 				      .tv_usec = (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6) };
@@ -356,37 +210,25 @@ static int cmd_events(int argc, char **argv)
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while (count < 0 || seen < count) {
-		ssize_t r = read(fd, buf + have, sizeof(buf) - 1 - have);
-		char *nl, *line;
+	ev->out = stdout;
+	ev->sock = cli_socket;
+	ev->json = json;
+	ev->count = count;
+	while (count != 0) {
+		ssize_t r = read(fd, ev->buf + ev->have, sizeof(ev->buf) - 1 - ev->have);
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0 || !ctl_events_feed(ev, (size_t)r))
 			break;
-		have += (size_t)r;
-		buf[have] = '\0';
-		line = buf;
-		while ((nl = strchr(line, '\n')) && (count < 0 || seen < count)) {
-			json_object *e;
-
-			*nl = '\0';
-			e = json_tokener_parse(line);
-			if (e && strcmp(js(e, "type"), "hello")) {
-				if (json)
-					printf("%s\n", line);
-				else
-					print_event(e);
-				seen++;
-			}
-			json_object_put(e);
-			line = nl + 1;
-		}
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have >= sizeof(buf) - 1)
-			have = 0;
 	}
+	seen = ev->seen;
+	if (ev->refused) {
+		close(fd);
+		free(ev);
+		return 1;
+	}
+	free(ev);
 	close(fd);
 	if (count > 0 && seen < count) {
 		fprintf(stderr, "bridgectl events: %ld of %ld events before the %s\n", seen, count,
@@ -472,47 +314,6 @@ static int fdb_request(int argc, char **argv, bool *json, char *req, size_t len)
 	return 0;
 }
 
-static void print_age(json_object *age)
-{
-	double s = json_object_get_int64(age) / 1e3;
-
-	if (!age)
-		printf("-");
-	else if (s < 100)
-		printf("%.1f s", s);
-	else
-		printf("%.0f s", s);
-}
-
-static void print_fdb(json_object *ans)
-{
-	json_object *entries = jget(ans, "entries"), *missing = jget(ans, "missing");
-	size_t n = entries ? json_object_array_length(entries) : 0;
-
-	if (n)
-		printf("%-17s  %-12s %-15s %-15s %-20s %-5s %s\n", "MAC", "SEGMENT", "BRIDGE", "PORT",
-		       "KIND", "VLAN", "AGE");
-	else if (!missing)
-		printf("no learned MACs\n");
-	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(entries, i);
-		char kind[64];
-
-		if (!strcmp(js(e, "kind"), "tunnel"))
-			snprintf(kind, sizeof(kind), "tunnel %s", js(e, "peer"));
-		else
-			snprintf(kind, sizeof(kind), "%s", js(e, "kind"));
-		printf("%-17s  %-12s %-15s %-15s %-20s %-5s ", js(e, "mac"), js(e, "segment"),
-		       js(e, "bridge"), js(e, "port"), kind, js(e, "vlan"));
-		print_age(jget(e, "age_ms"));
-		printf("\n");
-	}
-	for (size_t i = 0; missing && i < json_object_array_length(missing); i++)
-		printf("%-17s  not seen\n", json_object_get_string(json_object_array_get_idx(missing, i)));
-	if (json_object_get_boolean(jget(ans, "truncated")))
-		printf("(more entries left out: ask for MACs or a segment)\n");
-}
-
 static int cmd_fdb(int argc, char **argv)
 {
 	bool json = false;
@@ -537,14 +338,14 @@ static int cmd_fdb(int argc, char **argv)
 		fprintf(stderr, "bridgectl: the daemon's answer is not JSON\n");
 		return 1;
 	}
-	if (jget(o, "error")) {
-		fprintf(stderr, "bridgectl: %s\n", STR_ESCAPED(js(o, "error")));
+	if (ctl_jget(o, "error")) {
+		fprintf(stderr, "bridgectl: %s\n", STR_ESCAPED(ctl_js(o, "error")));
 		rc = 1;
 	} else if (json) {
 		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 							    JSON_C_TO_STRING_SPACED));
 	} else {
-		print_fdb(o);
+		ctl_print_fdb(stdout, o);
 	}
 	json_object_put(o);
 	return rc;

@@ -66,7 +66,28 @@ char *ctl_request(const char *sock, const char *cmd)
 	close(fd);
 	if (buf)
 		buf[len] = '\0';
+	if (buf && ctl_refused(sock, buf)) {
+		free(buf);
+		return NULL;
+	}
 	return buf;
+}
+
+bool ctl_refused(const char *sock, const char *answer)
+{
+	json_object *o, *e;
+	bool refused = false;
+	static const char prefix[] = "{\"error\":\"permission denied";
+
+	if (strncmp(answer, prefix, sizeof(prefix) - 1))
+		return false;
+	o = json_tokener_parse(answer);
+	if (o && json_object_object_get_ex(o, "error", &e) && json_object_is_type(e, json_type_string)) {
+		fprintf(stderr, "bridgectl: bridged at %s refused this user: %s\n", sock, json_object_get_string(e));
+		refused = true;
+	}
+	json_object_put(o);
+	return refused;
 }
 
 json_object *ctl_request_json(const char *sock, const char *cmd)

@@ -4,7 +4,7 @@ MIGRATE_CLI_OBJS := bridged/cli/migrate.o bridged/cli/migrate_args.o bridged/cli
 	bridged/cli/migrate_conn.o bridged/cli/migrate_source.o \
 	bridged/cli/migrate_create.o bridged/cli/migrate_stream.o bridged/cli/migrate_preflight.o \
 	bridged/cli/migrate_domain.o
-CTL_OBJS += bridged/cli/bridgectl.o bridged/cli/cli.o bridged/cli/ctl_client.o bridged/cli/cutover.o \
+CTL_OBJS += bridged/cli/bridgectl.o bridged/cli/cli.o bridged/cli/ctl_client.o bridged/cli/ctl_print.o bridged/cli/cutover.o \
 	bridged/cli/doctor.o bridged/cli/import.o bridged/cli/export.o bridged/cli/top.o $(MIGRATE_CLI_OBJS)
 
 # `bridgectl migrate` alone: used by tests/migrate and the storage guest.

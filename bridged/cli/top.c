@@ -167,7 +167,7 @@ static void top_draw(json_object *st, const char *err, struct top_prev *prev, si
 	line(cols, &rows, "%s", "");
 	line(cols, &rows, "%-12s %-9s %-9s %11s %11s %9s %7s %7s", "PEER", "STATE", "HEALTH", "RX", "TX", "RTT ms",
 	     "LOSS %", "DROPS");
-	for (size_t i = 0; peers && i < json_object_array_length(peers); i++) {
+	for (size_t i = 0; json_object_is_type(peers, json_type_array) && i < json_object_array_length(peers); i++) {
 		json_object *p = json_object_array_get_idx(peers, i), *rtt = NULL, *drops = NULL, *tun = NULL;
 		const char *name = jstr(p, "name");
 		double rx = jnum(p, "rx_bytes"), tx = jnum(p, "tx_bytes"), rxr = -1, txr = -1, last = -1, loss;
@@ -192,7 +192,7 @@ static void top_draw(json_object *st, const char *err, struct top_prev *prev, si
 		}
 		if (json_object_object_get_ex(p, "rtt_ms", &rtt) && rtt)
 			last = jnum(rtt, "last");
-		if (json_object_object_get_ex(p, "drops", &drops) && drops) {
+		if (json_object_object_get_ex(p, "drops", &drops) && json_object_is_type(drops, json_type_object)) {
 			json_object_object_foreach(drops, dk, dv) {
 				(void)dk;
 				nd += json_object_get_int64(dv);
@@ -205,7 +205,7 @@ static void top_draw(json_object *st, const char *err, struct top_prev *prev, si
 		snprintf(losss, sizeof(losss), loss >= 0 ? "%.2f" : "-", loss);
 		line(cols, &rows, "%-12.12s %-9.9s %-9.9s %11s %11s %9s %7s %7lld", name, jstr(p, "state"),
 		     jstr(p, "health"), rxs, txs, rtts, losss, nd);
-		if (json_object_object_get_ex(p, "tunnels", &tun) && tun)
+		if (json_object_object_get_ex(p, "tunnels", &tun) && json_object_is_type(tun, json_type_array))
 			for (size_t j = 0; j < json_object_array_length(tun); j++) {
 				json_object *tt = json_object_array_get_idx(tun, j);
 

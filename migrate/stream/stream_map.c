@@ -111,6 +111,11 @@ int smap_decode(const uint8_t *buf, size_t len, struct smap **ret)
 		return -EBADMSG;
 	bs = get_le32(buf + 12);
 	nblocks = get_le64(buf + 32);
+	/* bytes 72..95 are reserved, written as zeros: a map with anything
+	 * else there was not written by this version (fuzz_smap) */
+	for (size_t i = 40 + STREAM_HASH_LEN; i < SMAP_HDR; i++)
+		if (buf[i])
+			return -EBADMSG;
 	if (bs == 0 || nblocks != smap_nblocks(get_le64(buf + 24), bs) ||
 	    nblocks > (len - SMAP_HDR - STREAM_HASH_LEN) / SMAP_ENTRY ||
 	    len != SMAP_HDR + nblocks * SMAP_ENTRY + STREAM_HASH_LEN)

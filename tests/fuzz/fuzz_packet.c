@@ -195,19 +195,7 @@ static void put_record(uint8_t *buf, size_t *off, const uint8_t *d, size_t len)
 	*off += len;
 }
 
-static void write_seed(const char *dir, const char *name, const uint8_t *buf, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f || fwrite(buf, 1, len, f) != len) {
-		perror(path);
-		exit(1);
-	}
-	fclose(f);
-}
+#include "tests/fuzz/seedgen.h"
 
 /* Seeds made of what A sends to B. */
 static void gen(const char *dir, int mode, const char *name, size_t frame_len, bool keepalive)

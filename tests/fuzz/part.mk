@@ -25,6 +25,11 @@ fuzz_packet_SRCS := tunnel/tunnel.c tunnel/keypair.c tunnel/send.c tunnel/receiv
 	tunnel/noise.c tunnel/wire.c tunnel/aead.c \
 	tunnel/replay.c tunnel/frag.c tunnel/index.c common/keys.c common/noise.c common/log.c
 
+# tunnel: the handshake and session state machines, fed sequences of
+# messages (stateful, two engines).
+FUZZERS += tests/fuzz/fuzz_handshake
+fuzz_handshake_SRCS := $(fuzz_packet_SRCS)
+
 # migrate: the disk stream's record decoder.
 FUZZERS += tests/fuzz/fuzz_stream
 fuzz_stream_SRCS := migrate/stream/stream_wire.c
@@ -44,6 +49,40 @@ fuzz_epstate_SRCS := bridged/epstate.c netcfg/config.c netcfg/config_keys.c netc
 # netcfg: vtund.conf, read by bridgectl import vtund.
 FUZZERS += tests/fuzz/fuzz_vtund
 fuzz_vtund_SRCS := netcfg/vtund.c
+
+# bridged: the control socket's request parser.
+FUZZERS += tests/fuzz/fuzz_ctl
+fuzz_ctl_SRCS := bridged/ctlreq.c netcfg/mac.c
+
+# bridged: the loop guard's probe frames (TAPs and probe ports).
+FUZZERS += tests/fuzz/fuzz_probe
+fuzz_probe_SRCS := bridged/loopguard.c
+
+# migrate: the journals read back after a crash (cutover's, MigrateListen's
+# autostart journal).
+FUZZERS += tests/fuzz/fuzz_journal
+fuzz_journal_SRCS := migrate/cutover/journal.c migrate/source/autostart.c migrate/source/fetch.c \
+	migrate/source/swapsig.c migrate/stream/stream_chan.c migrate/stream/stream_wire.c \
+	common/noise.c common/fileio.c common/escape.c
+
+# migrate: the disk stream's resume map (the receiver's state file).
+FUZZERS += tests/fuzz/fuzz_smap
+fuzz_smap_SRCS := migrate/stream/stream_map.c migrate/stream/stream_chan.c migrate/stream/stream_wire.c \
+	common/noise.c common/fileio.c
+
+# bridgectl: its readers of the daemon's answers (status, fdb, events).
+FUZZERS += tests/fuzz/fuzz_cli
+fuzz_cli_SRCS := bridged/cli/ctl_print.c bridged/cli/ctl_client.c
+
+# migrate: the plan file (`migrate plan --json`, read by `migrate create --plan`).
+FUZZERS += tests/fuzz/fuzz_plan
+fuzz_plan_SRCS := migrate/disk/plan.c migrate/disk/plan_json.c migrate/xen/xencfg.c migrate/xen/xenlex.c \
+	migrate/xen/xenjson.c common/escape.c
+
+# common: the disk stream's Noise KK handshake (what MigrateListen reads
+# first from whoever connects).
+FUZZERS += tests/fuzz/fuzz_kk
+fuzz_kk_SRCS := common/noise.c
 
 fuzzers: $(FUZZERS)
 

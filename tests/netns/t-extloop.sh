@@ -3,6 +3,8 @@
 # Loop guard, external loop: an extra veth joins br-dmz on a and on b outside
 # the tunnel. The loop is detected and the tunnel port blocked, the VMs still
 # talk (through the veth), and the port forwards again once the veth is gone.
+# The tunnel is idle when the veth comes: the link change alone triggers the
+# probes.
 #
 #   vm1 - [br-dmz] a ===== tunnel ===== b [br-dmz] - vm2
 #            |                              |
@@ -14,6 +16,11 @@ wait_for 5 session_up a b || fail "session not up"
 events_bg a "$WORK/events-a.json"
 events_bg b "$WORK/events-b.json"
 
+# Both ends idle first (no frames for 2 s: no periodic probes, docs/PROTOCOL.md
+# "Idle tunnels"): the loop must be found from the link change alone.
+idle() { ctl "$1" status --json | jq -e '.peers[0].idle == true' >/dev/null; }
+wait_for 6 idle a || fail "a's tunnel is not idle"
+wait_for 6 idle b || fail "b's tunnel is not idle"
 ip link add xa netns "$P-a" type veth peer name xb netns "$P-b"
 nsx "$P-a" ip link set xa master br-dmz up
 nsx "$P-b" ip link set xb master br-dmz up

@@ -14,7 +14,9 @@
 #
 #   tests/stream/bench.sh [RANDOM_MIB [SPARSE_GIB [EXT4_MIB]]]   (default 1024 4 1024)
 #
-# Knobs (environment): IMAGES ["random sparse ext4"], REPS [3] rounds
+# Knobs (environment): IMAGES ["random sparse ext4"], REPS [3] rounds,
+# PLAIN [0]: 1 = also ours with --plain on the random image, once into the
+# disk's $WORK and once into /dev/shm (without the disk), after each round
 # (interleaved: round r of every procedure before round r+1; the table
 # shows medians), PINS ["1 0"]: 1 = "one core per host" (every sender-side
 # process of both procedures on CPU 0 with taskset -c 0, every receiver-side
@@ -25,6 +27,18 @@
 # time (1.00 = one core): seed copy (dd+nc on each side, over the copy
 # time), ours send and receive (over the whole run).
 #
+# Same starting state for every timed run, of either procedure (SETTLE=1,
+# the default): the previous run's output removed, `sync`, the page cache
+# dropped (echo 3 > /proc/sys/vm/drop_caches) and the source read back into
+# it, `sync` again, then a wait until the disk holding $WORK has no request
+# in flight (5 samples 0.1 s apart, at most 5 s: other users of a shared
+# machine keep writing). Dirty + Writeback of /proc/meminfo and the load
+# average at each start are listed after the tables, and ours' stage
+# timings of each run. The order of the procedures rotates from round to
+# round (round 1: seed, seed+fdatasync, ours; round 2: seed+fdatasync,
+# ours, seed; ...), so none always follows the same one. SETTLE=0: only
+# `sync` before each run (the bench before 2026-12-01).
+#
 # Uses an optimised build of the stream tool ($WORK/src, make: -O2, no
 # sanitizers); the seed uses netcat-openbsd (-N: close on EOF; the seed's
 # `-q 15` would add 15 s of idle waiting to every copy).
@@ -33,6 +47,8 @@ command -v nc >/dev/null || skip "nc (netcat-openbsd) missing: make deps"
 IMAGES=${IMAGES:-random sparse ext4}
 REPS=${REPS:-3}
 PINS=${PINS:-1 0}
+SETTLE=${SETTLE:-1}
+PLAIN=${PLAIN:-0}
 RAND_MIB=${1:-1024}
 SPARSE_GIB=${2:-4}
 EXT4_MIB=${3:-1024}
@@ -68,13 +84,44 @@ rm -rf "$WORK/tree"
 cat "$WORK"/random.img "$WORK"/ext4.img >/dev/null
 
 now() { date +%s.%N; }
+DISK=$(basename "$(findmnt -no SOURCE -T "$WORK")")
+[ -r "/sys/class/block/$DISK/stat" ] || DISK=
+
+# requests in flight on $DISK
+inflight() { awk '{print $9}' "/sys/class/block/$DISK/stat"; }
+
+# settle SRC: the same starting state before every timed run (see above)
+settle() {
+	local src=$1 i quiet=0
+	sync
+	[ "$SETTLE" = 1 ] || return 0
+	echo 3 >/proc/sys/vm/drop_caches
+	cat "$src" >/dev/null
+	sync
+	[ -n "$DISK" ] || return 0
+	for ((i = 0; i < 50 && quiet < 5; i++)); do
+		sleep 0.1
+		if [ "$(inflight)" = 0 ]; then quiet=$((quiet + 1)); else quiet=0; fi
+	done
+}
+
+# dirty: Dirty + Writeback of /proc/meminfo, kB
+dirty() { awk '/^(Dirty|Writeback):/ {s += $2} END {print s}' /proc/meminfo; }
+# state: what a run starts from, for the log
+state() { echo "dirty+writeback $(dirty) kB, load $(cut -d' ' -f1-3 /proc/loadavg)"; }
+SHM=
+if [ "$PLAIN" = 1 ]; then
+	SHM=$(mktemp -d /dev/shm/$P.XXXXXX) || fail "mktemp in /dev/shm"
+	CLEANUP+=("rm -rf $SHM")
+fi
 TA=() TB=()	# taskset prefixes of the two hosts (pinned runs)
 
 seed() {	# seed SRC [DDOPT]: prints "total copy verify cpu_tx cpu_rx"
 	local src=$1 ddopt=${2:-} n t0 t1 t2 a b
 	n=$(stat -c %s "$src")
 	rm -f "$WORK/seed.out"
-	sync
+	settle "$src"
+	echo "r$r pin=$pin $img seed${ddopt:+ $ddopt}: $(state)" >>"$WORK/starts"
 	t0=$(now)
 	ip netns exec "$P-b" "${TB[@]}" /usr/bin/time -f "%U %S" -o "$WORK/stime-rx" \
 		sh -c "nc -l 198.18.0.2 5000 | dd iflag=fullblock of=$WORK/seed.out bs=32768 $ddopt status=none" &
@@ -99,32 +146,40 @@ seed() {	# seed SRC [DDOPT]: prints "total copy verify cpu_tx cpu_rx"
 		"$(awk -v w="$c" '{printf "%.2f", ($1 + $2) / w}' "$WORK/stime-rx")"
 }
 
-ours() {	# ours SRC: prints "total copy flush cpu_tx cpu_rx"
-	local src=$1 n t0 t1
+ours() {	# ours SRC [DIR [ARG...]]: prints "total copy flush cpu_tx cpu_rx"
+	local src=$1 dir=${2:-$WORK} n t0 t1
+	shift $(($# < 2 ? $# : 2))
+	local out=$dir/ours.out
 	n=$(stat -c %s "$src")
-	rm -f "$WORK/ours.out" "$WORK"/.ours.out@*
-	sync
+	rm -f "$out" "$dir"/.ours.out@*
+	settle "$src"
+	echo "r$r pin=$pin $img ours${*:+ $*} into $dir: $(state)" >>"$WORK/starts"
 	t0=$(now)
 	ip netns exec "$P-b" "${TB[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-rx" "$TOOL" receive \
-		--listen 198.18.0.2:$PORT --key "$WORK/b.key" --peer-key "$APUB" --create --json -q \
-		"$WORK/ours.out" >"$WORK/ours-rx.json" 2>"$WORK/ours-rx.err" &
+		--listen 198.18.0.2:$PORT --key "$WORK/b.key" --peer-key "$APUB" --create --json -q "$@" \
+		"$out" >"$WORK/ours-rx.json" 2>"$WORK/ours-rx.err" &
 	local rxp=$!
 	wait_listen $PORT	# as for the seed's nc -l
 	ip netns exec "$P-a" "${TA[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-tx" "$TOOL" send \
-		--to 198.18.0.2:$PORT --key "$WORK/a.key" --peer-key "$BPUB" --json -q "$src" \
+		--to 198.18.0.2:$PORT --key "$WORK/a.key" --peer-key "$BPUB" --json -q "$@" "$src" \
 		>"$WORK/ours-tx.json" 2>"$WORK/ours-tx.err" || fail "send $src: $(cat "$WORK/ours-tx.err")"
 	wait "$rxp" || fail "receive $src"
 	t1=$(now)
 	[ "$(result ours-tx)" = verified ] || fail "ours: not verified"
-	cmp -n "$n" "$src" "$WORK/ours.out" >/dev/null 2>&1 || [ "$src" = "$WORK/sparse.img" ] ||
+	cmp -n "$n" "$src" "$out" >/dev/null 2>&1 || [ "$src" = "$WORK/sparse.img" ] ||
 		fail "ours: $src differs"
 	local wall fl
 	wall=$(echo "$t1 - $t0" | bc)
 	fl=$(result ours-rx flush_duration)
+	for side in tx rx; do
+		jq -r --arg w "$wall" 'select(.event == "result") | "  r'$r' pin='$pin' '$img' ours'"${*:+ $*}"'-'$side' wall \($w): " +
+			([.stages[] | "\(.name) \(.busy * 100 | round / 100)/\(.wait * 100 | round / 100)"] | join(", "))' \
+			"$WORK/ours-$side.json" >>"$WORK/stages"
+	done
 	echo "$wall $(echo "$wall - $fl" | bc) $fl" \
 		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-tx")" \
 		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-rx")"
-	rm -f "$WORK/ours.out" "$WORK"/.ours.out@*
+	rm -f "$out" "$dir"/.ours.out@*
 }
 
 # median COLUMN FILE: the median of column COLUMN over the lines of FILE
@@ -136,9 +191,17 @@ for ((r = 1; r <= REPS; r++)); do
 		for img in $IMAGES; do
 			src=$WORK/$img.img
 			log "round $r, pin=$pin, $img"
-			seed "$src" >>"$WORK/r-$pin-$img-seed"
-			seed "$src" conv=fdatasync >>"$WORK/r-$pin-$img-seedf"
-			ours "$src" >>"$WORK/r-$pin-$img-ours"
+			for k in 0 1 2; do
+				case $(((k + r - 1) % 3)) in
+				0) seed "$src" >>"$WORK/r-$pin-$img-seed" ;;
+				1) seed "$src" conv=fdatasync >>"$WORK/r-$pin-$img-seedf" ;;
+				2) ours "$src" >>"$WORK/r-$pin-$img-ours" ;;
+				esac
+			done
+			if [ "$PLAIN" = 1 ] && [ "$img" = random ]; then
+				ours "$src" "$WORK" --plain >>"$WORK/r-$pin-$img-plain"
+				ours "$src" "$SHM" --plain >>"$WORK/r-$pin-$img-plainm"
+			fi
 		done
 	done
 done
@@ -169,3 +232,17 @@ for pin in $PINS; do
 			awk -v i="$img" '{printf "  %s: seed %.1f, seed+fdatasync %.1f, ours %.1f -> %.1fx\n", i, $1, $2, $3, $1 / $3}'
 	done
 done
+if [ "$PLAIN" = 1 ]; then
+	n=$(stat -c %s "$WORK/random.img")
+	echo
+	echo "--plain, random data, $((n / MiB)) MiB (GB/s = 10^9 bytes per second of the whole run, to the disk / to /dev/shm):"
+	for pin in $PINS; do
+		paste -d' ' <(awk '{print $1}' "$WORK/r-$pin-random-plain") <(awk '{print $1}' "$WORK/r-$pin-random-plainm") |
+			awk -v n="$n" -v p="$pin" '{printf "  pin=%s: %.2f s = %.2f GB/s to the disk, %.2f s = %.2f GB/s to /dev/shm\n", p, $1, n / $1 / 1e9, $2, n / $2 / 1e9}'
+	done
+fi
+echo
+echo "at each start (load average: 1, 5, 15 min):"
+sed 's/^/  /' "$WORK/starts"
+echo "ours, stage busy/wait seconds per run:"
+cat "$WORK/stages"

@@ -688,8 +688,10 @@ static const char classic_canon[] =
 	"ListenAddress = 198.18.0.1\n"
 	"ListenPort = 5880\n"
 	"ControlSocket = /run/bridged.sock\n"
+	"ControlGroup = none\n"
 	"DeadAfter = 800ms\n"
 	"ProbeInterval = 300ms\n"
+	"IdleKeepalive = 1000ms\n"
 	"LoopRetryMin = 2000ms\n"
 	"LoopRetryMax = 60000ms\n"
 	"MacFlapMoves = 5\n"
@@ -852,6 +854,42 @@ static void test_guard_keys(void **state)
 	assert_non_null(strstr(errs.msgs[4], "b.conf:7: [Node] ProbeInterval"));
 	assert_non_null(strstr(errs.msgs[5], "b.conf:8: [Node] Offload: not auto or off: \"maybe\""));
 	config_errors_clear(&errs);
+}
+
+/* ControlGroup: a group name or none; MetricsListen: a port alone is
+ * localhost, a wider address is said in full. */
+static void test_control_group_metrics_port(void **state)
+{
+	struct config *c;
+	char addr[64];
+	struct sockaddr_storage ss = { 0 };
+
+	c = parse_ok("[Node]\nPrivateKeyFile = /k\nControlGroup = bridged-ctl\nMetricsListen = 9587\n");
+	assert_string_equal(c->node.control_group, "bridged-ctl");
+	assert_true(c->node.has_metrics_listen);
+	assert_string_equal(sockaddr_to_string(&c->node.metrics_listen, addr, sizeof(addr)), "127.0.0.1:9587");
+	assert_true(sockaddr_is_loopback(&c->node.metrics_listen));
+	config_free(c);
+	c = parse_ok("[Node]\nPrivateKeyFile = /k\nControlGroup = none\nMetricsListen = 198.18.0.1:9587\n");
+	assert_string_equal(c->node.control_group, "");
+	assert_false(sockaddr_is_loopback(&c->node.metrics_listen));
+	config_free(c);
+	c = parse_ok("[Node]\nPrivateKeyFile = /k\n");
+	assert_string_equal(c->node.control_group, "");
+	assert_false(c->node.has_metrics_listen);          /* no listener unless asked */
+	config_free(c);
+	assert_int_equal(sockaddr_from_string("[::1]:1", &ss, &(socklen_t){ 0 }), 0);
+	assert_true(sockaddr_is_loopback(&ss));
+	assert_int_equal(sockaddr_from_string("[::]:1", &ss, &(socklen_t){ 0 }), 0);
+	assert_false(sockaddr_is_loopback(&ss));
+	expect_error("[Node]\nPrivateKeyFile = /k\nControlGroup = a:b\n",
+		     "t.conf:3: [Node] ControlGroup: not a group name (A-Z a-z 0-9 . _ -, not starting with -) "
+		     "or none: \"a:b\"");
+	expect_error("[Node]\nPrivateKeyFile = /k\nControlGroup = 0123456789012345678901234567890123\n",
+		     "t.conf:3: [Node] ControlGroup: not a group name (1..32 characters) or none: "
+		     "\"0123456789012345678901234567890123\"");
+	expect_error("[Node]\nPrivateKeyFile = /k\nMetricsListen = 70000\n",
+		     "t.conf:3: [Node] MetricsListen: not a port number (1..65535): \"70000\"");
 }
 
 static void test_migrate_keys(void **state)
@@ -1312,6 +1350,7 @@ int main(void)
 		cmocka_unit_test(test_peer_cfg_equal_cases),
 		cmocka_unit_test(test_to_string),
 		cmocka_unit_test(test_migrate_source_keys),
+		cmocka_unit_test(test_control_group_metrics_port),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_example),
 	};

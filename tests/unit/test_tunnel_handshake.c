@@ -684,6 +684,124 @@ static void test_keepalive_rtt(void **state)
 	node_free(&b);
 }
 
+/* Both nodes run their timers at their deadlines from `from` to `to` in
+ * 5 ms steps, every datagram delivered at once (b's dropped with
+ * drop_ba); counts the datagrams each way. */
+static void sim(struct node *a, struct node *b, uint64_t from, uint64_t to, size_t *ab,
+		size_t *ba, bool drop_ba)
+{
+	uint64_t now;
+
+	for (now = from; now < to; now += 5 * MS) {
+		if (tunnel_next_deadline_at(a->t, now) <= now)
+			tunnel_tick(a->t, now, &a->out);
+		if (tunnel_next_deadline_at(b->t, now) <= now)
+			tunnel_tick(b->t, now, &b->out);
+		*ab += pump(a, b, now);
+		if (drop_ba) {
+			*ba += b->out.n;
+			tunnel_batch_reset(&b->out);
+		} else {
+			*ba += pump(b, a, now);
+		}
+	}
+}
+
+static void set_idle(struct node *n, uint64_t idle_ns)
+{
+	struct tunnel_params pr;
+
+	tunnel_get_params(n->t, &pr);
+	pr.idle_keepalive_ns = idle_ns;
+	pr.quiet_ethertype = 0x88b5;
+	assert_int_equal(tunnel_set_params(n->t, &pr), 0);
+}
+
+/* Idle tunnels (docs/PROTOCOL.md): one keepalive per idle interval each
+ * way, quiet frames keep nobody awake, a frame wakes at once, silence
+ * counts from the idle reference. */
+static void test_idle(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_config c;
+	struct tunnel_peer_stats st;
+	uint8_t probe[64] = { 0x01, 0x80, 0xc2, 0, 0, 0x0e };
+	struct iovec iov = { probe, sizeof(probe) };
+	uint64_t now = SEC;
+	size_t ab = 0, ba = 0, taken;
+
+	(void)state;
+	node_init(&a, 1);
+	node_init(&b, 2);
+	peer_cfg(&c, &b, true, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	c.keepalive_ms = 250;
+	assert_int_equal(tunnel_peer_add(a.t, &c, NULL, &a.peer), 0);
+	peer_cfg(&c, &a, true, TUNNEL_CRYPT_AEAD, seg_a, 1);
+	c.keepalive_ms = 250;
+	assert_int_equal(tunnel_peer_add(b.t, &c, NULL, &b.peer), 0);
+
+	/* idle mode off: 250 ms keepalives, about 4 per second each way */
+	bring_up(&a, &b, now);
+	send_frame(&a, 0, 1, 100, now);
+	exchange(&a, &b, now);
+	sim(&a, &b, now, now + 10 * SEC, &ab, &ba, false);
+	assert_true(ab >= 30 && ba >= 30);
+	assert_false(tunnel_peer_idle(a.peer, now + 10 * SEC));
+
+	/* idle mode on: after 2 s without frames, one packet per second each way */
+	set_idle(&a, SEC);
+	set_idle(&b, SEC);
+	now += 10 * SEC;
+	send_frame(&a, 0, 2, 100, now);
+	exchange(&a, &b, now);
+	assert_false(tunnel_peer_idle(a.peer, now + SEC));
+	assert_true(tunnel_peer_idle(a.peer, now + 2 * SEC));
+	assert_true(tunnel_peer_idle(b.peer, now + 2 * SEC));
+	ab = ba = 0;
+	sim(&a, &b, now, now + 3 * SEC, &ab, &ba, false);
+	now += 3 * SEC;
+	ab = ba = 0;
+	sim(&a, &b, now, now + 10 * SEC, &ab, &ba, false);
+	assert_true(ab >= 9 && ab <= 11);
+	assert_true(ba >= 9 && ba <= 11);
+	now += 10 * SEC;
+	tunnel_peer_get_stats_at(a.peer, now, &st);
+	assert_true(st.idle);
+	assert_true(st.rtt_last_ns == 0 || st.keepalives_rx > 0);
+	/* silence of an idle peer counts from its last packet plus 1 s */
+	assert_int_equal(st.silence_ref_ns, st.last_rx_ns + SEC);
+
+	/* a quiet frame (a loop-guard probe) keeps it idle */
+	probe[12] = 0x88;
+	probe[13] = 0xb5;
+	assert_true(tunnel_encap(a.peer, 0, &iov, 1, now, &a.out, &taken) >= 1);
+	exchange(&a, &b, now);
+	assert_true(tunnel_peer_idle(a.peer, now));
+	assert_true(tunnel_peer_idle(b.peer, now));
+
+	/* a frame wakes both ends at once; silence counts from then */
+	send_frame(&b, 0, 3, 100, now);
+	exchange(&a, &b, now);
+	assert_false(tunnel_peer_idle(a.peer, now));
+	assert_false(tunnel_peer_idle(b.peer, now));
+	tunnel_peer_get_stats_at(a.peer, now, &st);
+	assert_int_equal(st.silence_ref_ns, now);
+
+	/* idle again, then b falls silent: a's health reference stays at
+	 * b's last packet plus 1 s, and a keeps one keepalive a second */
+	ab = ba = 0;
+	sim(&a, &b, now, now + 4 * SEC, &ab, &ba, false);
+	now += 4 * SEC;
+	ab = ba = 0;
+	sim(&a, &b, now, now + 3 * SEC, &ab, &ba, true);
+	tunnel_peer_get_stats_at(a.peer, now + 3 * SEC, &st);
+	assert_true(st.idle);
+	assert_true(st.silence_ref_ns <= now + SEC + 5 * MS);
+	assert_true(now + 3 * SEC - st.silence_ref_ns >= 1900 * MS);
+	node_free(&a);
+	node_free(&b);
+}
+
 static void test_queue_while_handshaking(void **state)
 {
 	struct node a, b;
@@ -1131,6 +1249,7 @@ int main(void)
 		cmocka_unit_test(test_roaming),
 		cmocka_unit_test(test_duplicate_identity),
 		cmocka_unit_test(test_keepalive_rtt),
+		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_queue_while_handshaking),
 		cmocka_unit_test(test_listen_only),
 		cmocka_unit_test(test_endpoint_hint),
