@@ -237,20 +237,13 @@ static int setup(struct daemon *d)
 	cb.ctx = d;
 	if ((r = tunnel_new(d->private_key, &cb, &d->tunnel)) < 0)
 		fatalx("tunnel: %s", strerror(-r));
-	r = udp_open(&d->cfg->node.listen, d->cfg->node.listen_len);
-	if (r < 0) {
-		char a[80];
-
-		fatalx("cannot listen on %s: %s", sockaddr_to_string(&d->cfg->node.listen, a, sizeof(a)),
-		       strerror(-r));
-	}
-	if (tunnel_queue_init(&d->q, d->tunnel, r, &daemon_port_ops) < 0)
-		fatalx("out of memory");
+	workers_start(d);
 	/* super-frames across: TAP offloads (per peer, tap_port_sync_offload),
-	 * UDP GSO and GRO on the socket (docs/PROTOCOL.md, Offloads) */
+	 * UDP GSO and GRO on the socket(s) (docs/PROTOCOL.md, Offloads) */
 	d->uso_probe = -1;
 	{
 		struct tunnel_params pr;
+		struct tunnel_queue *q0 = daemon_queue_at(d, 0);
 
 		tunnel_get_params(d->tunnel, &pr);
 		pr.offer_gso = !d->cfg->node.offload_off;
@@ -259,14 +252,10 @@ static int setup(struct daemon *d)
 		pr.idle_keepalive_ns = (uint64_t)d->cfg->node.idle_keepalive_ms * 1000000ull;
 		pr.quiet_ethertype = PROBE_ETHERTYPE;
 		tunnel_set_params(d->tunnel, &pr);
+		log_info("offloads: %s (UDP_SEGMENT %s, UDP_GRO %s)", d->cfg->node.offload_off ? "off" : "auto",
+			 q0->udp_gso ? "on" : "off", q0->udp_gro ? "on" : "off");
 	}
-	tunnel_queue_udp_offload(&d->q, !d->cfg->node.offload_off);
-	log_info("offloads: %s (UDP_SEGMENT %s, UDP_GRO %s)", d->cfg->node.offload_off ? "off" : "auto",
-		 d->q.udp_gso ? "on" : "off", d->q.udp_gro ? "on" : "off");
 	loop_timer_init(&d->tunnel_timer, tunnel_timer_cb);
-	d->udp.fd = r;
-	d->udp.cb = daemon_udp_cb;
-	loop_add(d->loop, &d->udp, EPOLLIN);
 
 	daemon_bridges_ensure(d);
 	if ((r = guard_init(d)) < 0)
@@ -309,17 +298,15 @@ static void teardown(struct daemon *d)
 	while (d->peers)
 		dpeer_remove(d, d->peers);
 	daemon_collect(d);
+	workers_stop(d);
 	loop_timer_disarm(d->loop, &d->tunnel_timer);
 	migsrv_close(d);
 	metrics_close(d);
 	guard_free(d);
 	ctl_close(d);
 	tunnel_free(d->tunnel);
-	tunnel_queue_free(&d->q);
 	netcfg_free(d->nc);
 	loop_free(d->loop);
-	if (d->udp.fd >= 0)
-		close(d->udp.fd);
 	if (d->sig.fd >= 0)
 		close(d->sig.fd);
 	sodium_free(d->private_key);
@@ -373,6 +360,7 @@ int main(int argc, char **argv)
 			fatal("daemon");
 		log_init("bridged", false, verbose);
 	}
+	workers_launch(&d);
 	d.started_ns = now_ns();
 	log_info("started: %zu bridge(s), %zu peer(s)", d.cfg->n_bridges, d.cfg->n_peers);
 	/* bridges, TAPs, the UDP and control sockets are all up by now */

@@ -255,33 +255,41 @@ static json_object *status_json(struct daemon *d)
 		json_object_object_add(node, "loop_guard", g);
 	}
 	{
-		/* the data path's queue: what each syscall carried */
-		const struct tunnel_queue_stats *qs = &d->q.st;
-		json_object *of = json_object_new_object(), *qa = json_object_new_array(), *q = json_object_new_object();
+		/* the data path's queues (one per worker): what each syscall carried */
+		const struct tunnel_queue *q0 = daemon_queue_at(d, 0);
+		json_object *of = json_object_new_object(), *qa = json_object_new_array();
 
 		json_object_object_add(of, "mode", json_object_new_string(d->cfg->node.offload_off ? "off" : "auto"));
-		json_object_object_add(of, "udp_segment", json_object_new_boolean(d->q.udp_gso));
-		json_object_object_add(of, "udp_gro", json_object_new_boolean(d->q.udp_gro));
+		json_object_object_add(of, "udp_segment", json_object_new_boolean(q0->udp_gso));
+		json_object_object_add(of, "udp_gro", json_object_new_boolean(q0->udp_gro));
 		json_object_object_add(of, "uso", json_object_new_boolean(d->uso_probe == 1));
 		json_object_object_add(node, "offloads", of);
-		json_object_object_add(q, "tap_reads", json_object_new_int64((int64_t)qs->tap_reads));
-		json_object_object_add(q, "tap_frames", json_object_new_int64((int64_t)qs->tap_frames));
-		json_object_object_add(q, "tap_superframes", json_object_new_int64((int64_t)qs->tap_superframes));
-		json_object_object_add(q, "tap_writes", json_object_new_int64((int64_t)qs->tap_writes));
-		json_object_object_add(q, "tap_written_superframes",
-				       json_object_new_int64((int64_t)qs->tap_written_superframes));
-		json_object_object_add(q, "udp_send_calls", json_object_new_int64((int64_t)qs->udp_send_calls));
-		json_object_object_add(q, "udp_sent_datagrams", json_object_new_int64((int64_t)qs->udp_sent_dgrams));
-		json_object_object_add(q, "udp_sent_messages", json_object_new_int64((int64_t)qs->udp_sent_msgs));
-		json_object_object_add(q, "datagrams_per_message", json_object_new_double(qs->udp_sent_msgs ?
-			(double)qs->udp_sent_dgrams / (double)qs->udp_sent_msgs : 0));
-		json_object_object_add(q, "udp_recv_calls", json_object_new_int64((int64_t)qs->udp_recv_calls));
-		json_object_object_add(q, "udp_recv_datagrams", json_object_new_int64((int64_t)qs->udp_recv_dgrams));
-		json_object_object_add(q, "datagrams_per_send", json_object_new_double(qs->udp_send_calls ?
-			(double)qs->udp_sent_dgrams / (double)qs->udp_send_calls : 0));
-		json_object_object_add(q, "datagrams_per_recv", json_object_new_double(qs->udp_recv_calls ?
-			(double)qs->udp_recv_dgrams / (double)qs->udp_recv_calls : 0));
-		json_object_array_add(qa, q);
+		json_object_object_add(node, "workers", json_object_new_int((int)d->n_workers));
+		for (unsigned i = 0; daemon_queue_at(d, i); i++) {
+			const struct tunnel_queue_stats *qs = &daemon_queue_at(d, i)->st;
+			json_object *q = json_object_new_object();
+
+			json_object_object_add(q, "queue", json_object_new_int((int)i));
+			json_object_object_add(q, "tap_reads", json_object_new_int64((int64_t)qs->tap_reads));
+			json_object_object_add(q, "tap_frames", json_object_new_int64((int64_t)qs->tap_frames));
+			json_object_object_add(q, "tap_superframes", json_object_new_int64((int64_t)qs->tap_superframes));
+			json_object_object_add(q, "tap_writes", json_object_new_int64((int64_t)qs->tap_writes));
+			json_object_object_add(q, "tap_written_superframes",
+					       json_object_new_int64((int64_t)qs->tap_written_superframes));
+			json_object_object_add(q, "udp_send_calls", json_object_new_int64((int64_t)qs->udp_send_calls));
+			json_object_object_add(q, "udp_sent_datagrams", json_object_new_int64((int64_t)qs->udp_sent_dgrams));
+			json_object_object_add(q, "udp_sent_messages", json_object_new_int64((int64_t)qs->udp_sent_msgs));
+			json_object_object_add(q, "datagrams_per_message", json_object_new_double(qs->udp_sent_msgs ?
+				(double)qs->udp_sent_dgrams / (double)qs->udp_sent_msgs : 0));
+			json_object_object_add(q, "udp_recv_calls", json_object_new_int64((int64_t)qs->udp_recv_calls));
+			json_object_object_add(q, "udp_recv_datagrams", json_object_new_int64((int64_t)qs->udp_recv_dgrams));
+			json_object_object_add(q, "datagrams_per_send", json_object_new_double(qs->udp_send_calls ?
+				(double)qs->udp_sent_dgrams / (double)qs->udp_send_calls : 0));
+			json_object_object_add(q, "datagrams_per_recv", json_object_new_double(qs->udp_recv_calls ?
+				(double)qs->udp_recv_dgrams / (double)qs->udp_recv_calls : 0));
+			json_object_object_add(q, "drops", json_object_new_int64((int64_t)qs->drops));
+			json_object_array_add(qa, q);
+		}
 		json_object_object_add(node, "queues", qa);
 	}
 	json_object_object_add(root, "node", node);

@@ -7,6 +7,7 @@
 #define BRIDGED_DAEMON_H
 
 #include <net/if.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -135,7 +136,19 @@ struct daemon {
 	struct dpeer *peers;
 	struct dpeer *graveyard;       /* freed after the current loop round */
 	struct probe_port *probe_graveyard; /* likewise: probe ports of removed bridges */
-	struct tunnel_queue q;         /* the data path's one queue */
+	/* The data path (workers.c): with one worker the main loop carries it
+	 * through q, as it always did; with more, each worker thread has its
+	 * own queue, TAP queue fds and UDP socket, and q is the main loop's
+	 * own (timers, probes, handshakes) on the first worker's socket. */
+	struct tunnel_queue q;
+	unsigned n_workers;
+	struct dp_worker *workers;     /* n_workers of them when n_workers > 1 */
+	pthread_rwlock_t dp_rw;        /* workers read; the main loop writes (but in epoll_wait) */
+	pthread_mutex_t dp_mu;         /* among workers: engine, guard, port counters */
+	uint64_t dp_gen;               /* bumped when a TAP goes: workers drop their events */
+	int dp_stop;                   /* atomic: workers exit */
+	struct loop_source wake;       /* eventfd: a worker moved a deadline or passed a handshake */
+	struct dp_mailbox *mailbox;    /* handshake messages from the workers */
 	int uso_probe;                 /* the kernel's TAPs take USO: -1 not known yet, 0, 1 */
 	uint64_t started_ns;
 	int lock_fd;
@@ -180,6 +193,24 @@ enum daemon_counter {
 	CNT_EVENTS,
 	CNT_CTL_REFUSED,     /* control socket clients refused (SO_PEERCRED) */
 };
+
+/* workers.c: the data path's worker threads (Workers = N). */
+/* Opens the UDP socket(s) and the workers' queues; workers_launch then starts
+ * their threads, after daemon() (the main loop holds the data path lock from
+ * then on but while it sleeps). */
+void workers_start(struct daemon *d);
+/* Starts their threads (after daemon(): threads do not survive a fork). */
+void workers_launch(struct daemon *d);
+void workers_stop(struct daemon *d);
+/* The queue of the calling thread: a worker's, else the main loop's. */
+struct tunnel_queue *daemon_queue(struct daemon *d);
+/* The port's TAP fds go into (out of) the workers' epoll sets. */
+void workers_port_add(struct daemon *d, struct tap_port *t);
+void workers_port_del(struct daemon *d, struct tap_port *t);
+/* The number of workers Workers = auto|N gives on this machine. */
+unsigned workers_count(const struct config *cfg);
+/* The per-queue statistics (one entry per worker). */
+struct tunnel_queue *daemon_queue_at(struct daemon *d, unsigned i);
 
 /* peer.c */
 int dpeer_add(struct daemon *d, const struct peer_cfg *pc);

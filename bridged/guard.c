@@ -203,7 +203,7 @@ static void send_probe(struct daemon *d, struct tap_port *t, uint64_t now)
 			     guard_hop_flags(t->guard));
 	if (r < 0)
 		return;
-	tunnel_queue_send_frame(&d->q, &t->tport, frame, (size_t)r, now);
+	tunnel_queue_send_frame(daemon_queue(d), &t->tport, frame, (size_t)r, now);
 }
 
 static void start_probing(struct daemon *d, struct tap_port *t, enum guard_event ev, uint64_t now)

@@ -13,6 +13,11 @@ struct loop {
 	int epfd;
 	struct loop_timer **heap;      /* min-heap by deadline */
 	size_t n_heap, cap_heap;
+	/* held by this thread but while it sleeps in epoll_wait (the data
+	 * path's workers take it meanwhile) */
+	void (*lock)(void *ctx), (*unlock)(void *ctx);
+	void *lock_ctx;
+	uint64_t sleep_until;          /* the deadline it sleeps for, 0: awake */
 };
 
 int loop_new(struct loop **ret)
@@ -174,20 +179,44 @@ static void run_timers(struct loop *l)
 	}
 }
 
+void loop_set_lock(struct loop *l, void (*lock)(void *ctx), void (*unlock)(void *ctx), void *ctx)
+{
+	l->lock = lock;
+	l->unlock = unlock;
+	l->lock_ctx = ctx;
+}
+
+bool loop_wake_needed(struct loop *l, uint64_t deadline)
+{
+	if (l->n_heap && l->heap[0]->deadline_ns < deadline)
+		deadline = l->heap[0]->deadline_ns;
+	if (!l->sleep_until || deadline >= l->sleep_until)
+		return false;
+	l->sleep_until = 0;   /* one wake-up is enough */
+	return true;
+}
+
 int loop_run_once(struct loop *l)
 {
 	struct epoll_event evs[32];
 	int timeout = -1, n, i;
 
+	l->sleep_until = UINT64_MAX;
 	if (l->n_heap) {
 		uint64_t now = now_ns(), deadline = l->heap[0]->deadline_ns;
 
+		l->sleep_until = deadline;
 		if (deadline <= now)
 			timeout = 0;
 		else	/* round up: never wake before the deadline */
 			timeout = (int)((deadline - now + 999999) / 1000000);
 	}
+	if (l->unlock)
+		l->unlock(l->lock_ctx);
 	n = epoll_wait(l->epfd, evs, 32, timeout);
+	if (l->lock)
+		l->lock(l->lock_ctx);
+	l->sleep_until = 0;
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (i = 0; i < n; i++) {

@@ -58,5 +58,13 @@ bool loop_timer_armed(const struct loop_timer *t);
  * its deadline). Returns the number of sources handled or -errno. */
 int loop_run_once(struct loop *l);
 
+/* A lock the loop's thread holds all the time but while it sleeps in
+ * epoll_wait (the data path's workers run under it meanwhile). */
+void loop_set_lock(struct loop *l, void (*lock)(void *ctx), void (*unlock)(void *ctx), void *ctx);
+/* Called by another thread holding that lock: true when the loop sleeps
+ * past deadline or past its earliest timer's (armed meanwhile), so it
+ * must be woken (once: it then counts as awake). */
+bool loop_wake_needed(struct loop *l, uint64_t deadline);
+
 
 #endif

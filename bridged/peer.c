@@ -23,7 +23,7 @@
 
 void daemon_flush(struct daemon *d)
 {
-	tunnel_queue_flush(&d->q);
+	tunnel_queue_flush(daemon_queue(d));
 }
 
 void tap_port_drops(const struct tap_port *t, uint64_t ret[_TAP_DROP_MAX])
@@ -140,12 +140,16 @@ static void uso_probe(struct daemon *d, int fd)
 	tunnel_set_params(d->tunnel, &pr);
 }
 
+static void tap_port_close(struct tap_port *t);
+
+/* With several workers a multi-queue TAP, one queue per worker. */
 static int tap_port_open(struct tap_port *t)
 {
 	struct daemon *d = t->peer->d;
+	bool mq = d->n_workers > 1;
 	int fd, r;
 
-	fd = tap_open_vnet(t->name, t->name);
+	fd = tap_open_vnet_mq(t->name, t->name, mq);
 	if (fd < 0) {
 		log_warnx("%s: cannot create TAP: %s", t->name, strerror(-fd));
 		return fd;
@@ -154,13 +158,28 @@ static int tap_port_open(struct tap_port *t)
 	t->tport.offload = 0;
 	t->offload_set = false;
 	uso_probe(d, fd);
-	t->src.fd = t->tport.fd = fd;
+	t->src.fd = t->tport.fd = t->tport.qfd[0] = fd;
+	t->tport.n_qfd = 1;
+	for (unsigned i = 1; mq && i < d->n_workers; i++) {
+		fd = tap_open_vnet_mq(t->name, NULL, true);
+		if (fd < 0) {
+			log_warnx("%s: cannot open queue %u: %s", t->name, i, strerror(-fd));
+			tap_port_close(t);
+			return fd;
+		}
+		t->tport.qfd[t->tport.n_qfd++] = fd;
+	}
 	tap_port_sync_offload(t);
+	if (mq) {
+		workers_port_add(d, t);
+		return 0;
+	}
 	t->src.cb = tap_cb;
 	r = loop_add(d->loop, &t->src, EPOLLIN);
 	if (r < 0) {
 		close(fd);
 		t->src.fd = t->tport.fd = -1;
+		t->tport.n_qfd = 0;
 		return r;
 	}
 	return 0;
@@ -168,11 +187,19 @@ static int tap_port_open(struct tap_port *t)
 
 static void tap_port_close(struct tap_port *t)
 {
+	struct daemon *d = t->peer->d;
+
 	if (t->src.fd < 0)
 		return;
-	loop_del(t->peer->d->loop, &t->src);
+	if (d->n_workers > 1)
+		workers_port_del(d, t);
+	else
+		loop_del(d->loop, &t->src);
+	for (unsigned i = 1; i < t->tport.n_qfd; i++)
+		close(t->tport.qfd[i]);
 	close(t->src.fd);
 	t->src.fd = t->tport.fd = -1;
+	t->tport.n_qfd = 0;
 }
 
 int tap_port_reopen(struct tap_port *t)
@@ -486,7 +513,7 @@ static void on_deliver(void *ctx, struct tunnel_peer *tp, size_t seg,
 	if (!p || seg >= p->n_taps)
 		return;
 	t = &p->taps[seg];
-	tunnel_port_deliver(&p->d->q, &t->tport, frame, len);
+	tunnel_port_deliver(daemon_queue(p->d), &t->tport, frame, len);
 }
 
 static void on_deliver_vnet(void *ctx, struct tunnel_peer *tp, size_t seg,
@@ -496,7 +523,7 @@ static void on_deliver_vnet(void *ctx, struct tunnel_peer *tp, size_t seg,
 
 	if (!p || seg >= p->n_taps)
 		return;
-	tunnel_port_deliver_vnet(&p->d->q, &p->taps[seg].tport, frame, len);
+	tunnel_port_deliver_vnet(daemon_queue(p->d), &p->taps[seg].tport, frame, len);
 }
 
 static void on_event(void *ctx, struct tunnel_peer *tp, enum tunnel_event ev,

@@ -85,6 +85,8 @@ enum encryption {
 /* "aead" / "none"; NULL for out-of-range values. */
 const char *encryption_to_string(enum encryption e);
 
+#define CONFIG_WORKERS_MAX 8
+
 struct node_cfg {
 	char private_key_file[CONFIG_PATH_MAX];
 	struct sockaddr_storage listen;  /* address and port, AF_INET or AF_INET6 */
@@ -99,6 +101,7 @@ struct node_cfg {
 	unsigned mac_flap_window_ms;
 	unsigned storm_limit;            /* frames/s, 0: none */
 	bool offload_off;                /* Offload = off: no TAP/UDP offloads, no GSO frames */
+	unsigned workers;                /* Workers = N data path threads, 0: auto (CPUs, at most CONFIG_WORKERS_MAX) */
 	bool has_metrics_listen;
 	struct sockaddr_storage metrics_listen;
 	socklen_t metrics_listen_len;

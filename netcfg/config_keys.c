@@ -774,6 +774,25 @@ static int key_offload(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+static int key_workers(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+	char *end;
+	unsigned long w;
+
+	if (!strcasecmp(v, "auto")) {
+		n->workers = 0;
+		return 0;
+	}
+	errno = 0;
+	w = strtoul(v, &end, 10);
+	if (errno || end == v || *end || w < 1 || w > CONFIG_WORKERS_MAX || v[0] == '-' || v[0] == '+')
+		return config_key_error(p, "not auto or a number of threads from 1 to %d: \"%s\"",
+					CONFIG_WORKERS_MAX, STR_ESCAPED(v));
+	n->workers = (unsigned)w;
+	return 0;
+}
+
 const struct key_def key_table[_KEY_MAX] = {
 	[KEY_PRIVATE_KEY_FILE] = { SECT_NODE,   "PrivateKeyFile", key_private_key_file },
 	[KEY_LISTEN_ADDRESS]   = { SECT_NODE,   "ListenAddress",  key_listen_address },
@@ -807,6 +826,7 @@ const struct key_def key_table[_KEY_MAX] = {
 	[KEY_XEN_SAVE_DIR]     = { SECT_NODE,   "XenSaveDir",     key_xen_save_dir },
 	[KEY_MIGRATE_STATE_DIR] = { SECT_NODE,  "MigrateStateDir", key_migrate_state_dir },
 	[KEY_OFFLOAD]          = { SECT_NODE,   "Offload",        key_offload },
+	[KEY_WORKERS]          = { SECT_NODE,   "Workers",        key_workers },
 	[KEY_IDLE_KEEPALIVE]   = { SECT_NODE,   "IdleKeepalive",  key_idle_keepalive },
 	[KEY_CONTROL_GROUP]    = { SECT_NODE,   "ControlGroup",   key_control_group },
 };

@@ -89,6 +89,10 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "MacFlapWindow = %ums\n", n->mac_flap_window_ms);
 	fprintf(f, "StormLimit = %u\n", n->storm_limit);
 	fprintf(f, "Offload = %s\n", n->offload_off ? "off" : "auto");
+	if (n->workers)
+		fprintf(f, "Workers = %u\n", n->workers);
+	else
+		fprintf(f, "Workers = auto\n");
 	fprintf(f, "MetricsListen = %s\n", n->has_metrics_listen
 		? sockaddr_to_string(&n->metrics_listen, addr, sizeof(addr)) : "none");
 	fprintf(f, "MetricsFile = %s\n", n->metrics_file[0] ? n->metrics_file : "none");

@@ -14,10 +14,23 @@
 #include "tunnel/datapath.h"
 #include "tunnel/udp.h"
 #include "tunnel/vnet.h"
+#include "tunnel/wire.h"
 
 #define ROUNDS_MAX 4
 /* A probe grows by one hop on its way: room kept when reading a TAP. */
 #define FRAME_GROWTH 64
+
+static void qlock(struct tunnel_queue *q)
+{
+	if (q->lock)
+		pthread_mutex_lock(q->lock);
+}
+
+static void qunlock(struct tunnel_queue *q)
+{
+	if (q->lock)
+		pthread_mutex_unlock(q->lock);
+}
 
 int tunnel_queue_init(struct tunnel_queue *q, struct tunnel *t, int udp_fd,
 		      const struct tunnel_port_ops *ops)
@@ -39,8 +52,79 @@ int tunnel_queue_init(struct tunnel_queue *q, struct tunnel *t, int udp_fd,
 	return 0;
 }
 
+/* The pending writes' buffers, for a queue with a lock (set after init). */
+static int wbuf_ensure(struct tunnel_queue *q)
+{
+	if (q->wbuf)
+		return 0;
+	q->wbuf = malloc(TUNNEL_WBUF_BYTES);
+	q->w = calloc(TUNNEL_WBUF_FRAMES, sizeof(*q->w));
+	if (!q->wbuf || !q->w) {
+		free(q->wbuf);
+		free(q->w);
+		q->wbuf = NULL;
+		q->w = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void count_write_drop(struct tunnel_queue *q, struct tunnel_port *p)
+{
+	/* atomic: a worker writes without the lock */
+	__atomic_add_fetch(&p->write_drops, 1, __ATOMIC_RELAXED);
+	q->st.drops++;
+}
+
+void tunnel_queue_write_pending(struct tunnel_queue *q)
+{
+	for (size_t i = 0; i < q->n_w; i++) {
+		struct tunnel_wpending *w = &q->w[i];
+
+		if (write(w->fd, q->wbuf + w->off, w->len) < 0) {
+			count_write_drop(q, w->port);
+		} else if (w->super) {
+			__atomic_add_fetch(&w->port->gso_written, 1, __ATOMIC_RELAXED);
+			q->st.tap_written_superframes++;
+		}
+	}
+	q->n_w = 0;
+	q->wbuf_used = 0;
+}
+
+/* Queues hdr (may be NULL) and frame for fd; false: no room (write now). */
+static bool write_later(struct tunnel_queue *q, struct tunnel_port *p, int fd, const uint8_t *hdr,
+			size_t hlen, const uint8_t *frame, size_t len, bool super)
+{
+	struct tunnel_wpending *w;
+
+	if (!q->lock || wbuf_ensure(q) < 0)
+		return false;
+	if (q->n_w == TUNNEL_WBUF_FRAMES || TUNNEL_WBUF_BYTES - q->wbuf_used < hlen + len) {
+		/* full: write what is pending, under the lock this once */
+		tunnel_queue_write_pending(q);
+		if (TUNNEL_WBUF_BYTES < hlen + len)
+			return false;
+	}
+	w = &q->w[q->n_w++];
+	w->port = p;
+	w->fd = fd;
+	w->off = q->wbuf_used;
+	w->len = hlen + len;
+	w->super = super;
+	if (hlen)
+		memcpy(q->wbuf + q->wbuf_used, hdr, hlen);
+	memcpy(q->wbuf + q->wbuf_used + hlen, frame, len);
+	q->wbuf_used += hlen + len;
+	return true;
+}
+
 void tunnel_queue_free(struct tunnel_queue *q)
 {
+	free(q->wbuf);
+	free(q->w);
+	q->wbuf = NULL;
+	q->w = NULL;
 	tunnel_batch_free(&q->batch);
 	free(q->buf);
 	q->buf = NULL;
@@ -60,6 +144,8 @@ void tunnel_queue_flush(struct tunnel_queue *q)
 		q->st.udp_send_calls += ss.calls;
 		q->st.udp_sent_msgs += ss.msgs;
 		q->st.udp_sent_dgrams += ss.dgrams;
+		if (ss.dgrams < q->batch.n)
+			q->st.drops += q->batch.n - ss.dgrams;
 	}
 	tunnel_batch_reset(&q->batch);
 }
@@ -113,36 +199,46 @@ void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 {
 	struct iovec iov[TUNNEL_QUEUE_BATCH];
 	bool vnet[TUNNEL_QUEUE_BATCH];
+	size_t got[TUNNEL_QUEUE_BATCH];
 	size_t n = 0, rounds = 0;
+	int fd = p->n_qfd > 1 && q->index < p->n_qfd ? p->qfd[q->index] : p->fd;
 
 	while (rounds++ < ROUNDS_MAX) {
-		size_t off = 0, reads = 0;
+		size_t off = 0, reads = 0, k, nr = 0, rd_err = 0;
 		bool more = true, any_vnet = false;
 		uint64_t now = q->now = now_ns();
 
 		n = 0;
-		/* bounded in reads too: dropped frames (blocked port, storm)
-		 * must not keep this loop going */
-		while (n < TUNNEL_QUEUE_BATCH && reads++ < 2 * TUNNEL_QUEUE_BATCH) {
-			ssize_t r = read(p->fd, q->buf[n], TUNNEL_FRAME_MAX - FRAME_GROWTH);
-			uint8_t *frame = q->buf[n];
-			size_t len;
-			bool v = false;
+		/* the reads first, without the lock: bounded in reads too
+		 * (dropped frames: a blocked port, a storm) */
+		while (nr < TUNNEL_QUEUE_BATCH && reads++ < 2 * TUNNEL_QUEUE_BATCH) {
+			ssize_t r = read(fd, q->buf[nr], TUNNEL_FRAME_MAX - FRAME_GROWTH);
 
 			if (r < 0) {
 				if (errno != EAGAIN && errno != EINTR) {
-					p->read_drops++;
-					log_debug("tap fd %d: read: %s", p->fd, strerror(errno));
+					rd_err++;
+					log_debug("tap fd %d: read: %s", fd, strerror(errno));
 				}
 				more = false;
 				break;
 			}
+			got[nr++] = (size_t)r;
+		}
+		if (!nr && !more && !rd_err)
+			break;
+		qlock(q);
+		p->read_drops += rd_err;
+		q->st.drops += rd_err;
+		for (k = 0; k < nr; k++) {
+			uint8_t *frame = q->buf[k];
+			size_t len = got[k];
+			bool v = false;
+
 			q->st.tap_reads++;
-			len = (size_t)r;
-			if (p->vnet && !vnet_in(p, q->buf[n], len, &frame, &len, &v))
+			if (p->vnet && !vnet_in(p, q->buf[k], len, &frame, &len, &v))
 				continue;
 			if (!q->ops->from_tap(p, frame, &len,
-					      TUNNEL_FRAME_MAX - (size_t)(frame - q->buf[n]), now))
+					      TUNNEL_FRAME_MAX - (size_t)(frame - q->buf[k]), now))
 				continue;
 			q->st.tap_frames++;
 			if (v) {
@@ -158,8 +254,6 @@ void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 			vnet[n] = v;
 			n++;
 		}
-		if (!n && !more)
-			break;
 		while (off < n) {
 			size_t taken = 0, before = q->batch.n;
 			int r = tunnel_encap_vnet(p->peer, p->seg, iov + off, any_vnet ? vnet + off : NULL,
@@ -167,22 +261,26 @@ void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 
 			off += taken;
 			if (r == -ENOBUFS || q->batch.n == q->batch.cap) {
+				/* the batch is this queue's: sent without the lock */
+				qunlock(q);
 				tunnel_queue_flush(q);
+				qlock(q);
 				if (!taken && r == -ENOBUFS && before == 0) {
 					/* no progress even into an empty batch: give up
 					 * on this frame rather than spin */
-					p->write_drops++;
+					count_write_drop(q, p);
 					off++;
 				}
 				continue;
 			}
 			if (r < 0) {
-				log_debug("tap fd %d: encap: %s", p->fd, strerror(-r));
+				log_debug("tap fd %d: encap: %s", fd, strerror(-r));
 				break;
 			}
 			if (!taken)
 				break;
 		}
+		qunlock(q);
 		tunnel_queue_flush(q);
 		if (!more)
 			break;
@@ -236,6 +334,7 @@ void tunnel_queue_udp_ready(struct tunnel_queue *q)
 		q->st.udp_recv_calls++;
 		q->st.udp_recv_msgs += (uint64_t)n;
 		now = q->now = now_ns();
+		qlock(q);
 		for (i = 0; i < n; i++) {
 			size_t len = msgs[i].msg_len, seg = len, off;
 			struct cmsghdr *c;
@@ -251,13 +350,23 @@ void tunnel_queue_udp_ready(struct tunnel_queue *q)
 						seg = (size_t)g;
 				}
 			for (off = 0; off < len; off += seg) {
+				const uint8_t *pkt = q->buf[i] + off;
+				size_t plen = len - off < seg ? len - off : seg;
+
 				q->st.udp_recv_dgrams++;
+				if (q->ops->control && plen && pkt[0] != WIRE_TYPE_DATA) {
+					/* a handshake message: for the control thread */
+					q->ops->control(q, pkt, plen, (struct sockaddr *)&src[i],
+							msgs[i].msg_hdr.msg_namelen);
+					continue;
+				}
 				/* keep room for the replies one datagram can cause */
-				tunnel_receive(q->tunnel, q->buf[i] + off, len - off < seg ? len - off : seg,
-					       (struct sockaddr *)&src[i], msgs[i].msg_hdr.msg_namelen, now,
-					       tunnel_queue_batch(q, 4));
+				tunnel_receive(q->tunnel, pkt, plen, (struct sockaddr *)&src[i],
+					       msgs[i].msg_hdr.msg_namelen, now, tunnel_queue_batch(q, 4));
 			}
 		}
+		qunlock(q);
+		tunnel_queue_write_pending(q);
 		tunnel_queue_flush(q);
 		if (n < TUNNEL_QUEUE_BATCH)
 			break;
@@ -282,11 +391,17 @@ void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const ui
 		{ .iov_base = (void *)frame, .iov_len = len },
 	};
 
+	int fd;
+
 	if (!q->ops->to_tap(p, frame, len, q->now))
 		return;
 	q->st.tap_writes++;
-	if (p->fd < 0 || (p->vnet ? writev(p->fd, iov, 2) : write(p->fd, frame, len)) < 0)
-		p->write_drops++;
+	fd = tunnel_port_fd_for(p, frame, len);
+	if (fd >= 0 && write_later(q, p, fd, p->vnet ? zero : NULL, p->vnet ? VNET_HDR_LEN : 0, frame, len,
+				   false))
+		return;
+	if (fd < 0 || (p->vnet ? writev(fd, iov, 2) : write(fd, frame, len)) < 0)
+		count_write_drop(q, p);
 }
 
 void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
@@ -296,17 +411,83 @@ void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, con
 		return;
 	/* a TAP without the header cannot take it: never the case for a
 	 * tunnel port, which the daemon opens with it */
+	int fd;
+
 	if (p->fd < 0 || !p->vnet) {
-		p->write_drops++;
+		count_write_drop(q, p);
 		return;
 	}
 	q->st.tap_writes++;
-	if (write(p->fd, frame, len) < 0) {
-		p->write_drops++;
+	fd = tunnel_port_fd_for(p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
+	if (write_later(q, p, fd, NULL, 0, frame, len, frame[1] != VNET_GSO_NONE))
+		return;
+	if (write(fd, frame, len) < 0) {
+		count_write_drop(q, p);
 		return;
 	}
 	if (frame[1] != VNET_GSO_NONE) {
-		p->gso_written++;
+		__atomic_add_fetch(&p->gso_written, 1, __ATOMIC_RELAXED);
 		q->st.tap_written_superframes++;
 	}
+}
+
+static uint32_t get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Symmetric: a and b, the two ends, commute (sum and xor), so both
+ * directions of a flow hash alike. */
+static uint32_t mix2(uint32_t h, uint32_t a, uint32_t b)
+{
+	h ^= (a + b) * 0x9e3779b1u;
+	h = (h << 13 | h >> 19) * 5 + 0xe6546b64u;
+	h ^= (a ^ b) * 0x85ebca6bu;
+	return (h << 13 | h >> 19) * 5 + 0xe6546b64u;
+}
+
+uint32_t tunnel_frame_flow_hash(const uint8_t *f, size_t len)
+{
+	size_t off = 14, l4 = 0;
+	uint32_t h = 0x2545f491u;
+	unsigned et, proto = 0;
+
+	if (len < 14)
+		return 0;
+	et = (unsigned)f[12] << 8 | f[13];
+	if ((et == 0x8100 || et == 0x88a8) && len >= 18) {
+		et = (unsigned)f[16] << 8 | f[17];
+		off = 18;
+	}
+	if (et == 0x0800 && len >= off + 20) {
+		const uint8_t *ip = f + off;
+
+		proto = ip[9];
+		h = mix2(h, get32(ip + 12), get32(ip + 16));
+		/* not a fragment (offset 0, no MF): ports are there */
+		if (!((ip[6] & 0x3f) | ip[7]))
+			l4 = off + (size_t)(ip[0] & 15) * 4;
+	} else if (et == 0x86dd && len >= off + 40) {
+		const uint8_t *ip = f + off;
+
+		proto = ip[6];
+		for (int i = 0; i < 4; i++)
+			h = mix2(h, get32(ip + 8 + 4 * i), get32(ip + 24 + 4 * i));
+		l4 = off + 40;
+	} else {
+		return 0;
+	}
+	if (l4 && (proto == 6 || proto == 17 || proto == 132) && len >= l4 + 4)
+		h = mix2(h ^ proto, (uint32_t)f[l4] << 8 | f[l4 + 1], (uint32_t)f[l4 + 2] << 8 | f[l4 + 3]);
+	h ^= h >> 16;
+	h *= 0x7feb352du;
+	h ^= h >> 15;
+	return h ? h : 1;
+}
+
+int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t len)
+{
+	if (p->n_qfd <= 1 || p->fd < 0)
+		return p->fd;
+	return p->qfd[tunnel_frame_flow_hash(frame, len) % p->n_qfd];
 }

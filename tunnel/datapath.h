@@ -6,9 +6,10 @@
  * resulting datagrams sent with one sendmmsg).
  *
  * A queue holds everything one thread of the data path needs (the socket,
- * the receive buffers, the send batch): today the daemon has one; each
- * worker of a multi-queue data path will have its own. A port is one TAP
- * (one peer, one segment), embedded in its owner. The owner's filters (the
+ * the receive buffers, the send batch): the daemon has one per worker
+ * thread (bridged/workers.c), each reading its own queue of every
+ * multi-queue TAP. A port is one TAP (one peer, one segment), embedded in
+ * its owner. The owner's filters (the
  * daemon's loop guard and storm limit) plug in through a const ops table
  * (the systemd NetDevVTable / tinc devops_t shape): the data path never
  * reaches into its owner's state.
@@ -16,17 +17,22 @@
 #ifndef BRIDGED_TUNNEL_DATAPATH_H
 #define BRIDGED_TUNNEL_DATAPATH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "tunnel/tunnel.h"
 
 #define TUNNEL_QUEUE_BATCH 64
+/* queues of a multi-queue TAP (IFF_MULTI_QUEUE), one per worker */
+#define TUNNEL_QUEUES_MAX 8
 /* a GSO super-frame with its virtio_net_hdr, or a UDP GRO train */
 #define TUNNEL_FRAME_MAX (65536 + 128)
 
 struct tunnel_port;
+struct tunnel_queue;
 
 struct tunnel_port_ops {
 	/* A frame read from the port's TAP, before it goes into the tunnel:
@@ -36,11 +42,20 @@ struct tunnel_port_ops {
 	/* A frame out of the tunnel, before it is written to the port's TAP:
 	 * false drops it. */
 	bool (*to_tap)(struct tunnel_port *p, const uint8_t *frame, size_t len, uint64_t now);
+	/* Optional: a datagram that is not data (a handshake message) is
+	 * handed here instead of to the engine, for the owner's control
+	 * thread (called with the queue's lock held). */
+	void (*control)(struct tunnel_queue *q, const uint8_t *pkt, size_t len,
+			const struct sockaddr *src, socklen_t src_len);
 };
 
 /* One TAP of the data path, embedded in its owner (container_of). */
 struct tunnel_port {
-	int fd;                        /* the TAP, -1: closed */
+	int fd;                        /* the TAP (its first queue), -1: closed */
+	/* a multi-queue TAP: one fd per queue (qfd[0] == fd); queue i reads
+	 * qfd[i], frames out of the tunnel go to the queue of their flow */
+	int qfd[TUNNEL_QUEUES_MAX];
+	unsigned n_qfd;                /* 0 or 1: a single-queue TAP, fd only */
 	struct tunnel_peer *peer;
 	size_t seg;                    /* the peer's segment index */
 	bool vnet;                     /* opened with IFF_VNET_HDR (tap_open_vnet) */
@@ -59,6 +74,7 @@ struct tunnel_queue_stats {
 	uint64_t tap_writes, tap_written_superframes;
 	uint64_t udp_send_calls, udp_sent_msgs, udp_sent_dgrams;
 	uint64_t udp_recv_calls, udp_recv_msgs, udp_recv_dgrams;
+	uint64_t drops;                /* frames and datagrams this queue lost (TAP and UDP errors) */
 };
 
 struct tunnel_queue {
@@ -71,7 +87,25 @@ struct tunnel_queue {
 	struct tunnel_queue_stats st;
 	uint8_t (*buf)[TUNNEL_FRAME_MAX]; /* TUNNEL_QUEUE_BATCH frame / datagram buffers */
 	uint64_t now;                  /* monotonic time of the batch being handled */
+	unsigned index;                /* which queue of multi-queue TAPs it reads */
+	/* Shared with the other queues' threads: taken around the engine and
+	 * the ops, never around a syscall (delivered frames are written after
+	 * it, from wbuf). NULL: one thread, no lock, frames written at once. */
+	pthread_mutex_t *lock;
+	/* With a lock: frames delivered under it are copied here and written
+	 * to their TAPs once it is let go (a TAP write runs the far side's
+	 * whole receive path in the writer's time). */
+	uint8_t *wbuf;                 /* TUNNEL_WBUF_BYTES */
+	size_t wbuf_used, n_w;
+	struct tunnel_wpending {
+		struct tunnel_port *port;
+		int fd;
+		size_t off, len;
+		bool super;            /* a super-frame (counted when written) */
+	} *w;                          /* TUNNEL_WBUF_FRAMES */
 };
+#define TUNNEL_WBUF_BYTES (1u << 20)
+#define TUNNEL_WBUF_FRAMES 256
 
 int tunnel_queue_init(struct tunnel_queue *q, struct tunnel *t, int udp_fd,
 		      const struct tunnel_port_ops *ops);
@@ -81,6 +115,13 @@ void tunnel_queue_flush(struct tunnel_queue *q);
 /* The batch with room for at least n more datagrams (flushed if need be),
  * for the engine's timers. */
 struct tunnel_batch *tunnel_queue_batch(struct tunnel_queue *q, size_t n);
+/* The TAP fd that frame (an Ethernet frame) is written to: with several
+ * queues the one of its flow (a symmetric hash of addresses and ports), so
+ * that the kernel, which sends a flow out through the queue its other
+ * direction was last written to, keeps each flow on one queue. */
+int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t len);
+/* A symmetric flow hash of an Ethernet frame (0 for what is not IP). */
+uint32_t tunnel_frame_flow_hash(const uint8_t *frame, size_t len);
 /* The port's TAP is readable: reads, filters, encapsulates and sends,
  * bounded (4 batches) so one busy TAP cannot starve the rest. */
 void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p);
@@ -97,6 +138,8 @@ void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const ui
 /* The same for a frame preceded by its virtio_net_hdr (a GSO frame). */
 void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
 			      size_t len);
+/* Writes the frames delivered under the lock (a no-op without one). */
+void tunnel_queue_write_pending(struct tunnel_queue *q);
 /* Turns UDP_SEGMENT / UDP_GRO on for the queue's socket where the kernel
  * has them; sets q->udp_gso / q->udp_gro. */
 void tunnel_queue_udp_offload(struct tunnel_queue *q, bool want);

@@ -29,7 +29,13 @@ int tap_open(const char *name, char *ret_name)
 
 int tap_open_vnet(const char *name, char *ret_name)
 {
-	int fd = tap_open_flags(name, ret_name, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), one = 1, sz = 10;
+	return tap_open_vnet_mq(name, ret_name, false);
+}
+
+int tap_open_vnet_mq(const char *name, char *ret_name, bool multi)
+{
+	int fd = tap_open_flags(name, ret_name, IFF_TAP | IFF_NO_PI | IFF_VNET_HDR |
+				(multi ? IFF_MULTI_QUEUE : 0)), one = 1, sz = 10;
 
 	if (fd < 0)
 		return fd;

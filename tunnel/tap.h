@@ -17,6 +17,10 @@ int tap_open(const char *name, char *ret_name);
  * 10-byte struct virtio_net_hdr, little-endian (TUNSETVNETLE where the host
  * is not). No offload is on until tap_set_offload. */
 int tap_open_vnet(const char *name, char *ret_name);
+/* The same with IFF_MULTI_QUEUE: each call with the same name opens one
+ * more queue of that TAP (up to the kernel's limit); multi must be the
+ * same for every queue of a TAP. */
+int tap_open_vnet_mq(const char *name, char *ret_name, bool multi);
 
 /* Offload bits (TUN_F_*) the kernel may hand a vnet TAP: partial checksums
  * and TCP/UDP segmentation offload (super-frames). */

@@ -13,6 +13,11 @@
 
 int udp_open(const struct sockaddr_storage *listen, socklen_t len)
 {
+	return udp_open_reuseport(listen, len, false);
+}
+
+int udp_open_reuseport(const struct sockaddr_storage *listen, socklen_t len, bool reuseport)
+{
 	int fd, one = 1, bufsz = 4 << 20, r;
 	int pmtu = IP_PMTUDISC_DO;
 
@@ -20,6 +25,11 @@ int udp_open(const struct sockaddr_storage *listen, socklen_t len)
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
 	/* Larger buffers absorb bursts; SO_*BUFFORCE works as root, fall back. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsz, sizeof(bufsz)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof(bufsz));

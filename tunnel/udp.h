@@ -13,6 +13,10 @@
 
 /* Binds a non-blocking UDP socket; returns the fd or -errno. */
 int udp_open(const struct sockaddr_storage *listen, socklen_t len);
+/* The same with SO_REUSEPORT when reuseport: several sockets on one port,
+ * one per worker; the kernel steers each datagram by a hash of its
+ * addresses and ports, so one peer's datagrams all reach one socket. */
+int udp_open_reuseport(const struct sockaddr_storage *listen, socklen_t len, bool reuseport);
 /* Sends the whole batch with sendmmsg; returns datagrams sent or -errno.
  * Datagrams the kernel refuses are skipped (counted in the return's
  * shortfall), never retried forever. */

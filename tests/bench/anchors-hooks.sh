@@ -13,6 +13,7 @@
 # bridged-base-none and bridged-base-aead run the binaries of another
 # checkout, BASE_TOP=/path/to/it (built with make), with no key it may not
 # know (StateFile).
+# bridged-w1-none and bridged-w1-aead run this checkout with Workers = 1.
 BRIDGED_TOP=${BRIDGED_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
 _bridged_start() { # SIDE ENCRYPTION
@@ -31,6 +32,7 @@ PrivateKeyFile = $AB_DIR/bd-$s.key
 ListenAddress = $AB_LOCAL
 ControlSocket = $AB_DIR/bd-$s.sock
 ${BD_NO_STATE:-StateFile = $AB_DIR/bd-$s.state}
+${BD_WORKERS:+Workers = $BD_WORKERS}
 
 [Bridge $AB_BR]
 
@@ -52,5 +54,9 @@ EOC
 
 start_bridged_none() { _bridged_start "$1" none; }
 start_bridged_aead() { _bridged_start "$1" aead; }
+# bridged-w1-none, bridged-w1-aead: Workers = 1 (the data path on the main
+# loop), against the default (auto: one worker per CPU) in the same run
+start_bridged_w1_none() { BD_WORKERS=1 _bridged_start "$1" none; }
+start_bridged_w1_aead() { BD_WORKERS=1 _bridged_start "$1" aead; }
 start_bridged_base_none() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" none; }
 start_bridged_base_aead() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" aead; }

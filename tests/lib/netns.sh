@@ -168,6 +168,7 @@ ListenAddress = $2
 ListenPort = 5880
 ControlSocket = $WORK/$1.sock
 StateFile = $WORK/$1.state
+${WORKERS:+Workers = $WORKERS}
 ${NODE_EXTRA:-}
 ${!one:-}
 EOC

@@ -34,6 +34,9 @@ transfer() {
 # js HOST FILTER: jq on HOST's status
 js() { ctl "$1" status --json | jq -r "$2"; }
 
+# QSUM'(A; B)': sum of A over sum of B across the queues
+QSUM='def ratio(a; b): ([.node.queues[] | a] | add) as $x | ([.node.queues[] | b] | add) as $y | if $y > 0 then $x / $y else 0 end; ratio'
+
 gso_on() { [ "$(js a '.peers[0].gso')" = true ] && [ "$(js b '.peers[0].gso')" = true ]; }
 
 teardown() {
@@ -60,8 +63,9 @@ for c in "aead auto" "none auto" "aead off"; do
 	rd=$(js a '.peers[0].tunnels[0].offload.superframes_read')
 	wr=$(js b '.peers[0].tunnels[0].offload.superframes_written')
 	tapo=$(js a '.peers[0].tunnels[0].offload.tap')
-	dps=$(js a '.node.queues[0].datagrams_per_send')
-	dpm=$(js a '.node.queues[0].datagrams_per_message')
+	# summed over the queues (one per worker: the flow may be on any)
+	dps=$(js a "$QSUM"'(.udp_sent_datagrams; .udp_send_calls)')
+	dpm=$(js a "$QSUM"'(.udp_sent_datagrams; .udp_sent_messages)')
 	udpseg=$(js a '.node.offloads.udp_segment')
 	if [ "$boff" = auto ]; then
 		[ "$gso_a" = true ] && [ "$gso_b" = true ] || fail "$c: gso a=$gso_a b=$gso_b, not both true"
@@ -76,8 +80,8 @@ for c in "aead auto" "none auto" "aead off"; do
 		[ "$rd" -eq 0 ] && [ "$wr" -eq 0 ] || fail "$c: super-frames read $rd, written $wr with b's Offload = off"
 		[ "$(js b '.node.offloads.mode')" = off ] && [ "$(js b '.node.offloads.udp_segment')" = false ] ||
 			fail "$c: b's status does not say its offloads are off"
-		[ "$(js b '.node.queues[0].datagrams_per_message')" = 1 ] ||
-			fail "$c: b sends $(js b '.node.queues[0].datagrams_per_message') datagrams per message without UDP_SEGMENT"
+		[ "$(js b "$QSUM"'(.udp_sent_datagrams; .udp_sent_messages)')" = 1 ] ||
+			fail "$c: b sends $(js b "$QSUM"'(.udp_sent_datagrams; .udp_sent_messages)') datagrams per message without UDP_SEGMENT"
 	fi
 	# the human status says the same
 	ctl a status | grep -q "^  offloads:    $([ "$(js a '.node.offloads.mode')" = off ] && echo off || echo auto) (UDP_SEGMENT" ||

@@ -698,6 +698,7 @@ static const char classic_canon[] =
 	"MacFlapWindow = 10000ms\n"
 	"StormLimit = 2000\n"
 	"Offload = auto\n"
+	"Workers = auto\n"
 	"MetricsListen = none\n"
 	"MetricsFile = none\n"
 	"MigrateListen = none\n"
