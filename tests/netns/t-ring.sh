@@ -35,7 +35,8 @@
 # The topologies run side by side (one process each, own prefix and seed
 # SEED+i; PARALLEL=0 runs them one after the other).
 #
-# Env: TOPOLOGIES (default "ring4 ring5 ring6 mesh4"; ringN/meshN, N 3..6),
+# Env: TOPOLOGIES (default "ring4 ring5 ring6 mesh4"; ringN/meshN, N 3..12;
+# mesh12 is the site-scale case of docs/RELIABILITY.md: 66 tunnels, 55 blocked),
 # FORMATIONS (per topology, alternately simultaneous and staggered; default
 # 10; 20 or more as a soak), SEED, PARALLEL (default 1), REQUIRE_BOTH_ENDS (default 1), CONVERGE_S (default 10),
 # KEEP_GOING=1 (go on after a failure and count them; still exit 1),
@@ -63,8 +64,8 @@ if [ "${PARALLEL:-1}" = 1 ] && [ -z "${SBS_INDEX:-}" ] && [ "$(wc -w <<<"$TOPOLO
 	side_by_side TOPOLOGIES $TOPOLOGIES
 fi
 
-ALL=(a b c d e f)
-declare -A IDX=([a]=1 [b]=2 [c]=3 [d]=4 [e]=5 [f]=6)
+ALL=(a b c d e f g h i j k l)
+declare -A IDX=([a]=1 [b]=2 [c]=3 [d]=4 [e]=5 [f]=6 [g]=7 [h]=8 [i]=9 [j]=10 [k]=11 [l]=12)
 declare -A PID=() OFF=() G=() UF=()
 now_ms() { NOW=$(( ${EPOCHREALTIME/./} / 1000 )); }
 
@@ -72,7 +73,7 @@ now_ms() { NOW=$(( ${EPOCHREALTIME/./} / 1000 )); }
 topology() {
 	local n=${1#ring} x y
 	n=${n#mesh}
-	[[ $n =~ ^[3-6]$ ]] || fail "unknown topology $1"
+	[[ $n =~ ^([3-9]|1[0-2])$ ]] || fail "unknown topology $1"
 	TH=("${ALL[@]:0:n}") TE=()
 	case $1 in
 	ring*) for ((x = 0; x < n; x++)); do TE+=("${TH[x]}-${TH[(x + 1) % n]}"); done ;;
@@ -138,7 +139,7 @@ reap() { # HOST: waits (bounded) for its daemon to exit, SIGKILL after 5 s
 
 # the daemon's devices in HOST: its TAPs (PEER.dmz), its probe port, the bridge
 devices() { nsx "$P-$1" ip -o link show | awk -F': ' '{ sub("@.*", "", $2); print $2 }' |
-	grep -E '^(br-dmz|br-dmz\.probe|[a-f]\.dmz)$'; }
+	grep -E '^(br-dmz|br-dmz\.probe|[a-l]\.dmz)$'; }
 no_taps() { ! devices "$1" | grep -qv '^br-dmz$'; }
 no_devices() { [ -z "$(devices "$1")" ]; }
 
