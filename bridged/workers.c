@@ -200,7 +200,7 @@ static void *worker_main(void *arg)
 		}
 		/* what ran may have armed a timer or moved the engine's deadline */
 		pthread_mutex_lock(&d->dp_mu);
-		if (loop_wake_needed(d->loop, tunnel_next_deadline(d->tunnel)))
+		if (loop_wake_needed(d->loop, tunnel_next_deadline_at(d->tunnel, now_ns())))
 			wake_main(d);
 		pthread_mutex_unlock(&d->dp_mu);
 		w->gen = __atomic_load_n(&d->dp_gen, __ATOMIC_ACQUIRE);
