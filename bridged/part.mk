@@ -3,7 +3,7 @@ DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o
 	       bridged/ctl.o bridged/guard.o bridged/health.o bridged/loopguard.o \
 	       bridged/metrics.o bridged/migsrv.o bridged/peerhealth.o bridged/probeport.o \
 	       bridged/macwatch.o bridged/fdbquery.o bridged/names.o bridged/conn.o bridged/epstate.o \
-	       bridged/notify.o
+	       bridged/notify.o bridged/priv.o
 
 include bridged/cli/part.mk
 

@@ -24,6 +24,15 @@ skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 [ -x "$BRIDGED" ] || fail "$BRIDGED not built (make)"
+# the daemons drop to the package's account after start-up (docs/SECURITY.md):
+# every scenario runs that way, as a host with the package would
+ensure_user() {
+	getent passwd bridged >/dev/null && return 0
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+		--user-group bridged 2>/dev/null
+	getent passwd bridged >/dev/null || fail "cannot create the system user bridged"
+}
+ensure_user
 
 on_cleanup() { _cleanup_hooks+=("$*"); }
 
