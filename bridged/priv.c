@@ -64,13 +64,13 @@ bool priv_separated(void)
 
 /* ---- messages with a descriptor ------------------------------------------ */
 
-static int send_msg(int sock, const struct priv_msg *m, int fd)
+int priv_send(int sock, const void *buf, size_t len, int fd)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
@@ -91,18 +91,16 @@ static int send_msg(int sock, const struct priv_msg *m, int fd)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	return n == (ssize_t)sizeof(*m) ? 0 : -EIO;
+	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-/* 1 with a message (*fd: the descriptor it carried, or -1), 0 at the end,
- * -errno. A malformed message is -EBADMSG. */
-static int recv_msg(int sock, struct priv_msg *m, int *fd)
+int priv_recv(int sock, void *buf, size_t len, int *fd)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c;
@@ -120,7 +118,7 @@ static int recv_msg(int sock, struct priv_msg *m, int *fd)
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
 		    c->cmsg_len == CMSG_LEN(sizeof(int)))
 			memcpy(fd, CMSG_DATA(c), sizeof(int));
-	if (n != (ssize_t)sizeof(*m) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	if (n != (ssize_t)len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
@@ -135,10 +133,10 @@ static int call(enum priv_op op, int arg, int fd, int *ret_fd)
 	struct priv_msg m = { .op = op, .arg = arg };
 	int r, got = -1;
 
-	r = send_msg(priv.fd, &m, fd);
+	r = priv_send(priv.fd, &m, sizeof(m), fd);
 	if (r < 0)
 		fatalx("privileged helper: request %u: %s", op, strerror(-r));
-	r = recv_msg(priv.fd, &m, &got);
+	r = priv_recv(priv.fd, &m, sizeof(m), &got);
 	if (r <= 0 || m.op != op)
 		fatalx("privileged helper: %s", r < 0 ? strerror(-r) : "gone or out of step");
 	if (ret_fd)
@@ -283,7 +281,7 @@ static void __attribute__((noreturn)) helper_main(struct daemon *d, int sock)
 			_exit(1);
 		if (r <= 0)
 			continue;
-		r = recv_msg(sock, &m, &fd);
+		r = priv_recv(sock, &m, sizeof(m), &fd);
 		if (r == 0)
 			_exit(0);          /* the daemon is gone */
 		if (r < 0) {
@@ -314,7 +312,7 @@ static void __attribute__((noreturn)) helper_main(struct daemon *d, int sock)
 		if (fd >= 0)
 			close(fd);
 		m.arg = r;
-		r = send_msg(sock, &m, out);
+		r = priv_send(sock, &m, sizeof(m), out);
 		if (out >= 0)
 			close(out);
 		if (r < 0)
@@ -451,6 +449,11 @@ int priv_migrate_channel(struct daemon *d)
 		return r;
 	}
 	return fd >= 0 ? fd : -EIO;
+}
+
+void priv_forget(void)
+{
+	priv.fd = -1;
 }
 
 void priv_close(void)

@@ -44,7 +44,15 @@ void priv_unlink_ctl(struct daemon *d);
  * that connection's disks and backend requests (migrate side, migsrv.c):
  * an fd, -EOPNOTSUPP when not separated, or -errno. */
 int priv_migrate_channel(struct daemon *d);
-/* Closes the channel to the helper (in forked children, at exit). */
+/* Closes the channel to the helper (at exit). */
 void priv_close(void);
+/* Forgets it without closing (a forked child that closes its descriptors). */
+void priv_forget(void);
+/* One fixed-size message with at most one descriptor over a SOCK_SEQPACKET
+ * socket (the helper's and migsrv's channels). send: 0 or -errno. recv: 1
+ * with a message of exactly len bytes (*fd: the descriptor it carried, or
+ * -1), 0 at the end, -errno (-EBADMSG: not len bytes). */
+int priv_send(int sock, const void *buf, size_t len, int fd);
+int priv_recv(int sock, void *buf, size_t len, int *fd);
 
 #endif

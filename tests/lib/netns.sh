@@ -142,6 +142,17 @@ forget_pid() { # PID: drop it from the cleanup list
 	PIDS=(${keep[@]+"${keep[@]}"})
 }
 
+# children_reaped PID: waits (5 s) until the daemon PID has no child but its
+# privileged helper (docs/SECURITY.md), and the helper none; else fails
+children_reaped() {
+	local pid=$1 helper
+	helper=$(ps -o pid=,comm= --ppid "$pid" | awk '$2 == "bridged-priv" { print $1 }')
+	wait_for 5 bash -c "[ -z \"\$(ps -o pid=,comm= --ppid $pid | grep -v bridged-priv)\" ]" ||
+		fail "children left: $(ps --ppid "$pid")"
+	[ -z "$helper" ] || wait_for 5 bash -c "[ -z \"\$(ps -o pid= --ppid $helper)\" ]" ||
+		fail "root processes left: $(ps --ppid "$helper")"
+}
+
 ctl() { local h=$1; shift; "$BRIDGECTL" --socket "$WORK/$h.sock" "$@"; }
 
 # status_field HOST PEER FIELD: one field of a peer in status --json
