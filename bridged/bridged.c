@@ -19,6 +19,7 @@
 
 #include "bridged/daemon.h"
 #include "bridged/priv.h"
+#include "bridged/sandbox.h"
 #include "common/log.h"
 #include "netcfg/netcfg.h"
 #include "common/keys.h"
@@ -155,6 +156,7 @@ static void sig_cb(struct loop_source *s, uint32_t events)
 	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			sandbox_test_hook();
 			notify_reloading(d);
 			reload(d);
 			notify_reloaded(d);

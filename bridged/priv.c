@@ -31,6 +31,7 @@
 
 #include "bridged/daemon.h"
 #include "bridged/priv.h"
+#include "bridged/sandbox.h"
 #include "common/fileio.h"
 #include "common/log.h"
 
@@ -393,6 +394,7 @@ void priv_drop(struct daemon *d)
 		       priv.user);
 	log_info("running as %s (uid %u, gid %u) with CAP_NET_ADMIN only; root work through the "
 		 "privileged helper", priv.user, (unsigned)priv.uid, (unsigned)priv.gid);
+	sandbox_install();
 	(void)d;
 }
 

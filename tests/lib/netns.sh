@@ -124,6 +124,13 @@ start_bridged() {
 	eval "${h}_PID=$pid"
 	wait_for 5 test -S "$WORK/$h.sock" || { cat "$WORK/$h.log"; fail "bridged on $h did not start"; }
 	wait_for 5 ctl "$h" status --json >/dev/null || fail "bridged on $h does not answer"
+	# BRIDGED_STRACE=DIR: the system calls made after start-up (with the
+	# privileges dropped), for the seccomp allow-list (docs/SECURITY.md)
+	if [ -n "${BRIDGED_STRACE:-}" ]; then
+		strace -f -qq -o "$BRIDGED_STRACE/$P-$h.$pid" -p "$pid" &
+		PIDS+=($!)
+		sleep 0.3
+	fi
 }
 
 stop_bridged() { # HOST [SIGNAL]
