@@ -6,7 +6,9 @@
 # privileged helper (root, its child) does the root work; the tunnel
 # works, a SIGHUP that adds a tunnel works (the helper reads the 0600 file
 # in a 0700 directory), the StateFile and the MetricsFile are written, the
-# control socket is removed at exit, and the helper ends with the daemon.
+# control socket is removed at exit, and the helper ends with the daemon;
+# the seccomp filter is on, and a forbidden system call (the test build's
+# mount(2)) kills the process; User = root keeps today's behaviour.
 # Topology: two_hosts (vm1 - a ==== b - vm2), then a second segment.
 . "$(dirname "$0")/../lib/netns.sh"
 
@@ -46,7 +48,9 @@ for h in a b; do
 		got=$(decode_caps "$(field "$pid" $s)")
 		[ "$got" = none ] || fail "$h: $s is '$got', want none"
 	done
-	log "$h: pid $pid uid $uid gid $gid CapEff=CapPrm=cap_net_admin CapInh=CapBnd=CapAmb=none"
+	[ "$(field "$pid" NoNewPrivs)" = 1 ] && [ "$(field "$pid" Seccomp)" = 2 ] ||
+		fail "$h: no seccomp filter (NoNewPrivs $(field "$pid" NoNewPrivs), Seccomp $(field "$pid" Seccomp))"
+	log "$h: pid $pid uid $uid gid $gid CapEff=CapPrm=cap_net_admin CapInh=CapBnd=CapAmb=none, seccomp filter"
 	helper=$(ps -o pid=,comm= --ppid "$pid" | awk '$2 == "bridged-priv" { print $1 }')
 	[ -n "$helper" ] || fail "$h: no privileged helper (a child named bridged-priv)"
 	[ "$(field "$helper" Uid | cut -d" " -f1)" = 0 ] || fail "$h: the helper is not root"
@@ -84,4 +88,28 @@ stop_bridged a
 [ ! -e "$WORK/a.sock" ] || fail "a: the control socket is left behind"
 wait_for 3 sh -c "! kill -0 $a_HELPER 2>/dev/null" || fail "a: the helper outlived the daemon"
 grep -q 'running as bridged' "$WORK/a.log" || fail "a: no log line about the drop"
+
+# a forbidden system call kills the process: the test build makes a mount(2)
+# at SIGHUP when asked (tests/netns/bridged-test, never installed)
+TESTBIN=$TOP/tests/netns/bridged-test
+[ -x "$TESTBIN" ] || fail "$TESTBIN not built (make tests)"
+BRIDGED=$TESTBIN BRIDGED_TEST_FORBIDDEN_SYSCALL=1 start_bridged a
+kill -HUP "$a_PID"
+wait_for 5 sh -c "! kill -0 $a_PID 2>/dev/null" || fail "the test build survived a forbidden system call"
+wait "$a_PID"; st=$?
+forget_pid "$a_PID"
+[ "$st" = $((128 + 31)) ] || fail "the test build ended with status $st, not killed by SIGSYS (159)"
+grep -q 'seccomp: system call [0-9]* (mount) is not allowed' "$WORK/a.log" ||
+	fail "no log line naming the forbidden call"
+grep -q 'mount(2) returned' "$WORK/a.log" && fail "mount(2) returned to the daemon"
+log "a forbidden system call (mount) killed the network process with SIGSYS, named in the log"
+
+# User = root: today's behaviour, with a warning
+sed -i '/^\[Node\]/a User = root' "$WORK/a.conf"
+start_bridged a
+[ "$(field "$a_PID" Uid)" = "0 0 0 0" ] || fail "User = root: the daemon runs as $(field "$a_PID" Uid)"
+[ "$(field "$a_PID" Seccomp)" = 0 ] || fail "User = root: a seccomp filter is installed"
+grep -q 'User = root: the daemon keeps every privilege' "$WORK/a.log" || fail "User = root: no warning"
+[ -z "$(ps -o pid= --ppid "$a_PID")" ] || fail "User = root: a helper was forked"
+log "User = root: no drop, no helper, a warning"
 echo ok
