@@ -57,7 +57,7 @@ static const char *const allowed[] = {
 /* AddressSanitizer's and LeakSanitizer's own calls (the leak check at exit
  * stops the threads with ptrace from a helper task) */
 static const char *const allowed_sanitizer[] = {
-	"ptrace", "sched_getparam", "sched_getscheduler", "getresuid", "getresgid", "setrlimit",
+	"sigaltstack", "ptrace", "sched_getparam", "sched_getscheduler", "getresuid", "getresgid", "setrlimit",
 	"personality", "pipe", "unlinkat", "mincore", "msync",
 };
 #endif
