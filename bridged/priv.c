@@ -394,6 +394,12 @@ void priv_drop(struct daemon *d)
 		       priv.user);
 	log_info("running as %s (uid %u, gid %u) with CAP_NET_ADMIN only; root work through the "
 		 "privileged helper", priv.user, (unsigned)priv.uid, (unsigned)priv.gid);
+#if defined(__SANITIZE_ADDRESS__)
+	/* LeakSanitizer's check at exit ptraces the process from a task of its
+	 * own, which the kernel refuses once the uid changed (not dumpable):
+	 * sanitizer builds only */
+	prctl(PR_SET_DUMPABLE, 1);
+#endif
 	sandbox_install();
 	(void)d;
 }
