@@ -404,19 +404,24 @@ void priv_drop(struct daemon *d)
 	(void)d;
 }
 
-int priv_open_config(struct daemon *d)
+/* A request whose answer is a descriptor: it, or -errno. */
+static int call_for_fd(enum priv_op op)
 {
-	int fd = -1, r;
+	int fd = -1, r = call(op, 0, -1, &fd);
 
-	if (!priv_separated())
-		return open_config(d->config_path);
-	r = call(PRIV_OP_OPEN_CONFIG, 0, -1, &fd);
 	if (r < 0) {
 		if (fd >= 0)
 			close(fd);
 		return r;
 	}
 	return fd >= 0 ? fd : -EIO;
+}
+
+int priv_open_config(struct daemon *d)
+{
+	if (!priv_separated())
+		return open_config(d->config_path);
+	return call_for_fd(PRIV_OP_OPEN_CONFIG);
 }
 
 int priv_write_file(struct daemon *d, enum priv_file which, const void *data, size_t len)
@@ -445,18 +450,10 @@ void priv_unlink_ctl(struct daemon *d)
 
 int priv_migrate_channel(struct daemon *d)
 {
-	int fd = -1, r;
-
 	(void)d;
 	if (!priv_separated())
 		return -EOPNOTSUPP;
-	r = call(PRIV_OP_MIGRATE_CHANNEL, 0, -1, &fd);
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	return fd >= 0 ? fd : -EIO;
+	return call_for_fd(PRIV_OP_MIGRATE_CHANNEL);
 }
 
 void priv_forget(void)
