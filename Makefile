@@ -22,6 +22,9 @@ PKG_CONFIG ?= pkg-config
 PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c libcrypto libxxhash
 # libsystemd: the daemon's sd_notify (READY, STATUS, WATCHDOG), daemon only.
 PKGS_NOTIFY := libsystemd
+# libcap-ng, libseccomp: the daemon's privilege drop and its system call
+# allow-list (docs/SECURITY.md), daemon only.
+PKGS_PRIV   := libcap-ng libseccomp
 PKGS_CTL    := $(PKGS_DAEMON) libvirt libxml-2.0 libparted blkid ext2fs com_err zlib liblzma libzstd
 
 CFLAGS ?= -O2 -g
@@ -42,9 +45,10 @@ CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=thread
 endif
 
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_CTL) $(PKGS_NOTIFY) 2>/dev/null)
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS_CTL) $(PKGS_NOTIFY) $(PKGS_PRIV) 2>/dev/null)
 LIBS_DAEMON := $(shell $(PKG_CONFIG) --libs $(PKGS_DAEMON) 2>/dev/null) -lpthread -lm -ldl
 LIBS_NOTIFY := $(shell $(PKG_CONFIG) --libs $(PKGS_NOTIFY) 2>/dev/null)
+LIBS_PRIV   := $(shell $(PKG_CONFIG) --libs $(PKGS_PRIV) 2>/dev/null)
 LIBS_CTL    := $(shell $(PKG_CONFIG) --libs $(PKGS_CTL) 2>/dev/null) -lpthread -lm
 CFLAGS += $(PKG_CFLAGS)
 LDLIBS := $(LIBS_DAEMON)
@@ -97,7 +101,7 @@ all: $(BINS)
 # The daemon: the migrate parts that serve the old host's side (migrate/source/).
 bridged/bridged: $(DAEMON_OBJS) $(LIB_MIGRATE_DAEMON) $(LIB_TUNNEL) $(LIB_NETCFG) $(LIB_COMMON)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_NOTIFY)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_NOTIFY) $(LIBS_PRIV)
 
 bridged/bridgectl: $(CTL_OBJS) $(LIB_MIGRATE) $(LIB_TUNNEL) $(LIB_NETCFG) $(LIB_COMMON)
 	@echo "  LD      $@"

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "bridged/daemon.h"
+#include "bridged/priv.h"
+#include "bridged/sandbox.h"
 #include "common/log.h"
 #include "netcfg/netcfg.h"
 #include "common/keys.h"
@@ -62,7 +64,18 @@ static void reload(struct daemon *d)
 	int r;
 
 	log_info("SIGHUP: reloading %s", d->config_path);
-	r = load_config(d->config_path, &nc);
+	/* opened by the privileged helper when this process dropped its rights */
+	r = priv_open_config(d);
+	if (r >= 0) {
+		struct config_errors errs = { 0 };
+
+		r = config_parse_fd(d->config_path, r, &nc, &errs);
+		for (size_t i = 0; i < errs.n; i++)
+			log_warnx("%s", errs.msgs[i]);
+		config_errors_clear(&errs);
+	} else {
+		log_warnx("reload: %s: cannot open: %s", d->config_path, strerror(-r));
+	}
 	if (r < 0) {
 		log_warnx("reload: %s has errors, keeping the running configuration", d->config_path);
 		return;
@@ -143,6 +156,7 @@ static void sig_cb(struct loop_source *s, uint32_t events)
 	while (read(d->sig.fd, &si, sizeof(si)) == sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			sandbox_test_hook();
 			notify_reloading(d);
 			reload(d);
 			notify_reloaded(d);
@@ -313,6 +327,7 @@ static void teardown(struct daemon *d)
 	config_free(d->cfg);
 	if (d->lock_fd >= 0)
 		close(d->lock_fd);
+	priv_close();
 }
 
 int main(int argc, char **argv)
@@ -354,12 +369,19 @@ int main(int argc, char **argv)
 	abs_path = realpath(d.config_path, NULL);
 	if (abs_path)
 		d.config_path = abs_path;
+	/* the root helper is forked before the key is read (docs/SECURITY.md) */
+	priv_start(&d);
 	setup(&d);
 	if (!foreground) {
 		if (daemon(0, 0) < 0)
 			fatal("daemon");
 		log_init("bridged", false, verbose);
 	}
+	/* from here on network input is parsed: as [Node] User, CAP_NET_ADMIN */
+	priv_drop(&d);
+	/* the worker threads inherit the user, the capabilities and the
+	 * seccomp filter (a filter without TSYNC covers only the threads
+	 * created after it) */
 	workers_launch(&d);
 	d.started_ns = now_ns();
 	log_info("started: %zu bridge(s), %zu peer(s)", d.cfg->n_bridges, d.cfg->n_peers);

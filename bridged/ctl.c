@@ -24,6 +24,7 @@
 
 #include "bridged/ctlreq.h"
 #include "bridged/daemon.h"
+#include "bridged/priv.h"
 #include "common/log.h"
 #include "netcfg/netcfg.h"
 #include "common/keys.h"
@@ -537,7 +538,7 @@ void ctl_close(struct daemon *d)
 
 	conn_server_close(&d->ctl_srv);
 	if (open)
-		unlink(d->cfg->node.control_socket);
+		priv_unlink_ctl(d);
 }
 
 void ctl_collect(struct daemon *d)

@@ -331,5 +331,9 @@ void metrics_write_file(struct daemon *d);
 int migsrv_open(struct daemon *d);
 void migsrv_close(struct daemon *d);
 void migsrv_reap(struct daemon *d);
+/* The root side of one connection's channel (priv.c forks it in the
+ * privileged helper): serves the worker's requests until it closes the
+ * channel; the exit status. */
+int migsrv_root_main(const struct config *cfg, int chan);
 
 #endif

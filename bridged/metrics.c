@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "bridged/daemon.h"
+#include "bridged/priv.h"
 #include "common/log.h"
 #include "tunnel/tunnel.h"
 
@@ -91,18 +92,23 @@ static void metrics_render(struct daemon *d, FILE *f)
 
 void metrics_write_file(struct daemon *d)
 {
-	char tmp[CONFIG_PATH_MAX + 8];
-	FILE *f;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->cfg->node.metrics_file);
-	f = fopen(tmp, "w");
-	if (!f) {
-		log_debug("metrics: %s: %s", tmp, strerror(errno));
+	if (!f)
+		return;
+	metrics_render(d, f);
+	if (fclose(f) != 0) {
+		free(text);
 		return;
 	}
-	metrics_render(d, f);
-	if (fclose(f) != 0 || rename(tmp, d->cfg->node.metrics_file) < 0)
-		log_debug("metrics: %s: %s", d->cfg->node.metrics_file, strerror(errno));
+	/* written by the privileged helper when this process dropped its rights */
+	r = priv_write_file(d, PRIV_FILE_METRICS, text, len);
+	if (r < 0)
+		log_debug("metrics: %s: %s", d->cfg->node.metrics_file, strerror(-r));
+	free(text);
 }
 
 /* The whole HTTP response (malloc'd) for any request. */

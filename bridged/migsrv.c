@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -34,9 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cap-ng.h>
 #include <json-c/json.h>
+#include <sodium.h>
 
 #include "bridged/daemon.h"
+#include "bridged/priv.h"
+#include "common/fileio.h"
 #include "common/escape.h"
 #include "common/log.h"
 #include "migrate/migrate.h"
@@ -71,6 +77,42 @@ refuse(struct conn *c, int err, const char *fmt, ...)
 	if (fetch_send_reply(c->ch, c->fd, (uint16_t)(err > 0 && err < 65536 ? err : EPERM), text) < 0)
 		log_debug("migrate: %s: could not send the refusal", c->who);
 	return 3;
+}
+
+/* ---- the host's part of a request: root when separated ------------------- */
+
+/*
+ * What the host's part of a request came to. The worker that speaks to
+ * the network validates the request; the host's part (the VM's config, its
+ * disks, the backend) runs in the root process of the connection's channel
+ * when the daemon is separated (docs/SECURITY.md), else in the worker.
+ */
+struct result {
+	int status;			/* 0: accepted; > 0: refused with this errno */
+	char *text;			/* the reply (JSON) or why refused; malloc'd */
+	struct stream_source *src;	/* DISK, accepted: the disk, opened read-only */
+	bool in_use;
+	char target[PATH_MAX];
+	char cfgpath[CONFIG_PATH_MAX + FETCH_NAME_MAX + 8];
+};
+
+static void __attribute__((format(printf, 3, 4)))
+res_refuse(struct result *res, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&res->text, fmt, ap) < 0)
+		res->text = NULL;
+	va_end(ap);
+	res->status = err > 0 ? err : EPERM;
+}
+
+static void result_clear(struct result *res)
+{
+	free(res->text);
+	stream_source_free(res->src);
+	memset(res, 0, sizeof(*res));
 }
 
 /* XenConfigDir/NAME, else XenConfigDir/NAME.cfg: a regular file. */
@@ -134,20 +176,19 @@ static json_object *disk_json(const struct xen_disk *dk)
 	return j;
 }
 
-static int serve_list(struct conn *c, const char *cfgpath, const struct xen_vm *vm, const char *name)
+static void host_list(struct result *res, const struct xen_vm *vm, const char *name)
 {
 	json_object *j = json_object_new_object(), *disks = json_object_new_array();
-	int r;
 
 	json_object_object_add(j, "vm", json_object_new_string(name));
-	json_object_object_add(j, "config", json_object_new_string(cfgpath));
+	json_object_object_add(j, "config", json_object_new_string(res->cfgpath));
 	for (size_t i = 0; i < vm->n_disks; i++)
 		json_object_array_add(disks, disk_json(&vm->disks[i]));
 	json_object_object_add(j, "disks", disks);
-	r = fetch_send_reply(c->ch, c->fd, 0, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	res->text = strdup(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	json_object_put(j);
-	log_info("migrate: %s: listed the disks of VM %s", c->who, name);
-	return r < 0 ? 1 : 0;
+	if (!res->text)
+		res_refuse(res, ENOMEM, "VM %s: list: out of memory", name);
 }
 
 /*
@@ -156,42 +197,14 @@ static int serve_list(struct conn *c, const char *cfgpath, const struct xen_vm *
  * is warm. A warm copy of a disk in use is verified against what was read;
  * the final pass must be a delta without warm, which is refused until the
  * VM is off, so it cannot miss a write. A warm request for a disk that is
- * not in use is an ordinary copy. 0, or the refusal's exit status.
+ * not in use is an ordinary copy.
  */
-static int open_disk(struct conn *c, const struct xen_disk *dk, const struct fetch_request *req,
-		     struct stream_source **src, bool *in_use)
+static void host_disk(struct result *res, const struct xen_vm *vm, const struct fetch_request *req)
 {
 	bool warm = req->flags & FETCH_FLAG_WARM, delta = req->flags & FETCH_FLAG_DELTA;
-	char err[256] = "";
-	int r;
-
-	r = stream_source_open(dk->target, false, src, err, sizeof(err));
-	if (r == -EBUSY && warm) {
-		*in_use = true;
-		r = stream_source_open(dk->target, true, src, err, sizeof(err));
-	}
-	if (r == -EBUSY)
-		return refuse(c, EBUSY, "VM %s disk %s (%s) is in use (the VM is running?); %s", req->vm,
-			      req->vdev, STR_ESCAPED(dk->target), delta ?
-			      "the final delta pass is taken with the VM shut down (--warm --delta for "
-			      "an interim pass while it runs)" :
-			      "shut the VM down first, or copy it warm (--warm) now and again with "
-			      "--delta once it is shut down");
-	if (r < 0)
-		return refuse(c, -r, "VM %s disk %s: %s", req->vm, req->vdev, STR_ESCAPED(err));
-	return 0;
-}
-
-static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetch_request *req)
-{
 	const struct xen_disk *dk = NULL;
-	struct stream_source *src = NULL;
-	struct stream_report *rep;
-	struct stream_opts o = { 0 };
-	char list[256] = "";
-	json_object *j;
+	char list[256] = "", err[256] = "";
 	size_t used = 0;
-	bool in_use = false;
 	int r;
 
 	for (size_t i = 0; i < vm->n_disks; i++) {
@@ -203,35 +216,281 @@ static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetc
 			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? ", " : "", v);
 	}
 	if (!dk)
-		return refuse(c, ENOENT, "VM %s has no disk %s (its disks: %s)", req->vm, req->vdev,
-			      list[0] ? list : "none");
+		return res_refuse(res, ENOENT, "VM %s has no disk %s (its disks: %s)", req->vm, req->vdev,
+				  list[0] ? list : "none");
 	if (!dk->target)
-		return refuse(c, ENOENT, "VM %s: disk %s is an empty cdrom drive", req->vm, req->vdev);
-	r = open_disk(c, dk, req, &src, &in_use);
-	if (r)
-		return r;
+		return res_refuse(res, ENOENT, "VM %s: disk %s is an empty cdrom drive", req->vm, req->vdev);
+	snprintf(res->target, sizeof(res->target), "%s", dk->target);
+	r = stream_source_open(dk->target, false, &res->src, err, sizeof(err));
+	if (r == -EBUSY && warm) {
+		res->in_use = true;
+		r = stream_source_open(dk->target, true, &res->src, err, sizeof(err));
+	}
+	if (r == -EBUSY)
+		return res_refuse(res, EBUSY, "VM %s disk %s (%s) is in use (the VM is running?); %s",
+				  req->vm, req->vdev, STR_ESCAPED(dk->target), delta ?
+				  "the final delta pass is taken with the VM shut down (--warm --delta for "
+				  "an interim pass while it runs)" :
+				  "shut the VM down first, or copy it warm (--warm) now and again with "
+				  "--delta once it is shut down");
+	if (r < 0)
+		return res_refuse(res, -r, "VM %s disk %s: %s", req->vm, req->vdev, STR_ESCAPED(err));
+}
+
+/* The requests other than the disks (migrate/source/serve.h). */
+static void host_source(struct result *res, const struct node_cfg *n, const struct fetch_request *req,
+			const char *who, const struct xen_vm *vm)
+{
+	struct source_backend *b = NULL;
+	struct source_ctx ctx = {
+		.auto_dir = n->xen_auto_dir, .save_dir = n->xen_save_dir,
+		.state_dir = n->migrate_state_dir,
+	};
+	const char *op = fetch_op_to_string(req->op);
+	char err[256] = "", desc[600];
+	int st, r;
+
+	if (req->op == FETCH_OP_CONFIG) {
+		st = source_serve_config(req->vm, vm->name, res->cfgpath, &res->text);
+	} else {
+		r = source_backend_new(n->migrate_source, n->migrate_source_tool, &b, err, sizeof(err));
+		if (r < 0)
+			return res_refuse(res, -r, "VM %s: %s", req->vm, err);
+		ctx.backend = b;
+		source_backend_describe(b, desc, sizeof(desc));
+		switch (req->op) {
+		case FETCH_OP_STATE:
+			st = source_serve_state(&ctx, req->vm, vm->name, &res->text);
+			break;
+		case FETCH_OP_SHUTDOWN:
+			log_info("migrate: %s: shutting down VM %s (domain %s, %s; %u s%s)", who, req->vm,
+				 vm->name, desc, req->timeout_s,
+				 req->flags & FETCH_FLAG_FORCE ? ", then destroy" : "");
+			st = source_serve_shutdown(&ctx, req->vm, vm->name, req->timeout_s,
+						   req->flags & FETCH_FLAG_FORCE, &res->text);
+			break;
+		case FETCH_OP_START:
+			log_info("migrate: %s: starting VM %s (domain %s, %s; %s)", who, req->vm, vm->name,
+				 desc, res->cfgpath);
+			st = source_serve_start(&ctx, req->vm, vm->name, res->cfgpath, &res->text);
+			break;
+		default:
+			st = source_serve_autostart(&ctx, req->op == FETCH_OP_AUTOSTART_OFF, req->vm,
+						    vm->name, res->cfgpath, &res->text);
+			break;
+		}
+	}
+	source_backend_free(b);
+	if (st < 0 || !res->text) {
+		free(res->text);
+		res->text = NULL;
+		return res_refuse(res, ENOMEM, "VM %s: %s: out of memory", req->vm, op);
+	}
+	if (st > 0)
+		res->status = st;
+}
+
+/* The host's part of a validated request. */
+static void host_serve(const struct config *cfg, const struct fetch_request *req, const char *who,
+		       struct result *res)
+{
+	struct xen_vm *vm = NULL;
+	struct xen_error xerr = { 0 };
+	int r;
+
+	r = find_config(cfg->node.xen_config_dir, req->vm, res->cfgpath, sizeof(res->cfgpath));
+	if (r < 0)
+		return res_refuse(res, ENOENT, "no VM %s here (no %s/%s or %s.cfg)", req->vm,
+				  cfg->node.xen_config_dir, req->vm, req->vm);
+	r = xen_vm_load(res->cfgpath, &vm, &xerr);
+	if (r < 0)
+		return res_refuse(res, EINVAL, "VM %s: %s does not parse: %d:%d: %s", req->vm,
+				  res->cfgpath, xerr.line, xerr.col, xerr.msg);
+	if (req->op == FETCH_OP_LIST)
+		host_list(res, vm, req->vm);
+	else if (req->op == FETCH_OP_DISK)
+		host_disk(res, vm, req);
+	else
+		host_source(res, &cfg->node, req, who, vm);
+	xen_vm_free(vm);
+}
+
+/* The request checks, in the worker and again in the root process. */
+static const char *request_check(const struct fetch_request *req)
+{
+	if (!fetch_vm_name_ok(req->vm))
+		return "not a VM name (no '/', no leading '.')";
+	if (!fetch_op_to_string(req->op))
+		return "unknown request";
+	return fetch_request_fields_check(req);
+}
+
+/* ---- the channel between the worker and its root process ----------------- */
+
+struct chan_req {
+	struct fetch_request req;	/* validated by the worker, checked again */
+	char who[160];			/* for the log lines */
+};
+
+struct chan_rep {
+	int32_t status;			/* 0, > 0 refused (errno), < 0 failed */
+	uint8_t in_use, is_blk, warm;
+	uint64_t size;
+	char target[PATH_MAX];
+	char real[PATH_MAX];
+	char cfgpath[CONFIG_PATH_MAX + FETCH_NAME_MAX + 8];
+};
+
+#define CHAN_TEXT_MAX (16u << 20)
+
+static bool nul_terminated(const char *s, size_t len)
+{
+	return memchr(s, '\0', len) != NULL;
+}
+
+/* The root process of one connection's channel: one request, one reply
+ * (a DISK's descriptor, else the text in a memfd). */
+int migsrv_root_main(const struct config *cfg, int chan)
+{
+	struct chan_req q;
+	struct chan_rep *rep = calloc(1, sizeof(*rep));
+	struct result res = { 0 };
+	const char *why;
+	int fd = -1, r;
+
+	prctl(PR_SET_NAME, "bridged-mig");
+	if (!rep)
+		return 1;
+	r = priv_recv(chan, &q, sizeof(q), &fd);
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	if (r <= 0) {
+		free(rep);
+		return r == 0 ? 0 : 1;
+	}
+	if (!nul_terminated(q.req.vm, sizeof(q.req.vm)) || !nul_terminated(q.req.vdev, sizeof(q.req.vdev)) ||
+	    !nul_terminated(q.who, sizeof(q.who)))
+		why = "names not terminated";
+	else
+		why = request_check(&q.req);
+	if (why) {
+		log_warnx("migrate: privileged part: a bad request from the worker (%s), refusing", why);
+		rep->status = -EINVAL;
+	} else {
+		host_serve(cfg, &q.req, q.who, &res);
+		rep->status = res.status;
+		rep->in_use = res.in_use;
+		snprintf(rep->target, sizeof(rep->target), "%s", res.target);
+		snprintf(rep->cfgpath, sizeof(rep->cfgpath), "%s", res.cfgpath);
+		if (!res.status && res.src) {
+			fd = stream_source_fd(res.src);
+			rep->size = stream_source_size(res.src);
+			rep->is_blk = stream_source_is_blk(res.src);
+			rep->warm = stream_source_warm(res.src);
+			snprintf(rep->real, sizeof(rep->real), "%s", stream_source_real(res.src));
+		} else if (res.text) {
+			fd = memfd_create("bridged-reply", MFD_CLOEXEC);
+			if (fd < 0 || file_write_all(fd, res.text, strlen(res.text)) < 0) {
+				rep->status = -EIO;
+				if (fd >= 0)
+					close(fd);
+				fd = -1;
+			}
+		}
+	}
+	r = priv_send(chan, rep, sizeof(*rep), fd);
+	if (fd >= 0 && !res.src)
+		close(fd);
+	result_clear(&res);
+	free(rep);
+	return r < 0 ? 1 : 0;
+}
+
+/* The worker's side: asks the root process; 0, or -errno (channel). */
+static int remote_serve(int chan, const struct fetch_request *req, const char *who, struct result *res)
+{
+	struct chan_req q = { .req = *req };
+	struct chan_rep *rep = calloc(1, sizeof(*rep));
+	struct stat st;
+	int fd = -1, r;
+
+	if (!rep)
+		return -ENOMEM;
+	snprintf(q.who, sizeof(q.who), "%s", who);
+	r = priv_send(chan, &q, sizeof(q), -1);
+	if (r == 0)
+		r = priv_recv(chan, rep, sizeof(*rep), &fd);
+	if (r == 0)
+		r = -ECONNRESET;
+	if (r < 0)
+		goto out;
+	if (rep->status < 0) {
+		r = rep->status;
+		goto out;
+	}
+	res->status = rep->status;
+	res->in_use = rep->in_use;
+	rep->target[sizeof(rep->target) - 1] = rep->real[sizeof(rep->real) - 1] = '\0';
+	rep->cfgpath[sizeof(rep->cfgpath) - 1] = '\0';
+	snprintf(res->target, sizeof(res->target), "%s", rep->target);
+	snprintf(res->cfgpath, sizeof(res->cfgpath), "%s", rep->cfgpath);
+	if (fd < 0) {
+		r = -EPROTO;
+		goto out;
+	}
+	if (req->op == FETCH_OP_DISK && !rep->status) {
+		r = stream_source_adopt(fd, rep->target, rep->real, rep->is_blk, rep->warm, rep->size,
+					&res->src);
+		fd = -1;
+		goto out;
+	}
+	/* the text: the reply or the refusal */
+	if (fstat(fd, &st) < 0 || st.st_size < 0 || (uint64_t)st.st_size > CHAN_TEXT_MAX) {
+		r = -EPROTO;
+		goto out;
+	}
+	res->text = calloc(1, (size_t)st.st_size + 1);
+	if (!res->text) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (pread(fd, res->text, (size_t)st.st_size, 0) != (ssize_t)st.st_size)
+		r = -EIO;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(rep);
+	return r < 0 ? r : 0;
+}
+
+/* ---- the worker: speaks to the network, unprivileged when separated ------ */
+
+static int send_disk(struct conn *c, const struct fetch_request *req, struct result *res)
+{
+	struct stream_source *src = res->src;
+	struct stream_report *rep;
+	struct stream_opts o = { 0 };
+	json_object *j;
+	int r;
 
 	j = json_object_new_object();
 	json_object_object_add(j, "vm", json_object_new_string(req->vm));
 	json_object_object_add(j, "vdev", json_object_new_string(req->vdev));
-	json_object_object_add(j, "target", json_object_new_string(dk->target));
+	json_object_object_add(j, "target", json_object_new_string(res->target));
 	json_object_object_add(j, "size", json_object_new_int64((int64_t)stream_source_size(src)));
-	json_object_object_add(j, "in_use", json_object_new_boolean(in_use));
+	json_object_object_add(j, "in_use", json_object_new_boolean(res->in_use));
 	r = fetch_send_reply(c->ch, c->fd, 0, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 	json_object_put(j);
-	if (r < 0) {
-		stream_source_free(src);
+	if (r < 0)
 		return 1;
-	}
 	log_info("migrate: %s: sending VM %s disk %s (%s, %llu bytes)%s%s", c->who, req->vm, req->vdev,
-		 STR_ESCAPED(dk->target), (unsigned long long)stream_source_size(src),
+		 STR_ESCAPED(res->target), (unsigned long long)stream_source_size(src),
 		 req->flags & FETCH_FLAG_DELTA ? ", delta" : "",
-		 in_use ? ", warm: in use by the running VM" : "");
+		 res->in_use ? ", warm: in use by the running VM" : "");
 	rep = calloc(1, sizeof(*rep));
-	if (!rep) {
-		stream_source_free(src);
+	if (!rep)
 		return 1;
-	}
 	o.delta = req->flags & FETCH_FLAG_DELTA;
 	r = stream_send(c->ch, c->fd, src, &o, rep);
 	log_info("migrate: %s: VM %s disk %s: %s%s%s (%llu bytes sent, %llu zero bytes skipped, %.1f s)",
@@ -240,82 +499,18 @@ static int serve_disk(struct conn *c, const struct xen_vm *vm, const struct fetc
 		 (unsigned long long)rep->bytes_sent,
 		 (unsigned long long)rep->zero_bytes, rep->duration);
 	free(rep);
-	stream_source_free(src);
 	return r == 0 ? 0 : 1;
 }
 
-/* The requests other than the disks (migrate/source/serve.h). */
-static int serve_source(struct conn *c, const struct node_cfg *n, const struct fetch_request *req,
-			const char *cfgpath, const struct xen_vm *vm)
-{
-	struct source_backend *b = NULL;
-	struct source_ctx ctx = {
-		.auto_dir = n->xen_auto_dir, .save_dir = n->xen_save_dir,
-		.state_dir = n->migrate_state_dir,
-	};
-	const char *op = fetch_op_to_string(req->op);
-	char err[256] = "", desc[600], *text = NULL;
-	int st, r;
-
-	if (req->op == FETCH_OP_CONFIG) {
-		st = source_serve_config(req->vm, vm->name, cfgpath, &text);
-	} else {
-		r = source_backend_new(n->migrate_source, n->migrate_source_tool, &b, err, sizeof(err));
-		if (r < 0)
-			return refuse(c, -r, "VM %s: %s", req->vm, err);
-		ctx.backend = b;
-		source_backend_describe(b, desc, sizeof(desc));
-		switch (req->op) {
-		case FETCH_OP_STATE:
-			st = source_serve_state(&ctx, req->vm, vm->name, &text);
-			break;
-		case FETCH_OP_SHUTDOWN:
-			log_info("migrate: %s: shutting down VM %s (domain %s, %s; %u s%s)", c->who, req->vm,
-				 vm->name, desc, req->timeout_s,
-				 req->flags & FETCH_FLAG_FORCE ? ", then destroy" : "");
-			st = source_serve_shutdown(&ctx, req->vm, vm->name, req->timeout_s,
-						   req->flags & FETCH_FLAG_FORCE, &text);
-			break;
-		case FETCH_OP_START:
-			log_info("migrate: %s: starting VM %s (domain %s, %s; %s)", c->who, req->vm, vm->name,
-				 desc, cfgpath);
-			st = source_serve_start(&ctx, req->vm, vm->name, cfgpath, &text);
-			break;
-		default:
-			st = source_serve_autostart(&ctx, req->op == FETCH_OP_AUTOSTART_OFF, req->vm,
-						    vm->name, cfgpath, &text);
-			break;
-		}
-	}
-	source_backend_free(b);
-	if (st < 0 || !text) {
-		free(text);
-		return refuse(c, ENOMEM, "VM %s: %s: out of memory", req->vm, op);
-	}
-	if (st > 0) {
-		r = refuse(c, st, "%s", text);
-		free(text);
-		return r;
-	}
-	r = fetch_send_reply(c->ch, c->fd, 0, text);
-	if (req->op == FETCH_OP_CONFIG)
-		log_info("migrate: %s: served the config of VM %s (%s)", c->who, req->vm, cfgpath);
-	else
-		log_info("migrate: %s: VM %s: %s: %s", c->who, req->vm, op, text);
-	free(text);
-	return r < 0 ? 1 : 0;
-}
-
-static int serve(struct daemon *d, int fd, const char *addr)
+static int serve(struct daemon *d, int fd, int chan, const char *addr)
 {
 	const struct config *cfg = d->cfg;
 	uint8_t (*keys)[KEY_LEN] = NULL;
 	struct stream_auth auth = { 0 };
 	struct fetch_request req;
 	struct conn c = { .fd = fd, .who = addr };
-	struct xen_vm *vm = NULL;
-	struct xen_error xerr = { 0 };
-	char err[256] = "", who[160], cfgpath[CONFIG_PATH_MAX + FETCH_NAME_MAX + 8];
+	struct result res = { 0 };
+	char err[256] = "", who[160];
 	const char *why;
 	unsigned idx = 0;
 	int r, status;
@@ -334,6 +529,8 @@ static int serve(struct daemon *d, int fd, const char *addr)
 	auth.n_peers = (unsigned)cfg->n_peers;
 	r = stream_handshake(fd, STREAM_RESPONDER, &auth, MIGSRV_HANDSHAKE_MS, &c.ch, &idx, err, sizeof(err));
 	free(keys);
+	/* the private key is needed no more in this process */
+	sodium_memzero(d->private_key, KEY_LEN);
 	if (r < 0) {
 		if (r == -EACCES)
 			log_warnx("migrate: %s: refused: not authenticated (its key is the PublicKey of "
@@ -369,31 +566,39 @@ static int serve(struct daemon *d, int fd, const char *addr)
 				fetch_op_to_string(req.op), why);
 		goto out;
 	}
-	r = find_config(cfg->node.xen_config_dir, req.vm, cfgpath, sizeof(cfgpath));
-	if (r < 0) {
-		status = refuse(&c, ENOENT, "no VM %s here (no %s/%s or %s.cfg)", req.vm,
-				cfg->node.xen_config_dir, req.vm, req.vm);
+	if (chan >= 0) {
+		r = remote_serve(chan, &req, who, &res);
+		if (r < 0) {
+			status = refuse(&c, EIO, "VM %s: %s: the privileged part failed: %s", req.vm,
+					fetch_op_to_string(req.op), strerror(-r));
+			goto out;
+		}
+	} else {
+		host_serve(cfg, &req, who, &res);
+	}
+	if (res.status) {
+		status = refuse(&c, res.status, "%s", res.text ? res.text : "out of memory");
 		goto out;
 	}
-	r = xen_vm_load(cfgpath, &vm, &xerr);
-	if (r < 0) {
-		status = refuse(&c, EINVAL, "VM %s: %s does not parse: %d:%d: %s", req.vm, cfgpath,
-				xerr.line, xerr.col, xerr.msg);
+	if (req.op == FETCH_OP_DISK) {
+		status = send_disk(&c, &req, &res);
 		goto out;
 	}
+	r = fetch_send_reply(c.ch, c.fd, 0, res.text);
 	if (req.op == FETCH_OP_LIST)
-		status = serve_list(&c, cfgpath, vm, req.vm);
-	else if (req.op == FETCH_OP_DISK)
-		status = serve_disk(&c, vm, &req);
+		log_info("migrate: %s: listed the disks of VM %s", who, req.vm);
+	else if (req.op == FETCH_OP_CONFIG)
+		log_info("migrate: %s: served the config of VM %s (%s)", who, req.vm, res.cfgpath);
 	else
-		status = serve_source(&c, &cfg->node, &req, cfgpath, vm);
+		log_info("migrate: %s: VM %s: %s: %s", who, req.vm, fetch_op_to_string(req.op), res.text);
+	status = r < 0 ? 1 : 0;
 out:
-	xen_vm_free(vm);
+	result_clear(&res);
 	stream_chan_free(c.ch);
 	return status;
 }
 
-static void __attribute__((noreturn)) child_main(struct daemon *d, int fd, const char *addr)
+static void __attribute__((noreturn)) child_main(struct daemon *d, int fd, int chan, const char *addr)
 {
 	int one = 1, idle = 30, intvl = 10, cnt = 6;
 	sigset_t none;
@@ -409,25 +614,37 @@ static void __attribute__((noreturn)) child_main(struct daemon *d, int fd, const
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		_exit(1);
-	/* Keep stdio and the connection only: no TAP, no tunnel socket, no
-	 * netlink, no epoll, no lock, no control socket. syslog reconnects. */
+	/* Keep stdio, the connection (3) and the channel to the root part (4)
+	 * only: no TAP, no tunnel socket, no netlink, no epoll, no lock, no
+	 * control socket, no channel to the privileged helper. syslog
+	 * reconnects. */
 	closelog();
-	if (fd != 3) {
-		if (dup2(fd, 3) < 0)
-			_exit(1);
-		fd = 3;
-	}
-	if (close_range(4, ~0U, 0) < 0)
-		for (int i = 4; i < 65536; i++)
+	priv_forget();
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	if (chan >= 0)
+		chan = fcntl(chan, F_DUPFD_CLOEXEC, 10);
+	if (fd < 0 || dup2(fd, 3) < 0 || (chan >= 0 && dup2(chan, 4) < 0))
+		_exit(1);
+	fd = 3;
+	chan = chan >= 0 ? 4 : -1;
+	if (close_range(chan >= 0 ? 5 : 4, ~0U, 0) < 0)
+		for (int i = chan >= 0 ? 5 : 4; i < 65536; i++)
 			close(i);
 	/* dup2 cleared close-on-exec: the tools of MigrateSource get no socket */
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	if (chan >= 0) {
+		fcntl(chan, F_SETFD, FD_CLOEXEC);
+		/* separated: the network worker needs no capability at all */
+		capng_clear(CAPNG_SELECT_CAPS);
+		if (capng_apply(CAPNG_SELECT_CAPS) < 0)
+			_exit(1);
+	}
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-	_exit(serve(d, fd, addr));
+	_exit(serve(d, fd, chan, addr));
 }
 
 /* ---- the daemon side ---------------------------------------------------- */
@@ -441,7 +658,7 @@ static void migsrv_cb(struct loop_source *s, uint32_t events)
 		socklen_t sl = sizeof(ss);
 		char addr[80];
 		pid_t pid;
-		int fd;
+		int fd, chan;
 
 		fd = accept4(s->fd, (struct sockaddr *)&ss, &sl, SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -455,15 +672,31 @@ static void migsrv_cb(struct loop_source *s, uint32_t events)
 			close(fd);
 			continue;
 		}
+		/* separated: the disks and the backend through a root process of
+		 * this connection's own (docs/SECURITY.md) */
+		chan = -1;
+		if (priv_separated()) {
+			chan = priv_migrate_channel(d);
+			if (chan < 0) {
+				log_warnx("migrate: %s: refused: no channel to the privileged part: %s", addr,
+					  strerror(-chan));
+				close(fd);
+				continue;
+			}
+		}
 		pid = fork();
 		if (pid < 0) {
 			log_warn("migrate: %s: fork", addr);
 			close(fd);
+			if (chan >= 0)
+				close(chan);
 			continue;
 		}
 		if (pid == 0)
-			child_main(d, fd, addr);
+			child_main(d, fd, chan, addr);
 		close(fd);
+		if (chan >= 0)
+			close(chan);
 		children[n_children++] = pid;
 		log_info("migrate: connection from %s (served by pid %d)", addr, (int)pid);
 	}

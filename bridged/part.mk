@@ -3,12 +3,22 @@ DAEMON_OBJS += bridged/bridged.o bridged/loop.o bridged/peer.o bridged/netsync.o
 	       bridged/ctl.o bridged/ctlreq.o bridged/guard.o bridged/health.o bridged/loopguard.o \
 	       bridged/metrics.o bridged/migsrv.o bridged/peerhealth.o bridged/probeport.o \
 	       bridged/macwatch.o bridged/fdbquery.o bridged/names.o bridged/conn.o bridged/epstate.o \
-	       bridged/notify.o bridged/workers.o
+	       bridged/notify.o bridged/workers.o bridged/priv.o bridged/sandbox.o
 
 include bridged/cli/part.mk
 
 # test tools used by the namespace scenarios
-TEST_TOOLS += tests/netns/udp-replay tests/netns/probe-forge tests/netns/notify-listen
+TEST_TOOLS += tests/netns/udp-replay tests/netns/probe-forge tests/netns/notify-listen \
+	      tests/netns/bridged-test
+# the daemon with its test hooks (sandbox.c: a forbidden system call on
+# request, for tests/netns/t-privdrop.sh); never installed
+bridged/sandbox-test.o: bridged/sandbox.c $(FLAGS_STAMP)
+	@echo "  CC      $@"
+	$(Q)$(CC) $(CFLAGS) -DBRIDGED_TEST_HOOKS -c -o $@ $<
+tests/netns/bridged-test: $$(filter-out bridged/sandbox.o,$$(DAEMON_OBJS)) bridged/sandbox-test.o \
+		$$(LIB_MIGRATE_DAEMON) $$(LIB_TUNNEL) $$(LIB_NETCFG) $$(LIB_COMMON)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON) $(LIBS_NOTIFY) $(LIBS_PRIV)
 tests/netns/notify-listen: tests/netns/notify-listen.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^

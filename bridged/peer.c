@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bridged/daemon.h"
+#include "bridged/priv.h"
 #include "common/log.h"
 #include "netcfg/netcfg.h"
 #include "tunnel/tap.h"
@@ -354,8 +355,16 @@ void daemon_state_save(struct daemon *d, uint64_t now, bool force)
 		if (e)
 			r = epstate_set(&out, e->key, &e->endpoint, e->endpoint_len);
 	}
-	if (r >= 0)
-		r = epstate_save(path, &out);
+	if (r >= 0) {
+		char *text = NULL;
+		size_t len = 0;
+
+		/* written by the privileged helper when this process dropped its rights */
+		r = epstate_format(&out, &text, &len);
+		if (r >= 0)
+			r = priv_write_file(d, PRIV_FILE_STATE, text, len);
+		free(text);
+	}
 	epstate_clear(&out);
 	d->epstate_saved_ns = now;
 	if (r < 0) {

@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/escape.h"
 
@@ -625,15 +627,29 @@ static int push_plain_error(struct config_errors *errs, const char *fmt, ...)
 int config_parse_file(const char *path, struct config **ret,
 		      struct config_errors *errs)
 {
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
+
+	if (fd < 0) {
+		r = -errno;
+		push_plain_error(errs, "%s: cannot open: %s", path, strerror(-r));
+		return r;
+	}
+	return config_parse_fd(path, fd, ret, errs);
+}
+
+int config_parse_fd(const char *path, int fd, struct config **ret,
+		    struct config_errors *errs)
+{
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	FILE *f;
 	int r;
 
-	f = fopen(path, "re");
+	f = fdopen(fd, "r");
 	if (!f) {
 		r = -errno;
-		push_plain_error(errs, "%s: cannot open: %s", path, strerror(-r));
+		close(fd);
+		push_plain_error(errs, "%s: cannot read: %s", path, strerror(-r));
 		return r;
 	}
 	for (;;) {

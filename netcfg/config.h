@@ -116,6 +116,10 @@ struct node_cfg {
 	char xen_save_dir[CONFIG_PATH_MAX];        /* "" none */
 	char migrate_state_dir[CONFIG_PATH_MAX];   /* the autostart journals */
 	char state_file[CONFIG_PATH_MAX];   /* "" none */
+	/* User: the account the network process runs as after start-up
+	 * (docs/SECURITY.md); "" the default (bridged when it exists, else
+	 * root with a warning), "root": no drop */
+	char user[CONFIG_NAME_MAX];
 };
 
 struct bridge_cfg {
@@ -168,6 +172,11 @@ int config_parse_buffer(const char *name, const char *buf, size_t len,
  * (with a message in errs). */
 int config_parse_file(const char *path, struct config **ret,
 		      struct config_errors *errs);
+/* The same from an open descriptor (taken over: closed), named path in
+ * the messages: the reload of a daemon that dropped its privileges gets
+ * the file opened by its privileged helper. */
+int config_parse_fd(const char *path, int fd, struct config **ret,
+		    struct config_errors *errs);
 void config_free(struct config *c);
 void config_errors_clear(struct config_errors *errs);
 

@@ -703,6 +703,25 @@ static int key_migrate_source(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+/* An account name (letters, digits, '_', '-', '.'; not leading '-'), or
+ * "default". */
+static int key_user(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+
+	if (!strcasecmp(v, "default")) {
+		n->user[0] = '\0';
+		return 0;
+	}
+	if (!*v || *v == '-' || strlen(v) >= sizeof(n->user))
+		return config_key_error(p, "not a user name: \"%s\"", STR_ESCAPED(v));
+	for (const char *q = v; *q; q++)
+		if (!isalnum((unsigned char)*q) && *q != '_' && *q != '-' && *q != '.')
+			return config_key_error(p, "not a user name: \"%s\"", STR_ESCAPED(v));
+	strcpy(n->user, v);
+	return 0;
+}
+
 /* PATH, or "default" (xl or xm as found in PATH). */
 static int key_migrate_source_tool(struct parser *p, void *obj, const char *v)
 {
@@ -820,6 +839,7 @@ const struct key_def key_table[_KEY_MAX] = {
 	[KEY_MIGRATE_LISTEN]   = { SECT_NODE,   "MigrateListen",  key_migrate_listen },
 	[KEY_XEN_CONFIG_DIR]   = { SECT_NODE,   "XenConfigDir",   key_xen_config_dir },
 	[KEY_STATE_FILE]       = { SECT_NODE,   "StateFile",      key_state_file },
+	[KEY_USER]             = { SECT_NODE,   "User",           key_user },
 	[KEY_MIGRATE_SOURCE]   = { SECT_NODE,   "MigrateSource",  key_migrate_source },
 	[KEY_MIGRATE_SOURCE_TOOL] = { SECT_NODE, "MigrateSourceTool", key_migrate_source_tool },
 	[KEY_XEN_AUTO_DIR]     = { SECT_NODE,   "XenAutoDir",     key_xen_auto_dir },

@@ -105,6 +105,7 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "XenSaveDir = %s\n", n->xen_save_dir[0] ? n->xen_save_dir : "none");
 	fprintf(f, "MigrateStateDir = %s\n", n->migrate_state_dir);
 	fprintf(f, "StateFile = %s\n", n->state_file[0] ? n->state_file : "none");
+	fprintf(f, "User = %s\n", n->user[0] ? n->user : "default");
 
 	for (i = 0; i < c->n_bridges; i++) {
 		const struct bridge_cfg *b = &c->bridges[i];

@@ -98,6 +98,16 @@ uint64_t stream_source_size(const struct stream_source *src);
 /* The open descriptor, for a look at the source's first bytes with pread
  * (the old host's daemon reads a listed disk's swap signature). */
 int stream_source_fd(const struct stream_source *src);
+/* The source's facts, to hand an opened source to another process (the
+ * old host's daemon opens disks in its privileged part, docs/SECURITY.md):
+ * its realpath, whether it is a block device, whether opened warm. */
+const char *stream_source_real(const struct stream_source *src);
+bool stream_source_is_blk(const struct stream_source *src);
+bool stream_source_warm(const struct stream_source *src);
+/* Wraps a descriptor that stream_source_open() opened in another process
+ * (takes it over: closed by stream_source_free, or here on failure). */
+int stream_source_adopt(int fd, const char *path, const char *real, bool is_blk, bool warm,
+			uint64_t size, struct stream_source **ret);
 
 struct stream_dest_opts {
 	uint64_t offset;	/* where the image starts inside the destination */

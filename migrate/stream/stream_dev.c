@@ -138,6 +138,44 @@ int stream_source_fd(const struct stream_source *s)
 	return s->fd;
 }
 
+const char *stream_source_real(const struct stream_source *s)
+{
+	return s->real;
+}
+
+bool stream_source_is_blk(const struct stream_source *s)
+{
+	return s->is_blk;
+}
+
+bool stream_source_warm(const struct stream_source *s)
+{
+	return s->warm;
+}
+
+int stream_source_adopt(int fd, const char *path, const char *real, bool is_blk, bool warm,
+			uint64_t size, struct stream_source **ret)
+{
+	struct stream_source *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		close(fd);
+		return -ENOMEM;
+	}
+	s->fd = fd;
+	s->path = strdup(path);
+	s->real = strdup(real);
+	s->is_blk = is_blk;
+	s->warm = warm;
+	s->size = size;
+	if (!s->path || !s->real) {
+		stream_source_free(s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
 /* The state file's name: one per (destination, offset), so several
  * partitions of one whole-disk volume resume independently. */
 static int state_path(struct stream_dest *d, const char *path)

@@ -39,5 +39,7 @@ grep -qx 'ExecStart=/usr/sbin/bridged -f -c /etc/bridged/bridged.conf' "$W/root/
 "$W/root/usr/sbin/bridgectl" --help | grep -q '^  doctor' || fail "the packaged bridgectl lacks doctor"
 dpkg-deb -e "$deb" "$W/ctl"
 grep -q 'deb-systemd-helper' "$W/ctl/postinst" || fail "postinst does not enable the unit"
+grep -q 'adduser --system .* bridged' "$W/ctl/postinst" || fail "postinst does not create the user bridged"
+dpkg-deb -f "$deb" Depends | grep -q 'adduser' || fail "Depends lacks adduser (postinst runs it)"
 dpkg-deb -f "$deb" Depends | grep -q 'libsystemd0' || fail "Depends lacks libsystemd0: $(dpkg-deb -f "$deb" Depends)"
 echo ok

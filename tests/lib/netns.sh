@@ -24,6 +24,15 @@ skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 [ -x "$BRIDGED" ] || fail "$BRIDGED not built (make)"
+# the daemons drop to the package's account after start-up (docs/SECURITY.md):
+# every scenario runs that way, as a host with the package would
+ensure_user() {
+	getent passwd bridged >/dev/null && return 0
+	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+		--user-group bridged 2>/dev/null
+	getent passwd bridged >/dev/null || fail "cannot create the system user bridged"
+}
+ensure_user
 
 on_cleanup() { _cleanup_hooks+=("$*"); }
 
@@ -115,6 +124,13 @@ start_bridged() {
 	eval "${h}_PID=$pid"
 	wait_for 5 test -S "$WORK/$h.sock" || { cat "$WORK/$h.log"; fail "bridged on $h did not start"; }
 	wait_for 5 ctl "$h" status --json >/dev/null || fail "bridged on $h does not answer"
+	# BRIDGED_STRACE=DIR: the system calls made after start-up (with the
+	# privileges dropped), for the seccomp allow-list (docs/SECURITY.md)
+	if [ -n "${BRIDGED_STRACE:-}" ]; then
+		strace -f -qq -o "$BRIDGED_STRACE/$P-$h.$pid" -p "$pid" &
+		PIDS+=($!)
+		sleep 0.3
+	fi
 }
 
 stop_bridged() { # HOST [SIGNAL]
@@ -131,6 +147,17 @@ forget_pid() { # PID: drop it from the cleanup list
 	local keep=() x
 	for x in "${PIDS[@]}"; do [ "$x" = "$1" ] || keep+=("$x"); done
 	PIDS=(${keep[@]+"${keep[@]}"})
+}
+
+# children_reaped PID: waits (5 s) until the daemon PID has no child but its
+# privileged helper (docs/SECURITY.md), and the helper none; else fails
+children_reaped() {
+	local pid=$1 helper
+	helper=$(ps -o pid=,comm= --ppid "$pid" | awk '$2 == "bridged-priv" { print $1 }')
+	wait_for 5 bash -c "[ -z \"\$(ps -o pid=,comm= --ppid $pid | grep -v bridged-priv)\" ]" ||
+		fail "children left: $(ps --ppid "$pid")"
+	[ -z "$helper" ] || wait_for 5 bash -c "[ -z \"\$(ps -o pid= --ppid $helper)\" ]" ||
+		fail "root processes left: $(ps --ppid "$helper")"
 }
 
 ctl() { local h=$1; shift; "$BRIDGECTL" --socket "$WORK/$h.sock" "$@"; }

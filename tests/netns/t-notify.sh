@@ -27,15 +27,20 @@ ip netns exec "$P-a" ss -Hlun 'sport = :5880' | grep -q 5880 || { echo "hook: no
 EOC
 
 NOTES=$WORK/notify.out
+# the notify socket in a folder the daemon reaches once it dropped its
+# privileges (as /run/systemd/notify): not in the 0700 $WORK
+NDIR=$(mktemp -d "/tmp/$P-notify.XXXXXX")
+chmod 0755 "$NDIR"
+on_cleanup "rm -rf '$NDIR'"
 # start_a SECONDS [env...]: the listener, then bridged a with NOTIFY_SOCKET
 start_a() {
 	local secs=$1; shift
 	: > "$NOTES"
-	"$LISTEN" "$WORK/notify.sock" "$secs" "bash $WORK/ready-hook.sh" > "$NOTES" 2>>"$WORK/listen.log" &
+	"$LISTEN" "$NDIR/notify.sock" "$secs" "bash $WORK/ready-hook.sh" > "$NOTES" 2>>"$WORK/listen.log" &
 	LPID=$!
 	PIDS+=("$LPID")
 	wait_for 5 grep -q LISTENING "$NOTES" || fail "notify-listen did not start"
-	ip netns exec "$P-a" env NOTIFY_SOCKET="$WORK/notify.sock" "$@" \
+	ip netns exec "$P-a" env NOTIFY_SOCKET="$NDIR/notify.sock" "$@" \
 		"$BRIDGED" -f -v -c "$WORK/a.conf" >>"$WORK/a.log" 2>&1 &
 	a_PID=$!
 	PIDS+=("$a_PID")

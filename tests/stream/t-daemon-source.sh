@@ -223,7 +223,10 @@ log "final delta with the writer stopped: the 3 changed MiB sent, 29 MiB unchang
 
 [ "$(sums)" = "$BEFORE" ] || fail "a source image changed"
 # the copies ran in children of the daemon, all reaped; the daemon still answers
-wait_for 5 bash -c "[ -z \"\$(ps -o pid= --ppid $old_PID)\" ]" || fail "children left: $(ps --ppid "$old_PID")"
+# (the privileged helper is there, docs/SECURITY.md: the disks in the 0700
+# $WORK reached the unprivileged worker through it)
+ps -o comm= --ppid "$old_PID" | grep -qx bridged-priv || fail "the old host's daemon has no privileged helper"
+children_reaped "$old_PID"
 ctl old status --json >/dev/null || fail "the daemon does not answer any more"
 stop_bridged old
 grep -q "stopped" "$WORK/old.log" || fail "the daemon did not stop cleanly"

@@ -236,7 +236,7 @@ for pat in "peer new (198.18.0.2:[0-9]*): served the config of VM web1" \
 	"198.18.0.2:[0-9]*: refused: not authenticated"; do
 	grep -q -- "migrate: $pat" "$WORK/old.log" || fail "no log line for '$pat'"
 done
-wait_for 5 bash -c "[ -z \"\$(ps -o pid= --ppid $old_PID)\" ]" || fail "children left: $(ps --ppid "$old_PID")"
+children_reaped "$old_PID"
 # the client's sanitizer reports (the daemon's are checked at cleanup)
 ! grep -l -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$WORK"/*.err || fail "sanitizer report above"
 ctl old status --json >/dev/null || fail "the daemon does not answer any more"

@@ -31,7 +31,7 @@ grep -q 'Failed to parse service type' <<<"$bad" || fail "verify did not report 
 
 for kv in Type=notify NotifyAccess=main 'ExecReload=/bin/kill -HUP $MAINPID' Restart=on-failure \
 	  WatchdogSec=10s ProtectSystem=strict ProtectHome=yes PrivateTmp=yes NoNewPrivileges=yes \
-	  'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE' \
+	  'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_SETUID CAP_SETGID CAP_SETPCAP' \
 	  'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK' SystemCallFilter=@system-service \
 	  "ExecStart=$TOP/bridged/bridged -f -c /etc/bridged/bridged.conf"; do
 	grep -qxF "$kv" "$W/ok/bridged.service" || fail "the unit lacks $kv"

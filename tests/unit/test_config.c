@@ -709,6 +709,7 @@ static const char classic_canon[] =
 	"XenSaveDir = /var/lib/xen/save\n"
 	"MigrateStateDir = /var/lib/bridged/source\n"
 	"StateFile = /var/lib/bridged/endpoints\n"
+	"User = default\n"
 	"\n"
 	"[Bridge br-dmz]\n"
 	"Segment = br-dmz\n"
