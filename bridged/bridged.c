@@ -217,10 +217,35 @@ static void tunnel_schedule(struct daemon *d)
 		loop_timer_arm(d->loop, &d->tunnel_timer, next);
 }
 
+/* SIGHUP, SIGTERM, SIGINT and SIGCHLD through a signalfd in the loop. Called
+ * again after daemon(): an epoll set that registered the signalfd in the
+ * parent is never woken for the child's signals (the wait queue is the
+ * parent's), so a detached daemon ignored SIGTERM. */
+static void signals_open(struct daemon *d)
+{
+	sigset_t mask;
+
+	if (d->sig.fd >= 0) {
+		loop_del(d->loop, &d->sig);
+		close(d->sig.fd);
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sig.fd < 0)
+		fatal("signalfd");
+	d->sig.cb = sig_cb;
+	loop_add(d->loop, &d->sig, EPOLLIN);
+}
+
 static int setup(struct daemon *d)
 {
 	struct tunnel_callbacks cb;
-	sigset_t mask;
 	int r;
 
 	d->private_key = sodium_malloc(KEY_LEN);
@@ -289,18 +314,7 @@ static int setup(struct daemon *d)
 	if ((r = ctl_open(d)) < 0)
 		fatalx("control socket %s: %s", d->cfg->node.control_socket, strerror(-r));
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	d->sig.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (d->sig.fd < 0)
-		fatal("signalfd");
-	d->sig.cb = sig_cb;
-	loop_add(d->loop, &d->sig, EPOLLIN);
+	signals_open(d);
 	return 0;
 }
 
@@ -376,6 +390,7 @@ int main(int argc, char **argv)
 		if (daemon(0, 0) < 0)
 			fatal("daemon");
 		log_init("bridged", false, verbose);
+		signals_open(&d);
 	}
 	/* from here on network input is parsed: as [Node] User, CAP_NET_ADMIN */
 	priv_drop(&d);
