@@ -149,19 +149,30 @@ static void peer_expire(struct tunnel_peer *p, uint64_t now)
 	eng_queue_age(p, now);
 }
 
+/* Idle and heard from within 1.25 idle intervals: the one-a-second pace.
+ * A missed echo, or a peer silent since an outage, brings back the
+ * keepalive_ms pace at once (both ends ask), so one lost datagram costs a
+ * few keepalives, not the tunnel, and a peer back from an outage is heard
+ * within keepalive_ms, not a second later. */
+static bool idle_paced(const struct tunnel_peer *p, uint64_t now)
+{
+	uint64_t h = p->t->params.idle_keepalive_ns;
+
+	return eng_idle(p, now) && p->last_rx_ns && p->last_rx_ns <= now &&
+	       now - p->last_rx_ns < h + h / 4;
+}
+
 static bool keepalive_due(const struct tunnel_peer *p, uint64_t now)
 {
 	uint64_t ka = (uint64_t)p->keepalive_ms * MSEC, h = p->t->params.idle_keepalive_ns;
 
 	/* Idle: the session's initiator sends one keepalive per idle
-	 * interval and the responder echoes it, one packet each way; the
-	 * responder asks itself only when the initiator's stopped coming (a
-	 * peer with idle mode off, or Keepalive = 0 there). */
-	if (eng_idle(p, now)) {
-		if (p->kp_cur->initiator)
-			return now - p->last_tx_ns >= h;
-		return now - p->last_rx_ns >= h + h / 2 && now - p->last_ka_tx_ns >= h;
-	}
+	 * interval and the responder echoes it, one packet each way; when
+	 * the initiator's stop coming (a peer with idle mode off, or
+	 * Keepalive = 0 there, or a lost one), the keepalive_ms pace below
+	 * takes over (idle_paced). */
+	if (idle_paced(p, now))
+		return p->kp_cur->initiator && now - p->last_tx_ns >= h;
 	/* Passive keepalive (WireGuard): data came in and we said nothing
 	 * back for a while; tell the peer we are alive before it declares
 	 * us dead and re-handshakes. */
@@ -249,15 +260,15 @@ static uint64_t peer_deadline(const struct tunnel_peer *p, uint64_t now)
 	}
 	if (p->q_n)
 		d = 0;
-	if (ka && eng_idle(p, now)) {
+	if (ka && idle_paced(p, now)) {
 		uint64_t h = pr->idle_keepalive_ns;
 
-		/* and the end of the idle spell comes with a frame, which
-		 * brings the daemon's loop back here */
+		/* the end of the pace when the peer stays silent; the end of
+		 * the idle spell comes with a frame, which brings the daemon's
+		 * loop back here */
+		d = min64(d, p->last_rx_ns + h + h / 4);
 		if (kp->initiator)
-			return min64(d, p->last_tx_ns + h);
-		d = min64(d, p->last_rx_ns + h + h / 2 > p->last_ka_tx_ns + h ?
-				     p->last_rx_ns + h + h / 2 : p->last_ka_tx_ns + h);
+			d = min64(d, p->last_tx_ns + h);
 		return d;
 	}
 	if (ka && pr->idle_keepalive_ns) {
