@@ -798,6 +798,20 @@ static void test_idle(void **state)
 	assert_true(st.idle);
 	assert_true(st.silence_ref_ns <= now + SEC + 5 * MS);
 	assert_true(now + 3 * SEC - st.silence_ref_ns >= 1900 * MS);
+
+	/* busy, then b falls silent (an underlay cut): the idle spell that
+	 * starts 2 s after the last frame must not give b the idle allowance
+	 * (its silence keeps counting from its last packet, no revival) */
+	now += 3 * SEC;
+	send_frame(&a, 0, 4, 100, now);
+	exchange(&a, &b, now);
+	ab = ba = 0;
+	sim(&a, &b, now, now + 500 * MS, &ab, &ba, false);
+	now += 500 * MS;
+	sim(&a, &b, now, now + 3 * SEC, &ab, &ba, true);
+	tunnel_peer_get_stats_at(a.peer, now + 3 * SEC, &st);
+	assert_true(st.idle);
+	assert_true(st.silence_ref_ns <= now);
 	node_free(&a);
 	node_free(&b);
 }
