@@ -85,6 +85,7 @@ struct dpeer {
 	struct loop_timer health_timer;
 	enum health_state health;
 	uint64_t health_since_ns;
+	uint64_t down_rx_ns;           /* last_rx_ns when it went down: only a later packet revives it */
 	struct health_loss loss;
 	uint64_t last_loss_sample_ns;
 	struct health_rtt rtt;

@@ -61,6 +61,10 @@ static uint64_t health_step(struct daemon *d, struct dpeer *p, uint64_t now)
 	/* silence counted as the engine counts it: an idle tunnel is heard
 	 * from once per IdleKeepalive (docs/PROTOCOL.md, "Idle tunnels") */
 	in.last_rx_ns = st.last_rx_ns ? st.silence_ref_ns : 0;
+	/* down, only a packet received since brings it back (never a move of
+	 * the reference alone, such as an idle spell starting) */
+	if (p->health == HEALTH_DOWN && st.last_rx_ns <= p->down_rx_ns)
+		in.last_rx_ns = st.last_rx_ns;
 	in.loss_pct = health_loss_pct(&p->loss, now, hp.loss_window_ns);
 
 	for (int guard = 0; guard < 4; guard++) {
@@ -75,6 +79,8 @@ static uint64_t health_step(struct daemon *d, struct dpeer *p, uint64_t now)
 			break;
 		p->health = to;
 		p->health_since_ns = now;
+		if (to == HEALTH_DOWN)
+			p->down_rx_ns = st.last_rx_ns;
 		if (to == HEALTH_DOWN)
 			log_warnx("peer %s: tunnel %s -> %s (%s; last received %.0f ms ago)", p->cfg.name,
 				  health_state_to_string(from), health_state_to_string(to),

@@ -94,10 +94,11 @@ uint64_t eng_silence_ref(const struct tunnel_peer *p, uint64_t now)
 		uint64_t h = p->t->params.idle_keepalive_ns;
 		uint64_t quiet_from = load_relaxed(&p->last_data_ns) + IDLE_AFTER_NS;
 
-		/* the idle allowance only for a peer heard from within one idle
-		 * interval of the spell's start: one that fell silent while
-		 * busy (an underlay cut) is not revived by the spell starting */
-		if (p->last_rx_ns + h >= quiet_from)
+		/* the idle allowance only for a peer heard from within the
+		 * silence bound of the spell's start: one that fell silent
+		 * while busy (an underlay cut) is not revived by the spell
+		 * starting */
+		if (p->last_rx_ns + eng_silence_dead_ns(p) > quiet_from)
 			return p->last_rx_ns + h;
 		return p->last_rx_ns;
 	}
