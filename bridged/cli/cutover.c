@@ -643,8 +643,17 @@ static int go_checks(struct cut *c, enum cutover_step S, bool tunnel_only)
 		}
 	}
 	json_object_put(status);
-	if (mac_places(c, &local, &tun, why, sizeof(why)) < 0)
-		return step_fail(c, S, EXIT_FAIL, "the daemon here cannot tell where the VM's MACs are (fdb)");
+	/* three looks 100 ms apart: a namesake whose MAC also comes in
+	 * through the tunnel (the real VM answering) moves between the two
+	 * ports, and one look can fall in the tunnel's moment */
+	for (int look = 0; look < 3; look++) {
+		if (look)
+			usleep(100000);
+		if (mac_places(c, &local, &tun, why, sizeof(why)) < 0)
+			return step_fail(c, S, EXIT_FAIL, "the daemon here cannot tell where the VM's MACs are (fdb)");
+		if (local > 0)
+			break;
+	}
 	if (local > 0 && cutover_step_status(c->jr->root, CUT_START) == CUT_PENDING)
 		return step_fail(c, S, EXIT_REFUSED, "a MAC of %s is already live on this host (%s): the VM would "
 				 "run twice", c->vm, why);
