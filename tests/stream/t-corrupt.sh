@@ -85,7 +85,11 @@ same "$WORK/src.img" "$WORK/dst.img"
 
 # at rest: flip one byte of the verified destination, rerun with readback
 at=$((37 * MiB + 999))
-printf '\xa5' | dd of="$WORK/dst.img" bs=1 seek=$at conv=notrunc status=none
+# flip it (xor 0x40: writing a fixed byte into random data left it unchanged
+# one run in 256)
+b=$(od -An -tu1 -j $at -N1 "$WORK/dst.img" | tr -d ' ')
+printf "\\$(printf %03o $((b ^ 0x40)))" | dd of="$WORK/dst.img" bs=1 seek=$at conv=notrunc status=none
+[ "$(od -An -tu1 -j $at -N1 "$WORK/dst.img" | tr -d ' ')" = $((b ^ 0x40)) ] || fail "at rest: the flip did not take"
 rx rest-rx --verify-readback "$WORK/dst.img"
 tx rest-tx --block-size $bs "$WORK/src.img"
 txrc=$?
