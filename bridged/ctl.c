@@ -174,6 +174,8 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p, const struct li
 		json_object_object_add(t, "port_state", present && l->port_state >= 0 ?
 			json_object_new_string(port_state_to_string(l->port_state)) : NULL);
 		json_object_object_add(t, "guard", json_object_new_string(guard_state_to_string(p->taps[i].guard)));
+		json_object_object_add(t, "retrying", json_object_new_boolean(
+			p->taps[i].guard == GUARD_PROBING && p->taps[i].retrying));
 		json_object_object_add(t, "guard_since_s", json_object_new_double(
 			(double)(now - p->taps[i].guard_since_ns) / 1e9));
 		json_object_object_add(t, "loops", json_object_new_int64((int64_t)p->taps[i].loops));

@@ -66,6 +66,7 @@ struct tap_port {
 	unsigned retries;
 	uint64_t loops;                /* times blocked for a loop */
 	bool mirrored;                 /* BLOCKED because the other end blocked it */
+	bool retrying;                 /* PROBING: a retry of a block (was BLOCKED) */
 	bool peer_known;               /* peer_flags were read off a probe */
 	uint32_t peer_flags;           /* the other end's hop flags (its guard state) */
 	uint32_t seg_id;

@@ -150,6 +150,10 @@ static void guard_set(struct daemon *d, struct tap_port *t, enum guard_event ev,
 	t->guard_since_ns = now;
 	if (to != GUARD_BLOCKED)
 		t->mirrored = false;
+	/* a probe round that retries a block: the port never forwarded in
+	 * between, and status says so (a retry that finds the loop again is
+	 * not a change an operator or a convergence check should see) */
+	t->retrying = from == GUARD_BLOCKED && to == GUARD_PROBING;
 	switch (to) {
 	case GUARD_FORWARDING:
 		port_kernel_state(d, t, PORT_STATE_FORWARDING);

@@ -138,6 +138,8 @@ void ctl_print_status(FILE *f, json_object *st)
 
 			fprintf(f, "    segment %-10s tap %-15s in %-12s port %s, guard %s", js(t, "segment"),
 			       js(t, "tap"), js(t, "bridge"), js(t, "port_state"), js(t, "guard"));
+			if (json_object_get_boolean(jget(t, "retrying")))
+				fprintf(f, " (retrying a block)");
 			if (jget(t, "retry_in_s"))
 				fprintf(f, " (loop, blocked by %s; retry in %.1f s)", js(t, "blocked_by"),
 				       json_object_get_double(jget(t, "retry_in_s")));

@@ -26,7 +26,7 @@
 # After the last formation of a topology the daemon of a host the tree needs
 # (most forwarding tunnels, not an end of a blocked one: a blocked tunnel
 # must re-open) is killed (SIGKILL); the others must settle again and reach
-# each other within DeadAfter + LoopRetryMax + 2 s (LoopRetryMin = 500ms,
+# each other within IdleKeepalive + DeadAfter + LoopRetryMax + 2 s (LoopRetryMin = 500ms,
 # LoopRetryMax = 3s here).
 # On the first failure: the guard state of every port, the loop-guard log
 # lines of that formation, exit 1. One line per formation, one SUMMARY line
@@ -161,13 +161,24 @@ reset_hosts() { # no daemon, no bridge, no TAP: every formation starts from scra
 	done
 }
 
-# snapshot HOST...: "host peer session guard", one line per tunnel port
+# snapshot HOST...: "host peer session guard", one line per tunnel port; a
+# port probing to retry its block counts as blocked (it forwards nothing, and
+# a tunnel blocked at both ends retries every LoopRetryMax: docs/LOOPGUARD.md)
+# The hosts are asked all at once, so that a snapshot spans one status
+# request, not N in a row: a retry of a blocked tunnel (both ends probe for
+# a few tens of ms every LoopRetryMax) caught by one of N sequential
+# requests kept a loaded machine from ever seeing two equal snapshots.
 snapshot() {
-	local h
+	local h pids=()
 	for h; do
-		ctl "$h" status --json 2>/dev/null |
-			jq -r --arg h "$h" '.peers[] | "\($h) \(.name) \(.state) \(.tunnels[0].guard)"' 2>/dev/null
+		{ ctl_raw "$h" status 2>/dev/null |
+			jq -r --arg h "$h" '.peers[] | "\($h) \(.name) \(.state) \(
+				if .tunnels[0].retrying then "blocked" else .tunnels[0].guard end)"' \
+			>"$WORK/snap.$h" 2>/dev/null; } &
+		pids+=($!)
 	done
+	wait "${pids[@]}"
+	for h; do cat "$WORK/snap.$h"; done
 }
 
 # snap_ok SNAP: every port of the live hosts: session up and forwarding or
@@ -380,7 +391,7 @@ formation() {
 	fi
 	now_ms; t0=$NOW
 	for h in "${TH[@]}"; do
-		wait_for 5 ctl "$h" status --json || { failed "bridged on $h does not answer"; return 1; }
+		wait_for 5 ctl_raw "$h" status || { failed "bridged on $h does not answer"; return 1; }
 		nsx "$P-$h" ip link set "vn-vm-$h" master br-dmz up || { failed "$h: no bridge br-dmz"; return 1; }
 	done
 	DEAD="" LIVE=("${TH[@]}") EXPECT_PORTS=$((2 * ${#TE[@]}))
@@ -401,9 +412,11 @@ formation() {
 
 # kill_one: SIGKILL the daemon of the host the forwarding tree needs most
 # (most forwarding tunnels; not an end of a blocked tunnel), then the rest
-# must re-converge to full reachability within DeadAfter + LoopRetryMax + 2 s
+# must re-converge to full reachability within IdleKeepalive + DeadAfter +
+# LoopRetryMax + 2 s (an idle tunnel is declared dead IdleKeepalive + DeadAfter
+# after its last packet)
 kill_one() {
-	local h e best="" bestscore=-1 score dead_after bound deg=0 t_kill
+	local h e best="" bestscore=-1 score dead_after idle bound deg=0 t_kill
 	for h in "${TH[@]}"; do
 		score=0
 		for e in "${FWD[@]}"; do [[ $e == "$h"-* || $e == *-"$h" ]] && score=$((score + 10)); done
@@ -411,9 +424,13 @@ kill_one() {
 		[ $score -gt $bestscore ] && best=$h bestscore=$score
 	done
 	for e in "${TE[@]}"; do [[ $e == "$best"-* || $e == *-"$best" ]] && deg=$((deg + 1)); done
-	dead_after=$(ctl "${TH[0]}" status --json | jq -r '.node.loop_guard.dead_after_ms')
-	[ "$best" = "${TH[0]}" ] && dead_after=$(ctl "${TH[1]}" status --json | jq -r '.node.loop_guard.dead_after_ms')
-	bound=$((dead_after + RETRY_MAX_MS + 2000))
+	LIVE0=${TH[0]}
+	[ "$best" = "${TH[0]}" ] && LIVE0=${TH[1]}
+	dead_after=$(ctl "$LIVE0" status --json | jq -r '.node.loop_guard.dead_after_ms')
+	# an idle tunnel is declared dead IdleKeepalive + DeadAfter after its
+	# last packet (docs/PROTOCOL.md, "Idle tunnels")
+	idle=$(ctl "${LIVE0}" status --json | jq -r '.node.loop_guard.idle_keepalive_ms // 0')
+	bound=$((dead_after + idle + RETRY_MAX_MS + 2000))
 	K=kill MODE="kill -9 $best" SCHED=""
 	for h in "${TH[@]}"; do OFF[$h]=$(stat -c %s "$WORK/$h.log"); done
 	now_ms; t_kill=$NOW
