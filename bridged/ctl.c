@@ -291,6 +291,7 @@ static json_object *status_json(struct daemon *d)
 			json_object_object_add(q, "datagrams_per_recv", json_object_new_double(qs->udp_recv_calls ?
 				(double)qs->udp_recv_dgrams / (double)qs->udp_recv_calls : 0));
 			json_object_object_add(q, "drops", json_object_new_int64((int64_t)qs->drops));
+			json_object_object_add(q, "too_big", json_object_new_int64((int64_t)qs->udp_too_big));
 			json_object_array_add(qa, q);
 		}
 		json_object_object_add(node, "queues", qa);

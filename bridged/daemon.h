@@ -95,6 +95,7 @@ struct dpeer {
 	uint64_t last_reject_log_ns;
 	char refused[128];             /* non-empty: not started, and why */
 	bool hinted;                   /* endpoint from the state file, not proven yet */
+	uint64_t pmtu_check_ns;        /* path MTU below the configured: looked at again then */
 };
 
 /* A write-only TAP per bridge through which probes that arrive on a
@@ -282,6 +283,11 @@ void guard_peer_refuse_check(struct daemon *d, struct dpeer *p);
 void peerhealth_init(struct daemon *d, struct dpeer *p);
 /* Looks at the peer's health now (a session came up or went down). */
 void peerhealth_kick(struct dpeer *p);
+/* Path MTU (peerhealth.c): read the kernel's path MTU to p's endpoint and
+ * tell the engine; for every peer a learnt path MTU limits, on a link change. */
+struct tunnel_peer_stats;
+void peer_path_mtu_check(struct daemon *d, struct dpeer *p, const struct tunnel_peer_stats *st);
+void peers_path_mtu_changed(struct daemon *d);
 void peerhealth_stop(struct dpeer *p);
 
 /* probeport.c: one probe port per bridge. */

@@ -214,5 +214,6 @@ void daemon_nl_cb(struct loop_source *s, uint32_t events)
 	if (changed) {
 		d->resync = true;
 		guard_links_changed(d, now_ns());
+		peers_path_mtu_changed(d);
 	}
 }

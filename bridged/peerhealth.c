@@ -13,12 +13,17 @@
 #include "common/log.h"
 #include "tunnel/tap.h"
 #include "tunnel/tunnel.h"
+#include "tunnel/udp.h"
 
 #define MS 1000000ull
 #define LOSS_SAMPLE_MIN_NS (250 * MS)
 #define LOSS_SAMPLE_NS (1000 * MS)
 /* down: how soon a tunnel that answers again gets its carrier back */
 #define DOWN_POLL_NS (50 * MS)
+/* A path MTU the kernel taught us (EMSGSIZE) is read again this often, so
+ * fragments grow back when the path does (the kernel forgets a learnt path
+ * MTU after 10 min; a local link's MTU change is seen at once: netlink). */
+#define PMTU_RECHECK_NS (10000 * MS)
 
 static void set_carrier(struct daemon *d, struct dpeer *p, bool on)
 {
@@ -45,6 +50,10 @@ static uint64_t health_step(struct daemon *d, struct dpeer *p, uint64_t now)
 	struct health_input in;
 
 	tunnel_peer_get_stats_at(p->tp, now, &st);
+	if (st.path_mtu_learned && now >= p->pmtu_check_ns) {
+		peer_path_mtu_check(d, p, &st);
+		p->pmtu_check_ns = now + PMTU_RECHECK_NS;
+	}
 	/* at least 250 ms apart (the ring then spans 16 s or more, more than
 	 * the 10 s window the loss is reported over) */
 	if (now - p->last_loss_sample_ns >= LOSS_SAMPLE_MIN_NS) {
@@ -127,6 +136,31 @@ static void health_timer_cb(struct loop_timer *tm, uint64_t now)
 
 	loop_timer_arm(p->d->loop, tm, health_step(p->d, p, now));
 	daemon_flush(p->d);
+}
+
+void peer_path_mtu_check(struct daemon *d, struct dpeer *p, const struct tunnel_peer_stats *st)
+{
+	int mtu;
+
+	if (!st->endpoint_len)
+		return;
+	mtu = udp_path_mtu((const struct sockaddr *)&st->endpoint, st->endpoint_len);
+	if (mtu > 0)
+		tunnel_path_mtu(d->tunnel, (const struct sockaddr *)&st->endpoint, st->endpoint_len,
+				(unsigned)mtu);
+}
+
+/* A link changed (its MTU maybe): every peer whose fragments a learnt path
+ * MTU limits reads it again now. */
+void peers_path_mtu_changed(struct daemon *d)
+{
+	for (struct dpeer *p = d->peers; p; p = p->next) {
+		struct tunnel_peer_stats st;
+
+		tunnel_peer_get_stats(p->tp, &st);
+		if (st.path_mtu_learned)
+			peer_path_mtu_check(d, p, &st);
+	}
 }
 
 void peerhealth_kick(struct dpeer *p)

@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 src="$work/bridged-$ver"
 mkdir -p "$src" "$OUT"
 git ls-files -z | tar cf - --null -T - | tar xf - -C "$src"
-(cd "$src" && dpkg-buildpackage -us -uc -b) > "$work/build.log" 2>&1 || {
+(cd "$src" && dpkg-buildpackage -us -uc -b -J"$(nproc)") > "$work/build.log" 2>&1 || {
 	tail -n 40 "$work/build.log" >&2
 	echo "make deb: dpkg-buildpackage failed (log above)" >&2
 	exit 1

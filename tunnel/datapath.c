@@ -20,10 +20,20 @@
 /* A probe grows by one hop on its way: room kept when reading a TAP. */
 #define FRAME_GROWTH 64
 
+/* With the engine's lock held (or on the only thread). */
+static void pmtu_apply(struct tunnel_queue *q)
+{
+	if (!q->pmtu_pending)
+		return;
+	q->pmtu_pending = false;
+	tunnel_path_mtu(q->tunnel, (struct sockaddr *)&q->pmtu_dst, q->pmtu_dst_len, q->pmtu);
+}
+
 static void qlock(struct tunnel_queue *q)
 {
 	if (q->lock)
 		pthread_mutex_lock(q->lock);
+	pmtu_apply(q);
 }
 
 static void qunlock(struct tunnel_queue *q)
@@ -140,6 +150,17 @@ void tunnel_queue_flush(struct tunnel_queue *q)
 			/* the route's device cannot take UDP GSO: per datagram from now on */
 			log_info("udp: UDP_SEGMENT refused by the kernel, sending one datagram per message");
 			q->udp_gso = false;
+		}
+		if (ss.too_big) {
+			int mtu = udp_path_mtu((struct sockaddr *)&ss.too_big_dst, ss.too_big_dst_len);
+
+			q->st.udp_too_big += ss.too_big;
+			if (mtu > 0) {
+				q->pmtu = (unsigned)mtu;
+				memcpy(&q->pmtu_dst, &ss.too_big_dst, sizeof(q->pmtu_dst));
+				q->pmtu_dst_len = ss.too_big_dst_len;
+				q->pmtu_pending = true;
+			}
 		}
 		q->st.udp_send_calls += ss.calls;
 		q->st.udp_sent_msgs += ss.msgs;
@@ -379,6 +400,7 @@ int tunnel_queue_send_frame(struct tunnel_queue *q, struct tunnel_port *p, const
 	struct iovec iov = { .iov_base = (void *)frame, .iov_len = len };
 	size_t taken = 0;
 
+	pmtu_apply(q);
 	return tunnel_encap(p->peer, p->seg, &iov, 1, now, tunnel_queue_batch(q, 8), &taken);
 }
 

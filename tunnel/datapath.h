@@ -75,6 +75,7 @@ struct tunnel_queue_stats {
 	uint64_t udp_send_calls, udp_sent_msgs, udp_sent_dgrams;
 	uint64_t udp_recv_calls, udp_recv_msgs, udp_recv_dgrams;
 	uint64_t drops;                /* frames and datagrams this queue lost (TAP and UDP errors) */
+	uint64_t udp_too_big;          /* of them, datagrams over the path MTU (EMSGSIZE) */
 };
 
 struct tunnel_queue {
@@ -103,6 +104,13 @@ struct tunnel_queue {
 		size_t off, len;
 		bool super;            /* a super-frame (counted when written) */
 	} *w;                          /* TUNNEL_WBUF_FRAMES */
+	/* The kernel refused datagrams as too big (flush, maybe under the
+	 * lock, maybe not): the path MTU it reported, told to the engine the
+	 * next time this queue takes the lock (tunnel_path_mtu). */
+	bool pmtu_pending;
+	unsigned pmtu;
+	struct sockaddr_storage pmtu_dst;
+	socklen_t pmtu_dst_len;
 };
 #define TUNNEL_WBUF_BYTES (1u << 20)
 #define TUNNEL_WBUF_FRAMES 256

@@ -73,6 +73,7 @@ struct tunnel_peer {
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;
 	size_t max_payload;                 /* frame bytes per data datagram */
+	unsigned path_mtu;                  /* the kernel's path MTU to endpoint, 0 = not known */
 
 	struct keypair *kp_prev, *kp_cur, *kp_next;
 	bool hs_pending;

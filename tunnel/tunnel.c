@@ -43,6 +43,7 @@ static const char *const event_names[_TUNNEL_EV_MAX] = {
 	[TUNNEL_EV_SESSION_DOWN] = "session-down",
 	[TUNNEL_EV_ENDPOINT_CHANGED] = "endpoint-changed",
 	[TUNNEL_EV_HANDSHAKE_REJECTED] = "handshake-rejected",
+	[TUNNEL_EV_PATH_MTU] = "path-mtu",
 };
 
 const char *tunnel_session_state_to_string(enum tunnel_session_state s)
@@ -171,9 +172,18 @@ bool eng_addr_equal(const struct sockaddr_storage *a, socklen_t alen,
 	return alen == blen && !memcmp(a, b, blen);
 }
 
-static void peer_update_mtu(struct tunnel_peer *p)
+/* The IP MTU fragments are cut for: the configured one (1500 if none),
+ * or the smaller path MTU the kernel reported (tunnel_path_mtu). */
+static unsigned peer_mtu(const struct tunnel_peer *p)
 {
 	unsigned mtu = p->underlay_mtu ? p->underlay_mtu : 1500;
+
+	return p->path_mtu && p->path_mtu < mtu ? p->path_mtu : mtu;
+}
+
+static void peer_update_mtu(struct tunnel_peer *p)
+{
+	unsigned mtu = peer_mtu(p);
 	size_t ip = 20, dgram;
 
 	if (p->has_endpoint && p->endpoint.ss_family == AF_INET6) {
@@ -210,6 +220,7 @@ void eng_peer_set_endpoint(struct tunnel_peer *p, const struct sockaddr *src,
 	p->endpoint_len = len;
 	p->has_endpoint = true;
 	p->ep_confirmed = confirm;
+	p->path_mtu = 0;	/* another path: learnt again when too big */
 	peer_update_mtu(p);
 	if (announce) {
 		eng_addr_to_string(&p->endpoint, buf, sizeof(buf));
@@ -422,6 +433,33 @@ void tunnel_peer_get_public_key(const struct tunnel_peer *p, uint8_t ret[KEY_LEN
 	memcpy(ret, p->pub, KEY_LEN);
 }
 
+int tunnel_path_mtu(struct tunnel *t, const struct sockaddr *dst, socklen_t len, unsigned mtu)
+{
+	int changed = 0;
+
+	/* below the IPv6 minimum a 64 KiB frame needs more than 64 fragments:
+	 * keep 1280 and let the kernel refuse what it must */
+	if (mtu < TUNNEL_PATH_MTU_MIN)
+		mtu = TUNNEL_PATH_MTU_MIN;
+	for (struct tunnel_peer *p = t->peers; p; p = p->next_peer) {
+		unsigned before, after;
+		char detail[48];
+
+		if (!p->has_endpoint || !eng_addr_equal(&p->endpoint, p->endpoint_len, dst, len))
+			continue;
+		before = peer_mtu(p);
+		p->path_mtu = mtu;
+		peer_update_mtu(p);
+		after = peer_mtu(p);
+		if (after == before)
+			continue;
+		changed++;
+		snprintf(detail, sizeof(detail), "%u -> %u", before, after);
+		eng_emit(t, p, TUNNEL_EV_PATH_MTU, detail);
+	}
+	return changed;
+}
+
 int tunnel_peer_set_endpoint(struct tunnel_peer *p, const struct sockaddr *sa, socklen_t len)
 {
 	if (!sa) {
@@ -468,7 +506,8 @@ void tunnel_peer_get_stats(const struct tunnel_peer *p, struct tunnel_peer_stats
 	ret->n_remote_segments = p->n_remote;
 	ret->rx_lost = p->lost_closed;
 	ret->rx_packets = p->rx_closed;
-	ret->path_mtu = p->underlay_mtu ? p->underlay_mtu : 1500;
+	ret->path_mtu = peer_mtu(p);
+	ret->path_mtu_learned = ret->path_mtu != (p->underlay_mtu ? p->underlay_mtu : 1500);
 	ret->max_payload = (unsigned)p->max_payload;
 	for (i = 0; i < 3; i++) {
 		if (kps[i])

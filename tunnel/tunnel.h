@@ -67,6 +67,7 @@ enum tunnel_event {
 	TUNNEL_EV_SESSION_DOWN,     /* no valid session any more */
 	TUNNEL_EV_ENDPOINT_CHANGED, /* authenticated packet from a new address */
 	TUNNEL_EV_HANDSHAKE_REJECTED, /* detail: why, with the offending key in base64 */
+	TUNNEL_EV_PATH_MTU,         /* detail: "OLD -> NEW" (the IP MTU fragments are cut for) */
 	_TUNNEL_EV_MAX,
 };
 const char *tunnel_event_to_string(enum tunnel_event e);
@@ -136,6 +137,7 @@ struct tunnel_peer_stats {
 	uint64_t rx_packets;               /* data packets accepted, all keypairs: with
 					    * rx_lost, the loss ratio */
 	unsigned path_mtu;                 /* underlay IP MTU used for this peer */
+	bool path_mtu_learned;             /* a smaller path MTU the kernel reported limits it */
 	unsigned max_payload;              /* frame bytes per datagram before fragmenting */
 	uint64_t keepalives_tx, keepalives_rx; /* keepalives sent / echoes received */
 	size_t n_remote_segments;          /* from the last handshake */
@@ -269,6 +271,13 @@ void tunnel_peer_get_public_key(const struct tunnel_peer *p, uint8_t ret[KEY_LEN
  * peer with an endpoint initiates at the next tunnel_tick. -EINVAL for a
  * length that does not fit. */
 int tunnel_peer_set_endpoint(struct tunnel_peer *p, const struct sockaddr *sa, socklen_t len);
+/* The IP MTU towards dst is mtu now (the kernel refused a datagram as too
+ * big, or the daemon read the path MTU again): every peer at that endpoint
+ * cuts its fragments for min(mtu, its UnderlayMTU) from its next frame
+ * (TUNNEL_EV_PATH_MTU when that changes; never below
+ * TUNNEL_PATH_MTU_MIN). Returns how many peers changed. */
+#define TUNNEL_PATH_MTU_MIN 1280
+int tunnel_path_mtu(struct tunnel *t, const struct sockaddr *dst, socklen_t len, unsigned mtu);
 /* Copies up to max segment names the peer announced in the last handshake
  * (NUL-terminated); returns how many it announced. */
 size_t tunnel_peer_get_remote_segments(const struct tunnel_peer *p,

@@ -50,7 +50,37 @@ int udp_open_reuseport(const struct sockaddr_storage *listen, socklen_t len, boo
 	return fd;
 }
 
-int udp_send_batch(int fd, const struct tunnel_batch *b)
+static void note_too_big(struct udp_send_stats *st, const struct tunnel_dgram *d)
+{
+	if (!st)
+		return;
+	if (!st->too_big++) {
+		memcpy(&st->too_big_dst, &d->dst, d->dst_len);
+		st->too_big_dst_len = d->dst_len;
+	}
+}
+
+int udp_path_mtu(const struct sockaddr *dst, socklen_t len)
+{
+	int fd, mtu = 0, r;
+	socklen_t l = sizeof(mtu);
+
+	if (dst->sa_family != AF_INET && dst->sa_family != AF_INET6)
+		return -EAFNOSUPPORT;
+	fd = socket(dst->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, dst, len) < 0 ||
+	    getsockopt(fd, dst->sa_family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		       dst->sa_family == AF_INET6 ? IPV6_MTU : IP_MTU, &mtu, &l) < 0)
+		r = -errno;
+	else
+		r = mtu > 0 ? mtu : -EINVAL;
+	close(fd);
+	return r;
+}
+
+int udp_send_batch(int fd, const struct tunnel_batch *b, struct udp_send_stats *st)
 {
 	struct mmsghdr msgs[64];
 	struct iovec iov[64];
@@ -80,7 +110,9 @@ int udp_send_batch(int fd, const struct tunnel_batch *b)
 				continue;
 			/* The first datagram failed (EMSGSIZE, unreachable,
 			 * full buffer): skip it rather than spin. */
-			if (errno != EAGAIN && errno != ENOBUFS)
+			if (errno == EMSGSIZE)
+				note_too_big(st, &b->d[done]);
+			else if (errno != EAGAIN && errno != ENOBUFS)
 				log_debug("udp: send to peer failed: %s, dropping", strerror(errno));
 			done++;
 			continue;
@@ -120,7 +152,7 @@ int udp_send_batch_gso(int fd, const struct tunnel_batch *b, bool gso, struct ud
 	int sent = 0, ret = 0;
 
 	if (!gso) {
-		int r = udp_send_batch(fd, b);
+		int r = udp_send_batch(fd, b, st);
 
 		st->calls++;
 		st->msgs += b->n;
@@ -184,16 +216,22 @@ int udp_send_batch_gso(int fd, const struct tunnel_batch *b, bool gso, struct ud
 					/* no UDP GSO on this path: this run one by one */
 					struct tunnel_batch one = { .d = (struct tunnel_dgram *)&b->d[first[m]],
 								    .n = count[m], .cap = count[m] };
-					int rr = udp_send_batch(fd, &one);
+					unsigned big = st->too_big;
+					int rr = udp_send_batch(fd, &one, st);
 
 					st->msgs += count[m];
 					st->dgrams += rr > 0 ? (unsigned)rr : 0;
 					sent += rr > 0 ? rr : 0;
-					ret = -EOPNOTSUPP;
+					/* segments larger than the path MTU are refused
+					 * with EINVAL too: that is no lack of UDP GSO */
+					if (st->too_big == big)
+						ret = -EOPNOTSUPP;
 					m++;
 					continue;
 				}
-				if (errno != EAGAIN && errno != ENOBUFS)
+				if (errno == EMSGSIZE)
+					note_too_big(st, &b->d[first[m]]);
+				else if (errno != EAGAIN && errno != ENOBUFS)
 					log_debug("udp: send to peer failed: %s, dropping", strerror(errno));
 				m++;
 				continue;

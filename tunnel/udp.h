@@ -17,14 +17,24 @@ int udp_open(const struct sockaddr_storage *listen, socklen_t len);
  * one per worker; the kernel steers each datagram by a hash of its
  * addresses and ports, so one peer's datagrams all reach one socket. */
 int udp_open_reuseport(const struct sockaddr_storage *listen, socklen_t len, bool reuseport);
-/* Sends the whole batch with sendmmsg; returns datagrams sent or -errno.
- * Datagrams the kernel refuses are skipped (counted in the return's
- * shortfall), never retried forever. */
-int udp_send_batch(int fd, const struct tunnel_batch *b);
-
 struct udp_send_stats {
 	unsigned calls, msgs, dgrams;      /* sendmmsg calls, messages, datagrams */
+	/* Datagrams refused as larger than the path MTU (EMSGSIZE: the
+	 * device's MTU, or one an ICMP "fragmentation needed" taught the
+	 * kernel), and the destination of the first of them. */
+	unsigned too_big;
+	struct sockaddr_storage too_big_dst;
+	socklen_t too_big_dst_len;
 };
+/* Sends the whole batch with sendmmsg; returns datagrams sent or -errno.
+ * Datagrams the kernel refuses are skipped (counted in the return's
+ * shortfall), never retried forever; st (may be NULL) counts the ones
+ * refused for their size. */
+int udp_send_batch(int fd, const struct tunnel_batch *b, struct udp_send_stats *st);
+/* The IP MTU the kernel uses towards dst now (the route's device MTU or a
+ * smaller path MTU it learned), through a connected probe socket (no
+ * packet is sent); -errno when it cannot tell. */
+int udp_path_mtu(const struct sockaddr *dst, socklen_t len);
 /* The same; with gso, runs of datagrams to one destination of one size
  * (the last of a run may be shorter) leave as one message with
  * UDP_SEGMENT (at most 64 datagrams, 64 KiB). -EOPNOTSUPP when the kernel

@@ -273,6 +273,63 @@ static void test_session_and_frames(void **state)
 	node_free(&b);
 }
 
+/* The kernel's path MTU (tunnel_path_mtu): the peers at that endpoint cut
+ * their fragments for it, at most down to 1280, back up when it grows; a
+ * peer elsewhere is untouched. */
+static void test_path_mtu(void **state)
+{
+	struct node a, b;
+	struct tunnel_peer_stats st;
+	struct sockaddr_in other;
+	uint64_t now = 10 * SEC;
+	size_t i, full;
+
+	pair_init(&a, &b, TUNNEL_CRYPT_AEAD, TUNNEL_CRYPT_AEAD, true);
+	bring_up(&a, &b, now);
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_int_equal(st.path_mtu, 1500);
+	assert_false(st.path_mtu_learned);
+	full = st.max_payload;
+
+	other = b.addr;
+	other.sin_port = htons(9);
+	assert_int_equal(tunnel_path_mtu(a.t, (struct sockaddr *)&other, sizeof(other), 1280), 0);
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_int_equal(st.path_mtu, 1500);
+
+	assert_int_equal(tunnel_path_mtu(a.t, (struct sockaddr *)&b.addr, sizeof(b.addr), 1280), 1);
+	assert_int_equal(a.ev[TUNNEL_EV_PATH_MTU], 1);
+	assert_string_equal(a.last_detail, "1500 -> 1280");
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_int_equal(st.path_mtu, 1280);
+	assert_true(st.path_mtu_learned);
+	assert_int_equal(st.max_payload, full - 220);
+	/* the same again: no change, no event */
+	assert_int_equal(tunnel_path_mtu(a.t, (struct sockaddr *)&b.addr, sizeof(b.addr), 1280), 0);
+	assert_int_equal(a.ev[TUNNEL_EV_PATH_MTU], 1);
+
+	/* a 9000-byte frame now leaves in datagrams that fit 1280 */
+	assert_int_equal(send_frame(&a, 0, 0, 9000, now), 8);
+	for (i = 0; i < a.out.n; i++)
+		assert_true(a.out.d[i].len <= 1280 - 28);
+	exchange(&a, &b, now);
+	check_frame(&b, 0, 9000);
+
+	/* never below 1280 */
+	assert_int_equal(tunnel_path_mtu(a.t, (struct sockaddr *)&b.addr, sizeof(b.addr), 576), 0);
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_int_equal(st.path_mtu, 1280);
+	/* back to 1500 (and never above the configured 1500) */
+	assert_int_equal(tunnel_path_mtu(a.t, (struct sockaddr *)&b.addr, sizeof(b.addr), 9000), 1);
+	assert_string_equal(a.last_detail, "1280 -> 1500");
+	tunnel_peer_get_stats(a.peer, &st);
+	assert_int_equal(st.path_mtu, 1500);
+	assert_false(st.path_mtu_learned);
+	assert_int_equal(st.max_payload, full);
+	node_free(&a);
+	node_free(&b);
+}
+
 static void test_chacha_forced(void **state)
 {
 	struct node a, b;
@@ -1274,6 +1331,7 @@ int main(void)
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_peer_remove),
 		cmocka_unit_test(test_gso_negotiation),
+		cmocka_unit_test(test_path_mtu),
 	};
 
 	if (sodium_init() < 0)
