@@ -61,6 +61,10 @@ void macwatch_fdb_cb(void *ctx, const struct netcfg_fdb_event *ev)
 		 ev->mac[2], ev->mac[3], ev->mac[4], ev->mac[5]);
 	names_link(d, old, from);
 	names_link(d, ev->port_ifindex, to);
+	/* a port recreated under its name (a peer restarted by a reload gets
+	 * a new TAP, a new ifindex): the MAC did not move */
+	if (!strcmp(from, to))
+		return;
 	o = json_object_new_object();
 	json_object_object_add(o, "mac", json_object_new_string(mac));
 	json_object_object_add(o, "bridge", json_object_new_string(b->name));

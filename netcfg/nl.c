@@ -1121,8 +1121,7 @@ int netcfg_bridge_ensure(struct netcfg *nc, const struct bridge_cfg *b,
 			snprintf(ret->failed, sizeof(ret->failed), "cannot create the bridge");
 			return r;
 		}
-		ret->created = true;
-		log_debug("%s: bridge created", b->name);
+		ret->created = true;	/* the caller says so (once) */
 		r = get_link_info(nc, b->name, 0, &li);
 	}
 	if (r < 0) {

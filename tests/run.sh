@@ -20,6 +20,20 @@ LOGDIR=${LOGDIR:-$(mktemp -d /tmp/bridged-tests.XXXXXX)}
 export BRIDGED_TOP=$PWD
 pass=0 fail=0 skip=0 failed=()
 
+# report NAME RC SECONDS: one PASS/SKIP/FAIL line, counted
+report() {
+	local name=$1 rc=$2 t=$3 log="$LOGDIR/${1//\//_}.log"
+	if [ "$rc" -eq 0 ]; then
+		pass=$((pass + 1)); printf 'PASS  %-40s %3ds\n' "$name" "$t"
+	elif [ "$rc" -eq 77 ]; then
+		skip=$((skip + 1)); printf 'SKIP  %-40s %s\n' "$name" "$(tail -n1 "$log")"
+	else
+		fail=$((fail + 1)); failed+=("$name")
+		printf 'FAIL  %-40s %3ds (log: %s)\n' "$name" "$t" "$log"
+		tail -n 25 "$log" | sed 's/^/      | /'
+	fi
+}
+
 run() { # name cmd...
 	local name=$1; shift
 	# shellcheck disable=SC2053
@@ -27,15 +41,34 @@ run() { # name cmd...
 	local log="$LOGDIR/${name//\//_}.log" t0=$SECONDS rc
 	"$@" >"$log" 2>&1
 	rc=$?
-	if [ $rc -eq 0 ]; then
-		pass=$((pass + 1)); printf 'PASS  %-40s %3ds\n' "$name" $((SECONDS - t0))
-	elif [ $rc -eq 77 ]; then
-		skip=$((skip + 1)); printf 'SKIP  %-40s %s\n' "$name" "$(tail -n1 "$log")"
-	else
-		fail=$((fail + 1)); failed+=("$name")
-		printf 'FAIL  %-40s %3ds (log: %s)\n' "$name" $((SECONDS - t0)) "$log"
-		tail -n 25 "$log" | sed 's/^/      | /'
-	fi
+	report "$name" $rc $((SECONDS - t0))
+}
+
+# What needs neither root nor a network runs JOBS at a time (default: the
+# CPUs; JOBS=1 runs everything in a row): its tests share no state (each
+# its own temporary folder; the build is done before). The scenarios
+# (root) run one at a time: they measure time.
+JOBS=${JOBS:-$(nproc)}
+ASYNC=()
+run_async() { # name cmd...
+	local name=$1; shift
+	# shellcheck disable=SC2053
+	[[ $name == $ONLY ]] || return 0
+	[ "$JOBS" -le 1 ] && { run "$name" "$@"; return; }
+	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
+	local log="$LOGDIR/${name//\//_}.log"
+	( t0=$SECONDS; "$@" >"$log" 2>&1; echo "$? $((SECONDS - t0))" >"$log.rc" ) &
+	ASYNC+=("$name")
+}
+async_done() { # reports the async runs in the order they started
+	local name log rc t
+	wait
+	for name in "${ASYNC[@]}"; do
+		log="$LOGDIR/${name//\//_}.log"
+		read -r rc t <"$log.rc" || { rc=1 t=0; }
+		report "$name" "$rc" "$t"
+	done
+	ASYNC=()
 }
 
 in_suite() { # script
@@ -45,7 +78,7 @@ in_suite() { # script
 }
 
 [ "$SUITE" = root ] || for t in $(make -s --no-print-directory print-unit-tests); do
-	run "$t" "./$t"
+	run_async "$t" "./$t"
 done
 
 if [ "$SUITE" != root ] && command -v clang >/dev/null 2>&1; then
@@ -55,7 +88,7 @@ if [ "$SUITE" != root ] && command -v clang >/dev/null 2>&1; then
 			mkdir -p "$corpus"
 			seeds="${f}_seeds"
 			[ -d "$seeds" ] || seeds=
-			run "$f" "./$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+			run_async "$f" "./$f" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
 				-print_final_stats=1 "$corpus" $seeds
 		done
 	else
@@ -64,10 +97,22 @@ if [ "$SUITE" != root ] && command -v clang >/dev/null 2>&1; then
 	fi
 fi
 
+# the scripts of the unit suite (in parallel), then the scenarios (in a row);
+# the migrate tests' tool is built once here, not by each of them at once
+if [ -z "${BRIDGECTL_MIGRATE:-}" ] &&
+	make -s --no-print-directory tests/migrate/bridgectl-migrate >"$LOGDIR/migrate-build.log" 2>&1; then
+	export BRIDGECTL_MIGRATE=$PWD/tests/migrate/bridgectl-migrate
+fi
 for s in tests/*/t-*.sh; do
 	[ -e "$s" ] || continue
 	in_suite "$s" || continue
-	run "$s" bash "$s"
+	head -n 12 "$s" | grep -q '^# suite: unit' && run_async "$s" bash "$s"
+done
+async_done
+for s in tests/*/t-*.sh; do
+	[ -e "$s" ] || continue
+	in_suite "$s" || continue
+	head -n 12 "$s" | grep -q '^# suite: unit' || run "$s" bash "$s"
 done
 
 echo
