@@ -11,7 +11,13 @@ FORGE=$TOP/tests/netns/probe-forge
 two_hosts aead
 wait_for 5 session_up a b || fail "session not up"
 wait_for 5 session_up b a || fail "session not up"
+# traffic, so that the tunnel is not idle: an idle tunnel's forwarding ports
+# send no periodic probes (docs/PROTOCOL.md, "Idle tunnels"), and vm1
+# would wait for one in vain (seen in CI on a loaded machine)
+bg "$P-vm2" ping -q -i 0.1 -w 6 198.19.1.1
+TRAFFIC=$BG_PID
 nsx "$P-vm1" "$FORGE" eth0 || fail "vm1 saw no probe to forge from"
+kill "$TRAFFIC" 2>/dev/null; wait "$TRAFFIC" 2>/dev/null
 sleep 0.5
 for h in a b; do
 	peer=$([ $h = a ] && echo b || echo a)
