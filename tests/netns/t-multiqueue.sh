@@ -6,8 +6,11 @@
 #   - 8 parallel TCP flows vm1 -> vm2: both of a's queues read frames from
 #     the TAP (the flows are spread over the workers);
 #   - one TCP flow: (almost) all of its frames go through one queue of a,
-#     and the sender's TCP sees no reordering (nstat's TcpExt*Reorder stay
-#     0 on this clean path), the received bytes are intact (sha256);
+#     and the sender's TCP sees (next to) no reordering (nstat's
+#     TcpExt*Reorder at most 1 % of the flow's frames: a flow split over the
+#     workers would be reordered all the time; a loaded machine makes a few
+#     spurious retransmissions, counted as reordering), the received bytes
+#     are intact (sha256);
 #   - Workers = 1 on b at the same time: the two work together, and b has
 #     one queue.
 # Topology: two_hosts in tests/lib/netns.sh (vm1 - a ==== b - vm2).
@@ -56,11 +59,16 @@ got=$(sha256sum <"$WORK/recv.bin" | cut -d' ' -f1)
 read -r g0 g1 <<<"$(frames)"
 d0=$((g0 - f0)) d1=$((g1 - f1))
 reorder=$(nsx "$P-vm1" nstat -az 2>/dev/null | awk '$1 ~ /^TcpExtTCP.*Reorder$/ { s += $2 } END { print s + 0 }')
-log "one flow: queue 0 read $d0 frames, queue 1 $d1; sender's reorder events: $reorder"
+retrans=$(nsx "$P-vm1" nstat -az 2>/dev/null | awk '$1 == "TcpRetransSegs" { print $2 + 0 }')
+log "one flow: queue 0 read $d0 frames, queue 1 $d1; sender's reorder events: $reorder, retransmitted segments: ${retrans:-?}"
 big=$((d0 > d1 ? d0 : d1)) small=$((d0 > d1 ? d1 : d0))
 [ "$big" -gt 100 ] || fail "one flow: only $big frames read on its queue"
 # the few that may stray: the flow's first frames (before its other
 # direction was written to its queue), ARP, loop-guard probes
 [ "$small" -le $((big / 50 + 20)) ] || fail "one flow read on both queues: $d0 and $d1 frames"
-[ "$reorder" -eq 0 ] || fail "the sender saw $reorder reordering events on a clean path"
+# A flow split over the workers would be reordered all the time; a loaded
+# machine (CI beside other jobs) makes a few spurious retransmissions, which
+# TCP counts as reordering too (TcpExtTCPTSReorder: the original arrived).
+[ $((reorder * 100)) -le "$big" ] ||
+	fail "the sender saw $reorder reordering events on a clean path ($retrans segments retransmitted)"
 echo ok
