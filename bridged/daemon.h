@@ -63,6 +63,7 @@ struct tap_port {
 	bool probe_forced;             /* the next one goes even if the tunnel is idle */
 	uint64_t retry_at_ns;          /* BLOCKED: probe again at this time */
 	uint64_t needed_ns;            /* BLOCKED: last seen holding a loop open alone */
+	uint64_t probe_travel_ns;      /* how long our probes took round a loop through it (decaying max) */
 	unsigned retries;
 	uint64_t loops;                /* times blocked for a loop */
 	bool mirrored;                 /* BLOCKED because the other end blocked it */

@@ -29,6 +29,7 @@
 #define PROBING_PROBE_NS (50 * MS)      /* probes this often while probing */
 #define PROBE_TIMEOUT_NS (250 * MS)
 #define PROBE_FRESH_NS (2000 * MS)      /* a probe of ours older than this is stale */
+#define PROBE_ROUND_MAX_NS (1500 * MS)  /* a round waits at most this long */
 /* A blocked port whose probes have not shown, for this many probe
  * intervals, a loop that only its block breaks, probes again: the loop is
  * gone (a host or tunnel of it went away) or another block breaks it too. */
@@ -213,9 +214,17 @@ static void send_probe(struct daemon *d, struct tap_port *t, uint64_t now)
 static void start_probing(struct daemon *d, struct tap_port *t, enum guard_event ev, uint64_t now)
 {
 	uint64_t rtt = t->peer->rtt.count ? (uint64_t)t->peer->rtt.mean : 0;
+	uint64_t round = PROBE_TIMEOUT_NS + 3 * rtt;
 
+	/* at least twice as long as our probes lately took round a loop
+	 * through this port: on a starved host a probe can come back after
+	 * a fixed round passed, and the port would forward into the loop */
+	if (round < 2 * t->probe_travel_ns)
+		round = 2 * t->probe_travel_ns;
+	if (round > PROBE_ROUND_MAX_NS)
+		round = PROBE_ROUND_MAX_NS;
 	guard_set(d, t, ev, now, NULL);
-	t->probe_deadline_ns = now + PROBE_TIMEOUT_NS + 3 * rtt;
+	t->probe_deadline_ns = now + round;
 	send_probe(d, t, now);
 	port_schedule(d, t);
 }
@@ -343,9 +352,24 @@ static void loop_found(struct daemon *d, const struct probe *pr, struct sent_pro
 	t = port_for(d, other, pr->segment);
 	if (!t || t->guard == GUARD_BLOCKED || t->guard == GUARD_DOWN)
 		return;
-	/* The port changed state while the probe was out (it passed its
-	 * round, say): the hop flags show the past, and another node may
-	 * already have acted on the present. The next probe shows it. */
+	/* The port passed its probe round while this probe of the round was
+	 * still out: the round was too short (a starved host), and the port
+	 * may now forward into the loop the probe went round. It stops
+	 * forwarding and probes again, with a round long enough for what
+	 * the probes take now (start_probing); the fresh probes' flags decide
+	 * the victim (another node may have broken the loop meanwhile). */
+	if (t->guard == GUARD_FORWARDING && t->guard_since_ns > sp->sent_ns &&
+	    (pr->hops[0].flags & HOP_PROBING)) {
+		sp->used = true;
+		log_info("%s (peer %s, segment %s): a probe of its round came back through a loop %.0f ms "
+			 "after it left, after the round had passed: probing again", t->name,
+			 t->peer->cfg.name, t->peer->cfg.segments[t->seg], (double)(now - sp->sent_ns) / 1e6);
+		start_probing(d, t, GUARD_EV_RETRY, now);
+		return;
+	}
+	/* The port changed state while the probe was out otherwise: the hop
+	 * flags show the past, and another node may already have acted on the
+	 * present. The next probe shows it. */
 	if (t->guard_since_ns > sp->sent_ns) {
 		log_debug("loop through tunnels %s (probe %s): %s changed state since the probe left, "
 			  "waiting for a fresh one", path, where, t->name);
@@ -397,6 +421,17 @@ static struct sent_probe *own_probe_ok(struct daemon *d, const struct probe *pr,
 	return sp;
 }
 
+/* One of our probes came back round a loop through t after `travel`: the
+ * port's probe rounds wait at least twice the recent longest (start_probing). */
+static void note_travel(struct tap_port *t, uint64_t travel)
+{
+	if (!t)
+		return;
+	t->probe_travel_ns -= t->probe_travel_ns / 4;
+	if (travel > t->probe_travel_ns)
+		t->probe_travel_ns = travel;
+}
+
 /* A probe that came back, from the tunnel of peer `from` (NULL: out of our
  * bridge). Our own: a loop. A probe we carried before: a hint only (it is
  * not authenticated), so our ports on that segment probe at once. Returns
@@ -407,12 +442,26 @@ bool guard_probe_returned(struct daemon *d, const struct probe *pr, const uint8_
 	struct sent_probe *sp;
 
 	if (!memcmp(pr->origin, d->node_id, NODE_ID_LEN)) {
+		static uint64_t last_log_ns, unlogged;
+
 		sp = own_probe_ok(d, pr, now);
 		if (!sp) {
-			log_debug("probe claiming to be ours (seq %llu) is stale, used up or forged, dropped",
-				  (unsigned long long)pr->seq);
+			/* a loop that stands carries each copy round and round
+			 * (up to StormLimit a second): say it once a second */
+			if (now - last_log_ns >= 1000 * MS) {
+				log_debug("probe claiming to be ours (seq %llu) is stale, used up or forged, dropped"
+					  " (and %llu more since the last such line)",
+					  (unsigned long long)pr->seq, (unsigned long long)unlogged);
+				last_log_ns = now;
+				unlogged = 0;
+			} else {
+				unlogged++;
+			}
 			return true;
 		}
+		note_travel(port_for(d, sp->peer, pr->segment), now - sp->sent_ns);
+		if (from)
+			note_travel(port_for(d, from, pr->segment), now - sp->sent_ns);
 		loop_found(d, pr, sp, from, where, now);
 		return true;
 	}

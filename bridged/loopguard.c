@@ -287,6 +287,8 @@ enum guard_state guard_next(enum guard_state s, enum guard_event ev)
 			return GUARD_DOWN;
 		case GUARD_EV_LOOP:
 			return GUARD_BLOCKED;
+		case GUARD_EV_RETRY:	/* its round was too short: probe again */
+			return GUARD_PROBING;
 		default:
 			return s;
 		}

@@ -184,6 +184,8 @@ static void test_guard_fsm(void **state)
 	s = guard_next(s, GUARD_EV_PROBE_PASSED);
 	assert_int_equal(s, GUARD_FORWARDING);
 	assert_true(guard_forwards(s));
+	/* a probe of its round came back through a loop after it passed */
+	assert_int_equal(guard_next(s, GUARD_EV_RETRY), GUARD_PROBING);
 	s = guard_next(s, GUARD_EV_LOOP);
 	assert_int_equal(s, GUARD_BLOCKED);
 	assert_false(guard_forwards(s));
