@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The disk stream under faults (docs/RELIABILITY.md, "t-faults"):
+#
+# 1. Cuts: a copy of FAULTS_MIB MiB of random data (default 256; 1024 for
+#    the long run) with `send --retry` and `receive --retry`, while the
+#    connection is cut NCUTS times (seeded from SEED, printed for a replay)
+#    at random moments: a burst of TCP resets for 0.5-1.5 s, either on the
+#    receiver's INPUT or on the sender's OUTPUT (iptables REJECT
+#    --reject-with tcp-reset, in the namespaces). Both ends must carry on by
+#    themselves: verified on both sides, byte-identical, one reconnect per
+#    cut on each side, and per cut the sender resent at most the window
+#    plus what the socket's send buffer held (the blocks in flight).
+# 2. Strangers during a retry: while the sender is cut off, a peer with
+#    another key and then the right peer with another image connect: both
+#    are refused (exit 3, nothing written) and the copy goes on, verified.
+# 3. Power loss (docs/RELIABILITY.md): the receiver writes through a loop
+#    device onto a file in a FUSE file system (tests/stream/wcache-fs) that
+#    holds every write in a volatile write cache until an fsync/fdatasync,
+#    like a disk's cache; the receiver is killed with -9 and the cache is
+#    dropped. The map must claim no block that is not on "stable storage",
+#    and the rerun must be byte-identical.
+. "$(dirname "$0")/lib.sh"
+command -v iptables >/dev/null || skip "iptables missing"
+SEED=${SEED:-$RANDOM}
+RANDOM=$SEED
+MIB=${FAULTS_MIB:-256}
+NCUTS=${NCUTS:-$((3 + RANDOM % 3))}
+log "SEED=$SEED FAULTS_MIB=$MIB NCUTS=$NCUTS (replay: SEED=$SEED FAULTS_MIB=$MIB bash $0)"
+two_hosts
+bs=$MiB
+win=4
+ckpt=4
+size=$((MIB * MiB))
+random_file "$WORK/src.img" "$MIB"
+
+# events NAME EVENT: how many EVENT lines NAME's JSON holds so far
+events() { grep -c "\"event\":\"$2\"" "$WORK/$1.json" 2>/dev/null || true; }
+
+# cut SIDE SECONDS: TCP resets on the stream's port for SECONDS
+cut() {
+	local side=$1 t=$2 ns chain rule
+	if [ "$side" = rx ]; then ns=$P-b chain=INPUT; else ns=$P-a chain=OUTPUT; fi
+	rule=("$chain" -p tcp --dport "$PORT" -j REJECT --reject-with tcp-reset)
+	nsx "$ns" iptables -A "${rule[@]}"
+	CLEANUP+=("ip netns exec $ns iptables -D ${rule[*]}")
+	sleep "$t"
+	nsx "$ns" iptables -D "${rule[@]}"
+}
+
+# ---------------------------------------------------------------- 1. cuts
+# The link is the bottleneck (a token bucket on the sender's side of the
+# veth, as on a WAN): TCP's send buffer is full when a cut comes, so the
+# cut loses data in flight, which the sender must send again.
+rate=$((MIB < 512 ? 320 : 640))mbit
+nsx "$P-a" tc qdisc add dev ul0 root tbf rate "$rate" burst 256kb latency 20ms
+truncate -s "$size" "$WORK/dst.img"
+rx cut-rx --retry 30 --checkpoint $ckpt --window $win "$WORK/dst.img"
+txbg cut-tx --retry 30 --block-size $bs --window $win "$WORK/src.img"
+done_cuts=0
+for ((k = 1; k <= NCUTS; k++)); do
+	# wait until the previous cut is healed on both sides (30 s at most)
+	for ((i = 0; i < 600; i++)); do
+		[ "$(events cut-tx reconnected)" -ge $done_cuts ] && [ "$(events cut-rx reconnected)" -ge $done_cuts ] && break
+		kill -0 "$TXPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ "$(events cut-tx reconnected)" -ge $done_cuts ] || fail "cut $done_cuts not healed within 30 s"
+	sleep "0.$((2 + RANDOM % 8))"
+	kill -0 "$TXPID" 2>/dev/null || break
+	side=$([ $((RANDOM % 2)) = 0 ] && echo rx || echo tx)
+	hold=$((5 + RANDOM % 11))
+	log "cut $k: resets on the $([ $side = rx ] && echo "receiver's INPUT" || echo "sender's OUTPUT") for 0.$hold s"
+	[ $hold -ge 10 ] && cut "$side" "$((hold / 10)).$((hold % 10))" || cut "$side" "0.$hold"
+	done_cuts=$k
+done
+wait_pid "$TXPID" 120; rc=$?
+[ $rc = 0 ] || fail "send --retry exit $rc: $(result cut-tx message)"
+wait_pid "$RXPID" 30; rc=$?
+[ $rc = 0 ] || fail "receive --retry exit $rc: $(result cut-rx message)"
+expect_verified cut-rx cut-tx
+[ "$(result cut-tx image_hash)" = "$(result cut-rx image_hash)" ] || fail "image hashes differ"
+same "$WORK/src.img" "$WORK/dst.img"
+ntx=$(result cut-tx reconnects)
+nrx=$(result cut-rx reconnects)
+log "$done_cuts cut(s): sender reconnected $ntx time(s), receiver $nrx; resent $(result cut-tx resent_bytes) bytes in all"
+[ "$done_cuts" -ge 1 ] || fail "the copy ended before the first cut (too fast: lower the rate)"
+[ "$ntx" = "$done_cuts" ] || fail "sender: $ntx reconnects for $done_cuts cuts"
+[ "$nrx" = "$done_cuts" ] || fail "receiver: $nrx reconnects for $done_cuts cuts"
+# per cut: resent <= (window + 1) blocks + the send buffer's maximum
+# (what TCP held unacknowledged when the resets came)
+wmem=$(nsx "$P-a" cat /proc/sys/net/ipv4/tcp_wmem | awk '{print $3}')
+bound=$(((win + 1) * bs + wmem))
+jq -r 'select(.event == "result") | .cuts[] | "\(.at) \(.bytes_done) \(.resent_bytes) \(.outage) \(.cause)"' \
+	"$WORK/cut-tx.json" >"$WORK/cuts.txt"
+while read -r at bd resent outage cause; do
+	log "  cut at ${at%.*} s, $((bd / MiB)) MiB done: $cause; resent $resent bytes ($((resent * 100 / (win * bs)))% of the window); back after ${outage:0:4} s"
+	[ "$resent" -le "$bound" ] || fail "a cut made $resent bytes travel again > $bound"
+done <"$WORK/cuts.txt"
+[ "$(wc -l <"$WORK/cuts.txt")" = "$done_cuts" ] || fail "the sender's result lists $(wc -l <"$WORK/cuts.txt") cuts"
+# total: what travelled = the image + what was resent
+d=$(result cut-tx data_bytes)
+[ "$d" = $((size + $(result cut-tx resent_bytes))) ] || fail "data_bytes $d != image + resent_bytes"
+echo ok
