@@ -70,8 +70,9 @@ for ((k = 1; k <= NCUTS; k++)); do
 	kill -0 "$TXPID" 2>/dev/null || break
 	side=$([ $((RANDOM % 2)) = 0 ] && echo rx || echo tx)
 	hold=$((5 + RANDOM % 11))
-	log "cut $k: resets on the $([ $side = rx ] && echo "receiver's INPUT" || echo "sender's OUTPUT") for 0.$hold s"
-	[ $hold -ge 10 ] && cut "$side" "$((hold / 10)).$((hold % 10))" || cut "$side" "0.$hold"
+	hold=$((hold / 10)).$((hold % 10))
+	log "cut $k: resets on the $([ $side = rx ] && echo "receiver's INPUT" || echo "sender's OUTPUT") for $hold s"
+	cut "$side" "$hold"
 	done_cuts=$k
 done
 wait_pid "$TXPID" 120; rc=$?
@@ -101,4 +102,83 @@ done <"$WORK/cuts.txt"
 # total: what travelled = the image + what was resent
 d=$(result cut-tx data_bytes)
 [ "$d" = $((size + $(result cut-tx resent_bytes))) ] || fail "data_bytes $d != image + resent_bytes"
+nsx "$P-a" tc qdisc del dev ul0 root
+
+# ---------------------------------------------------------- 3. power loss
+[ -x "$TOP/tests/stream/wcache-fs" ] || fail "tests/stream/wcache-fs not built (make tests)"
+[ -e /dev/fuse ] || skip "no /dev/fuse"
+pmib=64
+psize=$((pmib * MiB))
+random_file "$WORK/src2.img" $pmib
+mkdir -p "$WORK/mnt" "$WORK/state"
+truncate -s $psize "$WORK/back.img"	# zeros: a lost block never reads as the source
+
+# boot: the "disk" (wcache-fs on back.img) and a loop device on it; sets LOOP, FSPID
+boot() {
+	"$TOP/tests/stream/wcache-fs" "$WORK/back.img" "$WORK/mnt" "$WORK/wc.status" 2>>"$WORK/wcache.log" &
+	FSPID=$!
+	PIDS+=("$FSPID")
+	for _ in $(seq 100); do [ -e "$WORK/mnt/disk.img" ] && break; sleep 0.05; done
+	[ -e "$WORK/mnt/disk.img" ] || fail "wcache-fs did not mount"
+	CLEANUP=("umount -l $WORK/mnt" "${CLEANUP[@]}")
+	LOOP=$(losetup -f --show "$WORK/mnt/disk.img") || fail "losetup"
+	CLEANUP=("losetup -d $LOOP" "${CLEANUP[@]}")
+}
+# down: detach and unmount (after the power loss or a clean stop)
+down() {
+	losetup -d "$LOOP" 2>/dev/null || true
+	for _ in $(seq 50); do losetup "$LOOP" >/dev/null 2>&1 || break; sleep 0.1; done
+	umount -l "$WORK/mnt" 2>/dev/null || true
+}
+
+boot
+loop1=$LOOP
+rx pl1-rx --state "$WORK/state" --window $win "$LOOP"
+txbg pl1-tx --block-size $bs --window $win --max-rate 16M "$WORK/src2.img"
+at=$(((RANDOM % 50 + 20) * psize / 100))
+for ((i = 0; i < 600; i++)); do
+	done1=$(jq -r 'select(.event == "progress") | .bytes_done' "$WORK/pl1-rx.json" 2>/dev/null | tail -1)
+	[ "${done1:-0}" -ge "$at" ] && break
+	sleep 0.02
+done
+[ "${done1:-0}" -ge "$at" ] || fail "power loss: the copy did not reach $at bytes"
+sleep 0.$((RANDOM % 10))
+# the power goes: the receiver and the disk's cache die together
+kill -9 "$RXPID" "$FSPID"
+wait "$RXPID" "$FSPID" 2>/dev/null
+read -r _ dropped _ nflush _ flushed <"$WORK/wc.status"
+wait_pid "$TXPID" 30; rc=$?
+[ $rc = 4 ] || fail "sender after the power loss: exit $rc, want 4 (interrupted)"
+down
+map=$(ls "$WORK"/state/*.stream-state 2>/dev/null | head -1)
+[ -n "$map" ] || fail "power loss: no resume map was saved before it (no checkpoint?)"
+nb=$(((psize + bs - 1) / bs))
+claimed=0 held=0 i=0
+while read -r valid; do
+	on=0
+	cmp -s -i $((i * bs)):$((i * bs)) -n $bs "$WORK/src2.img" "$WORK/back.img" && on=1
+	held=$((held + on))
+	if [ "$valid" != 0 ]; then
+		claimed=$((claimed + 1))
+		[ $on = 1 ] || fail "power loss: the map claims block $i, whose data did not reach stable storage"
+	fi
+	i=$((i + 1))
+done < <(od -An -v -tu1 -w$((1 + 32)) -j96 -N$((nb * 33)) "$map" | awk '{print $1}')
+[ $i = $nb ] || fail "read $i map entries, want $nb"
+log "power loss after $((done1 / MiB)) MiB: the cache dropped $dropped bytes not flushed ($nflush flushes, $flushed bytes flushed); stable storage holds $held blocks of the source, the map claims $claimed"
+[ $claimed -ge 1 ] || fail "power loss: the map claims nothing (no checkpoint before the loss?)"
+
+# the host is back: same commands, same destination
+boot
+[ "$LOOP" = "$loop1" ] || mv "$map" "$WORK/state/$(basename "$LOOP")@0.stream-state"
+rx pl2-rx --state "$WORK/state" --window $win "$LOOP"
+tx pl2-tx --block-size $bs --window $win "$WORK/src2.img" || fail "power loss: rerun send exit $?"
+wait_pid "$RXPID" 30 || fail "power loss: rerun receive exit $?"
+expect_verified pl2-rx pl2-tx
+r2=$(result pl2-tx resumed_bytes)
+[ "$r2" = $((claimed * bs)) ] || fail "rerun resumed $r2 bytes, the map claimed $((claimed * bs))"
+kill "$FSPID"; wait "$FSPID" 2>/dev/null
+down
+cmp "$WORK/src2.img" "$WORK/back.img" || fail "power loss: stable storage differs from the source after the rerun"
+log "rerun: resumed $((r2 / MiB)) MiB, sent $(($(result pl2-tx data_bytes) / MiB)) MiB; stable storage byte-identical"
 echo ok
