@@ -724,7 +724,7 @@ static void retry_drop(struct retry *rt, int err, const struct stream_report *re
 		       struct stream_chan **ch, int *fd)
 {
 	const struct stream_cut *c = rep->ncuts ? &rep->cuts[rep->ncuts - 1] : NULL;
-	char line[256], done[32];
+	char line[400], done[32];
 
 	stream_cancel_fd = rt->lfd;
 	if (*fd >= 0)
@@ -734,6 +734,13 @@ static void retry_drop(struct retry *rt, int err, const struct stream_report *re
 	*fd = -1;
 	*rt->ch = NULL;
 	*rt->fd = -1;
+	if (err == -EPERM) {
+		/* receive: the last connection announced another image */
+		snprintf(line, sizeof(line), "refused a connection: %s; still waiting for the sender",
+			 rep->message);
+		retry_event(rt->out, "refused", line, "message", json_object_new_string(line), NULL);
+		return;
+	}
 	human_bytes(done, sizeof(done), (double)(c ? c->bytes_done : rep->bytes_done));
 	snprintf(line, sizeof(line), "connection lost after %s (%s): reconnect %u, for up to %llu s",
 		 done, strerror(-err), rep->reconnects + 1, (unsigned long long)rt->a->retry);

@@ -179,7 +179,9 @@ typedef void (*stream_progress_fn)(const struct stream_report *rep, bool final, 
  * flushed and saved its map). Returns 0 with a new authenticated connection
  * in *ch and *fd (the callback closes the old ones; NULL and -1 when it
  * fails), or -errno: the run ends interrupted (-EACCES, -EPERM: refused).
- * rep->cuts[rep->ncuts - 1] describes the cut (while ncuts < STREAM_CUTS_MAX). */
+ * rep->cuts[rep->ncuts - 1] describes the cut (while ncuts < STREAM_CUTS_MAX).
+ * Receiver: err -EPERM when the last connection was refused for announcing
+ * another image (rep->message says so): no cut, wait for the next one. */
 typedef int (*stream_reconnect_fn)(void *arg, int err, const struct stream_report *rep,
 				   struct stream_chan **ch, int *fd);
 

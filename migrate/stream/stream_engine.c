@@ -1345,9 +1345,11 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 	memset(tot, 0, sizeof(tot));
 	x.t0 = x.last_progress = x.last_ckpt = now_s();
 	x.ckpt_every = o->checkpoint_blocks ? o->checkpoint_blocks : CHECKPOINT_DEFAULT;
+	struct stream_cut *cut = NULL;
+	double cut_t = 0;
+
 	for (;;) {
-		struct stream_cut *cut;
-		double t;
+		bool other;
 		int rr;
 
 		r = recv_session(&x, stages, tot, &window);
@@ -1358,9 +1360,14 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 			break;
 		x.wire_base += chan_bytes_in(x.ch);
 		x.open_base += chan_open_time(x.ch);
-		cut = cut_begin(rep, x.t0, r);
-		t = now_s();
-		rr = o->reconnect(o->reconnect_arg, r, rep, &x.ch, &x.fd);
+		/* A connection refused for another image is no cut: the
+		 * outage of the cut before it goes on. */
+		other = x.refused_other;
+		if (!other) {
+			cut = cut_begin(rep, x.t0, r);
+			cut_t = now_s();
+		}
+		rr = o->reconnect(o->reconnect_arg, other ? -EPERM : r, rep, &x.ch, &x.fd);
 		if (rr < 0) {
 			rep->result = rr == -EACCES || rr == -EPERM ? STREAM_RESULT_REFUSED :
 				      STREAM_RESULT_INTERRUPTED;
@@ -1371,8 +1378,9 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 			break;
 		}
 		if (cut)
-			cut->outage = now_s() - t;
-		rep->reconnects++;
+			cut->outage = now_s() - cut_t;
+		if (!other)
+			rep->reconnects++;
 		rep->result = STREAM_RESULT_NONE;
 		rep->message[0] = '\0';
 	}

@@ -37,8 +37,8 @@ random_file "$WORK/src.img" "$MIB"
 # events NAME EVENT: how many EVENT lines NAME's JSON holds so far
 events() { grep -c "\"event\":\"$2\"" "$WORK/$1.json" 2>/dev/null || true; }
 
-# cut SIDE SECONDS: TCP resets on the stream's port for SECONDS
-cut() {
+# reset_burst SIDE SECONDS: TCP resets on the stream's port for SECONDS
+reset_burst() {
 	local side=$1 t=$2 ns chain rule
 	if [ "$side" = rx ]; then ns=$P-b chain=INPUT; else ns=$P-a chain=OUTPUT; fi
 	rule=("$chain" -p tcp --dport "$PORT" -j REJECT --reject-with tcp-reset)
@@ -68,11 +68,12 @@ for ((k = 1; k <= NCUTS; k++)); do
 	[ "$(events cut-tx reconnected)" -ge $done_cuts ] || fail "cut $done_cuts not healed within 30 s"
 	sleep "0.$((2 + RANDOM % 8))"
 	kill -0 "$TXPID" 2>/dev/null || break
-	side=$([ $((RANDOM % 2)) = 0 ] && echo rx || echo tx)
+	side=rx
+	((RANDOM % 2)) && side=tx	# (not in a $(...): a subshell reseeds RANDOM)
 	hold=$((5 + RANDOM % 11))
 	hold=$((hold / 10)).$((hold % 10))
 	log "cut $k: resets on the $([ $side = rx ] && echo "receiver's INPUT" || echo "sender's OUTPUT") for $hold s"
-	cut "$side" "$hold"
+	reset_burst "$side" "$hold"
 	done_cuts=$k
 done
 wait_pid "$TXPID" 120; rc=$?
@@ -102,6 +103,53 @@ done <"$WORK/cuts.txt"
 # total: what travelled = the image + what was resent
 d=$(result cut-tx data_bytes)
 [ "$d" = $((size + $(result cut-tx resent_bytes))) ] || fail "data_bytes $d != image + resent_bytes"
+
+# ------------------------------------------- 2. strangers during a retry
+# The sender is cut off (resets on the receiver's INPUT from the veth) for
+# as long as it takes: meanwhile, from the receiver's own host (lo, not
+# cut), a peer with another key and the right peer with another image
+# connect. Both are refused; the copy then resumes, verified.
+(umask 077; "$TOOL" genkey >"$WORK/c.key")
+random_file "$WORK/other.img" 8
+rm -f "$WORK"/.dst.img@*
+truncate -s 0 "$WORK/dst.img"; truncate -s "$size" "$WORK/dst.img"
+rx st-rx --retry 30 --checkpoint $ckpt --window $win "$WORK/dst.img"
+txbg st-tx --retry 30 --block-size $bs --window $win "$WORK/src.img"
+for ((i = 0; i < 400; i++)); do
+	d1=$(jq -r 'select(.event == "progress") | .bytes_done' "$WORK/st-rx.json" 2>/dev/null | tail -1)
+	[ "${d1:-0}" -ge $((8 * MiB)) ] && break
+	sleep 0.05
+done
+[ "${d1:-0}" -ge $((8 * MiB)) ] || fail "strangers: the copy did not start"
+rule=(INPUT -i ul0 -p tcp --dport "$PORT" -j REJECT --reject-with tcp-reset)
+nsx "$P-b" iptables -A "${rule[@]}"
+CLEANUP+=("ip netns exec $P-b iptables -D ${rule[*]}")
+# the receiver notices the dead connection (keepalive) and waits for the next
+for ((i = 0; i < 300; i++)); do
+	[ "$(events st-rx cut)" -ge 1 ] && break
+	sleep 0.05
+done
+[ "$(events st-rx cut)" -ge 1 ] || fail "strangers: the receiver did not notice the cut within 15 s"
+nsx "$P-b" "$TOOL" send --to "198.18.0.2:$PORT" --key "$WORK/c.key" --peer-key "$BPUB" --json \
+	"$WORK/src.img" >"$WORK/st-key.json" 2>"$WORK/st-key.err"; rc=$?
+[ $rc != 0 ] || fail "a peer with another key: exit 0"
+nsx "$P-b" "$TOOL" send --to "198.18.0.2:$PORT" --key "$WORK/a.key" --peer-key "$BPUB" --json \
+	"$WORK/other.img" >"$WORK/st-img.json" 2>"$WORK/st-img.err"; rc=$?
+[ $rc = 3 ] || fail "another image: exit $rc, want 3 (refused)"
+grep -q "another image" "$WORK/st-img.json" || fail "another image: the refusal does not say why"
+nsx "$P-b" iptables -D "${rule[@]}"
+wait_pid "$TXPID" 120; rc=$?
+[ $rc = 0 ] || fail "strangers: send --retry exit $rc: $(result st-tx message)"
+wait_pid "$RXPID" 30; rc=$?
+[ $rc = 0 ] || fail "strangers: receive --retry exit $rc: $(result st-rx message)"
+expect_verified st-rx st-tx
+same "$WORK/src.img" "$WORK/dst.img"
+[ "$(grep -c '"event":"refused"' "$WORK/st-rx.json")" = 2 ] || fail "the receiver did not report 2 refusals"
+grep '"event":"refused"' "$WORK/st-rx.json" | grep -q "not authenticated" || fail "the other key's refusal does not name it"
+grep '"event":"refused"' "$WORK/st-rx.json" | grep -q "another image" || fail "the other image's refusal does not name it"
+[ "$(result st-rx reconnects)" = 1 ] && [ "$(result st-tx reconnects)" = 1 ] ||
+	fail "strangers: reconnects $(result st-tx reconnects) / $(result st-rx reconnects), want 1 / 1"
+log "strangers during a retry: the other key and another image refused; the copy resumed after $(jq -r 'select(.event == "result") | .cuts[0].outage' "$WORK/st-tx.json" | cut -c1-4) s, verified"
 nsx "$P-a" tc qdisc del dev ul0 root
 
 # ---------------------------------------------------------- 3. power loss
