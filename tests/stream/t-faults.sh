@@ -66,7 +66,9 @@ for ((k = 1; k <= NCUTS; k++)); do
 		sleep 0.05
 	done
 	[ "$(events cut-tx reconnected)" -ge $done_cuts ] || fail "cut $done_cuts not healed within 30 s"
-	sleep "0.$((2 + RANDOM % 8))"
+	# a pause after the last cut: 0.2 s to 0.2 + FAULTS_MIB / 320 s
+	p=$((2 + RANDOM % (MIB / 32 > 8 ? MIB / 32 : 8)))
+	sleep "$((p / 10)).$((p % 10))"
 	kill -0 "$TXPID" 2>/dev/null || break
 	side=rx
 	((RANDOM % 2)) && side=tx	# (not in a $(...): a subshell reseeds RANDOM)
@@ -191,6 +193,12 @@ for ((i = 0; i < 600; i++)); do
 done
 [ "${done1:-0}" -ge "$at" ] || fail "power loss: the copy did not reach $at bytes"
 sleep 0.$((RANDOM % 10))
+# at a moment when the cache holds written blocks not flushed yet (5 s at most)
+for ((i = 0; i < 500; i++)); do
+	read -r _ dirty _ <"$WORK/wc.status"
+	[ "${dirty:-0}" -ge $bs ] && break
+	sleep 0.01
+done
 # the power goes: the receiver and the disk's cache die together
 kill -9 "$RXPID" "$FSPID"
 wait "$RXPID" "$FSPID" 2>/dev/null
