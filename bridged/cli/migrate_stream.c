@@ -788,6 +788,29 @@ static void retry_tune(int fd, bool sender)
 		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
 }
 
+/* The handshake on a new connection; keeps it (0) or closes it (-errno,
+ * why in e). */
+static int retry_handshake(struct retry *rt, int nfd, enum stream_role role, struct stream_chan **ch,
+			   int *fd, unsigned attempt, double t0, char *e, size_t elen)
+{
+	struct stream_chan *nch = NULL;
+	int r;
+
+	retry_tune(nfd, role == STREAM_INITIATOR);
+	stream_cancel_fd = nfd;
+	e[0] = '\0';
+	r = stream_handshake(nfd, role, rt->auth, HANDSHAKE_TIMEOUT_MS, &nch, NULL, e, elen);
+	if (r == 0) {
+		retry_keep(rt, nch, nfd, ch, fd, attempt, t0);
+		return 0;
+	}
+	stream_cancel_fd = rt->lfd;
+	close(nfd);
+	if (!e[0])
+		snprintf(e, elen, "%s", strerror(-r));
+	return r;
+}
+
 /* send --retry: connect again with a growing delay and authenticate the
  * receiver again, until the deadline. A receiver that does not
  * authenticate ends the run (refused). */
@@ -801,7 +824,6 @@ static int send_reconnect(void *arg, int err, const struct stream_report *rep,
 
 	retry_drop(rt, err, rep, ch, fd);
 	for (attempt = 1;; attempt++) {
-		struct stream_chan *nch = NULL;
 		double left;
 		int nfd, r;
 
@@ -816,26 +838,18 @@ static int send_reconnect(void *arg, int err, const struct stream_report *rep,
 				return -EINTR;
 			return -ETIMEDOUT;
 		}
-		retry_tune(nfd, true);
-		stream_cancel_fd = nfd;
-		e[0] = '\0';
-		r = stream_handshake(nfd, STREAM_INITIATOR, rt->auth, HANDSHAKE_TIMEOUT_MS, &nch, NULL,
-				     e, sizeof(e));
-		if (r == 0) {
-			retry_keep(rt, nch, nfd, ch, fd, attempt, t0);
+		r = retry_handshake(rt, nfd, STREAM_INITIATOR, ch, fd, attempt, t0, e, sizeof(e));
+		if (r == 0)
 			return 0;
-		}
-		stream_cancel_fd = -1;
-		close(nfd);
 		if (r == -EACCES || r == -EPROTO) {
-			snprintf(line, sizeof(line), "refused: %s", e[0] ? e : strerror(-r));
+			snprintf(line, sizeof(line), "refused: %s", e);
 			retry_event(rt->out, "refused", line, "message", json_object_new_string(line), NULL);
 			return -EACCES;
 		}
-		snprintf(line, sizeof(line), "reconnect attempt %u: %s; next in %.1f s", attempt,
-			 e[0] ? e : strerror(-r), delay * 2 < RETRY_DELAY_MAX ? delay * 2 : RETRY_DELAY_MAX);
+		snprintf(line, sizeof(line), "reconnect attempt %u: %s; next in %.1f s", attempt, e,
+			 delay * 2 < RETRY_DELAY_MAX ? delay * 2 : RETRY_DELAY_MAX);
 		retry_event(rt->out, "retry", line, "attempt", json_object_new_int((int)attempt),
-			    "error", json_object_new_string(e[0] ? e : strerror(-r)), NULL);
+			    "error", json_object_new_string(e), NULL);
 		delay = delay * 2 < RETRY_DELAY_MAX ? delay * 2 : RETRY_DELAY_MAX;
 	}
 }
@@ -934,7 +948,6 @@ static int recv_reconnect(void *arg, int err, const struct stream_report *rep,
 
 	retry_drop(rt, err, rep, ch, fd);
 	for (attempt = 1;; attempt++) {
-		struct stream_chan *nch = NULL;
 		double left = deadline - mono_s();
 		int nfd, r;
 
@@ -945,19 +958,11 @@ static int recv_reconnect(void *arg, int err, const struct stream_report *rep,
 		nfd = accept_one(rt->lfd, left < 1 ? 1 : (int)left);
 		if (nfd < 0)
 			return stream_cancel_flag ? -EINTR : nfd;
-		retry_tune(nfd, false);
-		stream_cancel_fd = nfd;
-		e[0] = '\0';
-		r = stream_handshake(nfd, STREAM_RESPONDER, rt->auth, HANDSHAKE_TIMEOUT_MS, &nch, NULL,
-				     e, sizeof(e));
-		if (r == 0) {
-			retry_keep(rt, nch, nfd, ch, fd, attempt, t0);
+		r = retry_handshake(rt, nfd, STREAM_RESPONDER, ch, fd, attempt, t0, e, sizeof(e));
+		if (r == 0)
 			return 0;
-		}
-		stream_cancel_fd = rt->lfd;
-		close(nfd);
 		snprintf(line, sizeof(line), "%s a connection: %s; still waiting for the sender",
-			 r == -EACCES || r == -EPROTO ? "refused" : "dropped", e[0] ? e : strerror(-r));
+			 r == -EACCES || r == -EPROTO ? "refused" : "dropped", e);
 		retry_event(rt->out, "refused", line, "message", json_object_new_string(line), NULL);
 	}
 }

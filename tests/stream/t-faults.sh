@@ -117,12 +117,7 @@ rm -f "$WORK"/.dst.img@*
 truncate -s 0 "$WORK/dst.img"; truncate -s "$size" "$WORK/dst.img"
 rx st-rx --retry 30 --checkpoint $ckpt --window $win "$WORK/dst.img"
 txbg st-tx --retry 30 --block-size $bs --window $win "$WORK/src.img"
-for ((i = 0; i < 400; i++)); do
-	d1=$(jq -r 'select(.event == "progress") | .bytes_done' "$WORK/st-rx.json" 2>/dev/null | tail -1)
-	[ "${d1:-0}" -ge $((8 * MiB)) ] && break
-	sleep 0.05
-done
-[ "${d1:-0}" -ge $((8 * MiB)) ] || fail "strangers: the copy did not start"
+wait_done st-rx $((8 * MiB))
 rule=(INPUT -i ul0 -p tcp --dport "$PORT" -j REJECT --reject-with tcp-reset)
 nsx "$P-b" iptables -A "${rule[@]}"
 CLEANUP+=("ip netns exec $P-b iptables -D ${rule[*]}")
@@ -186,12 +181,8 @@ loop1=$LOOP
 rx pl1-rx --state "$WORK/state" --window $win "$LOOP"
 txbg pl1-tx --block-size $bs --window $win --max-rate 16M "$WORK/src2.img"
 at=$(((RANDOM % 50 + 20) * psize / 100))
-for ((i = 0; i < 600; i++)); do
-	done1=$(jq -r 'select(.event == "progress") | .bytes_done' "$WORK/pl1-rx.json" 2>/dev/null | tail -1)
-	[ "${done1:-0}" -ge "$at" ] && break
-	sleep 0.02
-done
-[ "${done1:-0}" -ge "$at" ] || fail "power loss: the copy did not reach $at bytes"
+wait_done pl1-rx "$at" 600
+done1=$DONE
 sleep 0.$((RANDOM % 10))
 # at a moment when the cache holds written blocks not flushed yet (5 s at most)
 for ((i = 0; i < 500; i++)); do
