@@ -39,7 +39,8 @@ static const char send_help[] =
 "not travel; every block is hashed (BLAKE2b) on both sides and the\n"
 "receiver's verdict ends the run: \"verified\", or the offsets of the blocks\n"
 "that differ. Rerunning the same command after an interruption resumes:\n"
-"blocks the receiver already verified are not sent again.\n"
+"blocks the receiver already verified are not sent again. With --retry on\n"
+"both sides a broken connection is replaced and the copy resumes by itself.\n"
 "\n"
 "SRC is refused when it is in use for writing (a block device another\n"
 "holder opened exclusively, such as a running Xen domain or a mount; a file\n"
@@ -86,7 +87,8 @@ static const char receive_help[] =
 "       bridgectl migrate receive --from ADDR:PORT --vm VM --disk VDEV DEST [OPTIONS]\n"
 "       bridgectl migrate receive --from ADDR:PORT --vm VM --list\n"
 "\n"
-"Accepts one 'bridgectl migrate send' on ADDR:PORT and writes the stream\n"
+"Accepts one 'bridgectl migrate send' on ADDR:PORT (with --retry, its next\n"
+"connections too, after a cut) and writes the stream\n"
 "into DEST, a block device or a regular file, starting at --offset (a\n"
 "partition written at its place inside a whole-disk volume). Zeros are\n"
 "written as zeros (BLKZEROOUT on devices, holes in files): a new volume is\n"
@@ -778,7 +780,7 @@ static bool retry_sleep(double d)
  * unacknowledged data times out after 15 s instead of minutes. */
 static void retry_tune(int fd, bool sender)
 {
-	int idle = 2, intvl = 1, cnt = 5;
+	int idle = 1, intvl = 1, cnt = 5;
 	unsigned ut = 15000;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
