@@ -4,7 +4,9 @@ STREAM_CORE_OBJS := migrate/stream/stream_wire.o migrate/stream/stream_chan.o \
 	migrate/stream/stream_map.o migrate/stream/stream_dev.o migrate/stream/stream_pipe.o \
 	migrate/stream/stream_engine.o
 
-UNIT_TESTS += tests/unit/test_stream_wire tests/unit/test_stream_chan tests/unit/test_stream_map
+UNIT_TESTS += tests/unit/test_stream_wire tests/unit/test_stream_chan tests/unit/test_stream_map \
+	tests/unit/test_stream_retry
+test_stream_retry_OBJS := $(STREAM_CORE_OBJS) common/noise.o
 test_stream_wire_OBJS := migrate/stream/stream_wire.o
 test_stream_chan_OBJS := migrate/stream/stream_chan.o migrate/stream/stream_wire.o common/noise.o
 test_stream_map_OBJS := migrate/stream/stream_map.o migrate/stream/stream_chan.o \
