@@ -627,7 +627,10 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 		    !(conn_broken(r) || rep->result == STREAM_RESULT_INTERRUPTED))
 			break;
 		/* --retry: the blocks this connection carried that the
-		 * receiver lacks are counted when the next one tells. */
+		 * receiver lacks are counted when the next one tells. A
+		 * receiver's "interrupted" verdict counts as a reset. */
+		if (!conn_broken(r))
+			r = -ECONNRESET;
 		x.wire_base += chan_bytes_out(x.ch);
 		x.seal_base += chan_seal_time(x.ch);
 		x.cut = cut_begin(rep, x.t0, r);
@@ -641,7 +644,6 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 				snprintf(rep->message, sizeof(rep->message),
 					 "the connection broke (%s); no new one: %s", strerror(-r),
 					 strerror(-rr));
-				r = conn_broken(r) ? r : -ECONNRESET;
 				break;
 			}
 			if (x.cut)
