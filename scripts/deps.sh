@@ -6,7 +6,7 @@ set -e
 PKGS="build-essential pkg-config clang
 libnl-3-dev libnl-route-3-dev libsodium-dev libjson-c-dev libssl-dev libxxhash-dev
 libcmocka-dev libparted-dev libvirt-dev libblkid-dev libxml2-dev
-libext2fs-dev comerr-dev zlib1g-dev liblzma-dev libzstd-dev libsystemd-dev libcap-ng-dev libseccomp-dev
+libext2fs-dev comerr-dev zlib1g-dev liblzma-dev libzstd-dev libsystemd-dev libcap-ng-dev libseccomp-dev libfuse3-dev
 systemd mandoc
 dpkg-dev debhelper lintian fakeroot tmux
 iproute2 iptables iputils-ping tcpdump iperf3 jq ethtool procps psmisc kmod socat openssl

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,8 @@ static const char send_help[] =
 "not travel; every block is hashed (BLAKE2b) on both sides and the\n"
 "receiver's verdict ends the run: \"verified\", or the offsets of the blocks\n"
 "that differ. Rerunning the same command after an interruption resumes:\n"
-"blocks the receiver already verified are not sent again.\n"
+"blocks the receiver already verified are not sent again. With --retry on\n"
+"both sides a broken connection is replaced and the copy resumes by itself.\n"
 "\n"
 "SRC is refused when it is in use for writing (a block device another\n"
 "holder opened exclusively, such as a running Xen domain or a mount; a file\n"
@@ -61,6 +63,11 @@ static const char send_help[] =
 "  --max-rate BYTES      limit to BYTES per second on the wire (e.g. 100M)\n"
 "  --window N            blocks in flight in the pipeline (default: 32 MiB of blocks)\n"
 "  --connect-timeout S   keep trying to connect for S seconds (default 30)\n"
+"  --retry S             when the connection breaks, reconnect (backoff 0.1 s\n"
+"                        doubling to 5 s) and resume, giving up when no new\n"
+"                        connection is set up within S seconds of a cut\n"
+"                        (default 0: a cut ends the run, exit 4; the receiver\n"
+"                        needs --retry too)\n"
 "  --json                progress and the final report as JSON lines on stdout\n"
 "  -q, --quiet           no progress, only the final report\n"
 "  -h, --help            this text\n"
@@ -80,7 +87,8 @@ static const char receive_help[] =
 "       bridgectl migrate receive --from ADDR:PORT --vm VM --disk VDEV DEST [OPTIONS]\n"
 "       bridgectl migrate receive --from ADDR:PORT --vm VM --list\n"
 "\n"
-"Accepts one 'bridgectl migrate send' on ADDR:PORT and writes the stream\n"
+"Accepts one 'bridgectl migrate send' on ADDR:PORT (with --retry, its next\n"
+"connections too, after a cut) and writes the stream\n"
 "into DEST, a block device or a regular file, starting at --offset (a\n"
 "partition written at its place inside a whole-disk volume). Zeros are\n"
 "written as zeros (BLKZEROOUT on devices, holes in files): a new volume is\n"
@@ -111,6 +119,10 @@ static const char receive_help[] =
 "  --peer-key BASE64     the sender's public key; any other is refused\n"
 "  --plain               no authentication and no encryption (see send)\n"
 "  --accept-timeout S    give up when nobody connects within S seconds\n"
+"  --retry S             keep listening when the connection breaks: accept\n"
+"                        the sender's next connection (same key, same image)\n"
+"                        within S seconds and resume (default 0: one\n"
+"                        connection, then exit)\n"
 "  --json                progress and the final report as JSON lines on stdout\n"
 "  -q, --quiet           no progress, only the final report\n"
 "  -h, --help            this text\n"
@@ -352,6 +364,27 @@ static void report_print(struct out *o, const char *what, const struct stream_re
 		}
 		json_object_object_add(j, "image_hash", rep->have_hash ? json_object_new_string(h) : NULL);
 		json_object_object_add(j, "peer_image_hash", rep->have_peer_hash ? json_object_new_string(ph) : NULL);
+		json_object_object_add(j, "reconnects", json_object_new_int((int)rep->reconnects));
+		if (!strcmp(o->role, "send"))
+			json_object_object_add(j, "resent_bytes", json_object_new_int64((int64_t)rep->resent_bytes));
+		if (rep->ncuts) {
+			json_object *cuts = json_object_new_array();
+
+			for (i = 0; i < rep->ncuts && i < STREAM_CUTS_MAX; i++) {
+				const struct stream_cut *c = &rep->cuts[i];
+				json_object *e = json_object_new_object();
+
+				json_object_object_add(e, "at", json_object_new_double(c->at));
+				json_object_object_add(e, "bytes_done", json_object_new_int64((int64_t)c->bytes_done));
+				json_object_object_add(e, "cause", json_object_new_string(strerror(c->err)));
+				json_object_object_add(e, "outage", json_object_new_double(c->outage));
+				if (!strcmp(o->role, "send"))
+					json_object_object_add(e, "resent_bytes",
+							       json_object_new_int64((int64_t)c->resent_bytes));
+				json_object_array_add(cuts, e);
+			}
+			json_object_object_add(j, "cuts", cuts);
+		}
 		json_object_object_add(j, "nbad", json_object_new_int64(rep->nbad));
 		for (i = 0; i < listed; i++)
 			json_object_array_add(bad, json_object_new_int64((int64_t)rep->bad[i]));
@@ -385,6 +418,13 @@ static void report_print(struct out *o, const char *what, const struct stream_re
 		if (rep->readback_bytes)
 			printf("  read back   %llu bytes\n", (unsigned long long)rep->readback_bytes);
 		printf("  duration    %.2f s, %s/s\n", rep->duration, f);
+		if (rep->reconnects || rep->ncuts) {
+			human_bytes(e, sizeof(e), (double)rep->resent_bytes);
+			if (!strcmp(o->role, "send"))
+				printf("  reconnects  %u (%s sent again)\n", rep->reconnects, e);
+			else
+				printf("  reconnects  %u\n", rep->reconnects);
+		}
 		if (rep->have_hash)
 			printf("  image hash  blake2b:%s\n", h);
 		if (rep->have_peer_hash)
@@ -435,7 +475,7 @@ enum {
 	OPT_TO = 256, OPT_LISTEN, OPT_KEY, OPT_PEER_KEY, OPT_PLAIN, OPT_WARM, OPT_DELTA,
 	OPT_LENGTH, OPT_OFFSET, OPT_BLOCK, OPT_RATE, OPT_WINDOW, OPT_CTIMEOUT, OPT_JSON,
 	OPT_CREATE, OPT_STATE, OPT_READBACK, OPT_CKPT, OPT_ATIMEOUT, OPT_FROM, OPT_VM, OPT_DISK,
-	OPT_LIST,
+	OPT_LIST, OPT_RETRY,
 };
 
 static const struct option long_opts[] = {
@@ -458,6 +498,7 @@ static const struct option long_opts[] = {
 	{ "state", required_argument, NULL, OPT_STATE },
 	{ "verify-readback", no_argument, NULL, OPT_READBACK },
 	{ "checkpoint", required_argument, NULL, OPT_CKPT },
+	{ "retry", required_argument, NULL, OPT_RETRY },
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "vm", required_argument, NULL, OPT_VM },
 	{ "disk", required_argument, NULL, OPT_DISK },
@@ -472,7 +513,7 @@ struct args {
 	const char *addr, *path, *state_dir;
 	const char *from, *vm, *disk;	/* receive from the old host's daemon */
 	bool warm, delta, create, readback, list, ctimeout_given;
-	uint64_t length, offset, block, rate, window, ctimeout, atimeout, ckpt;
+	uint64_t length, offset, block, rate, window, ctimeout, atimeout, ckpt, retry;
 };
 
 static int args_check_limits(const char *role, const struct args *a)
@@ -497,8 +538,9 @@ static int args_check_from(struct args *a, int argc, char **argv)
 		fprintf(stderr, "receive: --listen and --from exclude each other\n");
 		return -1;
 	}
-	if (a->atimeout) {
-		fprintf(stderr, "receive: --accept-timeout is for --listen; use --connect-timeout\n");
+	if (a->atimeout || a->retry) {
+		fprintf(stderr, "receive: --accept-timeout and --retry are for --listen; "
+			"with --from, rerun the command to resume\n");
 		return -1;
 	}
 	if (a->c.k.plain) {
@@ -570,6 +612,7 @@ static int args_parse(int argc, char **argv, bool send, struct args *a)
 		case OPT_READBACK: ok = !send; a->readback = true; break;
 		case OPT_CKPT: ok = !send; num = &a->ckpt; break;
 		case OPT_ATIMEOUT: ok = !send; num = &a->atimeout; break;
+		case OPT_RETRY: num = &a->retry; break;
 		default:
 			fprintf(stderr, "%s: unknown or incomplete option '%s' (see --help)\n", role,
 				argv[optind - 1]);
@@ -611,6 +654,10 @@ static int args_parse(int argc, char **argv, bool send, struct args *a)
 		fprintf(stderr, "%s: --window at most 64, --checkpoint at most 1048576\n", role);
 		return -1;
 	}
+	if (a->retry > 86400) {
+		fprintf(stderr, "%s: --retry at most 86400 seconds\n", role);
+		return -1;
+	}
 	if (a->block && (a->block < STREAM_BLOCK_MIN || a->block > STREAM_BLOCK_MAX ||
 			 (a->block & (a->block - 1)))) {
 		fprintf(stderr, "%s: --block-size must be a power of two from 64K to 16M\n", role);
@@ -624,6 +671,191 @@ static void args_free(struct args *a)
 	mig_keys_free(&a->c.k);
 }
 
+/* --retry: replacing a broken connection (docs/STREAM.md, "Retry"). */
+#define RETRY_DELAY_MIN 0.1
+#define RETRY_DELAY_MAX 5.0
+
+struct retry {
+	struct out *out;
+	const struct args *a;
+	const struct stream_auth *auth;
+	int lfd;			/* receive: the listening socket, kept open */
+	struct stream_chan **ch;	/* the command's own handles, kept in step */
+	int *fd;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A JSON event (--json) or a line on stderr (unless -q); fields after the
+ * event's name: "key", json_object*, ..., NULL. */
+static void retry_event(const struct out *o, const char *event, const char *line, ...)
+{
+	va_list ap;
+	const char *k;
+
+	if (o->json) {
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "event", json_object_new_string(event));
+		json_object_object_add(j, "role", json_object_new_string(o->role));
+		va_start(ap, line);
+		while ((k = va_arg(ap, const char *)))
+			json_object_object_add(j, k, va_arg(ap, json_object *));
+		va_end(ap);
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		fflush(stdout);
+		json_object_put(j);
+	} else {
+		va_start(ap, line);
+		while ((k = va_arg(ap, const char *)))
+			json_object_put(va_arg(ap, json_object *));
+		va_end(ap);
+	}
+	if (!o->quiet)
+		fprintf(stderr, "%s%s: %s\n", o->bar_drawn ? "\n" : "", o->role, line);
+}
+
+/* Closes the broken connection and says so. */
+static void retry_drop(struct retry *rt, int err, const struct stream_report *rep,
+		       struct stream_chan **ch, int *fd)
+{
+	const struct stream_cut *c = rep->ncuts ? &rep->cuts[rep->ncuts - 1] : NULL;
+	char line[400], done[32];
+
+	stream_cancel_fd = rt->lfd;
+	if (*fd >= 0)
+		close(*fd);
+	stream_chan_free(*ch);
+	*ch = NULL;
+	*fd = -1;
+	*rt->ch = NULL;
+	*rt->fd = -1;
+	if (err == -EPERM) {
+		/* receive: the last connection announced another image */
+		snprintf(line, sizeof(line), "refused a connection: %s; still waiting for the sender",
+			 rep->message);
+		retry_event(rt->out, "refused", line, "message", json_object_new_string(line), NULL);
+		return;
+	}
+	human_bytes(done, sizeof(done), (double)(c ? c->bytes_done : rep->bytes_done));
+	snprintf(line, sizeof(line), "connection lost after %s (%s): reconnect %u, for up to %llu s",
+		 done, strerror(-err), rep->reconnects + 1, (unsigned long long)rt->a->retry);
+	retry_event(rt->out, "cut", line, "cause", json_object_new_string(strerror(-err)),
+		    "bytes_done", json_object_new_int64((int64_t)(c ? c->bytes_done : rep->bytes_done)),
+		    "reconnect", json_object_new_int((int)rep->reconnects + 1), NULL);
+}
+
+static void retry_keep(struct retry *rt, struct stream_chan *nch, int nfd, struct stream_chan **ch,
+		       int *fd, unsigned attempts, double t0)
+{
+	char line[128];
+
+	*ch = *rt->ch = nch;
+	*fd = *rt->fd = nfd;
+	stream_cancel_fd = nfd;
+	snprintf(line, sizeof(line), "reconnected after %.1f s (%u attempt%s)", mono_s() - t0,
+		 attempts, attempts == 1 ? "" : "s");
+	retry_event(rt->out, "reconnected", line, "attempts", json_object_new_int((int)attempts),
+		    "outage", json_object_new_double(mono_s() - t0), NULL);
+}
+
+/* Sleeps d seconds unless a signal stops the run. */
+static bool retry_sleep(double d)
+{
+	struct timespec ts = { .tv_sec = (time_t)d, .tv_nsec = (long)((d - (double)(time_t)d) * 1e9) };
+
+	nanosleep(&ts, NULL);
+	return !stream_cancel_flag;
+}
+
+/* Retry tuning of a connection: a dead peer is noticed within seconds
+ * (keepalive probes answered by the peer's kernel, so a long pause of the
+ * other side, a flush, a read-back, is no reason), and the sender's
+ * unacknowledged data times out after 15 s instead of minutes. */
+static void retry_tune(int fd, bool sender)
+{
+	int idle = 1, intvl = 1, cnt = 5;
+	unsigned ut = 15000;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	if (sender)
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ut, sizeof(ut));
+}
+
+/* The handshake on a new connection; keeps it (0) or closes it (-errno,
+ * why in e). */
+static int retry_handshake(struct retry *rt, int nfd, enum stream_role role, struct stream_chan **ch,
+			   int *fd, unsigned attempt, double t0, char *e, size_t elen)
+{
+	struct stream_chan *nch = NULL;
+	int r;
+
+	retry_tune(nfd, role == STREAM_INITIATOR);
+	stream_cancel_fd = nfd;
+	e[0] = '\0';
+	r = stream_handshake(nfd, role, rt->auth, HANDSHAKE_TIMEOUT_MS, &nch, NULL, e, elen);
+	if (r == 0) {
+		retry_keep(rt, nch, nfd, ch, fd, attempt, t0);
+		return 0;
+	}
+	stream_cancel_fd = rt->lfd;
+	close(nfd);
+	if (!e[0])
+		snprintf(e, elen, "%s", strerror(-r));
+	return r;
+}
+
+/* send --retry: connect again with a growing delay and authenticate the
+ * receiver again, until the deadline. A receiver that does not
+ * authenticate ends the run (refused). */
+static int send_reconnect(void *arg, int err, const struct stream_report *rep,
+			  struct stream_chan **ch, int *fd)
+{
+	struct retry *rt = arg;
+	double t0 = mono_s(), deadline = t0 + (double)rt->a->retry, delay = RETRY_DELAY_MIN;
+	char e[256], line[400];
+	unsigned attempt;
+
+	retry_drop(rt, err, rep, ch, fd);
+	for (attempt = 1;; attempt++) {
+		double left;
+		int nfd, r;
+
+		if (!retry_sleep(delay))
+			return -EINTR;
+		left = deadline - mono_s();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		nfd = mig_connect("send", rt->a->addr, left < 1 ? 1 : (int)left, &stream_cancel_flag);
+		if (nfd < 0) {
+			if (stream_cancel_flag)
+				return -EINTR;
+			return -ETIMEDOUT;
+		}
+		r = retry_handshake(rt, nfd, STREAM_INITIATOR, ch, fd, attempt, t0, e, sizeof(e));
+		if (r == 0)
+			return 0;
+		if (r == -EACCES || r == -EPROTO) {
+			snprintf(line, sizeof(line), "refused: %s", e);
+			retry_event(rt->out, "refused", line, "message", json_object_new_string(line), NULL);
+			return -EACCES;
+		}
+		snprintf(line, sizeof(line), "reconnect attempt %u: %s; next in %.1f s", attempt, e,
+			 delay * 2 < RETRY_DELAY_MAX ? delay * 2 : RETRY_DELAY_MAX);
+		retry_event(rt->out, "retry", line, "attempt", json_object_new_int((int)attempt),
+			    "error", json_object_new_string(e), NULL);
+		delay = delay * 2 < RETRY_DELAY_MAX ? delay * 2 : RETRY_DELAY_MAX;
+	}
+}
+
 int stream_send_main(int argc, char **argv)
 {
 	struct args a;
@@ -633,6 +865,7 @@ int stream_send_main(int argc, char **argv)
 	struct out out = { .role = "send" };
 	struct stream_auth auth = { 0 };
 	struct stream_opts o = { 0 };
+	struct retry rt = { .out = &out, .a = &a, .auth = &auth, .lfd = -1 };
 	char err[256] = "";
 	int r, fd = -1, status;
 
@@ -662,6 +895,8 @@ int stream_send_main(int argc, char **argv)
 		goto out;
 	}
 	stream_cancel_fd = fd;
+	if (a.retry)
+		retry_tune(fd, true);
 	auth.plain = a.c.k.plain;
 	auth.local_priv = a.c.k.priv;
 	auth.peers = (const uint8_t (*)[KEY_LEN])a.c.k.peer;
@@ -681,6 +916,12 @@ int stream_send_main(int argc, char **argv)
 	o.progress = on_progress;
 	o.progress_arg = &out;
 	o.cancel = &stream_cancel_flag;
+	if (a.retry) {
+		rt.ch = &ch;
+		rt.fd = &fd;
+		o.reconnect = send_reconnect;
+		o.reconnect_arg = &rt;
+	}
 	r = stream_send(ch, fd, src, &o, rep);
 	status = finish(&out, "send", a.path, a.c.json, r, rep);
 out:
@@ -692,6 +933,40 @@ out:
 	args_free(&a);
 	free(rep);
 	return status;
+}
+
+static int accept_one(int lfd, int timeout_s);
+
+/* receive --retry: accept the sender's next connection, until the
+ * deadline. A peer that does not authenticate is refused as ever (and
+ * named), and the receiver goes on waiting for the right one. */
+static int recv_reconnect(void *arg, int err, const struct stream_report *rep,
+			  struct stream_chan **ch, int *fd)
+{
+	struct retry *rt = arg;
+	double t0 = mono_s(), deadline = t0 + (double)rt->a->retry;
+	char e[256], line[400];
+	unsigned attempt;
+
+	retry_drop(rt, err, rep, ch, fd);
+	for (attempt = 1;; attempt++) {
+		double left = deadline - mono_s();
+		int nfd, r;
+
+		if (stream_cancel_flag)
+			return -EINTR;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		nfd = accept_one(rt->lfd, left < 1 ? 1 : (int)left);
+		if (nfd < 0)
+			return stream_cancel_flag ? -EINTR : nfd;
+		r = retry_handshake(rt, nfd, STREAM_RESPONDER, ch, fd, attempt, t0, e, sizeof(e));
+		if (r == 0)
+			return 0;
+		snprintf(line, sizeof(line), "%s a connection: %s; still waiting for the sender",
+			 r == -EACCES || r == -EPROTO ? "refused" : "dropped", e);
+		retry_event(rt->out, "refused", line, "message", json_object_new_string(line), NULL);
+	}
 }
 
 static int accept_one(int lfd, int timeout_s)
@@ -850,6 +1125,7 @@ int stream_receive_main(int argc, char **argv)
 	struct stream_auth auth = { 0 };
 	struct stream_dest_opts dopts = { 0 };
 	struct stream_opts o = { 0 };
+	struct retry rt = { .out = &out, .a = &a, .auth = &auth, .lfd = -1 };
 	char err[256] = "";
 	int r, fd = -1, lfd = -1, status;
 
@@ -891,8 +1167,13 @@ int stream_receive_main(int argc, char **argv)
 		status = stream_cancel_flag ? EXIT_INTERRUPTED : EXIT_FAIL;
 		goto out;
 	}
-	close(lfd);
-	lfd = -1;
+	if (a.retry) {
+		/* Kept open: the sender comes back to it after a cut. */
+		retry_tune(fd, false);
+	} else {
+		close(lfd);
+		lfd = -1;
+	}
 	stream_cancel_fd = fd;
 	auth.plain = a.c.k.plain;
 	auth.local_priv = a.c.k.priv;
@@ -911,6 +1192,13 @@ int stream_receive_main(int argc, char **argv)
 	o.progress = on_progress;
 	o.progress_arg = &out;
 	o.cancel = &stream_cancel_flag;
+	if (a.retry) {
+		rt.lfd = lfd;
+		rt.ch = &ch;
+		rt.fd = &fd;
+		o.reconnect = recv_reconnect;
+		o.reconnect_arg = &rt;
+	}
 	r = stream_receive(ch, fd, dst, &o, rep);
 	status = finish(&out, "receive", a.path, a.c.json, r, rep);
 out:

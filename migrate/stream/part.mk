@@ -4,7 +4,9 @@ STREAM_CORE_OBJS := migrate/stream/stream_wire.o migrate/stream/stream_chan.o \
 	migrate/stream/stream_map.o migrate/stream/stream_dev.o migrate/stream/stream_pipe.o \
 	migrate/stream/stream_engine.o
 
-UNIT_TESTS += tests/unit/test_stream_wire tests/unit/test_stream_chan tests/unit/test_stream_map
+UNIT_TESTS += tests/unit/test_stream_wire tests/unit/test_stream_chan tests/unit/test_stream_map \
+	tests/unit/test_stream_retry
+test_stream_retry_OBJS := $(STREAM_CORE_OBJS) common/noise.o
 test_stream_wire_OBJS := migrate/stream/stream_wire.o
 test_stream_chan_OBJS := migrate/stream/stream_chan.o migrate/stream/stream_wire.o common/noise.o
 test_stream_map_OBJS := migrate/stream/stream_map.o migrate/stream/stream_chan.o \
@@ -22,6 +24,12 @@ tests/stream/stream-tool: tests/stream/stream-tool.o bridged/cli/migrate_stream.
 tests/stream/flip-proxy: tests/stream/flip-proxy.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# A disk with a volatile write cache, in FUSE (t-faults' power loss).
+STREAM_TOOLS += tests/stream/wcache-fs
+tests/stream/wcache-fs.o: CFLAGS += $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
+tests/stream/wcache-fs: tests/stream/wcache-fs.o
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null)
 TEST_TOOLS += $(STREAM_TOOLS)
 stream: $(STREAM_TOOLS) tests/unit/test_stream_wire tests/unit/test_stream_chan tests/unit/test_stream_map
 .PHONY: stream

@@ -39,6 +39,9 @@
 #define STREAM_STAGES_MAX 4
 /* Bad block offsets carried in a result message, at most. */
 #define STREAM_BAD_MAX 1024
+/* Broken connections described one by one in a report, at most (the
+ * counters go on beyond). */
+#define STREAM_CUTS_MAX 64
 
 struct stream_chan;
 struct stream_source;
@@ -152,12 +155,35 @@ struct stream_report {
 	} stages[STREAM_STAGES_MAX];
 	double seal_busy, open_busy;
 	unsigned window;		/* slots of the pipeline */
+	/* --retry: connections that broke and were replaced in this run,
+	 * and (sender) the image bytes that travelled again because the
+	 * connection that carried them broke before the receiver had them. */
+	unsigned reconnects;
+	uint64_t resent_bytes;
+	unsigned ncuts;			/* entries in cuts[] */
+	struct stream_cut {
+		double at;		/* seconds into the run */
+		double outage;		/* until the next connection was set up */
+		uint64_t bytes_done;	/* image bytes accounted for when it broke */
+		uint64_t resent_bytes;	/* sender: what this cut made travel again */
+		int err;		/* why it broke (errno) */
+	} cuts[STREAM_CUTS_MAX];
 	uint32_t nbad;			/* blocks that differ (total) */
 	uint64_t bad[STREAM_BAD_MAX];	/* their offsets in the image (first ones) */
 	char message[256];		/* why, when not verified */
 };
 
 typedef void (*stream_progress_fn)(const struct stream_report *rep, bool final, void *arg);
+/* --retry: called when the connection broke (err: -ECONNRESET, -EPIPE,
+ * -ETIMEDOUT, ...) after what it carried is accounted for (the receiver has
+ * flushed and saved its map). Returns 0 with a new authenticated connection
+ * in *ch and *fd (the callback closes the old ones; NULL and -1 when it
+ * fails), or -errno: the run ends interrupted (-EACCES, -EPERM: refused).
+ * rep->cuts[rep->ncuts - 1] describes the cut (while ncuts < STREAM_CUTS_MAX).
+ * Receiver: err -EPERM when the last connection was refused for announcing
+ * another image (rep->message says so): no cut, wait for the next one. */
+typedef int (*stream_reconnect_fn)(void *arg, int err, const struct stream_report *rep,
+				   struct stream_chan **ch, int *fd);
 
 struct stream_opts {
 	uint32_t block_size;		/* sender: 0 = 1 MiB (4 MiB above 256 GiB) */
@@ -170,6 +196,8 @@ struct stream_opts {
 	stream_progress_fn progress;	/* called about once a second, and at the end */
 	void *progress_arg;
 	volatile sig_atomic_t *cancel;	/* set non-zero to stop (checked per block) */
+	stream_reconnect_fn reconnect;	/* NULL: a broken connection ends the run */
+	void *reconnect_arg;
 };
 
 /* Sends src over ch (fd: its socket). Returns 0 when the receiver reported
@@ -177,7 +205,9 @@ struct stream_opts {
  * interrupted, -EPERM when refused; rep is filled in every case. */
 int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 		const struct stream_opts *o, struct stream_report *rep);
-/* Receives into dst; same return values as stream_send(). */
+/* Receives into dst; same return values as stream_send(). With
+ * o->reconnect, every connection after the first must announce the same
+ * image (length, block size, source id) or is refused. */
 int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 		   const struct stream_opts *o, struct stream_report *rep);
 

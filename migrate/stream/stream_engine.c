@@ -182,6 +182,52 @@ static bool cancelled(const struct stream_opts *o)
 	return o->cancel && *o->cancel;
 }
 
+static uint32_t block_len(uint64_t length, uint32_t bs, uint64_t i)
+{
+	uint64_t off = i * bs;
+
+	return (uint32_t)(length - off < bs ? length - off : bs);
+}
+
+/* The errors of a connection that broke (reset, closed, timed out,
+ * unreachable), as opposed to a refusal, a mismatch or a local failure:
+ * with --retry the run goes on over a new connection. */
+static bool conn_broken(int r)
+{
+	switch (r) {
+	case -ECONNRESET: case -EPIPE: case -ETIMEDOUT: case -ECONNABORTED:
+	case -EHOSTUNREACH: case -ENETUNREACH: case -ENETDOWN: case -EHOSTDOWN:
+	case -ENOTCONN:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Starts the record of a broken connection (cuts[] keeps the first ones). */
+static struct stream_cut *cut_begin(struct stream_report *rep, double t0, int err)
+{
+	struct stream_cut *c;
+
+	if (rep->ncuts >= STREAM_CUTS_MAX)
+		return NULL;
+	c = &rep->cuts[rep->ncuts++];
+	memset(c, 0, sizeof(*c));
+	c->at = now_s() - t0;
+	c->bytes_done = rep->bytes_done;
+	c->err = -err;
+	return c;
+}
+
+static void stats_add(struct pipe_stats *tot, const struct pipe_stats *st, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		tot[i].busy += st[i].busy;
+		tot[i].wait += st[i].wait;
+		tot[i].slots += st[i].slots;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Sender                                                              */
 
@@ -194,9 +240,18 @@ struct sender {
 	uint64_t length, nblocks, next;
 	uint32_t bs;
 	uint8_t *have;			/* the receiver's entries */
+	/* Blocks sent (DATA or ZERO) over the current connection, with
+	 * their checks, as map entries: after a reconnect, those that the
+	 * receiver does not claim were lost with the connection. */
+	uint8_t *sent;
+	struct stream_cut *cut;		/* the last cut's record, or NULL */
 	struct zero_hashes zh;
 	crypto_generichash_state img;
 	double t0, last_progress;
+	double session_t0;		/* the current connection's start, for --max-rate */
+	uint64_t wire_base;		/* wire bytes of the connections before this one */
+	double seal_base;
+	unsigned sessions;		/* connections that reached the block stream */
 	bool peer_spoke;
 };
 
@@ -270,7 +325,7 @@ static void send_throttle(struct sender *x)
 	if (!x->o->max_rate)
 		return;
 	want = (double)chan_bytes_out(x->ch) / (double)x->o->max_rate;
-	t = now_s() - x->t0;
+	t = now_s() - x->session_t0;
 	if (want > t) {
 		double d = want - t;
 		struct timespec ts = { .tv_sec = (time_t)d, .tv_nsec = (long)((d - floor(d)) * 1e9) };
@@ -295,7 +350,7 @@ static int send_block(struct pipe_slot *s, void *arg)
 		memcpy(rep->image_hash, e.image_hash, STREAM_HASH_LEN);
 		rep->have_hash = true;
 		r = chan_send(x->ch, x->fd, hdr, smsg_encode_end(hdr, &e), NULL, 0);
-		rep->bytes_sent = chan_bytes_out(x->ch);
+		rep->bytes_sent = x->wire_base + chan_bytes_out(x->ch);
 		return r;
 	}
 	if (cancelled(x->o))
@@ -309,7 +364,10 @@ static int send_block(struct pipe_slot *s, void *arg)
 	crypto_generichash_update(&x->img, s->hash, STREAM_HASH_LEN);
 	switch (s->kind) {
 	case SLOT_RESUMED:
-		rep->resumed_bytes += s->len;
+		/* Counted once: the blocks a later connection finds on the
+		 * receiver are this run's own. */
+		if (x->sessions <= 1)
+			rep->resumed_bytes += s->len;
 		break;
 	case SLOT_UNCHANGED:
 		rep->unchanged_bytes += s->len;
@@ -337,8 +395,14 @@ static int send_block(struct pipe_slot *s, void *arg)
 	}
 	if (r < 0)
 		return r;
+	if (s->kind == SLOT_DATA || s->kind == SLOT_ZERO) {
+		uint8_t *e = x->sent + s->index * SMAP_ENTRY;
+
+		e[0] = 1;
+		memcpy(e + 1, s->hash, STREAM_HASH_LEN);
+	}
 	rep->bytes_done += s->len;
-	rep->bytes_sent = chan_bytes_out(x->ch);
+	rep->bytes_sent = x->wire_base + chan_bytes_out(x->ch);
 	send_throttle(x);
 	progress_tick(x->o, rep, x->t0, &x->last_progress);
 	return 0;
@@ -454,6 +518,70 @@ static int send_exchange(struct sender *x)
 	return r;
 }
 
+/* After a reconnect: the blocks sent over the broken connection that the
+ * receiver does not hold now (not in its map, or with another check) travel
+ * again; counted here, per cut. */
+static void send_count_lost(struct sender *x)
+{
+	uint64_t lost = 0;
+
+	for (uint64_t i = 0; i < x->nblocks; i++) {
+		const uint8_t *s = x->sent + i * SMAP_ENTRY, *h = x->have + i * SMAP_ENTRY;
+
+		if (s[0] && (!h[0] || memcmp(s + 1, h + 1, STREAM_HASH_LEN) != 0))
+			lost += block_len(x->length, x->bs, i);
+	}
+	memset(x->sent, 0, x->nblocks * SMAP_ENTRY);
+	x->rep->resent_bytes += lost;
+	if (x->cut)
+		x->cut->resent_bytes += lost;
+}
+
+/* One connection: INFO and HASHES, the blocks the receiver lacks, END and
+ * the verdict. */
+static int send_session(struct sender *x, const struct pipe_stage *stages, unsigned window,
+			struct pipe_stats *tot)
+{
+	struct stream_report *rep = x->rep;
+	struct pipe_stats stats[3];
+	int r;
+
+	x->peer_spoke = false;
+	x->next = 0;
+	x->session_t0 = now_s();
+	rep->bytes_done = 0;
+	image_hash_init(&x->img, x->length, x->bs);
+	r = send_exchange(x);
+	if (r < 0)
+		return r;
+	if (x->sessions++ > 0)
+		send_count_lost(x);
+	memset(stats, 0, sizeof(stats));
+	r = pipe_run(window, x->bs, 3, stages, send_abort, x, stats);
+	stats_add(tot, stats, 3);
+	rep->bytes_sent = x->wire_base + chan_bytes_out(x->ch);
+	if (r < 0 && cancelled(x->o)) {
+		r = -EINTR;
+		snprintf(rep->message, sizeof(rep->message), "stopped by a signal");
+	} else if (r == 0) {
+		r = send_read_verdict(x, -1);
+	} else if (x->peer_spoke || r == -EPIPE || r == -ECONNRESET) {
+		/* The receiver stopped first: its reason, if it sent one. */
+		int rr = send_read_verdict(x, 2000);
+
+		if (rr == 0 && rep->result == STREAM_RESULT_VERIFIED)
+			rep->result = STREAM_RESULT_INTERRUPTED;
+		if (rr == 0 || rr == -EPERM) {
+			r = rr == -EPERM ? rr : -EBADMSG;
+		} else {
+			r = -ECONNRESET;
+			snprintf(rep->message, sizeof(rep->message),
+				 "the receiver closed the connection");
+		}
+	}
+	return r;
+}
+
 int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 		const struct stream_opts *o, struct stream_report *rep)
 {
@@ -461,7 +589,7 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 		{ "read", send_read, 1 }, { "hash", send_hash, 1 }, { "send", send_block, 1 },
 	};
 	struct sender x = { .ch = ch, .fd = fd, .src = src, .o = o, .rep = rep };
-	struct pipe_stats stats[3];
+	struct pipe_stats tot[3];
 	unsigned window;
 	int r;
 
@@ -487,37 +615,50 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 	}
 	x.nblocks = smap_nblocks(x.length, x.bs);
 	x.have = calloc(x.nblocks ? x.nblocks : 1, SMAP_ENTRY);
-	r = x.have ? zero_hashes_init(&x.zh, x.length, x.bs) : -ENOMEM;
-	if (r < 0)
-		goto out;
-	image_hash_init(&x.img, x.length, x.bs);
-
-	r = send_exchange(&x);
+	x.sent = calloc(x.nblocks ? x.nblocks : 1, SMAP_ENTRY);
+	r = x.have && x.sent ? zero_hashes_init(&x.zh, x.length, x.bs) : -ENOMEM;
 	if (r < 0)
 		goto out;
 	window = window_slots(o, x.bs);
-	r = pipe_run(window, x.bs, 3, stages, send_abort, &x, stats);
-	report_stages(rep, stages, 3, stats, window);
-	rep->seal_busy = chan_seal_time(ch);
-	rep->bytes_sent = chan_bytes_out(ch);
-	if (r < 0 && cancelled(o)) {
-		r = -EINTR;
-		snprintf(rep->message, sizeof(rep->message), "stopped by a signal");
-	} else if (r == 0) {
-		r = send_read_verdict(&x, -1);
-	} else if (x.peer_spoke || r == -EPIPE || r == -ECONNRESET) {
-		/* The receiver stopped first: its reason, if it sent one. */
-		int rr = send_read_verdict(&x, 2000);
-
-		if (rr == 0 && rep->result == STREAM_RESULT_VERIFIED)
-			rep->result = STREAM_RESULT_INTERRUPTED;
-		if (rr == 0 || rr == -EPERM) {
-			r = rr == -EPERM ? rr : -EBADMSG;
-		} else {
+	memset(tot, 0, sizeof(tot));
+	for (;;) {
+		r = send_session(&x, stages, window, tot);
+		if (r >= 0 || !o->reconnect || cancelled(o) ||
+		    !(conn_broken(r) || rep->result == STREAM_RESULT_INTERRUPTED))
+			break;
+		/* --retry: the blocks this connection carried that the
+		 * receiver lacks are counted when the next one tells. A
+		 * receiver's "interrupted" verdict counts as a reset. */
+		if (!conn_broken(r))
 			r = -ECONNRESET;
-			snprintf(rep->message, sizeof(rep->message),
-				 "the receiver closed the connection");
+		x.wire_base += chan_bytes_out(x.ch);
+		x.seal_base += chan_seal_time(x.ch);
+		x.cut = cut_begin(rep, x.t0, r);
+		{
+			double t = now_s();
+			int rr = o->reconnect(o->reconnect_arg, r, rep, &x.ch, &x.fd);
+
+			if (rr < 0) {
+				rep->result = rr == -EACCES || rr == -EPERM ? STREAM_RESULT_REFUSED :
+					      STREAM_RESULT_INTERRUPTED;
+				snprintf(rep->message, sizeof(rep->message),
+					 "the connection broke (%s); no new one: %s", strerror(-r),
+					 strerror(-rr));
+				break;
+			}
+			if (x.cut)
+				x.cut->outage = now_s() - t;
 		}
+		rep->reconnects++;
+		rep->result = STREAM_RESULT_NONE;
+		rep->message[0] = '\0';
+		rep->nbad = 0;
+		rep->have_peer_hash = false;
+	}
+	report_stages(rep, stages, 3, tot, window);
+	if (x.ch) {
+		rep->seal_busy = x.seal_base + chan_seal_time(x.ch);
+		rep->bytes_sent = x.wire_base + chan_bytes_out(x.ch);
 	}
 out:
 	rep->duration = now_s() - x.t0;
@@ -529,6 +670,7 @@ out:
 	if (r == 0 && rep->result != STREAM_RESULT_VERIFIED)
 		r = -EBADMSG;
 	free(x.have);
+	free(x.sent);
 	return r;
 }
 
@@ -561,6 +703,16 @@ struct receiver {
 	bool ckpt_started, ckpt_busy, ckpt_stop;
 	int ckpt_err;
 	struct smap *snap;
+	/* --retry: the image of the first connection; a later one must
+	 * announce the same (length, block size, source id). */
+	bool bound, refused_other;
+	uint64_t bound_length;
+	uint32_t bound_bs;
+	uint8_t bound_id[STREAM_HASH_LEN];
+	uint64_t first_resumed;
+	uint64_t wire_base;		/* wire bytes of the connections before this one */
+	double open_base;
+	unsigned sessions;
 };
 
 static int recv_expect_block(struct receiver *x, const struct smsg_block *b, struct pipe_slot *s)
@@ -842,7 +994,7 @@ static int recv_commit(struct pipe_slot *s, void *arg)
 		x->since_ckpt++;
 	}
 	rep->bytes_done += s->len;
-	rep->bytes_sent = chan_bytes_in(x->ch);
+	rep->bytes_sent = x->wire_base + chan_bytes_in(x->ch);
 	if (x->since_ckpt >= x->ckpt_every || (x->since_ckpt && now_s() - x->last_ckpt >= 1.0)) {
 		r = recv_checkpoint_async(x);
 		if (r < 0)
@@ -1062,6 +1214,16 @@ static int recv_setup(struct receiver *x)
 		snprintf(rep->message, sizeof(rep->message), "protocol error: expected an info record");
 		return -EPROTO;
 	}
+	if (x->bound && (m.info.length != x->bound_length || m.info.block_size != x->bound_bs ||
+			 sodium_memcmp(m.info.source_id, x->bound_id, STREAM_HASH_LEN) != 0)) {
+		/* Not the copy this run is resuming: its map and what it
+		 * wrote belong to the first connection's source. */
+		x->refused_other = true;
+		snprintf(why, sizeof(why), "another image than the one this receive is copying "
+			 "(%llu bytes, block size %u, other source or length)",
+			 (unsigned long long)m.info.length, m.info.block_size);
+		return recv_refuse(x, EEXIST, why);
+	}
 	x->length = m.info.length;
 	x->bs = m.info.block_size;
 	x->delta = m.info.flags & SMSG_INFO_DELTA;
@@ -1084,6 +1246,12 @@ static int recv_setup(struct receiver *x)
 		r = smap_new(x->bs, x->dst->o.offset, x->length, m.info.source_id, &x->map);
 	if (r < 0)
 		return r;
+	if (!x->bound) {
+		x->bound = true;
+		x->bound_length = x->length;
+		x->bound_bs = x->bs;
+		memcpy(x->bound_id, m.info.source_id, STREAM_HASH_LEN);
+	}
 	x->adv = malloc(x->nblocks ? x->nblocks * SMAP_ENTRY : 1);
 	if (!x->adv)
 		return -ENOMEM;
@@ -1105,38 +1273,46 @@ static int recv_setup(struct receiver *x)
 	return recv_advertise(x);
 }
 
-int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
-		   const struct stream_opts *o, struct stream_report *rep)
+/* One connection: INFO, HASHES, the blocks, the verdict; or, when it
+ * breaks, a checkpoint of everything written. */
+static int recv_session(struct receiver *x, const struct pipe_stage *stages, struct pipe_stats *tot,
+			unsigned *window)
 {
-	static const struct pipe_stage stages[] = {
-		{ "receive", recv_stage, 1 }, { "hash", recv_hash, 1 },
-		{ "write", recv_write, WRITERS }, { "commit", recv_commit, 1 },
-	};
-	struct receiver x = { .ch = ch, .fd = fd, .dst = dst, .o = o, .rep = rep };
+	struct stream_report *rep = x->rep;
 	struct pipe_stats stats[4];
-	unsigned window;
 	int r;
 
-	memset(rep, 0, sizeof(*rep));
-	x.t0 = x.last_progress = x.last_ckpt = now_s();
-	x.ckpt_every = o->checkpoint_blocks ? o->checkpoint_blocks : CHECKPOINT_DEFAULT;
-	r = recv_setup(&x);
+	x->any_block = x->recv_failed = x->refused_other = false;
+	x->last_offset = 0;
+	memset(&x->end, 0, sizeof(x->end));
+	x->since_ckpt = 0;
+	x->last_ckpt = now_s();
+	x->ckpt_busy = x->ckpt_stop = false;
+	x->ckpt_err = 0;
+	smap_free(x->map);
+	smap_free(x->snap);
+	free(x->adv);
+	x->map = x->snap = NULL;
+	x->adv = NULL;
+	r = recv_setup(x);
 	if (r < 0)
-		goto out;
-	r = ckpt_start(&x);
+		return r;
+	if (x->sessions++ == 0)
+		x->first_resumed = rep->resumed_bytes;
+	r = ckpt_start(x);
 	if (r < 0)
-		goto out;
-	window = window_slots(o, x.bs);
-	r = pipe_run(window, x.bs, 4, stages, recv_abort, &x, stats);
-	report_stages(rep, stages, 4, stats, window);
-	rep->open_busy = chan_open_time(ch);
-	ckpt_stop(&x);
-	rep->bytes_sent = chan_bytes_in(ch);
+		return r;
+	*window = window_slots(x->o, x->bs);
+	memset(stats, 0, sizeof(stats));
+	r = pipe_run(*window, x->bs, 4, stages, recv_abort, x, stats);
+	stats_add(tot, stats, 4);
+	ckpt_stop(x);
+	rep->bytes_sent = x->wire_base + chan_bytes_in(x->ch);
 	if (r == 0) {
-		r = recv_finish(&x);
+		r = recv_finish(x);
 	} else {
 		/* Keep what was written: the rerun resumes from here. */
-		int rr = recv_checkpoint(&x);
+		int rr = recv_checkpoint(x);
 		uint8_t msg[SMSG_RESULT_HDR + 8];
 		static const uint8_t none[STREAM_HASH_LEN];
 
@@ -1147,12 +1323,77 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 		/* Tell the sender, if it still listens (best effort), then
 		 * read until it hangs up (5 s at most): closing with unread
 		 * data would reset the connection and lose the verdict. */
-		chan_send(ch, fd, msg, smsg_encode_result(msg, (uint8_t)rep->result, rep->nbad,
-							  rep->nbad ? 1 : 0, rep->bad, none), NULL, 0);
-		if (x.recv_failed)
-			recv_drain(fd, 5000);
+		chan_send(x->ch, x->fd, msg, smsg_encode_result(msg, (uint8_t)rep->result, rep->nbad,
+								rep->nbad ? 1 : 0, rep->bad, none), NULL, 0);
+		if (x->recv_failed && !conn_broken(r))
+			recv_drain(x->fd, 5000);
 	}
-out:
+	return r;
+}
+
+int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
+		   const struct stream_opts *o, struct stream_report *rep)
+{
+	static const struct pipe_stage stages[] = {
+		{ "receive", recv_stage, 1 }, { "hash", recv_hash, 1 },
+		{ "write", recv_write, WRITERS }, { "commit", recv_commit, 1 },
+	};
+	struct receiver x = { .ch = ch, .fd = fd, .dst = dst, .o = o, .rep = rep };
+	struct pipe_stats tot[4];
+	unsigned window = 0;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(tot, 0, sizeof(tot));
+	x.t0 = x.last_progress = x.last_ckpt = now_s();
+	x.ckpt_every = o->checkpoint_blocks ? o->checkpoint_blocks : CHECKPOINT_DEFAULT;
+	struct stream_cut *cut = NULL;
+	double cut_t = 0;
+
+	for (;;) {
+		bool other;
+		int rr;
+
+		r = recv_session(&x, stages, tot, &window);
+		/* --retry: a connection that broke, or a later one that
+		 * announced another image, is replaced by the next one. */
+		if (r >= 0 || !o->reconnect || cancelled(o) || !x.bound ||
+		    !(x.refused_other || (conn_broken(r) && rep->result == STREAM_RESULT_INTERRUPTED)))
+			break;
+		x.wire_base += chan_bytes_in(x.ch);
+		x.open_base += chan_open_time(x.ch);
+		/* A connection refused for another image is no cut: the
+		 * outage of the cut before it goes on. */
+		other = x.refused_other;
+		if (!other) {
+			cut = cut_begin(rep, x.t0, r);
+			cut_t = now_s();
+		}
+		rr = o->reconnect(o->reconnect_arg, other ? -EPERM : r, rep, &x.ch, &x.fd);
+		if (rr < 0) {
+			rep->result = rr == -EACCES || rr == -EPERM ? STREAM_RESULT_REFUSED :
+				      STREAM_RESULT_INTERRUPTED;
+			snprintf(rep->message, sizeof(rep->message),
+				 "the connection broke (%s); no new one: %s", strerror(-r), strerror(-rr));
+			if (!conn_broken(r))
+				r = -ECONNRESET;
+			break;
+		}
+		if (cut)
+			cut->outage = now_s() - cut_t;
+		if (!other)
+			rep->reconnects++;
+		rep->result = STREAM_RESULT_NONE;
+		rep->message[0] = '\0';
+	}
+	if (window) {
+		report_stages(rep, stages, 4, tot, window);
+		rep->resumed_bytes = x.first_resumed;
+	}
+	if (x.ch) {
+		rep->open_busy = x.open_base + chan_open_time(x.ch);
+		rep->bytes_sent = x.wire_base + chan_bytes_in(x.ch);
+	}
 	rep->duration = now_s() - x.t0;
 	if (r < 0 && rep->result == STREAM_RESULT_NONE)
 		rep->result = r == -EINTR || r == -ECONNRESET || r == -EPIPE ?

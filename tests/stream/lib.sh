@@ -120,6 +120,18 @@ wait_pid() {
 	return 124
 }
 
+# wait_done NAME BYTES [TRIES]: until NAME's last progress line says
+# bytes_done >= BYTES (TRIES x 20 ms, default 400); sets DONE, fails after
+wait_done() {
+	local name=$1 at=$2 n=${3:-400} i
+	for ((i = 0; i < n; i++)); do
+		DONE=$(jq -r 'select(.event == "progress") | .bytes_done' "$WORK/$name.json" 2>/dev/null | tail -1)
+		[ "${DONE:-0}" -ge "$at" ] && return 0
+		sleep 0.02
+	done
+	fail "$name: the copy did not reach $at bytes"
+}
+
 # result NAME [FIELD]: a field (default: result) of NAME's final report
 result() { jq -r "select(.event == \"result\") | .${2:-result}" "$WORK/$1.json"; }
 

@@ -19,7 +19,7 @@ random_file "$WORK/src.img" 256
 
 # kill_run WHO: one interrupted copy then a rerun; prints the resent bytes
 kill_run() {
-	local who=$1 d1 d2 done1 i pid
+	local who=$1 d1 d2 pid
 	rm -f "$WORK"/.dst.img@*
 	truncate -s 0 "$WORK/dst.img"; truncate -s $size "$WORK/dst.img"
 	rx $who-1-rx --checkpoint $ckpt --window $win "$WORK/dst.img"
@@ -27,12 +27,7 @@ kill_run() {
 	# a random point between 15 % and 55 % of the copy: at 40 MB/s the rest
 	# takes 3 s or more, time enough to see the point and kill on a busy machine
 	local at=$(((RANDOM % 40 + 15) * size / 100))
-	for ((i = 0; i < 400; i++)); do
-		done1=$(jq -r 'select(.event == "progress") | .bytes_done' "$WORK/$who-1-rx.json" 2>/dev/null | tail -1)
-		[ "${done1:-0}" -ge "$at" ] && break
-		sleep 0.02
-	done
-	[ "${done1:-0}" -ge "$at" ] || fail "$who: the copy did not reach $at bytes"
+	wait_done $who-1-rx "$at"
 	sleep 0.$((RANDOM % 5))
 	if [ "$who" = sender ]; then pid=$TXPID; else pid=$RXPID; fi
 	kill -9 "$pid"
