@@ -2,7 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Loop guard at larger topologies: rings of 4, 5 and 6 hosts (a-b, b-c, ...,
 # last-a) and a full mesh of 4, one segment (dmz), bridge br-dmz and a VM
-# (198.19.1.<i>) on every host, underlay hub 198.18.0.<i>. Each topology is
+# (198.19.1.<i>) on every host, underlay hub 198.18.0.<i>. SEGMENTS=2: two
+# segments over the same tunnels, dmz (br-dmz, VM vm-<h> 198.19.1.<i>) and
+# lan (br-lan, VM vm-<h>-lan 198.19.2.<i>), every peer with `Segments = dmz
+# lan`: a TAP per (peer, segment), PEER.SEGMENT, each its own loop-guard
+# port, so each segment must form its own tree; every assertion below holds
+# on each segment. Each topology is
 # formed FORMATIONS times, alternately
 #   simultaneous: all daemons started at once (in the background), and
 #   staggered:    one by one in a random order, 0-400 ms apart (seeded RNG:
@@ -38,7 +43,7 @@
 # Env: TOPOLOGIES (default "ring4 ring5 ring6 mesh4"; ringN/meshN, N 3..12;
 # mesh12 is the site-scale case of docs/RELIABILITY.md: 66 tunnels, 55 blocked),
 # FORMATIONS (per topology, alternately simultaneous and staggered; default
-# 6; 20 or more as a soak), SEED, PARALLEL (default 1), REQUIRE_BOTH_ENDS (default 1), CONVERGE_S (default 10),
+# 6; 20 or more as a soak), SEGMENTS (1 or 2, default 1), SEED, PARALLEL (default 1), REQUIRE_BOTH_ENDS (default 1), CONVERGE_S (default 10),
 # KEEP_GOING=1 (go on after a failure and count them; still exit 1),
 # KEEP_LOGS=DIR (on a failure, copy the daemon logs and configurations to
 # DIR/<failure>-<topology>-<formation>/).
@@ -52,15 +57,22 @@ SEED=${SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 REQUIRE_BOTH_ENDS=${REQUIRE_BOTH_ENDS:-1}
 CONVERGE_S=${CONVERGE_S:-10}
 KEEP_GOING=${KEEP_GOING:-0}
+SEGMENTS=${SEGMENTS:-1}
+case $SEGMENTS in
+1) SEGS=(dmz) ;;
+2) SEGS=(dmz lan) ;;
+*) fail "SEGMENTS=$SEGMENTS: 1 (dmz) or 2 (dmz and lan)" ;;
+esac
+declare -A SEGNET=([dmz]=1 [lan]=2)   # the VMs of segment S: 198.19.SEGNET[S].<i>/24
 STABLE_MS=700                    # guard states unchanged this long: settled
 RETRY_MIN_MS=500 RETRY_MAX_MS=3000
 RANDOM=$SEED                     # the staggered schedules come from here only
-log "seed $SEED (replay: SEED=$SEED FORMATIONS=$FORMATIONS TOPOLOGIES=\"$TOPOLOGIES\")"
+log "seed $SEED (replay: SEED=$SEED FORMATIONS=$FORMATIONS TOPOLOGIES=\"$TOPOLOGIES\"${SEGS[1]:+ SEGMENTS=$SEGMENTS})"
 
 # Side by side: one child per topology, each in its own namespaces, with
 # the seed SEED + its index.
 if [ "${PARALLEL:-1}" = 1 ] && [ -z "${SBS_INDEX:-}" ] && [ "$(wc -w <<<"$TOPOLOGIES")" -gt 1 ]; then
-	export SEED FORMATIONS
+	export SEED FORMATIONS SEGMENTS
 	side_by_side TOPOLOGIES $TOPOLOGIES
 fi
 
@@ -68,6 +80,8 @@ ALL=(a b c d e f g h i j k l)
 declare -A IDX=([a]=1 [b]=2 [c]=3 [d]=4 [e]=5 [f]=6 [g]=7 [h]=8 [i]=9 [j]=10 [k]=11 [l]=12)
 declare -A PID=() OFF=() G=() UF=()
 now_ms() { NOW=$(( ${EPOCHREALTIME/./} / 1000 )); }
+# vmname SEGMENT HOST: the VM of HOST on SEGMENT (vm-a on dmz, vm-a-lan on lan)
+vmname() { if [ "$1" = dmz ]; then echo "vm-$2"; else echo "vm-$2-$1"; fi; }
 
 # topology NAME: TH = its hosts, TE = its tunnels "x-y" (x has the endpoint)
 topology() {
@@ -91,27 +105,31 @@ for h in "${ALL[@]:0:maxn}"; do
 	add_ns "$h"
 	underlay_hub "$h" "${IDX[$h]}"
 	genkey "$h"
-	nsx "$P-$h" ip link add br-dmz type bridge   # for vm(); deleted before each formation
-	vm "$h" "vm-$h" br-dmz "198.19.1.${IDX[$h]}/24"
-	nsx "$P-vm-$h" sysctl -qw net.ipv4.icmp_echo_ignore_broadcasts=0
+	for seg in "${SEGS[@]}"; do
+		v=$(vmname "$seg" "$h")
+		nsx "$P-$h" ip link add "br-$seg" type bridge   # for vm(); deleted before each formation
+		vm "$h" "$v" "br-$seg" "198.19.${SEGNET[$seg]}.${IDX[$h]}/24"
+		nsx "$P-$v" sysctl -qw net.ipv4.icmp_echo_ignore_broadcasts=0
+	done
 	: >"$WORK/$h.log"
 done
 
 write_confs() {
-	local h e x y pub
+	local h e x y pub seg
 	for h in "${TH[@]}"; do
 		{
 			node_conf "$h" "198.18.0.${IDX[$h]}"
-			printf '\n[Bridge br-dmz]\nSegment = dmz\n'
+			for seg in "${SEGS[@]}"; do printf '\n[Bridge br-%s]\nSegment = %s\n' "$seg" "$seg"; done
 			for e in "${TE[@]}"; do
 				x=${e%-*} y=${e#*-}
 				if [ "$x" = "$h" ]; then
 					pub=${y}_PUB
-					printf '\n[Peer %s]\nPublicKey = %s\nEndpoint = 198.18.0.%s:5880\nSegments = dmz\n' \
-						"$y" "${!pub}" "${IDX[$y]}"
+					printf '\n[Peer %s]\nPublicKey = %s\nEndpoint = 198.18.0.%s:5880\nSegments = %s\n' \
+						"$y" "${!pub}" "${IDX[$y]}" "${SEGS[*]}"
 				elif [ "$y" = "$h" ]; then
 					pub=${x}_PUB
-					printf '\n[Peer %s]\nPublicKey = %s\nEndpoint = none\nSegments = dmz\n' "$x" "${!pub}"
+					printf '\n[Peer %s]\nPublicKey = %s\nEndpoint = none\nSegments = %s\n' \
+						"$x" "${!pub}" "${SEGS[*]}"
 				fi
 			done
 		} >"$WORK/$h.conf"
@@ -137,10 +155,12 @@ reap() { # HOST: waits (bounded) for its daemon to exit, SIGKILL after 5 s
 	unset 'PID[$h]'
 }
 
-# the daemon's devices in HOST: its TAPs (PEER.dmz), its probe port, the bridge
+# the daemon's devices in HOST: its TAPs (PEER.SEGMENT), its probe ports
+# (BRIDGE.probe), the bridges (br-SEGMENT)
+SEGRE=$(IFS='|'; echo "${SEGS[*]}")
 devices() { nsx "$P-$1" ip -o link show | awk -F': ' '{ sub("@.*", "", $2); print $2 }' |
-	grep -E '^(br-dmz|br-dmz\.probe|[a-l]\.dmz)$'; }
-no_taps() { ! devices "$1" | grep -qv '^br-dmz$'; }
+	grep -E "^(br-($SEGRE)|br-($SEGRE)\\.probe|[a-l]\\.($SEGRE))\$"; }
+no_taps() { ! devices "$1" | grep -qvE "^br-($SEGRE)\$"; }
 no_devices() { [ -z "$(devices "$1")" ]; }
 
 stop_all() { # SIGTERM to every daemon, by PID; its TAPs must go with it
@@ -153,15 +173,17 @@ stop_all() { # SIGTERM to every daemon, by PID; its TAPs must go with it
 }
 
 reset_hosts() { # no daemon, no bridge, no TAP: every formation starts from scratch
-	local h
+	local h seg
 	stop_all
 	for h in "${TH[@]}"; do
-		nsx "$P-$h" ip link del br-dmz 2>/dev/null
+		for seg in "${SEGS[@]}"; do nsx "$P-$h" ip link del "br-$seg" 2>/dev/null; done
 		wait_for 3 no_devices "$h" || fail "$h: devices left: $(devices "$h" | xargs)"
 	done
 }
 
-# snapshot HOST...: "host peer session guard", one line per tunnel port; a
+# snapshot HOST...: "host peer session guard", one line per tunnel port
+# (with SEGMENTS=2 "host peer session guard segment", a port per peer and
+# segment); a
 # port probing to retry its block counts as blocked (it forwards nothing, and
 # a tunnel blocked at both ends retries every LoopRetryMax: docs/LOOPGUARD.md)
 # The hosts are asked all at once, so that a snapshot spans one status
@@ -172,8 +194,9 @@ snapshot() {
 	local h pids=()
 	for h; do
 		{ ctl_raw "$h" status 2>/dev/null |
-			jq -r --arg h "$h" '.peers[] | "\($h) \(.name) \(.state) \(
-				if .tunnels[0].retrying then "blocked" else .tunnels[0].guard end)"' \
+			jq -r --arg h "$h" --argjson seg "$((SEGMENTS > 1))" '.peers[] | . as $p | .tunnels[] |
+				"\($h) \($p.name) \($p.state) \(if .retrying then "blocked" else .guard end)" +
+				(if $seg == 1 then " \(.segment)" else "" end)' \
 			>"$WORK/snap.$h" 2>/dev/null; } &
 		pids+=($!)
 	done
@@ -184,8 +207,8 @@ snapshot() {
 # snap_ok SNAP: every port of the live hosts: session up and forwarding or
 # blocked; ports to the DEAD host: down; all EXPECT_PORTS of them there
 snap_ok() {
-	local n=0 h p s g
-	while read -r h p s g; do
+	local n=0 h p s g seg
+	while read -r h p s g seg; do
 		[ -n "$h" ] || continue
 		if [ "$p" = "$DEAD" ]; then
 			[ "$g" = down ] || return 1
@@ -225,18 +248,43 @@ wait_converged() {
 	done
 }
 
-# analyse: from SNAP, the tunnels between live hosts: BLK (blocked at one or
-# both ends, with which), FWD (forwarding at both ends), CUT (live hosts
-# without a forwarding tunnel), INFO (all that, in words)
+# analyse: from SNAP, per segment (analyse_seg), the tunnels between live
+# hosts: BLK (blocked at one or both ends, with which), FWD (forwarding at
+# both ends), CUT (live hosts without a forwarding tunnel); over all
+# segments: BLK_ALL, FWD_ALL (a tunnel once per segment), INFO (all that, in
+# words; with SEGMENTS=2 each segment's part begins with its name), BLKINFO
+# (the blocked part of INFO), BRIEF
+# (the counts per segment: tunnels blocked, ports blocked)
 analyse() {
-	local h p s g e x y gx gy
+	local h p s g seg part
 	G=()
-	while read -r h p s g; do [ -n "$h" ] && G["$h $p"]=$g; done <<<"$SNAP"
+	while read -r h p s g seg; do [ -n "$h" ] && G["$h $p ${seg:-dmz}"]=$g; done <<<"$SNAP"
+	INFO="" BRIEF="" BLKINFO="" BLK_ALL=() FWD_ALL=()
+	for seg in "${SEGS[@]}"; do
+		analyse_seg "$seg"
+		BLK_ALL+=("${BLK[@]}") FWD_ALL+=("${FWD[@]}")
+		part="blocked: ${BLK[*]:-none}"
+		BLKINFO+="${BLKINFO:+; }${SEGS[1]:+$seg }$part"
+		[ ${#CUT[@]} -eq 0 ] || part+="; cut off: ${CUT[*]}"
+		if [ ${#SEGS[@]} -gt 1 ]; then
+			INFO+="${INFO:+; }$seg $part"
+			BRIEF+="${BRIEF:+, }$seg: ${#BLK[@]} tunnels blocked ($((2 * ${#BLK[@]} - BLK_ONE)) ports"
+			[ $BLK_ONE -eq 0 ] || BRIEF+=", $BLK_ONE at one end only"
+			BRIEF+="), ${#FWD[@]} forwarding"
+		else
+			INFO=$part
+		fi
+	done
+}
+
+# analyse_seg SEGMENT: BLK, BLK_ONE, FWD, CUT of that segment, from G
+analyse_seg() {
+	local h e x y gx gy seg=$1
 	BLK=() BLK_ONE=0 FWD=() CUT=()
 	for e in "${TE[@]}"; do
 		x=${e%-*} y=${e#*-}
 		[ "$x" = "$DEAD" ] || [ "$y" = "$DEAD" ] && continue
-		gx=${G["$x $y"]:-none} gy=${G["$y $x"]:-none}
+		gx=${G["$x $y $seg"]:-none} gy=${G["$y $x $seg"]:-none}
 		if [ "$gx" = blocked ] && [ "$gy" = blocked ]; then
 			BLK+=("$x-$y(both ends)")
 		elif [ "$gx" = blocked ] || [ "$gy" = blocked ]; then
@@ -249,8 +297,6 @@ analyse() {
 	for h in "${LIVE[@]}"; do
 		[[ " ${FWD[*]} " =~ [\ -]${h}[\ -] ]] || CUT+=("$h")
 	done
-	INFO="blocked: ${BLK[*]:-none}"
-	[ ${#CUT[@]} -eq 0 ] || INFO+="; cut off: ${CUT[*]}"
 }
 
 uf_root() { R=$1; while [ "${UF[$R]}" != "$R" ]; do R=${UF[$R]}; done; }
@@ -269,32 +315,40 @@ spanning() {
 	[ $roots -eq 1 ] && [ ${#FWD[@]} -eq $((${#LIVE[@]} - 1)) ]
 }
 
-# ping_check: a broadcast ping from the VM of every LIVE host, in parallel;
-# every other live VM answers exactly once, nobody else answers
+# ping_check: a broadcast ping from the VM of every LIVE host on every
+# segment, all in parallel; every other live VM of that segment answers
+# exactly once, nobody else answers
 ping_check() {
-	local h o pids=() p n src
+	local h o pids=() p n src seg net v
 	local -A cnt
-	for h in "${LIVE[@]}"; do
-		ip netns exec "$P-vm-$h" ping -n -b -w 1 -i 10 198.19.1.255 >"$WORK/ping-$h.out" 2>&1 &
-		pids+=("$!")
-		PIDS+=("$!")
+	for seg in "${SEGS[@]}"; do
+		for h in "${LIVE[@]}"; do
+			ip netns exec "$P-$(vmname "$seg" "$h")" ping -n -b -w 1 -i 10 "198.19.${SEGNET[$seg]}.255" \
+				>"$WORK/ping-$seg-$h.out" 2>&1 &
+			pids+=("$!")
+			PIDS+=("$!")
+		done
 	done
 	for p in "${pids[@]}"; do wait "$p"; forget_pid "$p"; done
 	PING_BAD=""
-	for h in "${LIVE[@]}"; do
-		cnt=()
-		while read -r src n; do cnt[$src]=$n; done < <(awk '/bytes from/ { sub(":", "", $4); c[$4]++ }
-			END { for (a in c) print a, c[a] }' "$WORK/ping-$h.out")
-		unset 'cnt[198.19.1.'"${IDX[$h]}"']'
-		for o in "${LIVE[@]}"; do
-			[ "$o" = "$h" ] && continue
-			n=${cnt[198.19.1.${IDX[$o]}]:-0}
-			unset 'cnt[198.19.1.'"${IDX[$o]}"']'
-			[ "$n" -eq 1 ] && continue
-			if [ "$n" -eq 0 ]; then PING_BAD+=" vm-$h got no reply from vm-$o;"
-			else PING_BAD+=" vm-$h got $n replies from vm-$o (loop);"; fi
+	for seg in "${SEGS[@]}"; do
+		net=198.19.${SEGNET[$seg]}
+		for h in "${LIVE[@]}"; do
+			v=$(vmname "$seg" "$h")
+			cnt=()
+			while read -r src n; do cnt[$src]=$n; done < <(awk '/bytes from/ { sub(":", "", $4); c[$4]++ }
+				END { for (a in c) print a, c[a] }' "$WORK/ping-$seg-$h.out")
+			unset 'cnt[$net.${IDX[$h]}]'
+			for o in "${LIVE[@]}"; do
+				[ "$o" = "$h" ] && continue
+				n=${cnt[$net.${IDX[$o]}]:-0}
+				unset 'cnt[$net.${IDX[$o]}]'
+				[ "$n" -eq 1 ] && continue
+				if [ "$n" -eq 0 ]; then PING_BAD+=" $v got no reply from $(vmname "$seg" "$o");"
+				else PING_BAD+=" $v got $n replies from $(vmname "$seg" "$o") (loop);"; fi
+			done
+			for src in "${!cnt[@]}"; do PING_BAD+=" $v got ${cnt[$src]} replies from $src (should be cut off);"; done
 		done
-		for src in "${!cnt[@]}"; do PING_BAD+=" vm-$h got ${cnt[$src]} replies from $src (should be cut off);"; done
 	done
 	[ -z "$PING_BAD" ]
 }
@@ -303,18 +357,18 @@ ping_check() {
 # the formation started
 diagnose() {
 	local h
-	echo "guard states (host->peer session guard):"
+	echo "guard states (host->peer${SEGS[1]:+.segment} session guard):"
 	for h in "${TH[@]}"; do
 		[ "$h" = "$DEAD" ] && { echo "  $h: daemon killed"; continue; }
-		ctl "$h" status --json 2>/dev/null | jq -r --arg h "$h" '.peers[] | .tunnels[0] as $t |
-			"  \($h)->\(.name) \(.state) \($t.guard) since \($t.guard_since_s * 1000 | floor) ms, loops \($t.loops)" +
+		ctl "$h" status --json 2>/dev/null | jq -r --arg h "$h" --argjson seg "$((SEGMENTS > 1))" '.peers[] | . as $p | .tunnels[] as $t |
+			"  \($h)->\(.name)\(if $seg == 1 then ".\($t.segment)" else "" end) \(.state) \($t.guard) since \($t.guard_since_s * 1000 | floor) ms, loops \($t.loops)" +
 			(if $t.retry_in_s then ", retry in \($t.retry_in_s * 1000 | floor) ms" else "" end)' ||
 			echo "  $h: no answer"
 	done
 	echo "loop guard log lines of this formation:"
 	for h in "${TH[@]}"; do
 		tail -c +$((${OFF[$h]:-0} + 1)) "$WORK/$h.log" |
-			grep -E 'LOOP|-> blocked|blocked ->|-> forwarding|tunnel .* -> down' | tail -n 40 | sed "s/^/  $h: /"
+			grep -E 'LOOP|-> blocked|blocked ->|-> forwarding|tunnel .* -> down' | tail -n $((40 * SEGMENTS)) | sed "s/^/  $h: /"
 	done
 	if [ -n "${KEEP_LOGS:-}" ]; then
 		local dir=$KEEP_LOGS/$TOTAL_FAILS-$TOPO-$K
@@ -345,30 +399,38 @@ failed() { # MESSAGE
 	fi
 }
 
-# state_bad: assertions 1 and 2 on SNAP (EXPECT_BLOCKED tunnels blocked, a
-# spanning tree forwarding); prints what is wrong, if anything
+# state_bad: assertions 1 and 2 on SNAP, on every segment (EXPECT_BLOCKED
+# tunnels blocked, a spanning tree forwarding); prints what is wrong, if anything
 state_bad() {
+	local seg on=""
 	analyse
-	if [ ${#BLK[@]} -ne "$EXPECT_BLOCKED" ]; then
-		echo "${#BLK[@]} tunnels blocked, expected $EXPECT_BLOCKED ($INFO)"
-	elif [ "$REQUIRE_BOTH_ENDS" = 1 ] && [ $BLK_ONE -ne 0 ]; then
-		echo "a blocked tunnel is blocked at one end only ($INFO)"
-	elif ! spanning; then
-		echo "the forwarding tunnels (${FWD[*]:-none}) are no spanning tree of ${LIVE[*]} ($INFO)"
-	fi
+	for seg in "${SEGS[@]}"; do
+		analyse_seg "$seg"
+		[ ${#SEGS[@]} -gt 1 ] && on="on $seg: "
+		if [ ${#BLK[@]} -ne "$EXPECT_BLOCKED" ]; then
+			echo "$on${#BLK[@]} tunnels blocked, expected $EXPECT_BLOCKED ($INFO)"
+		elif [ "$REQUIRE_BOTH_ENDS" = 1 ] && [ $BLK_ONE -ne 0 ]; then
+			echo "${on}a blocked tunnel is blocked at one end only ($INFO)"
+		elif ! spanning; then
+			echo "${on}the forwarding tunnels (${FWD[*]:-none}) are no spanning tree of ${LIVE[*]} ($INFO)"
+		else
+			continue
+		fi
+		return
+	done
 }
 
 check_state() {
 	local bad
 	bad=$(state_bad)
-	analyse   # state_bad ran in a subshell: INFO, BLK, FWD for here
+	analyse   # state_bad ran in a subshell: INFO, BLK_ALL, FWD_ALL for here
 	[ -z "$bad" ] || { failed "$bad"; return 1; }
 }
 
 # formation: one start of all daemons of the topology (MODE simultaneous or
 # staggered) and the checks
 formation() {
-	local h order=("${TH[@]}") i j tmp gap t0
+	local h order=("${TH[@]}") i j tmp gap t0 seg
 	reset_hosts
 	for h in "${TH[@]}"; do OFF[$h]=$(stat -c %s "$WORK/$h.log"); done
 	SCHED=""
@@ -392,21 +454,24 @@ formation() {
 	now_ms; t0=$NOW
 	for h in "${TH[@]}"; do
 		wait_for 5 ctl_raw "$h" status || { failed "bridged on $h does not answer"; return 1; }
-		nsx "$P-$h" ip link set "vn-vm-$h" master br-dmz up || { failed "$h: no bridge br-dmz"; return 1; }
+		for seg in "${SEGS[@]}"; do
+			nsx "$P-$h" ip link set "vn-$(vmname "$seg" "$h")" master "br-$seg" up ||
+				{ failed "$h: no bridge br-$seg"; return 1; }
+		done
 	done
-	DEAD="" LIVE=("${TH[@]}") EXPECT_PORTS=$((2 * ${#TE[@]}))
+	DEAD="" LIVE=("${TH[@]}") EXPECT_PORTS=$((2 * ${#TE[@]} * SEGMENTS))
 	EXPECT_BLOCKED=$((${#TE[@]} - ${#TH[@]} + 1))
 	WANT_TREE=""   # settled is settled: then the assertions
 	if ! wait_converged $((CONVERGE_S * 1000)) "$t0" "${TH[@]}"; then
 		analyse
-		failed "not settled within $CONVERGE_S s (blocked: ${BLK[*]:-none}; last poll: $(tr '\n' ',' <<<"$SNAP"))"
+		failed "not settled within $CONVERGE_S s ($BLKINFO; last poll: $(tr '\n' ',' <<<"$SNAP"))"
 		return 1
 	fi
 	check_state || return 1
 	ping_check || { failed "broadcast ping:$PING_BAD ($INFO)"; return 1; }
 	CONV+=("$CONV_MS")
 	log "$(printf '%-6s %2d/%d %-12s converged %5d ms, %s, pings ok%s' "$TOPO" "$K" "$FORMATIONS" \
-		"$MODE" "$CONV_MS" "$INFO" "${SCHED:+ (start: $SCHED)}")"
+		"$MODE" "$CONV_MS" "${BRIEF:-$INFO}" "${SCHED:+ (start: $SCHED)}")"
 	return 0
 }
 
@@ -419,8 +484,8 @@ kill_one() {
 	local h e best="" bestscore=-1 score dead_after idle bound deg=0 t_kill
 	for h in "${TH[@]}"; do
 		score=0
-		for e in "${FWD[@]}"; do [[ $e == "$h"-* || $e == *-"$h" ]] && score=$((score + 10)); done
-		[[ " ${BLK[*]} " =~ [\ -]${h}[-\(] ]] || score=$((score + 1))
+		for e in "${FWD_ALL[@]}"; do [[ $e == "$h"-* || $e == *-"$h" ]] && score=$((score + 10)); done
+		[[ " ${BLK_ALL[*]} " =~ [\ -]${h}[-\(] ]] || score=$((score + 1))
 		[ $score -gt $bestscore ] && best=$h bestscore=$score
 	done
 	for e in "${TE[@]}"; do [[ $e == "$best"-* || $e == *-"$best" ]] && deg=$((deg + 1)); done
@@ -438,7 +503,7 @@ kill_one() {
 	{ kill -KILL "${PID[$best]}"; reap "$best"; } 2>/dev/null
 	DEAD=$best LIVE=()
 	for h in "${TH[@]}"; do [ "$h" != "$best" ] && LIVE+=("$h"); done
-	EXPECT_PORTS=$((2 * ${#TE[@]} - deg))
+	EXPECT_PORTS=$(((2 * ${#TE[@]} - deg) * SEGMENTS))
 	EXPECT_BLOCKED=$((${#TE[@]} - deg - ${#LIVE[@]} + 1))
 	# a blocked tunnel that must re-open stays closed at one end until that
 	# end's retry (up to LoopRetryMax): wait for the right state, bounded
@@ -448,14 +513,14 @@ kill_one() {
 			failed "after kill -9 $best, the others are not back within $bound ms: $(state_bad)"
 		else
 			analyse
-			failed "after kill -9 $best, the others did not settle within $bound ms (blocked: ${BLK[*]:-none}; last poll: $(tr '\n' ',' <<<"$SNAP"))"
+			failed "after kill -9 $best, the others did not settle within $bound ms ($BLKINFO; last poll: $(tr '\n' ',' <<<"$SNAP"))"
 		fi
 		return 1
 	fi
 	check_state || return 1
 	ping_check || { failed "after kill -9 $best, broadcast ping:$PING_BAD ($INFO)"; return 1; }
 	KILL_MSG=", kill -9 $best: re-converged in $CONV_MS ms (bound $bound ms)"
-	log "$TOPO: killed $best (SIGKILL): the others re-converged in $CONV_MS ms (bound $bound), $INFO, pings ok"
+	log "$TOPO: killed $best (SIGKILL): the others re-converged in $CONV_MS ms (bound $bound), ${BRIEF:-$INFO}, pings ok"
 	DEAD=""
 }
 
