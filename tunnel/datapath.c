@@ -469,7 +469,7 @@ void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const ui
 			count_write_drop(q, p);
 		return;
 	}
-	if (fd >= 0 && q->in_round && gro_add(&q->gro, p, fd, frame, len, gro_write, q))
+	if (fd >= 0 && q->in_round && gro_add(&q->gro, p, fd, NULL, frame, len, gro_write, q))
 		return;
 	write_vnet(q, p, fd, zero, frame, len);
 }
@@ -488,8 +488,10 @@ void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, con
 		return;
 	}
 	fd = tunnel_port_fd_for(p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
-	/* a super-frame of the sender's: after what is held of its flow */
-	gro_flush_flow(&q->gro, p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN, gro_write, q);
+	/* a segment with a partial checksum is coalesced like the others; a
+	 * super-frame of the sender's goes after what is held of its flow */
+	if (q->in_round && gro_add(&q->gro, p, fd, frame, frame + VNET_HDR_LEN, len - VNET_HDR_LEN, gro_write, q))
+		return;
 	write_vnet(q, p, fd, frame, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
 }
 

@@ -42,8 +42,9 @@ static uint32_t pseudo_sum(const uint8_t *ip, bool v6, size_t l4len)
 	return s + 6 + (uint32_t)(l4len >> 16) + (uint32_t)(l4len & 0xffff);
 }
 
-/* false: not a TCP segment with ports over untagged IP (no flow). */
-static bool parse(const uint8_t *f, size_t len, struct seg *s)
+/* false: not a TCP segment with ports over untagged IP (no flow). The
+ * TCP checksum is verified unless trusted. */
+static bool parse(const uint8_t *f, size_t len, bool trusted, struct seg *s)
 {
 	const uint8_t *ip = f + ETH_LEN, *th;
 	size_t thlen;
@@ -82,7 +83,7 @@ static bool parse(const uint8_t *f, size_t len, struct seg *s)
 		return true;
 	}
 	s->plen = len - s->hlen;
-	s->cand = vnet_csum_fold(vnet_csum_add(pseudo_sum(ip, s->v6, len - s->l4), th, len - s->l4)) ==
+	s->cand = trusted || vnet_csum_fold(vnet_csum_add(pseudo_sum(ip, s->v6, len - s->l4), th, len - s->l4)) ==
 		  0xffff;
 	return true;
 }
@@ -132,14 +133,13 @@ static bool can_append(const struct gro_flow *fl, const uint8_t *f, const struct
 
 static void flow_emit(struct gro_flow *fl, gro_emit_fn emit, void *ctx)
 {
-	static const uint8_t zero[VNET_HDR_LEN];
 	uint8_t *g = flow_frame(fl), *ip = g + ETH_LEN, *th = g + fl->l4;
 	void *owner = fl->owner;
 
 	fl->owner = NULL;
 	if (fl->segs == 1) {
-		/* unchanged, checksums and all */
-		emit(ctx, owner, fl->fd, zero, g, fl->len, 1);
+		/* unchanged, with the header it came with */
+		emit(ctx, owner, fl->fd, fl->buf, g, fl->len, 1);
 		return;
 	}
 	struct vnet_hdr h = {
@@ -193,14 +193,23 @@ static struct gro_flow *take(struct gro_table *t, gro_emit_fn emit, void *ctx)
 	return old;
 }
 
-bool gro_add(struct gro_table *t, void *owner, int fd, const uint8_t *f, size_t len, gro_emit_fn emit,
-	     void *ctx)
+bool gro_add(struct gro_table *t, void *owner, int fd, const uint8_t *hdr, const uint8_t *f, size_t len,
+	     gro_emit_fn emit, void *ctx)
 {
+	static const uint8_t zero[VNET_HDR_LEN];
+	struct vnet_hdr h = { 0 };
 	struct gro_flow *fl;
 	struct seg s;
 
-	if (!parse(f, len, &s))
+	if (hdr)
+		vnet_hdr_decode(hdr, &h);
+	/* a partial checksum (the sender's kernel left it to the device) or
+	 * one validated: the frame came through the tunnel's authentication */
+	if (!parse(f, len, h.flags & (VNET_F_NEEDS_CSUM | VNET_F_DATA_VALID), &s))
 		return false;
+	if (h.gso_type != VNET_GSO_NONE ||
+	    ((h.flags & VNET_F_NEEDS_CSUM) && (h.csum_start != s.l4 || h.csum_offset != 16)))
+		s.cand = false;
 	fl = find(t, owner, f, &s);
 	if (fl && can_append(fl, f, &s)) {
 		const uint8_t *th = f + s.l4;
@@ -228,6 +237,7 @@ bool gro_add(struct gro_table *t, void *owner, int fd, const uint8_t *f, size_t 
 	fl = take(t, emit, ctx);
 	if (!fl)
 		return false;
+	memcpy(fl->buf, hdr ? hdr : zero, VNET_HDR_LEN);
 	memcpy(flow_frame(fl), f, len);
 	fl->owner = owner;
 	fl->fd = fd;
@@ -242,16 +252,6 @@ bool gro_add(struct gro_table *t, void *owner, int fd, const uint8_t *f, size_t 
 	fl->v6 = s.v6;
 	fl->stamp = ++t->clock;
 	return true;
-}
-
-void gro_flush_flow(struct gro_table *t, void *owner, const uint8_t *f, size_t len, gro_emit_fn emit,
-		    void *ctx)
-{
-	struct gro_flow *fl;
-	struct seg s;
-
-	if (t->mem && parse(f, len, &s) && (fl = find(t, owner, f, &s)))
-		flow_emit(fl, emit, ctx);
 }
 
 void gro_flush(struct gro_table *t, gro_emit_fn emit, void *ctx)

@@ -57,14 +57,14 @@ struct gro_table {
 };
 
 void gro_free(struct gro_table *t);
-/* A frame (Ethernet) for owner's fd: true when it was taken (held in a
- * flow, or written through emit); false when the caller writes it itself
- * (not a candidate), after anything held of its flow was emitted. */
-bool gro_add(struct gro_table *t, void *owner, int fd, const uint8_t *frame, size_t len,
+/* A frame (Ethernet) for owner's fd, hdr its virtio_net_hdr (NULL: none,
+ * a plain frame): true when it was taken (held in a flow, or written
+ * through emit); false when the caller writes it itself (not a candidate),
+ * after anything held of its flow was emitted. A frame with a partial
+ * checksum (NEEDS_CSUM at the TCP checksum) or DATA_VALID is trusted, any
+ * other's TCP checksum verified; one with gso_type set is never coalesced. */
+bool gro_add(struct gro_table *t, void *owner, int fd, const uint8_t *hdr, const uint8_t *frame, size_t len,
 	     gro_emit_fn emit, void *ctx);
-/* Emits what is held of frame's flow (a frame going around the table). */
-void gro_flush_flow(struct gro_table *t, void *owner, const uint8_t *frame, size_t len,
-		    gro_emit_fn emit, void *ctx);
 /* Emits everything held (the end of a batch). */
 void gro_flush(struct gro_table *t, gro_emit_fn emit, void *ctx);
 /* Whether anything is held. */

@@ -81,6 +81,19 @@ static inline void gt_checksums(uint8_t *f, size_t len)
 	gt_put16(f + l4 + 16, (uint16_t)~vnet_csum_fold(vnet_csum_add(gt_pseudo(ip, v6, len - l4), f + l4, len - l4)));
 }
 
+/* Makes f's TCP checksum partial (the pseudo-header sum, as a sender's
+ * kernel leaves it for the device) and fills hdr to say so. */
+static inline void gt_partial(uint8_t *f, size_t len, uint8_t hdr[VNET_HDR_LEN])
+{
+	const uint8_t *ip = f + 14;
+	bool v6 = (ip[0] >> 4) == 6;
+	size_t l4 = 14 + (v6 ? 40 : (size_t)(ip[0] & 15) * 4);
+	struct vnet_hdr h = { .flags = VNET_F_NEEDS_CSUM, .csum_start = (uint16_t)l4, .csum_offset = 16 };
+
+	gt_put16(f + l4 + 16, vnet_csum_fold(gt_pseudo(ip, v6, len - l4)));
+	vnet_hdr_encode(hdr, &h);
+}
+
 /* Builds the frame s describes into f; returns its length. */
 static inline size_t gt_frame(uint8_t *f, const struct gt_spec *s)
 {
@@ -147,11 +160,14 @@ static inline int gt_segment(const uint8_t hdr[VNET_HDR_LEN], const uint8_t *f, 
 	int k = 0;
 
 	vnet_hdr_decode(hdr, &h);
-	if (h.gso_type == VNET_GSO_NONE && h.flags == 0) {
+	if (h.gso_type == VNET_GSO_NONE) {
+		/* one frame; a partial checksum completed as the device would */
 		if (max < 1 || len > 14 + 65535)
 			return -1;
 		memcpy(out[0], f, len);
 		outlen[0] = len;
+		if ((h.flags & VNET_F_NEEDS_CSUM) && vnet_csum_complete(out[0], len, h.csum_start, h.csum_offset) < 0)
+			return -1;
 		return 1;
 	}
 	if (len < 14 + 40)

@@ -47,6 +47,9 @@ static void emit(void *ctx, void *owner, int fd, const uint8_t *hdr, const uint8
 
 static uint8_t in[MAXF][14 + 65535];
 static size_t inlen[MAXF];
+/* a frame with a partial checksum: its header, and the frame complete */
+static bool inpart[MAXF];
+static uint8_t inhdr[MAXF][VNET_HDR_LEN], infull[8][14 + 65535];
 static int owner_tag;
 
 /* Feeds n frames (in[]) to a fresh table, as the data path does (a frame
@@ -58,9 +61,12 @@ static void run(struct out *o, size_t n)
 
 	memset(&t, 0, sizeof(t));
 	memset(o, 0, sizeof(*o));
-	for (size_t i = 0; i < n; i++)
-		if (!gro_add(&t, &owner_tag, 7, in[i], inlen[i], emit, o))
-			emit(o, &owner_tag, 7, zero, in[i], inlen[i], 1);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *h = inpart[i] ? inhdr[i] : NULL;
+
+		if (!gro_add(&t, &owner_tag, 7, h, in[i], inlen[i], emit, o))
+			emit(o, &owner_tag, 7, h ? h : zero, in[i], inlen[i], 1);
+	}
 	gro_flush(&t, emit, o);
 	assert_false(gro_pending(&t));
 	gro_free(&t);
@@ -85,7 +91,7 @@ static void check_roundtrip(struct out *o, size_t n)
 		assert_int_equal((unsigned)m, o->segs[i]);
 		for (int j = 0; j < m; j++, k++) {
 			assert_true(k < n);
-			assert_true(gt_same(seg[j], seglen[j], in[k], inlen[k]));
+			assert_true(gt_same(seg[j], seglen[j], inpart[k] ? infull[k] : in[k], inlen[k]));
 		}
 	}
 	assert_int_equal(k, n);
@@ -654,31 +660,65 @@ static void t_not_tcp(void **state)
 	out_free(&o);
 }
 
-static void t_flush_flow(void **state)
+static void t_partial(void **state)
 {
+	/* segments whose checksum the sender's kernel left partial (sent with
+	 * NEEDS_CSUM) coalesce, trusted; one alone keeps its header; a
+	 * super-frame of the sender's goes whole, after what is held of its
+	 * flow; a partial checksum elsewhere than TCP's field is not trusted */
+	static const unsigned segs[] = { 3, 1, 1, 2 };
+	struct out o;
+
+	stream(base(false), 7, NULL);
+	for (size_t i = 0; i < 7; i++) {
+		memcpy(infull[i], in[i], inlen[i]);
+		gt_partial(in[i], inlen[i], inhdr[i]);
+		inpart[i] = true;
+	}
+	inhdr[3][1] = VNET_GSO_TCPV4;   /* "a super-frame" of one segment */
+	inhdr[3][4] = 0xe8;             /* gso_size 1000 */
+	inhdr[3][5] = 0x03;
+	inhdr[3][2] = 54;               /* hdr_len */
+	inhdr[4][6] = 30;               /* csum_start */
+	run(&o, 7);
+	memset(inpart, 0, sizeof(inpart));
+	assert_int_equal(o.n, 4);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(o.segs[i], segs[i]);
+	assert_memory_equal(o.hdr[1], inhdr[3], VNET_HDR_LEN);
+	assert_memory_equal(o.hdr[2], inhdr[4], VNET_HDR_LEN);
+	assert_int_equal(o.hdr[3][1], VNET_GSO_TCPV4);
+	out_free(&o);
+	/* one partial segment alone: as it came */
+	stream(base(true), 1, NULL);
+	gt_partial(in[0], inlen[0], inhdr[0]);
+	inpart[0] = true;
+	run(&o, 1);
+	inpart[0] = false;
+	assert_int_equal(o.n, 1);
+	assert_memory_equal(o.hdr[0], inhdr[0], VNET_HDR_LEN);
+	assert_memory_equal(o.frame[0], in[0], inlen[0]);
+	out_free(&o);
+}
+
+static void t_owners(void **state)
+{
+	/* the same flow for another owner (port) is another flow */
 	struct gro_table t;
 	struct out o;
 
 	memset(&t, 0, sizeof(t));
 	memset(&o, 0, sizeof(o));
-	stream(base(false), 3, NULL);
-	for (size_t i = 0; i < 2; i++)
-		assert_true(gro_add(&t, &owner_tag, 7, in[i], inlen[i], emit, &o));
-	assert_int_equal(o.n, 0);
+	stream(base(false), 2, NULL);
+	assert_true(gro_add(&t, &owner_tag, 7, NULL, in[0], inlen[0], emit, &o));
+	assert_true(gro_add(&t, &o, 8, NULL, in[1], inlen[1], emit, &o));
 	assert_true(gro_pending(&t));
-	/* a frame of the flow going around the table (a super-frame of the
-	 * sender's) takes what is held out first */
-	gro_flush_flow(&t, &owner_tag, in[2], inlen[2], emit, &o);
-	assert_int_equal(o.n, 1);
-	assert_int_equal(o.segs[0], 2);
-	assert_false(gro_pending(&t));
-	/* another owner's same flow is another flow */
-	assert_true(gro_add(&t, &owner_tag, 7, in[0], inlen[0], emit, &o));
-	assert_true(gro_add(&t, &o, 8, in[1], inlen[1], emit, &o));
 	gro_flush(&t, emit, &o);
-	assert_int_equal(o.n, 3);
+	assert_int_equal(o.n, 2);
+	assert_int_equal(o.segs[0], 1);
 	assert_int_equal(o.segs[1], 1);
-	assert_int_equal(o.fd[2], 8);
+	assert_int_equal(o.fd[0], 7);
+	assert_int_equal(o.fd[1], 8);
 	out_free(&o);
 	gro_free(&t);
 }
@@ -710,7 +750,8 @@ int main(void)
 		cmocka_unit_test(t_limit),
 		cmocka_unit_test(t_interleaved),
 		cmocka_unit_test(t_many_flows),
-		cmocka_unit_test(t_flush_flow),
+		cmocka_unit_test(t_partial),
+		cmocka_unit_test(t_owners),
 		cmocka_unit_test(t_not_tcp),
 	};
 
