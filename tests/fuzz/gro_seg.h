@@ -108,11 +108,9 @@ static inline size_t gt_frame(uint8_t *f, const struct gt_spec *s)
 		gt_put16(ip + 4, (uint16_t)(len - l4));
 		ip[6] = 6;
 		ip[7] = s->ttl;
-		ip[8] = 0x20;
-		ip[9] = 0x01;
+		memcpy(ip + 8, "\x20\x01\x00\x02", 4);        /* 2001:2::/48 (RFC 5180) */
+		memcpy(ip + 24, ip + 8, 15);
 		ip[23] = s->src;
-		ip[24] = 0x20;
-		ip[25] = 0x01;
 		ip[39] = s->dst;
 	} else {
 		gt_put16(f + 12, 0x0800);
@@ -123,11 +121,9 @@ static inline size_t gt_frame(uint8_t *f, const struct gt_spec *s)
 		ip[6] = s->df ? 0x40 : 0;
 		ip[8] = s->ttl;
 		ip[9] = 6;
-		ip[12] = 198;
-		ip[13] = 18;
+		memcpy(ip + 12, "\xc6\x12\x00", 3);           /* 198.18.0.0/15 */
+		memcpy(ip + 16, ip + 12, 3);
 		ip[15] = s->src;
-		ip[16] = 198;
-		ip[17] = 18;
 		ip[19] = s->dst;
 	}
 	gt_put16(th, s->sport);

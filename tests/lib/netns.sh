@@ -250,6 +250,16 @@ EOC
 	vm b vm2 br-dmz 198.19.1.2/24
 }
 
+# teardown_hosts: stops the daemons and removes the namespaces (and the
+# daemons' keys, sockets, state), for a scenario that runs two_hosts again.
+teardown_hosts() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+	PIDS=()
+	for ns in "${NSS[@]}"; do ip netns del "$ns"; done
+	NSS=()
+	rm -f "$WORK"/*.sock "$WORK"/*.key "$WORK"/*.state
+}
+
 # tcp_transfer WHAT FILE [FROM TO ADDR]: FILE over TCP from netns FROM (vm1)
 # to ADDR (198.19.1.2) in TO (vm2) with nc, the received copy's sha256
 # compared with FILE's (fails naming WHAT).

@@ -24,14 +24,6 @@ head -c $((8 * 1024 * 1024)) /dev/urandom >"$WORK/send6.bin"
 js() { ctl "$1" status --json | jq -r "$2"; }
 qsum() { js "$1" "[.node.queues[].$2] | add"; }
 
-teardown() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-	PIDS=()
-	for ns in "${NSS[@]}"; do ip netns del "$ns"; done
-	NSS=()
-	rm -f "$WORK"/*.sock "$WORK"/*.key "$WORK"/*.state
-}
-
 for WORKERS in 1 2; do
 	P=gr$(printf '%04x' $((RANDOM % 65536)))
 	two_hosts aead
@@ -64,6 +56,6 @@ for WORKERS in 1 2; do
 	[ "$out" -gt 10000 ] && [ "$re" -le $((out / 50)) ] || fail "workers $WORKERS: $re of $out segments retransmitted"
 	ctl b status | grep -q "^  queue 0: .* of them coalesced from [0-9]* frames" ||
 		fail "workers $WORKERS: the human status has no coalesced frames"
-	teardown
+	teardown_hosts
 done
 echo ok

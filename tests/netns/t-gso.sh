@@ -28,14 +28,6 @@ QSUM='def ratio(a; b): ([.node.queues[] | a] | add) as $x | ([.node.queues[] | b
 
 gso_on() { [ "$(js a '.peers[0].gso')" = true ] && [ "$(js b '.peers[0].gso')" = true ]; }
 
-teardown() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-	PIDS=()
-	for ns in "${NSS[@]}"; do ip netns del "$ns"; done
-	NSS=()
-	rm -f "$WORK"/*.sock "$WORK"/*.key "$WORK"/*.state
-}
-
 for c in "aead auto" "none auto" "aead off"; do
 	set -- $c
 	enc=$1 boff=$2
@@ -86,6 +78,6 @@ for c in "aead auto" "none auto" "aead off"; do
 		[ "$rd1" -eq "$rd0" ] || fail "vm1 without offloads, and $((rd1 - rd0)) super-frames read"
 		log "$c, vm1 offloads off: intact, no super-frame"
 	fi
-	teardown
+	teardown_hosts
 done
 echo "ok"
