@@ -129,10 +129,36 @@ static void expect(struct out *o, size_t n, const unsigned *segs, size_t nw)
 	check_roundtrip(o, n);
 }
 
+/* n segments of a stream from spec (tweaked) written as nw frames of segs */
+static void check_stream(struct gt_spec spec, size_t n, void (*tweak)(size_t i, struct gt_spec *sp),
+			 const unsigned *segs, size_t nw)
+{
+	struct out o;
+
+	stream(spec, n, tweak);
+	run(&o, n);
+	expect(&o, n, segs, nw);
+	out_free(&o);
+}
+
+/* a super-frame's header, exactly */
+static void check_hdr(const uint8_t *hdr, uint8_t type, uint16_t hdr_len, uint16_t gso_size, uint16_t csum_start)
+{
+	static const uint8_t zero[VNET_HDR_LEN];
+	uint8_t want[VNET_HDR_LEN];
+	struct vnet_hdr h = {
+		.flags = VNET_F_NEEDS_CSUM, .gso_type = type, .hdr_len = hdr_len, .gso_size = gso_size,
+		.csum_start = csum_start, .csum_offset = 16,
+	};
+
+	vnet_hdr_encode(want, &h);
+	assert_memory_not_equal(want, zero, VNET_HDR_LEN);
+	assert_memory_equal(hdr, want, VNET_HDR_LEN);
+}
+
 static void t_coalesce4(void **state)
 {
 	struct gt_spec s = base(false);
-	struct vnet_hdr h;
 	struct out o;
 	const uint8_t *f;
 
@@ -140,13 +166,7 @@ static void t_coalesce4(void **state)
 	run(&o, 4);
 	assert_int_equal(o.n, 1);
 	assert_int_equal(o.segs[0], 4);
-	vnet_hdr_decode(o.hdr[0], &h);
-	assert_int_equal(h.flags, VNET_F_NEEDS_CSUM);
-	assert_int_equal(h.gso_type, VNET_GSO_TCPV4);
-	assert_int_equal(h.hdr_len, 14 + 20 + 20);
-	assert_int_equal(h.gso_size, 1000);
-	assert_int_equal(h.csum_start, 34);
-	assert_int_equal(h.csum_offset, 16);
+	check_hdr(o.hdr[0], VNET_GSO_TCPV4, 14 + 20 + 20, 1000, 34);
 	assert_int_equal(o.fd[0], 7);
 	f = o.frame[0];
 	assert_int_equal(o.len[0], 54 + 4000);
@@ -172,7 +192,6 @@ static void psh_last(size_t i, struct gt_spec *sp)
 static void t_coalesce6(void **state)
 {
 	struct gt_spec s = base(true);
-	struct vnet_hdr h;
 	struct out o;
 
 	s.optlen = 12;                  /* e.g. timestamps */
@@ -183,13 +202,7 @@ static void t_coalesce6(void **state)
 	stream(s, 3, psh_last);
 	run(&o, 3);
 	assert_int_equal(o.n, 1);
-	vnet_hdr_decode(o.hdr[0], &h);
-	assert_int_equal(h.flags, VNET_F_NEEDS_CSUM);
-	assert_int_equal(h.gso_type, VNET_GSO_TCPV6);
-	assert_int_equal(h.hdr_len, 14 + 40 + 32);
-	assert_int_equal(h.gso_size, 1388);
-	assert_int_equal(h.csum_start, 54);
-	assert_int_equal(h.csum_offset, 16);
+	check_hdr(o.hdr[0], VNET_GSO_TCPV6, 14 + 40 + 32, 1388, 54);
 	assert_int_equal(o.len[0], 86 + 3 * 1388);
 	assert_int_equal(gt_get16(o.frame[0] + 18), 32 + 3 * 1388);  /* payload length */
 	assert_int_equal(o.frame[0][54 + 13], 0x18);                  /* PSH from the last */
@@ -217,13 +230,9 @@ BROKEN_AT(df, sp->df = false)
 static void two_and_two(bool v6, struct gt_spec s, void (*tw)(size_t, struct gt_spec *))
 {
 	static const unsigned segs[] = { 2, 2 };
-	struct out o;
 
 	s.v6 = v6;
-	stream(s, 4, tw);
-	run(&o, 4);
-	expect(&o, 4, segs, 2);
-	out_free(&o);
+	check_stream(s, 4, tw, segs, 2);
 }
 
 static void t_ttl(void **state)
@@ -308,19 +317,12 @@ static void t_ip_id_zero(void **state)
 {
 	static const unsigned one[] = { 4 }, each[] = { 1, 1, 1, 1 };
 	struct gt_spec s = base(false);
-	struct out o;
 
 	/* all 0 with DF: one super-frame */
-	stream(s, 4, id_zero);
-	run(&o, 4);
-	expect(&o, 4, one, 1);
-	out_free(&o);
+	check_stream(s, 4, id_zero, one, 1);
 	/* all 0 without DF: never */
 	s.df = false;
-	stream(s, 4, id_zero);
-	run(&o, 4);
-	expect(&o, 4, each, 4);
-	out_free(&o);
+	check_stream(s, 4, id_zero, each, 4);
 }
 
 static void other_port(size_t i, struct gt_spec *sp)
@@ -357,20 +359,20 @@ static void t_flags(void **state)
 	static const unsigned segs[] = { 2, 1, 2 };
 
 	for (size_t k = 0; k < sizeof(flags); k++) {
-		struct gt_spec s = base(k & 1);
-		struct out o;
-
 		flag_under_test = flags[k];
-		stream(s, 5, set_flag);
-		run(&o, 5);
-		expect(&o, 5, segs, 3);
-		out_free(&o);
+		check_stream(base(k & 1), 5, set_flag, segs, 3);
 	}
 }
 
 static void psh_second(size_t i, struct gt_spec *sp)
 {
 	if (i == 1)
+		sp->flags = 0x18;
+}
+
+static void psh_first(size_t i, struct gt_spec *sp)
+{
+	if (i == 0)
 		sp->flags = 0x18;
 }
 
@@ -388,15 +390,7 @@ static void t_psh(void **state)
 	assert_int_equal(o.frame[1][34 + 13], 0x10);
 	out_free(&o);
 	/* a PSH segment first: alone */
-	stream(base(false), 4, psh_last);
-	for (size_t i = 0; i < 4; i++)
-		in[i][34 + 13] = 0x10;
-	in[0][34 + 13] = 0x18;
-	for (size_t i = 0; i < 4; i++)
-		gt_checksums(in[i], inlen[i]);
-	run(&o, 4);
-	expect(&o, 4, alone, 2);
-	out_free(&o);
+	check_stream(base(false), 4, psh_first, alone, 2);
 }
 
 static void short_second(size_t i, struct gt_spec *sp)
@@ -421,10 +415,7 @@ static void t_sizes(void **state)
 	static const unsigned a[] = { 2, 2 };
 	struct out o;
 
-	stream(base(false), 4, short_second);
-	run(&o, 4);
-	expect(&o, 4, a, 2);
-	out_free(&o);
+	check_stream(base(false), 4, short_second, a, 2);
 	stream(base(true), 4, bigger_third);
 	run(&o, 4);
 	/* 1200 then 1000: the second may follow the first, shorter */
