@@ -279,6 +279,8 @@ static json_object *status_json(struct daemon *d)
 			json_object_object_add(q, "tap_writes", json_object_new_int64((int64_t)qs->tap_writes));
 			json_object_object_add(q, "tap_written_superframes",
 					       json_object_new_int64((int64_t)qs->tap_written_superframes));
+			json_object_object_add(q, "gro_frames", json_object_new_int64((int64_t)qs->gro_frames));
+			json_object_object_add(q, "gro_superframes", json_object_new_int64((int64_t)qs->gro_superframes));
 			json_object_object_add(q, "udp_send_calls", json_object_new_int64((int64_t)qs->udp_send_calls));
 			json_object_object_add(q, "udp_sent_datagrams", json_object_new_int64((int64_t)qs->udp_sent_dgrams));
 			json_object_object_add(q, "udp_sent_messages", json_object_new_int64((int64_t)qs->udp_sent_msgs));

@@ -131,6 +131,7 @@ static bool write_later(struct tunnel_queue *q, struct tunnel_port *p, int fd, c
 
 void tunnel_queue_free(struct tunnel_queue *q)
 {
+	gro_free(&q->gro);
 	free(q->wbuf);
 	free(q->w);
 	q->wbuf = NULL;
@@ -313,6 +314,7 @@ void tunnel_queue_udp_offload(struct tunnel_queue *q, bool want)
 	int one = 1, zero = 0;
 
 	q->udp_gso = q->udp_gro = false;
+	q->tap_gro = want;
 	if (!want) {
 		setsockopt(q->udp_fd, SOL_UDP, UDP_GRO, &zero, sizeof(zero));
 		return;
@@ -320,6 +322,9 @@ void tunnel_queue_udp_offload(struct tunnel_queue *q, bool want)
 	q->udp_gso = udp_gso_supported(q->udp_fd);
 	q->udp_gro = setsockopt(q->udp_fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) == 0;
 }
+
+static void gro_write(void *ctx, void *owner, int fd, const uint8_t *hdr, const uint8_t *frame,
+		      size_t len, unsigned segs);
 
 void tunnel_queue_udp_ready(struct tunnel_queue *q)
 {
@@ -356,6 +361,7 @@ void tunnel_queue_udp_ready(struct tunnel_queue *q)
 		q->st.udp_recv_msgs += (uint64_t)n;
 		now = q->now = now_ns();
 		qlock(q);
+		q->in_round = q->tap_gro;
 		for (i = 0; i < n; i++) {
 			size_t len = msgs[i].msg_len, seg = len, off;
 			struct cmsghdr *c;
@@ -386,8 +392,13 @@ void tunnel_queue_udp_ready(struct tunnel_queue *q)
 					       msgs[i].msg_hdr.msg_namelen, now, tunnel_queue_batch(q, 4));
 			}
 		}
+		q->in_round = false;
 		qunlock(q);
+		/* what was written before the flows' rest, in order */
 		tunnel_queue_write_pending(q);
+		q->write_now = true;
+		gro_flush(&q->gro, gro_write, q);
+		q->write_now = false;
 		tunnel_queue_flush(q);
 		if (n < TUNNEL_QUEUE_BATCH)
 			break;
@@ -404,26 +415,63 @@ int tunnel_queue_send_frame(struct tunnel_queue *q, struct tunnel_port *p, const
 	return tunnel_encap(p->peer, p->seg, &iov, 1, now, tunnel_queue_batch(q, 8), &taken);
 }
 
+/* Writes hdr (VNET_HDR_LEN bytes) and frame to fd: later (after the lock)
+ * with a lock, at once without; counted. */
+static void write_vnet(struct tunnel_queue *q, struct tunnel_port *p, int fd, const uint8_t *hdr,
+		       const uint8_t *frame, size_t len)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)hdr, .iov_len = VNET_HDR_LEN },
+		{ .iov_base = (void *)frame, .iov_len = len },
+	};
+	bool super = hdr[1] != VNET_GSO_NONE;
+
+	q->st.tap_writes++;
+	if (fd >= 0 && !q->write_now && write_later(q, p, fd, hdr, VNET_HDR_LEN, frame, len, super))
+		return;
+	if (fd < 0 || writev(fd, iov, 2) < 0) {
+		count_write_drop(q, p);
+	} else if (super) {
+		__atomic_add_fetch(&p->gso_written, 1, __ATOMIC_RELAXED);
+		q->st.tap_written_superframes++;
+	}
+}
+
+/* gro_emit_fn: during the round through write_later (in order with the
+ * other frames), at its end (the lock let go, the pending frames written)
+ * at once. */
+static void gro_write(void *ctx, void *owner, int fd, const uint8_t *hdr, const uint8_t *frame,
+		      size_t len, unsigned segs)
+{
+	struct tunnel_queue *q = ctx;
+
+	if (segs > 1) {
+		q->st.gro_frames += segs;
+		q->st.gro_superframes++;
+	}
+	write_vnet(q, owner, fd, hdr, frame, len);
+}
+
 void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
 			 size_t len)
 {
 	static const uint8_t zero[VNET_HDR_LEN];
-	struct iovec iov[2] = {
-		{ .iov_base = (void *)zero, .iov_len = VNET_HDR_LEN },
-		{ .iov_base = (void *)frame, .iov_len = len },
-	};
-
 	int fd;
 
 	if (!q->ops->to_tap(p, frame, len, q->now))
 		return;
-	q->st.tap_writes++;
 	fd = tunnel_port_fd_for(p, frame, len);
-	if (fd >= 0 && write_later(q, p, fd, p->vnet ? zero : NULL, p->vnet ? VNET_HDR_LEN : 0, frame, len,
-				   false))
+	if (!p->vnet) {
+		q->st.tap_writes++;
+		if (fd >= 0 && write_later(q, p, fd, NULL, 0, frame, len, false))
+			return;
+		if (fd < 0 || write(fd, frame, len) < 0)
+			count_write_drop(q, p);
 		return;
-	if (fd < 0 || (p->vnet ? writev(fd, iov, 2) : write(fd, frame, len)) < 0)
-		count_write_drop(q, p);
+	}
+	if (fd >= 0 && q->in_round && gro_add(&q->gro, p, fd, NULL, frame, len, gro_write, q))
+		return;
+	write_vnet(q, p, fd, zero, frame, len);
 }
 
 void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
@@ -439,18 +487,12 @@ void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, con
 		count_write_drop(q, p);
 		return;
 	}
-	q->st.tap_writes++;
 	fd = tunnel_port_fd_for(p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
-	if (write_later(q, p, fd, NULL, 0, frame, len, frame[1] != VNET_GSO_NONE))
+	/* a segment with a partial checksum is coalesced like the others; a
+	 * super-frame of the sender's goes after what is held of its flow */
+	if (q->in_round && gro_add(&q->gro, p, fd, frame, frame + VNET_HDR_LEN, len - VNET_HDR_LEN, gro_write, q))
 		return;
-	if (write(fd, frame, len) < 0) {
-		count_write_drop(q, p);
-		return;
-	}
-	if (frame[1] != VNET_GSO_NONE) {
-		__atomic_add_fetch(&p->gso_written, 1, __ATOMIC_RELAXED);
-		q->st.tap_written_superframes++;
-	}
+	write_vnet(q, p, fd, frame, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
 }
 
 static uint32_t get32(const uint8_t *b)

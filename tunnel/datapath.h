@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "tunnel/gro.h"
 #include "tunnel/tunnel.h"
 
 #define TUNNEL_QUEUE_BATCH 64
@@ -76,6 +77,8 @@ struct tunnel_queue_stats {
 	uint64_t udp_recv_calls, udp_recv_msgs, udp_recv_dgrams;
 	uint64_t drops;                /* frames and datagrams this queue lost (TAP and UDP errors) */
 	uint64_t udp_too_big;          /* of them, datagrams over the path MTU (EMSGSIZE) */
+	/* GRO on delivery (tunnel/gro.h): frames coalesced, the super-frames they made */
+	uint64_t gro_frames, gro_superframes;
 };
 
 struct tunnel_queue {
@@ -85,6 +88,10 @@ struct tunnel_queue {
 	struct tunnel_batch batch;     /* datagrams waiting for sendmmsg */
 	bool udp_gso;                  /* UDP_SEGMENT works on udp_fd */
 	bool udp_gro;                  /* UDP_GRO is on for udp_fd */
+	bool tap_gro;                  /* TCP segments delivered in one round coalesced (gro.h) */
+	bool in_round;                 /* delivering a receive round: GRO may hold frames */
+	bool write_now;                /* the round's end, the lock let go: no write_later */
+	struct gro_table gro;
 	struct tunnel_queue_stats st;
 	uint8_t (*buf)[TUNNEL_FRAME_MAX]; /* TUNNEL_QUEUE_BATCH frame / datagram buffers */
 	uint64_t now;                  /* monotonic time of the batch being handled */
@@ -149,7 +156,8 @@ void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, con
 /* Writes the frames delivered under the lock (a no-op without one). */
 void tunnel_queue_write_pending(struct tunnel_queue *q);
 /* Turns UDP_SEGMENT / UDP_GRO on for the queue's socket where the kernel
- * has them; sets q->udp_gso / q->udp_gro. */
+ * has them; sets q->udp_gso / q->udp_gro; and GRO on delivery (q->tap_gro)
+ * with want. */
 void tunnel_queue_udp_offload(struct tunnel_queue *q, bool want);
 
 #endif

@@ -3,12 +3,14 @@
 TUNNEL_ENGINE_OBJS := tunnel/tunnel.o tunnel/keypair.o tunnel/send.o tunnel/receive.o \
 		      tunnel/timers.o tunnel/noise.o tunnel/wire.o tunnel/aead.o \
 		      tunnel/replay.o tunnel/frag.o tunnel/index.o
-TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS) tunnel/tap.o tunnel/udp.o tunnel/datapath.o tunnel/vnet.o
+TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS) tunnel/tap.o tunnel/udp.o tunnel/datapath.o tunnel/vnet.o tunnel/gro.o
 
 UNIT_TESTS += tests/unit/test_tunnel_codec tests/unit/test_tunnel_aead \
 	      tests/unit/test_tunnel_replay tests/unit/test_tunnel_frag \
-	      tests/unit/test_tunnel_handshake tests/unit/test_tunnel_vnet
+	      tests/unit/test_tunnel_handshake tests/unit/test_tunnel_vnet \
+	      tests/unit/test_tunnel_gro
 test_tunnel_vnet_OBJS := tunnel/vnet.o tunnel/wire.o
+test_tunnel_gro_OBJS := tunnel/gro.o tunnel/vnet.o tunnel/wire.o
 test_tunnel_codec_OBJS := tunnel/wire.o
 test_tunnel_aead_OBJS := tunnel/aead.o
 test_tunnel_replay_OBJS := tunnel/replay.o

@@ -25,6 +25,11 @@ fuzz_packet_SRCS := tunnel/tunnel.c tunnel/keypair.c tunnel/send.c tunnel/receiv
 	tunnel/noise.c tunnel/wire.c tunnel/aead.c \
 	tunnel/replay.c tunnel/frag.c tunnel/index.c common/keys.c common/noise.c common/log.c
 
+# tunnel: GRO on delivery (the coalescer, checked against the kernel's
+# segmentation done by hand, tests/fuzz/gro_seg.h).
+FUZZERS += tests/fuzz/fuzz_gro
+fuzz_gro_SRCS := tunnel/gro.c tunnel/vnet.c
+
 # tunnel: the handshake and session state machines, fed sequences of
 # messages (stateful, two engines).
 FUZZERS += tests/fuzz/fuzz_handshake

@@ -250,6 +250,34 @@ EOC
 	vm b vm2 br-dmz 198.19.1.2/24
 }
 
+# teardown_hosts: stops the daemons and removes the namespaces (and the
+# daemons' keys, sockets, state), for a scenario that runs two_hosts again.
+teardown_hosts() {
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+	PIDS=()
+	for ns in "${NSS[@]}"; do ip netns del "$ns"; done
+	NSS=()
+	rm -f "$WORK"/*.sock "$WORK"/*.key "$WORK"/*.state
+}
+
+# tcp_transfer WHAT FILE [FROM TO ADDR]: FILE over TCP from netns FROM (vm1)
+# to ADDR (198.19.1.2) in TO (vm2) with nc, the received copy's sha256
+# compared with FILE's (fails naming WHAT).
+tcp_transfer() {
+	local what=$1 file=$2 from=${3:-vm1} to=${4:-vm2} addr=${5:-198.19.1.2} fam=-4 lpid want got
+	case $addr in *:*) fam=-6 ;; esac
+	rm -f "$WORK/recv.bin"
+	bg "$P-$to" sh -c "exec nc $fam -l -d -p 5000 >'$WORK/recv.bin'" 2>/dev/null || true
+	lpid=$BG_PID
+	wait_for 5 nsx "$P-$to" sh -c "ss -ltn | grep -q ':5000 '" || fail "$what: the receiver did not listen"
+	timeout 60 ip netns exec "$P-$from" nc -N -w 10 "$addr" 5000 <"$file" ||
+		fail "$what: the sender failed (exit $?)"
+	for _ in $(seq 100); do kill -0 "$lpid" 2>/dev/null || break; sleep 0.1; done
+	want=$(sha256sum <"$file" | cut -d' ' -f1)
+	got=$(sha256sum <"$WORK/recv.bin" | cut -d' ' -f1)
+	[ "$got" = "$want" ] || fail "$what: $(stat -c %s "$WORK/recv.bin") bytes arrived, sha256 $got, not $want"
+}
+
 # session_up HOST PEER: the session is up and every tunnel port forwards
 session_up() {
 	ctl "$1" status --json | jq -e --arg p "$2" '.peers[] | select(.name==$p) |

@@ -16,20 +16,9 @@
 command -v nc >/dev/null || skip "nc is not installed (make deps)"
 MIB=48
 head -c $((MIB * 1024 * 1024)) /dev/urandom >"$WORK/send.bin"
-want=$(sha256sum <"$WORK/send.bin" | cut -d' ' -f1)
 
 # transfer NAME: vm1 -> vm2 over TCP, the received file's hash compared
-transfer() {
-	rm -f "$WORK/recv.bin"
-	bg "$P-vm2" sh -c "exec nc -l -d -p 5000 >'$WORK/recv.bin'" 2>/dev/null || true
-	local lpid=$BG_PID
-	wait_for 5 nsx "$P-vm2" sh -c "ss -ltn | grep -q ':5000 '" || fail "$1: the receiver did not listen"
-	timeout 60 ip netns exec "$P-vm1" nc -N -w 10 198.19.1.2 5000 <"$WORK/send.bin" ||
-		fail "$1: the sender failed (exit $?)"
-	for _ in $(seq 100); do kill -0 "$lpid" 2>/dev/null || break; sleep 0.1; done
-	got=$(sha256sum <"$WORK/recv.bin" | cut -d' ' -f1)
-	[ "$got" = "$want" ] || fail "$1: $(stat -c %s "$WORK/recv.bin") bytes arrived, sha256 $got, not $want"
-}
+transfer() { tcp_transfer "$1" "$WORK/send.bin"; }
 
 # js HOST FILTER: jq on HOST's status
 js() { ctl "$1" status --json | jq -r "$2"; }
@@ -38,14 +27,6 @@ js() { ctl "$1" status --json | jq -r "$2"; }
 QSUM='def ratio(a; b): ([.node.queues[] | a] | add) as $x | ([.node.queues[] | b] | add) as $y | if $y > 0 then $x / $y else 0 end; ratio'
 
 gso_on() { [ "$(js a '.peers[0].gso')" = true ] && [ "$(js b '.peers[0].gso')" = true ]; }
-
-teardown() {
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
-	PIDS=()
-	for ns in "${NSS[@]}"; do ip netns del "$ns"; done
-	NSS=()
-	rm -f "$WORK"/*.sock "$WORK"/*.key "$WORK"/*.state
-}
 
 for c in "aead auto" "none auto" "aead off"; do
 	set -- $c
@@ -97,6 +78,6 @@ for c in "aead auto" "none auto" "aead off"; do
 		[ "$rd1" -eq "$rd0" ] || fail "vm1 without offloads, and $((rd1 - rd0)) super-frames read"
 		log "$c, vm1 offloads off: intact, no super-frame"
 	fi
-	teardown
+	teardown_hosts
 done
 echo "ok"

@@ -47,15 +47,8 @@ log "8 flows: queue 0 read $d0 frames, queue 1 $d1 ($(jq -r '.end.sum_received.b
 # one flow: one queue, in order
 nsx "$P-vm1" nstat -n >/dev/null   # resets nstat's history for this netns
 head -c $((32 * 1024 * 1024)) /dev/urandom >"$WORK/send.bin"
-want=$(sha256sum <"$WORK/send.bin" | cut -d' ' -f1)
 read -r f0 f1 <<<"$(frames)"
-bg "$P-vm2" sh -c "exec nc -l -d -p 5000 >'$WORK/recv.bin'" 2>/dev/null || true
-lpid=$BG_PID
-wait_for 5 nsx "$P-vm2" sh -c "ss -ltn | grep -q ':5000 '" || fail "the receiver did not listen"
-timeout 60 ip netns exec "$P-vm1" nc -N -w 10 198.19.1.2 5000 <"$WORK/send.bin" || fail "the sender failed"
-for _ in $(seq 100); do kill -0 "$lpid" 2>/dev/null || break; sleep 0.1; done
-got=$(sha256sum <"$WORK/recv.bin" | cut -d' ' -f1)
-[ "$got" = "$want" ] || fail "one flow: $(stat -c %s "$WORK/recv.bin") bytes arrived, sha256 $got, not $want"
+tcp_transfer "one flow" "$WORK/send.bin"
 read -r g0 g1 <<<"$(frames)"
 d0=$((g0 - f0)) d1=$((g1 - f1))
 reorder=$(nsx "$P-vm1" nstat -az 2>/dev/null | awk '$1 ~ /^TcpExtTCP.*Reorder$/ { s += $2 } END { print s + 0 }')

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# GRO on delivery (docs/PROTOCOL.md, "GRO on delivery"): with the VMs'
+# offloads off on both ends of their veths (ethtool -K tso gso gro off, as
+# the benchmarks' OFFLOAD=off) every TCP segment crosses the tunnel as its
+# own frame; b coalesces them into super-frames for its TAP. For Workers = 1
+# (frames held for the round) and Workers = 2 (write_later's buffer):
+#   - 16 MiB of random data vm1 -> vm2 over IPv4 and 8 MiB over IPv6
+#     arrive intact (sha256);
+#   - b's status shows super-frames coalesced (gro_superframes, several
+#     frames each) and written (tap_written_superframes, the port's
+#     superframes_written), the human status the same;
+#   - the sender's TCP retransmits little (TcpRetransSegs under 2 % of
+#     TcpOutSegs): the super-frames are segmented back intact.
+# Topology: two_hosts in tests/lib/netns.sh (vm1 - a ==== b - vm2); the
+# VMs' IPv6 addresses from 2001:2::/48 (RFC 5180, benchmarking).
+. "$(dirname "$0")/../lib/netns.sh"
+command -v nc >/dev/null || skip "nc is not installed (make deps)"
+command -v nstat >/dev/null || skip "nstat is not installed (iproute2)"
+command -v ethtool >/dev/null || skip "ethtool is not installed (make deps)"
+head -c $((16 * 1024 * 1024)) /dev/urandom >"$WORK/send.bin"
+head -c $((8 * 1024 * 1024)) /dev/urandom >"$WORK/send6.bin"
+
+js() { ctl "$1" status --json | jq -r "$2"; }
+qsum() { js "$1" "[.node.queues[].$2] | add"; }
+
+for WORKERS in 1 2; do
+	P=gr$(printf '%04x' $((RANDOM % 65536)))
+	two_hosts aead
+	wait_for 10 session_up a b || fail "workers $WORKERS: no session a->b"
+	wait_for 5 session_up b a || fail "workers $WORKERS: no session b->a"
+	for x in "vm1 eth0" "a vn-vm1" "vm2 eth0" "b vn-vm2"; do
+		set -- $x
+		nsx "$P-$1" ethtool -K "$2" tso off gso off gro off >/dev/null 2>&1 || fail "ethtool -K $2 in $1"
+	done
+	# IPv6 in the VMs only (add_ns turns it off): no autoconfiguration
+	for v in 1 2; do
+		nsx "$P-vm$v" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 net.ipv6.conf.eth0.accept_ra=0 \
+			net.ipv6.conf.eth0.autoconf=0
+		nsx "$P-vm$v" ip -6 addr add 2001:2::$v/64 dev eth0 nodad
+	done
+	nsx "$P-vm1" nstat -n >/dev/null
+	tcp_transfer "workers $WORKERS, IPv4" "$WORK/send.bin"
+	g4=$(qsum b gro_superframes)
+	tcp_transfer "workers $WORKERS, IPv6" "$WORK/send6.bin" vm1 vm2 2001:2::2
+	gs=$(qsum b gro_superframes) gf=$(qsum b gro_frames) ws=$(qsum b tap_written_superframes)
+	pw=$(js b '.peers[0].tunnels[0].offload.superframes_written')
+	rd=$(js a '.peers[0].tunnels[0].offload.superframes_read')
+	read -r out re < <(nsx "$P-vm1" nstat -az TcpOutSegs TcpRetransSegs | awk '
+		$1 == "TcpOutSegs" { o = $2 } $1 == "TcpRetransSegs" { r = $2 } END { print o + 0, r + 0 }')
+	log "workers $WORKERS: intact; b coalesced $gf frames into $gs super-frames ($g4 for IPv4), wrote $ws super-frames (port $pw); a read $rd; vm1 sent $out segments, $re retransmitted"
+	[ "$rd" -eq 0 ] || fail "workers $WORKERS: a read $rd super-frames from vm1 with its offloads off"
+	[ "$g4" -gt 0 ] && [ "$gs" -gt "$g4" ] || fail "workers $WORKERS: super-frames coalesced: $g4 for IPv4, $gs in all"
+	[ "$gf" -gt $((2 * gs)) ] || fail "workers $WORKERS: $gf frames in $gs super-frames, not even 2 each"
+	[ "$ws" -ge "$gs" ] && [ "$pw" -ge "$gs" ] || fail "workers $WORKERS: $gs coalesced, and $ws written ($pw on the port)"
+	[ "$out" -gt 10000 ] && [ "$re" -le $((out / 50)) ] || fail "workers $WORKERS: $re of $out segments retransmitted"
+	ctl b status | grep -q "^  queue 0: .* of them coalesced from [0-9]* frames" ||
+		fail "workers $WORKERS: the human status has no coalesced frames"
+	teardown_hosts
+done
+echo ok
