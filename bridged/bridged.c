@@ -286,13 +286,15 @@ static int setup(struct daemon *d)
 
 		tunnel_get_params(d->tunnel, &pr);
 		pr.offer_gso = !d->cfg->node.offload_off;
+		pr.split_gso = pr.offer_gso && !d->cfg->node.superframes_whole;
 		/* idle tunnels: one keepalive per IdleKeepalive, the loop
 		 * guard's probes keep none awake (docs/PROTOCOL.md) */
 		pr.idle_keepalive_ns = (uint64_t)d->cfg->node.idle_keepalive_ms * 1000000ull;
 		pr.quiet_ethertype = PROBE_ETHERTYPE;
 		tunnel_set_params(d->tunnel, &pr);
-		log_info("offloads: %s (UDP_SEGMENT %s, UDP_GRO %s)", d->cfg->node.offload_off ? "off" : "auto",
-			 q0->udp_gso ? "on" : "off", q0->udp_gro ? "on" : "off");
+		log_info("offloads: %s (UDP_SEGMENT %s, UDP_GRO %s, super-frames sent as %s)",
+			 d->cfg->node.offload_off ? "off" : "auto", q0->udp_gso ? "on" : "off",
+			 q0->udp_gro ? "on" : "off", pr.split_gso ? "segments" : "whole");
 	}
 	loop_timer_init(&d->tunnel_timer, tunnel_timer_cb);
 

@@ -134,6 +134,8 @@ static json_object *peer_json(struct daemon *d, struct dpeer *p, const struct li
 	json_object_object_add(o, "rx_frames", json_object_new_int64((int64_t)st.rx_frames));
 	json_object_object_add(o, "rx_bytes", json_object_new_int64((int64_t)st.rx_bytes));
 	json_object_object_add(o, "tx_frames", json_object_new_int64((int64_t)st.tx_frames));
+	json_object_object_add(o, "tx_split_superframes", json_object_new_int64((int64_t)st.tx_split));
+	json_object_object_add(o, "tx_split_segments", json_object_new_int64((int64_t)st.tx_split_segments));
 	json_object_object_add(o, "tx_bytes", json_object_new_int64((int64_t)st.tx_bytes));
 	if (st.rtt_last_ns) {
 		json_object *rtt = json_object_new_object();
@@ -263,6 +265,8 @@ static json_object *status_json(struct daemon *d)
 		json_object *of = json_object_new_object(), *qa = json_object_new_array();
 
 		json_object_object_add(of, "mode", json_object_new_string(d->cfg->node.offload_off ? "off" : "auto"));
+		json_object_object_add(of, "superframes", json_object_new_string(d->cfg->node.offload_off ? "none" :
+						d->cfg->node.superframes_whole ? "whole" : "segments"));
 		json_object_object_add(of, "udp_segment", json_object_new_boolean(q0->udp_gso));
 		json_object_object_add(of, "udp_gro", json_object_new_boolean(q0->udp_gro));
 		json_object_object_add(of, "uso", json_object_new_boolean(d->uso_probe == 1));

@@ -101,6 +101,7 @@ struct node_cfg {
 	unsigned mac_flap_window_ms;
 	unsigned storm_limit;            /* frames/s, 0: none */
 	bool offload_off;                /* Offload = off: no TAP/UDP offloads, no GSO frames */
+	bool superframes_whole;          /* SuperFrames = whole: GSO frames as fragments of the whole */
 	unsigned workers;                /* Workers = N data path threads, 0: auto (CPUs, at most CONFIG_WORKERS_MAX) */
 	bool has_metrics_listen;
 	struct sockaddr_storage metrics_listen;

@@ -793,6 +793,19 @@ static int key_offload(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+static int key_superframes(struct parser *p, void *obj, const char *v)
+{
+	struct node_cfg *n = obj;
+
+	if (!strcasecmp(v, "segments"))
+		n->superframes_whole = false;
+	else if (!strcasecmp(v, "whole"))
+		n->superframes_whole = true;
+	else
+		return config_key_error(p, "not segments or whole: \"%s\"", STR_ESCAPED(v));
+	return 0;
+}
+
 static int key_workers(struct parser *p, void *obj, const char *v)
 {
 	struct node_cfg *n = obj;
@@ -846,6 +859,7 @@ const struct key_def key_table[_KEY_MAX] = {
 	[KEY_XEN_SAVE_DIR]     = { SECT_NODE,   "XenSaveDir",     key_xen_save_dir },
 	[KEY_MIGRATE_STATE_DIR] = { SECT_NODE,  "MigrateStateDir", key_migrate_state_dir },
 	[KEY_OFFLOAD]          = { SECT_NODE,   "Offload",        key_offload },
+	[KEY_SUPERFRAMES]      = { SECT_NODE,   "SuperFrames",    key_superframes },
 	[KEY_WORKERS]          = { SECT_NODE,   "Workers",        key_workers },
 	[KEY_IDLE_KEEPALIVE]   = { SECT_NODE,   "IdleKeepalive",  key_idle_keepalive },
 	[KEY_CONTROL_GROUP]    = { SECT_NODE,   "ControlGroup",   key_control_group },

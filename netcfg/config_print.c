@@ -89,6 +89,7 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "MacFlapWindow = %ums\n", n->mac_flap_window_ms);
 	fprintf(f, "StormLimit = %u\n", n->storm_limit);
 	fprintf(f, "Offload = %s\n", n->offload_off ? "off" : "auto");
+	fprintf(f, "SuperFrames = %s\n", n->superframes_whole ? "whole" : "segments");
 	if (n->workers)
 		fprintf(f, "Workers = %u\n", n->workers);
 	else

@@ -2,8 +2,8 @@
 # --- tunnel engine (protocol, pure; docs/PROTOCOL.md) ---
 TUNNEL_ENGINE_OBJS := tunnel/tunnel.o tunnel/keypair.o tunnel/send.o tunnel/receive.o \
 		      tunnel/timers.o tunnel/noise.o tunnel/wire.o tunnel/aead.o \
-		      tunnel/replay.o tunnel/frag.o tunnel/index.o
-TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS) tunnel/tap.o tunnel/udp.o tunnel/datapath.o tunnel/vnet.o tunnel/gro.o
+		      tunnel/replay.o tunnel/frag.o tunnel/index.o tunnel/tso.o tunnel/vnet.o
+TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS) tunnel/tap.o tunnel/udp.o tunnel/datapath.o tunnel/gro.o
 
 UNIT_TESTS += tests/unit/test_tunnel_codec tests/unit/test_tunnel_aead \
 	      tests/unit/test_tunnel_replay tests/unit/test_tunnel_frag \

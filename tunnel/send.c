@@ -16,23 +16,29 @@
 
 #include "tunnel/engine.h"
 #include "common/keys.h"
+#include "tunnel/tso.h"
+#include "tunnel/vnet.h"
 
 /* ---- sending ---- */
 
-/* Appends the datagrams of one frame (or keepalive) to out. */
-static int encap_one(struct tunnel_peer *p, struct keypair *kp, uint8_t kind,
-		     uint32_t seg_id, const uint8_t *data, size_t len, uint64_t now,
-		     struct tunnel_batch *out)
+/* Appends the datagrams of one frame (or keepalive) to out: pre (pre_len
+ * bytes, may be 0) then data (len bytes), as one frame. */
+static int encap_two(struct tunnel_peer *p, struct keypair *kp, uint8_t kind,
+		     uint32_t seg_id, const uint8_t *pre, size_t pre_len,
+		     const uint8_t *data, size_t len, uint64_t now, struct tunnel_batch *out)
 {
+	size_t total = pre_len + len;
 	struct wire_data_hdr h = {
 		.kind = kind, .receiver = kp->remote_index, .segment_id = seg_id,
-		.frame_len = (uint16_t)len,
+		.frame_len = (uint16_t)total,
 	};
 	size_t chunk, off = 0, flen, tag = aead_overhead(kp->send), i;
 	unsigned count;
 	int r;
 
-	r = wire_frag_geometry(len, p->max_payload, &count, &chunk);
+	if (total > WIRE_FRAME_MAX)
+		return -EMSGSIZE;
+	r = wire_frag_geometry(total, p->max_payload, &count, &chunk);
 	if (r < 0)
 		return r;
 	if (out->n + count > out->cap)
@@ -41,19 +47,82 @@ static int encap_one(struct tunnel_peer *p, struct keypair *kp, uint8_t kind,
 		return -ESTALE;
 	h.frag_count = (uint8_t)count;
 	for (i = 0; i < count; i++) {
-		uint8_t *d = out->arena + out->n * TUNNEL_DGRAM_MAX;
+		uint8_t *d = out->arena + out->n * TUNNEL_DGRAM_MAX, *pl = d + WIRE_DATA_HDR_LEN;
 
-		flen = i + 1 < count ? chunk : len - off;
+		flen = i + 1 < count ? chunk : total - off;
 		h.frag_index = (uint8_t)i;
 		h.counter = kp->send_counter++;
 		wire_data_hdr_encode(d, &h);
-		aead_seal(kp->send, h.counter, d, WIRE_DATA_HDR_LEN, data + off, flen,
-			  d + WIRE_DATA_HDR_LEN);
+		if (off >= pre_len) {
+			aead_seal(kp->send, h.counter, d, WIRE_DATA_HDR_LEN, data + (off - pre_len), flen, pl);
+		} else {
+			/* gather the piece of pre and of data, seal in place */
+			size_t a = pre_len - off < flen ? pre_len - off : flen;
+
+			memcpy(pl, pre + off, a);
+			memcpy(pl + a, data, flen - a);
+			aead_seal(kp->send, h.counter, d, WIRE_DATA_HDR_LEN, pl, flen, pl);
+		}
 		eng_batch_commit(out, WIRE_DATA_HDR_LEN + flen + tag, &p->endpoint, p->endpoint_len);
 		off += flen;
 	}
 	p->last_tx_ns = now;
 	return (int)count;
+}
+
+static int encap_one(struct tunnel_peer *p, struct keypair *kp, uint8_t kind,
+		     uint32_t seg_id, const uint8_t *data, size_t len, uint64_t now,
+		     struct tunnel_batch *out)
+{
+	return encap_two(p, kp, kind, seg_id, NULL, 0, data, len, now, out);
+}
+
+/* A super-frame (vnet header, then the frame) sent as the segments the
+ * kernel would make of it, each in its own datagram(s) with a partial
+ * checksum (tso.h): a datagram lost costs one segment. -EPROTONOSUPPORT
+ * (nothing sent): the caller sends it whole. All segments or none. */
+static int encap_split(struct tunnel_peer *p, struct keypair *kp, uint32_t seg_id,
+		       const uint8_t *vf, size_t vlen, uint64_t now, struct tunnel_batch *out)
+{
+	uint8_t hdr[VNET_HDR_LEN + TSO_HDR_MAX];
+	struct vnet_hdr vh;
+	struct tso t;
+	size_t off, plen, hl, chunk;
+	unsigned i, need = 0, c;
+	int total = 0, r;
+
+	if (vlen <= VNET_HDR_LEN)
+		return -EPROTONOSUPPORT;
+	vnet_hdr_decode(vf, &vh);
+	if (tso_plan(&vh, vf + VNET_HDR_LEN, vlen - VNET_HDR_LEN, &t) < 0)
+		return -EPROTONOSUPPORT;
+	/* one datagram per TCP segment: smaller segments where the sender's
+	 * do not fit (an inner MTU of 1500 over an underlay of 1500) */
+	if (VNET_HDR_LEN + t.hlen + t.mss > p->max_payload && p->max_payload > VNET_HDR_LEN + t.hlen)
+		tso_set_mss(&t, p->max_payload - VNET_HDR_LEN - t.hlen);
+	/* every segment's datagrams, counted before any is written */
+	for (i = 0; i < t.n; i++) {
+		plen = i + 1 < t.n ? t.mss : t.len - t.hlen - (size_t)i * t.mss;
+		if (wire_frag_geometry(VNET_HDR_LEN + t.hlen + plen, p->max_payload, &c, &chunk) < 0)
+			return -EPROTONOSUPPORT;
+		need += c;
+	}
+	if (need > out->cap)
+		return -EPROTONOSUPPORT;
+	if (out->n + need > out->cap)
+		return -ENOBUFS;
+	if (!eng_kp_can_send(p->t, kp, now, need) || !p->has_endpoint)
+		return -ESTALE;
+	for (i = 0; i < t.n; i++) {
+		hl = tso_segment(&t, i, hdr, &off, &plen);
+		r = encap_two(p, kp, WIRE_KIND_GSO, seg_id, hdr, hl, t.frame + off, plen, now, out);
+		if (r < 0)
+			return r;  /* not reached: counted above */
+		total += r;
+	}
+	p->st.tx_split++;
+	p->st.tx_split_segments += t.n;
+	return total;
 }
 
 int eng_send_keepalive(struct tunnel_peer *p, struct keypair *kp, uint8_t kind,
@@ -342,9 +411,13 @@ int tunnel_encap_vnet(struct tunnel_peer *p, size_t seg, const struct iovec *fra
 	for (i = 0; i < n; i++) {
 		bool v = vnet && vnet[i];
 
+		r = -EPROTONOSUPPORT;
 		if (v && !tunnel_peer_gso(p))
 			r = -EPROTO;
-		else
+		else if (v && p->t->params.split_gso)
+			r = encap_split(p, kp, p->seg_ids[seg], frames[i].iov_base, frames[i].iov_len,
+					now_ns, out);
+		if (r == -EPROTONOSUPPORT)
 			r = encap_one(p, kp, v ? WIRE_KIND_GSO : WIRE_KIND_FRAME, p->seg_ids[seg],
 				      frames[i].iov_base, frames[i].iov_len, now_ns, out);
 		if (r == -ENOBUFS)

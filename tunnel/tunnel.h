@@ -127,6 +127,7 @@ struct tunnel_peer_stats {
 	uint64_t last_handshake_ns;        /* monotonic, 0 = never */
 	uint64_t last_rx_ns;               /* monotonic, any authenticated packet */
 	uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+	uint64_t tx_split, tx_split_segments; /* super-frames sent as segments, and those */
 	uint64_t handshakes;               /* completed */
 	uint64_t rtt_last_ns, rtt_min_ns, rtt_avg_ns, rtt_max_ns; /* from keepalives, 0 = none */
 	uint64_t drops[_TUNNEL_DROP_MAX];
@@ -242,6 +243,10 @@ struct tunnel_params {
 	 * (GSO super-frames, partial checksums); applies from the next handshake */
 	bool offer_gso;
 	bool offer_uso;                    /* and UDP GSO frames (with offer_gso) */
+	/* send TCP and UDP GSO super-frames as their segments, one datagram
+	 * each (tso.h), not as fragments of the whole: a datagram lost on
+	 * the underlay costs one segment (docs/PROTOCOL.md) */
+	bool split_gso;
 	/* CLOCK_REALTIME - CLOCK_MONOTONIC in ns, for the handshake's TAI64N
 	 * timestamp; tunnel_new reads both clocks once to set it (the only
 	 * clock read of the engine). */

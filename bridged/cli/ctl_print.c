@@ -118,8 +118,13 @@ void ctl_print_status(FILE *f, json_object *st)
 			       json_object_get_double(jget(rtt, "p99")), json_object_get_double(jget(rtt, "jitter")));
 		fprintf(f, "    transfer:       rx %s frames (%s), tx %s frames (%s)\n",
 		       js(p, "rx_frames"), rx, js(p, "tx_frames"), tx);
-		fprintf(f, "    super-frames:   %s\n", json_object_get_boolean(jget(p, "gso")) ?
-		       "yes (both ends take GSO frames)" : "no (frames go whole, checksummed here)");
+		if (!json_object_get_boolean(jget(p, "gso")))
+			fprintf(f, "    super-frames:   no (frames go whole, checksummed here)\n");
+		else if (json_object_get_int64(jget(p, "tx_split_superframes")))
+			fprintf(f, "    super-frames:   yes (both ends take GSO frames); %s sent as %s segments\n",
+			       js(p, "tx_split_superframes"), js(p, "tx_split_segments"));
+		else
+			fprintf(f, "    super-frames:   yes (both ends take GSO frames)\n");
 		fprintf(f, "    drops:         ");
 		{
 			int any = 0;

@@ -60,3 +60,27 @@ start_bridged_w1_none() { BD_WORKERS=1 _bridged_start "$1" none; }
 start_bridged_w1_aead() { BD_WORKERS=1 _bridged_start "$1" aead; }
 start_bridged_base_none() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" none; }
 start_bridged_base_aead() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" aead; }
+
+# Loss rows (issue 12: "under 1 % random loss, single-flow TCP through
+# bridged at least that of vtun"): NAME-loss is candidate NAME with each
+# datagram arriving on the underlay of either host dropped with LOSS_PCT %
+# probability (default 1; an iptables statistic match: this kernel has no
+# sch_netem). So that datagrams are lost, not UDP GSO trains, the underlay
+# veths cut trains into datagrams on the way out (no tx-udp-segmentation,
+# as a NIC puts them on a wire), for every candidate alike. Run them with
+#   CANDIDATES="vtun-ether-udp-loss bridged-none-loss ..." TESTS=tcp1 MTU_PROBE=0
+_with_loss() { # SIDE START_FUNCTION
+	local s=$1 fn=$2 p
+	p=$(awk -v l="${LOSS_PCT:-1}" 'BEGIN { printf "%.6f", l / 100 }')
+	"$fn" "$s" || return 1
+	ip netns exec "ab-$s" ethtool -K "$AB_UL" tx-udp-segmentation off >/dev/null 2>&1 ||
+		{ fail_note "ethtool -K $AB_UL tx-udp-segmentation off on $s"; return 1; }
+	ip netns exec "ab-$s" iptables -A INPUT -i "$AB_UL" -p udp -m statistic --mode random \
+		--probability "$p" -j DROP ||
+		{ fail_note "iptables statistic match on $s (package iptables)"; return 1; }
+}
+start_kernel_vxlan_loss() { _with_loss "$1" start_kernel_vxlan; }
+start_vtun_ether_udp_loss() { _with_loss "$1" start_vtun_ether_udp; }
+start_openvpn_tap_aesgcm_loss() { _with_loss "$1" start_openvpn_tap_aesgcm; }
+start_bridged_none_loss() { _with_loss "$1" start_bridged_none; }
+start_bridged_aead_loss() { _with_loss "$1" start_bridged_aead; }

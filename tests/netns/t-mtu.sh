@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Scenario 2: full-size frames over a 1500-byte underlay. A 1472-byte
-# don't-fragment ping passes VM to VM, and an underlay capture during a bulk
-# transfer counts zero IP fragments (the protocol fragments by itself).
+# don't-fragment ping passes VM to VM, and an underlay capture during
+# full-size UDP datagrams and a bulk TCP transfer counts zero IP fragments
+# (the protocol fragments by itself).
 # Topology: two_hosts (vm1 - a ==== b - vm2), VM MTU 1500, underlay MTU 1500.
 . "$(dirname "$0")/../lib/netns.sh"
 two_hosts aead
@@ -16,6 +17,13 @@ bg "$P-a" tcpdump --immediate-mode -i ul0 -nn -s 96 -U -w "$WORK/ul.pcap" udp or
 TCPDUMP=$BG_PID
 wait_for 5 grep -q "listening on" "$WORK/tcpdump.log" || fail "tcpdump did not start"
 rx0=$(status_field b a rx_bytes)
+# full-size frames first (1472-byte UDP datagrams: 1514-byte frames, each
+# cut in two by the protocol), then TCP (its super-frames go as segments
+# of at most one datagram each: docs/PROTOCOL.md, "Super-frames under loss")
+bg "$P-vm2" iperf3 -s -1 -B 198.19.1.2 >/dev/null 2>&1
+wait_for 5 nsx "$P-vm2" sh -c "ss -ltn | grep -q ':5201'" || fail "iperf3 server did not start"
+timeout 20 ip netns exec "$P-vm1" iperf3 -c 198.19.1.2 -u -l 1472 -b 200M -t 1 -J > "$WORK/iperf-udp.json" ||
+	fail "iperf3 -u failed"
 bg "$P-vm2" iperf3 -s -1 -B 198.19.1.2 >/dev/null 2>&1
 wait_for 5 nsx "$P-vm2" sh -c "ss -ltn | grep -q ':5201'" || fail "iperf3 server did not start"
 timeout 20 ip netns exec "$P-vm1" iperf3 -c 198.19.1.2 -t 3 -J > "$WORK/iperf.json" || fail "iperf3 failed"
