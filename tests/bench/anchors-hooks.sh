@@ -33,6 +33,7 @@ ListenAddress = $AB_LOCAL
 ControlSocket = $AB_DIR/bd-$s.sock
 ${BD_NO_STATE:-StateFile = $AB_DIR/bd-$s.state}
 ${BD_WORKERS:+Workers = $BD_WORKERS}
+${BD_SUPERFRAMES:+SuperFrames = $BD_SUPERFRAMES}
 
 [Bridge $AB_BR]
 
@@ -58,6 +59,10 @@ start_bridged_aead() { _bridged_start "$1" aead; }
 # loop), against the default (auto: one worker per CPU) in the same run
 start_bridged_w1_none() { BD_WORKERS=1 _bridged_start "$1" none; }
 start_bridged_w1_aead() { BD_WORKERS=1 _bridged_start "$1" aead; }
+# bridged-whole-none, bridged-whole-aead: SuperFrames = whole (super-frames
+# as fragments of the whole, the way before segments), in the same run
+start_bridged_whole_none() { BD_SUPERFRAMES=whole _bridged_start "$1" none; }
+start_bridged_whole_aead() { BD_SUPERFRAMES=whole _bridged_start "$1" aead; }
 start_bridged_base_none() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" none; }
 start_bridged_base_aead() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" aead; }
 
@@ -84,3 +89,4 @@ start_vtun_ether_udp_loss() { _with_loss "$1" start_vtun_ether_udp; }
 start_openvpn_tap_aesgcm_loss() { _with_loss "$1" start_openvpn_tap_aesgcm; }
 start_bridged_none_loss() { _with_loss "$1" start_bridged_none; }
 start_bridged_aead_loss() { _with_loss "$1" start_bridged_aead; }
+start_bridged_whole_none_loss() { _with_loss "$1" start_bridged_whole_none; }

@@ -6,8 +6,7 @@
  * super-frame done by hand (net/ipv4/tcp_offload.c tcp_gso_segment,
  * inet_gso_segment: sequence numbers advanced, IDs incremented, PSH on the
  * last only, checksums computed), checking the virtio_net_hdr on the way.
- * The daemon never needs the latter: super-frames go whole to a GSO peer,
- * the TAP's kernel segments for one that is not.
+ * The daemon's own segmentation (tunnel/tso.c) is checked against it.
  */
 #ifndef BRIDGED_TESTS_GRO_SEG_H
 #define BRIDGED_TESTS_GRO_SEG_H

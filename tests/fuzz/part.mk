@@ -23,12 +23,17 @@ fuzz_config_SRCS := netcfg/config.c netcfg/config_keys.c netcfg/config_print.c c
 FUZZERS += tests/fuzz/fuzz_packet
 fuzz_packet_SRCS := tunnel/tunnel.c tunnel/keypair.c tunnel/send.c tunnel/receive.c tunnel/timers.c \
 	tunnel/noise.c tunnel/wire.c tunnel/aead.c \
-	tunnel/replay.c tunnel/frag.c tunnel/index.c common/keys.c common/noise.c common/log.c
+	tunnel/replay.c tunnel/frag.c tunnel/index.c tunnel/tso.c tunnel/vnet.c common/keys.c common/noise.c common/log.c
 
 # tunnel: GRO on delivery (the coalescer, checked against the kernel's
 # segmentation done by hand, tests/fuzz/gro_seg.h).
 FUZZERS += tests/fuzz/fuzz_gro
 fuzz_gro_SRCS := tunnel/gro.c tunnel/vnet.c
+
+# tunnel: segmentation of super-frames in user space (checked against the
+# kernel's segmentation done by hand, and GRO giving the stream back).
+FUZZERS += tests/fuzz/fuzz_tso
+fuzz_tso_SRCS := tunnel/tso.c tunnel/gro.c tunnel/vnet.c
 
 # tunnel: the handshake and session state machines, fed sequences of
 # messages (stateful, two engines).

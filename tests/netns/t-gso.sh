@@ -10,7 +10,9 @@
 #   aead, b with Offload = off: no GSO either way (b announces none, so a
 #     asks its TAP for no offload), every frame whole, no super-frame read;
 #   then vm1 with its own offloads off (ethtool -K tso gso off): per packet,
-#     no super-frame read although the tunnel could take them.
+#     no super-frame read although the tunnel could take them;
+#   none, both auto, 1 % of the underlay's datagrams lost: intact, and a
+#     lost datagram costs one segment (the super-frames go as segments).
 # Topology: two_hosts in tests/lib/netns.sh (vm1 - a ==== b - vm2).
 . "$(dirname "$0")/../lib/netns.sh"
 command -v nc >/dev/null || skip "nc is not installed (make deps)"
@@ -80,4 +82,35 @@ for c in "aead auto" "none auto" "aead off"; do
 	fi
 	teardown_hosts
 done
+
+# Under loss (docs/PROTOCOL.md, "Super-frames under loss"): each datagram
+# arriving on either underlay dropped with 1 % probability, the underlay
+# veths cutting UDP GSO trains into their datagrams (as a NIC puts them on
+# a wire). The super-frames go as their segments, one datagram each, so a
+# datagram lost costs TCP one segment, not a super-frame of 40: the
+# transfer arrives intact, and the segments vm1 sends again stay within a
+# few per datagram lost on the way to b (sent whole, about 30).
+P=gs$(printf '%04x' $((RANDOM % 65536)))
+NODE_EXTRA_b=
+two_hosts none
+wait_for 5 session_up a b || fail "loss: session not up"
+wait_for 5 gso_on || fail "loss: no GSO after 5 s"
+for h in a b; do
+	nsx "$P-$h" ethtool -K ul0 tx-udp-segmentation off >/dev/null 2>&1 || fail "ethtool -K ul0 on $h"
+	nsx "$P-$h" iptables -A INPUT -i ul0 -p udp -m statistic --mode random --probability 0.01 -j DROP ||
+		skip "iptables statistic match unavailable"
+done
+retrans() { nsx "$P-vm1" nstat -az TcpRetransSegs | awk '$1 == "TcpRetransSegs" { print $2 }'; }
+r0=$(retrans)
+transfer "1 % loss"
+lost=$(nsx "$P-b" iptables -L INPUT -v -x -n | awk '/statistic/ { print $1 }')
+resent=$(( $(retrans) - r0 ))
+split=$(js a '.peers[0].tx_split_superframes') segs=$(js a '.peers[0].tx_split_segments')
+log "1 % loss: $MIB MiB intact; $lost datagrams lost on the way to b, $resent segments sent again by vm1; $split super-frames sent as $segs segments"
+[ "$split" -gt 0 ] || fail "loss: no super-frame sent as segments"
+[ "$lost" -ge 20 ] || fail "loss: only $lost datagrams lost, the case shows nothing"
+[ "$resent" -le $((lost * 4 + 20)) ] || fail "loss: $resent segments resent for $lost datagrams lost: super-frames lost whole?"
+ctl a status | grep -q "super-frames:   yes (both ends take GSO frames); $split sent as" ||
+	ctl a status | grep -q "super-frames:   yes .*sent as .* segments" || fail "loss: the human status does not say super-frames go as segments"
+teardown_hosts
 echo "ok"
