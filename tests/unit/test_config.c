@@ -698,6 +698,7 @@ static const char classic_canon[] =
 	"MacFlapWindow = 10000ms\n"
 	"StormLimit = 2000\n"
 	"Offload = auto\n"
+	"SuperFrames = segments\n"
 	"Workers = auto\n"
 	"MetricsListen = none\n"
 	"MetricsFile = none\n"
@@ -825,10 +826,12 @@ static void test_guard_keys(void **state)
 	static const char good[] =
 		"[Node]\nPrivateKeyFile = /k\nDeadAfter = 0.5\nProbeInterval = 100ms\n"
 		"LoopRetryMin = 1s\nLoopRetryMax = 4s\nMacFlapMoves = 3\nMacFlapWindow = 5s\n"
-		"StormLimit = 0\nMetricsListen = 127.0.0.1:9587\nMetricsFile = /tmp/m.prom\nOffload = off\n";
+		"StormLimit = 0\nMetricsListen = 127.0.0.1:9587\nMetricsFile = /tmp/m.prom\nOffload = off\n"
+		"SuperFrames = whole\n";
 	static const char bad[] =
 		"[Node]\nPrivateKeyFile = /k\nDeadAfter = 10ms\nMacFlapMoves = 1\n"
-		"StormLimit = -1\nMetricsListen = localhost\nProbeInterval = 1h\nOffload = maybe\n";
+		"StormLimit = -1\nMetricsListen = localhost\nProbeInterval = 1h\nOffload = maybe\n"
+		"SuperFrames = halves\n";
 	char addr[64];
 
 	assert_int_equal(config_parse_buffer("g.conf", good, strlen(good), &c, &errs), 0);
@@ -843,17 +846,19 @@ static void test_guard_keys(void **state)
 	assert_string_equal(sockaddr_to_string(&c->node.metrics_listen, addr, sizeof(addr)), "127.0.0.1:9587");
 	assert_string_equal(c->node.metrics_file, "/tmp/m.prom");
 	assert_true(c->node.offload_off);
+	assert_true(c->node.superframes_whole);
 	config_free(c);
 	c = NULL;
 	assert_int_equal(config_parse_buffer("b.conf", bad, strlen(bad), &c, &errs), -EINVAL);
 	assert_null(c);
-	assert_int_equal(errs.n, 6);
+	assert_int_equal(errs.n, 7);
 	assert_non_null(strstr(errs.msgs[0], "b.conf:3: [Node] DeadAfter: too short"));
 	assert_non_null(strstr(errs.msgs[1], "b.conf:4: [Node] MacFlapMoves"));
 	assert_non_null(strstr(errs.msgs[2], "b.conf:5: [Node] StormLimit"));
 	assert_non_null(strstr(errs.msgs[3], "b.conf:6: [Node] MetricsListen"));
 	assert_non_null(strstr(errs.msgs[4], "b.conf:7: [Node] ProbeInterval"));
 	assert_non_null(strstr(errs.msgs[5], "b.conf:8: [Node] Offload: not auto or off: \"maybe\""));
+	assert_non_null(strstr(errs.msgs[6], "b.conf:9: [Node] SuperFrames: not segments or whole: \"halves\""));
 	config_errors_clear(&errs);
 }
 
