@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "tunnel/datapath.h"
+#include "tunnel/tap.h"
 #include "tunnel/udp.h"
 #include "tunnel/vnet.h"
 #include "tunnel/wire.h"
@@ -452,6 +453,12 @@ static void gro_write(void *ctx, void *owner, int fd, const uint8_t *hdr, const 
 	write_vnet(q, owner, fd, hdr, frame, len);
 }
 
+/* UDP datagrams are coalesced for a TAP that takes UDP super-frames. */
+static unsigned gro_udp(const struct tunnel_port *p)
+{
+	return ((p->offload & TAP_OFFLOAD_USO4) ? GRO_UDP4 : 0) | ((p->offload & TAP_OFFLOAD_USO6) ? GRO_UDP6 : 0);
+}
+
 void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
 			 size_t len)
 {
@@ -469,7 +476,7 @@ void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const ui
 			count_write_drop(q, p);
 		return;
 	}
-	if (fd >= 0 && q->in_round && gro_add(&q->gro, p, fd, NULL, frame, len, gro_write, q))
+	if (fd >= 0 && q->in_round && gro_add(&q->gro, p, fd, NULL, frame, len, gro_udp(p), gro_write, q))
 		return;
 	write_vnet(q, p, fd, zero, frame, len);
 }
@@ -490,7 +497,8 @@ void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, con
 	fd = tunnel_port_fd_for(p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
 	/* a segment with a partial checksum is coalesced like the others; a
 	 * super-frame of the sender's goes after what is held of its flow */
-	if (q->in_round && gro_add(&q->gro, p, fd, frame, frame + VNET_HDR_LEN, len - VNET_HDR_LEN, gro_write, q))
+	if (q->in_round && gro_add(&q->gro, p, fd, frame, frame + VNET_HDR_LEN, len - VNET_HDR_LEN, gro_udp(p),
+					 gro_write, q))
 		return;
 	write_vnet(q, p, fd, frame, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
 }

@@ -29,6 +29,13 @@
 #include "tunnel/vnet.h"
 
 #define GRO_FLOWS 8
+/* gro_add flags: UDP datagrams of a flow coalesced too (into UDP_L4
+ * super-frames), for a TAP that takes them (TUN_F_USO4 / TUN_F_USO6) */
+#define GRO_UDP4 1u
+#define GRO_UDP6 2u
+/* at most this many datagrams in one UDP super-frame (the kernel's
+ * UDP_MAX_SEGMENTS is 128) */
+#define GRO_UDP_SEGS_MAX 64
 #define GRO_IP_MAX 65535
 #define GRO_FRAME_MAX (14 + GRO_IP_MAX)
 
@@ -46,7 +53,7 @@ struct gro_flow {
 	uint16_t gso_size, id0;
 	uint32_t next_seq;
 	unsigned segs;
-	bool v6, id_fixed;
+	bool v6, udp, id_fixed;
 	uint64_t stamp;                /* order of opening: the oldest goes first */
 };
 
@@ -64,7 +71,7 @@ void gro_free(struct gro_table *t);
  * checksum (NEEDS_CSUM at the TCP checksum) or DATA_VALID is trusted, any
  * other's TCP checksum verified; one with gso_type set is never coalesced. */
 bool gro_add(struct gro_table *t, void *owner, int fd, const uint8_t *hdr, const uint8_t *frame, size_t len,
-	     gro_emit_fn emit, void *ctx);
+	     unsigned flags, gro_emit_fn emit, void *ctx);
 /* Emits everything held (the end of a batch). */
 void gro_flush(struct gro_table *t, gro_emit_fn emit, void *ctx);
 /* Whether anything is held. */

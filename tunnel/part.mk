@@ -10,7 +10,7 @@ UNIT_TESTS += tests/unit/test_tunnel_codec tests/unit/test_tunnel_aead \
 	      tests/unit/test_tunnel_handshake tests/unit/test_tunnel_vnet \
 	      tests/unit/test_tunnel_gro tests/unit/test_tunnel_tso
 test_tunnel_vnet_OBJS := tunnel/vnet.o tunnel/wire.o
-test_tunnel_gro_OBJS := tunnel/gro.o tunnel/vnet.o tunnel/wire.o
+test_tunnel_gro_OBJS := tunnel/gro.o tunnel/vnet.o tunnel/wire.o tunnel/tso.o
 test_tunnel_tso_OBJS := tunnel/tso.o tunnel/gro.o tunnel/vnet.o
 test_tunnel_codec_OBJS := tunnel/wire.o
 test_tunnel_aead_OBJS := tunnel/aead.o

@@ -26,6 +26,8 @@ int tap_open_vnet_mq(const char *name, char *ret_name, bool multi);
  * and TCP/UDP segmentation offload (super-frames). */
 #define TAP_OFFLOAD_TSO 0x0fu	/* TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN */
 #define TAP_OFFLOAD_USO 0x60u	/* TUN_F_USO4 | TUN_F_USO6 (Linux 6.2) */
+#define TAP_OFFLOAD_USO4 0x20u
+#define TAP_OFFLOAD_USO6 0x40u
 /* Asks for the offloads in want (TUN_F_* bits); drops the USO bits, then
  * TSO, when the kernel refuses them. Returns the bits now on, or -errno. */
 int tap_set_offload(int fd, unsigned want);

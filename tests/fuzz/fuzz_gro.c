@@ -243,7 +243,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		n_in++;
 		if (!gro_add(&t, f->owner, f->owner == &owners[0] ? 10 : 11, f->has_hdr ? f->hdr : NULL, f->b,
-			     f->len, emit, NULL))
+			     f->len, 0, emit, NULL))
 			emit(NULL, f->owner, f->owner == &owners[0] ? 10 : 11, f->has_hdr ? f->hdr : zero, f->b,
 			     f->len, 1);
 	}

@@ -106,7 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		vnet_hdr_decode(seg, &vh);
 		if (vh.flags != VNET_F_NEEDS_CSUM || vh.gso_type != VNET_GSO_NONE)
 			abort();
-		if (tcp_plain && !gro_add(&gt, &tag, 1, seg, s, sl, emit, &t)) {
+		if (tcp_plain && !gro_add(&gt, &tag, 1, seg, s, sl, 0, emit, &t)) {
 			/* not coalesced: written as it is */
 			memcpy(back + back_len, s + t.hlen, plen);
 			back_len += plen;

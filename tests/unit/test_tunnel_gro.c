@@ -16,6 +16,7 @@
 
 #include "tests/fuzz/gro_seg.h"
 #include "tunnel/gro.h"
+#include "tunnel/tso.h"
 
 #define MAXF 256
 
@@ -64,7 +65,7 @@ static void run(struct out *o, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *h = inpart[i] ? inhdr[i] : NULL;
 
-		if (!gro_add(&t, &owner_tag, 7, h, in[i], inlen[i], emit, o))
+		if (!gro_add(&t, &owner_tag, 7, h, in[i], inlen[i], 0, emit, o))
 			emit(o, &owner_tag, 7, h ? h : zero, in[i], inlen[i], 1);
 	}
 	gro_flush(&t, emit, o);
@@ -688,8 +689,8 @@ static void t_owners(void **state)
 	memset(&t, 0, sizeof(t));
 	memset(&o, 0, sizeof(o));
 	stream(base(false), 2, NULL);
-	assert_true(gro_add(&t, &owner_tag, 7, NULL, in[0], inlen[0], emit, &o));
-	assert_true(gro_add(&t, &o, 8, NULL, in[1], inlen[1], emit, &o));
+	assert_true(gro_add(&t, &owner_tag, 7, NULL, in[0], inlen[0], 0, emit, &o));
+	assert_true(gro_add(&t, &o, 8, NULL, in[1], inlen[1], 0, emit, &o));
 	assert_true(gro_pending(&t));
 	gro_flush(&t, emit, &o);
 	assert_int_equal(o.n, 2);
@@ -699,6 +700,153 @@ static void t_owners(void **state)
 	assert_int_equal(o.fd[1], 8);
 	out_free(&o);
 	gro_free(&t);
+}
+
+/* UDP (flags GRO_UDP4 | GRO_UDP6, a TAP with USO): datagrams of one flow,
+ * IPv4 (IDs + 1) or IPv6, plen bytes each but the last (last bytes) */
+static size_t udp_frame(uint8_t *f, bool v6, uint16_t sport, uint16_t id, size_t plen, uint8_t fill)
+{
+	size_t l4 = v6 ? 54 : 34, len = l4 + 8 + plen;
+	uint8_t *ip = f + 14, *uh = f + l4;
+
+	memset(f, 0, l4 + 8);
+	memcpy(f, "\x52\x54\x00\x00\x00\x02\x52\x54\x00\x00\x00\x01", 12);
+	if (v6) {
+		gt_put16(f + 12, 0x86dd);
+		ip[0] = 0x60;
+		gt_put16(ip + 4, (uint16_t)(len - l4));
+		ip[6] = 17;
+		ip[7] = 64;
+		memcpy(ip + 8, "\x20\x01\x00\x02", 4);
+		memcpy(ip + 24, "\x20\x01\x00\x02", 4);
+		ip[23] = 1;
+		ip[39] = 2;
+	} else {
+		gt_put16(f + 12, 0x0800);
+		ip[0] = 0x45;
+		gt_put16(ip + 2, (uint16_t)(len - 14));
+		gt_put16(ip + 4, id);
+		ip[6] = 0x40;
+		ip[8] = 64;
+		ip[9] = 17;
+		memcpy(ip + 12, "\xc6\x12\x00\x01\xc6\x12\x00\x02", 8);
+		gt_put16(ip + 10, (uint16_t)~vnet_csum_fold(vnet_csum_add(0, ip, 20)));
+	}
+	gt_put16(uh, sport);
+	gt_put16(uh + 2, 5201);
+	gt_put16(uh + 4, (uint16_t)(8 + plen));
+	for (size_t i = 0; i < plen; i++)
+		f[l4 + 8 + i] = (uint8_t)(fill + i);
+	{
+		uint32_t ps = (v6 ? vnet_csum_add(0, ip + 8, 32) : vnet_csum_add(0, ip + 12, 8)) + 17 +
+			      (uint32_t)(8 + plen);
+		uint16_t c = (uint16_t)~vnet_csum_fold(vnet_csum_add(ps, uh, 8 + plen));
+
+		gt_put16(uh + 6, c ? c : 0xffff);
+	}
+	return len;
+}
+
+/* Feeds in[0..n) with flags, flushes. */
+static void run_flags(struct out *o, size_t n, unsigned flags)
+{
+	static const uint8_t zero[VNET_HDR_LEN];
+	struct gro_table t;
+
+	memset(&t, 0, sizeof(t));
+	memset(o, 0, sizeof(*o));
+	for (size_t i = 0; i < n; i++)
+		if (!gro_add(&t, &owner_tag, 7, NULL, in[i], inlen[i], flags, emit, o))
+			emit(o, &owner_tag, 7, zero, in[i], inlen[i], 1);
+	gro_flush(&t, emit, o);
+	gro_free(&t);
+}
+
+/* A UDP super-frame segmented (tunnel/tso.c, checked against the kernel's
+ * TCP segmentation in test_tunnel_tso) gives back the datagrams in[k..). */
+static size_t udp_check_back(const struct out *o, size_t i, size_t k)
+{
+	static uint8_t seg[14 + 65535];
+	uint8_t hb[VNET_HDR_LEN + TSO_HDR_MAX];
+	struct vnet_hdr h;
+	struct tso ts;
+
+	vnet_hdr_decode(o->hdr[i], &h);
+	assert_int_equal(h.gso_type, VNET_GSO_UDP_L4);
+	assert_int_equal(tso_plan(&h, o->frame[i], o->len[i], &ts), 0);
+	assert_int_equal(ts.n, o->segs[i]);
+	for (unsigned j = 0; j < ts.n; j++, k++) {
+		size_t off, plen, hl = tso_segment(&ts, j, hb, &off, &plen);
+		struct vnet_hdr sh;
+
+		vnet_hdr_decode(hb, &sh);
+		memcpy(seg, hb + VNET_HDR_LEN, hl - VNET_HDR_LEN);
+		memcpy(seg + ts.hlen, o->frame[i] + off, plen);
+		assert_int_equal(vnet_csum_complete(seg, ts.hlen + plen, sh.csum_start, sh.csum_offset), 0);
+		assert_int_equal(ts.hlen + plen, inlen[k]);
+		assert_memory_equal(seg, in[k], inlen[k]);
+	}
+	return k;
+}
+
+static void t_udp(void **state)
+{
+	struct out o;
+	size_t i;
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		/* 100 datagrams of 64 bytes, a shorter last: two super-frames
+		 * (64 at most per super-frame), then the short one ends it */
+		for (i = 0; i < 100; i++)
+			inlen[i] = udp_frame(in[i], v6, 4000, (uint16_t)(7 + i), i == 99 ? 20 : 64, (uint8_t)i);
+		run_flags(&o, 100, GRO_UDP4 | GRO_UDP6);
+		assert_int_equal(o.n, 2);
+		assert_int_equal(o.segs[0], GRO_UDP_SEGS_MAX);
+		assert_int_equal(o.segs[1], 100 - GRO_UDP_SEGS_MAX);
+		assert_int_equal(udp_check_back(&o, 1, udp_check_back(&o, 0, 0)), 100);
+		out_free(&o);
+		/* without the flag for its family: written as they came */
+		run_flags(&o, 5, v6 ? GRO_UDP4 : GRO_UDP6);
+		assert_int_equal(o.n, 5);
+		out_free(&o);
+	}
+	(void)state;
+}
+
+static void t_udp_rules(void **state)
+{
+	struct out o;
+
+	(void)state;
+	/* a checksum of 0 (none: IPv4), a wrong one, another port, an ID
+	 * jump, a bigger datagram: each breaks the run */
+	for (size_t i = 0; i < 12; i++)
+		inlen[i] = udp_frame(in[i], false, 4000, (uint16_t)(7 + i), 64, (uint8_t)i);
+	gt_put16(in[2] + 40, 0);                       /* no checksum: alone */
+	in[4][50] ^= 1;                                /* a wrong checksum: alone */
+	inlen[6] = udp_frame(in[6], false, 4001, 13, 64, 6);   /* another flow */
+	inlen[8] = udp_frame(in[8], false, 4000, 99, 64, 8);   /* an ID jump */
+	inlen[10] = udp_frame(in[10], false, 4000, 17, 100, 10); /* bigger */
+	run_flags(&o, 12, GRO_UDP4);
+	/* in order: 0-1 coalesced; 2 alone; 3 (its run ended by 4); 4 alone;
+	 * 5 (7's ID is not 5's + 1); 7; 8; 9; 10-11 (a size of 100, then a
+	 * shorter last one ends it); 6, its own flow, at the flush */
+	{
+		static const size_t first[] = { 0, 2, 3, 4, 5, 7, 8, 9, 10, 6 };
+		static const unsigned segs[] = { 2, 1, 1, 1, 1, 1, 1, 1, 2, 1 };
+
+		assert_int_equal(o.n, 10);
+		for (size_t i = 0; i < o.n; i++) {
+			assert_int_equal(o.segs[i], segs[i]);
+			if (segs[i] == 1) {
+				assert_int_equal(o.len[i], inlen[first[i]]);
+				assert_memory_equal(o.frame[i], in[first[i]], inlen[first[i]]);
+			} else {
+				assert_int_equal(udp_check_back(&o, i, first[i]), first[i] + 2);
+			}
+		}
+	}
+	out_free(&o);
 }
 
 int main(void)
@@ -731,6 +879,8 @@ int main(void)
 		cmocka_unit_test(t_partial),
 		cmocka_unit_test(t_owners),
 		cmocka_unit_test(t_not_tcp),
+		cmocka_unit_test(t_udp),
+		cmocka_unit_test(t_udp_rules),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,7 +213,7 @@ static void test_gro_gives_it_back(void **state)
 
 			memcpy(segbuf + hl, super + off, plen);
 			assert_true(gro_add(&gt, &tag, 3, segbuf, segbuf + VNET_HDR_LEN, hl - VNET_HDR_LEN + plen,
-					    emit, &g));
+					    0, emit, &g));
 		}
 		gro_flush(&gt, emit, &g);
 		gro_free(&gt);
