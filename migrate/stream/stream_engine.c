@@ -797,7 +797,7 @@ static int recv_one(struct receiver *x, struct pipe_slot *s)
 		if (r < 0)
 			return r;
 		memcpy(s->peer_hash, m.block.hash, STREAM_HASH_LEN);
-		r = chan_recv(x->ch, x->fd, s->buf, x->bs, &len);
+		r = chan_recv_inplace(x->ch, x->fd, s->buf, x->bs, &len);
 		if (r == -EBADMSG) {
 			snprintf(x->rep->message, sizeof(x->rep->message),
 				 "block at offset %llu failed authentication (corrupted in flight)",
@@ -1406,7 +1406,8 @@ static int recv_session(struct receiver *x, const struct pipe_stage *stages, str
 		return r;
 	*window = window_slots(x->o, x->bs);
 	memset(stats, 0, sizeof(stats));
-	r = pipe_run(*window, x->bs, 4, stages, recv_abort, x, stats);
+	/* Room for a record's tag behind each block (chan_recv_inplace). */
+	r = pipe_run(*window, x->bs + CHAN_FRAME_OVERHEAD, 4, stages, recv_abort, x, stats);
 	stats_add(tot, stats, 4);
 	ckpt_stop(x);
 	rep->bytes_sent = x->wire_base + chan_bytes_in(x->ch);
