@@ -1448,22 +1448,27 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 	const struct pipe_stage *stages = stages_threads;
 	struct receiver x = { .ch = ch, .fd = fd, .dst = dst, .o = o, .rep = rep };
 	struct pipe_stats tot[4];
-	unsigned window = 0;
+	unsigned window = 0, depth;
 	const char *ev;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
 	/* io_uring unless it is not there (old kernel, seccomp, sysctl
 	 * kernel.io_uring_disabled) or BRIDGED_STREAM_WRITER=threads asks for
-	 * the fallback; BRIDGED_STREAM_PREALLOC=0: no allocation ahead (both
-	 * for tests and comparisons, docs/STREAM.md). */
+	 * the fallback; BRIDGED_STREAM_RING_DEPTH: writes in flight (1-64);
+	 * BRIDGED_STREAM_PREALLOC=0: no allocation ahead (all three for tests
+	 * and comparisons, docs/STREAM.md). */
+	ev = getenv("BRIDGED_STREAM_RING_DEPTH");
+	depth = ev ? (unsigned)strtoul(ev, NULL, 10) : RING_DEPTH;
+	if (depth < 1 || depth > WINDOW_MAX)
+		depth = RING_DEPTH;
 	ev = getenv("BRIDGED_STREAM_WRITER");
-	if ((!ev || strcmp(ev, "threads") != 0) && dest_ring_start(dst, RING_DEPTH) == 0) {
+	if ((!ev || strcmp(ev, "threads") != 0) && dest_ring_start(dst, depth) == 0) {
 		stages = stages_ring;
 		x.ring = true;
 	}
 	snprintf(rep->writer, sizeof(rep->writer), "%s", x.ring ? "io_uring" : "threads");
-	rep->writes_inflight = x.ring ? RING_DEPTH : WRITERS;
+	rep->writes_inflight = x.ring ? depth : WRITERS;
 	ev = getenv("BRIDGED_STREAM_PREALLOC");
 	if (ev && !strcmp(ev, "0"))
 		dst->no_prealloc = true;

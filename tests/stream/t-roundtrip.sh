@@ -7,7 +7,8 @@
 #   and written as a partition at its offset inside a bigger "disk".
 # Each: verified on both sides, same image hash, byte-identical (cmp).
 # The receiver's writer: io_uring by default (unless the kernel has it
-# disabled), the thread pool with BRIDGED_STREAM_WRITER=threads, each
+# disabled), the thread pool with BRIDGED_STREAM_WRITER=threads, io_uring
+# with one write in flight (BRIDGED_STREAM_RING_DEPTH=1), each
 # byte-identical; preallocation ahead of the writes leaves a mostly-zero
 # destination sparse.
 . "$(dirname "$0")/lib.sh"
@@ -38,6 +39,18 @@ expect_verified thr-rx thr-tx
 same "$WORK/rand.img" "$WORK/thr.out"
 rm -f "$WORK/thr.out"
 log "random $size MiB, threads writer: verified"
+
+# io_uring with one write in flight: every write waits for room
+if [ "$want" = io_uring ]; then
+	BRIDGED_STREAM_RING_DEPTH=1 rx d1-rx --create "$WORK/d1.out"
+	tx d1-tx "$WORK/rand.img" || fail "send (1 write in flight): exit $?"
+	wait_pid "$RXPID" 30 || fail "receive (1 write in flight): exit $?"
+	expect_verified d1-rx d1-tx
+	[ "$(result d1-rx writes_inflight)" = 1 ] || fail "RING_DEPTH=1: writes_inflight $(result d1-rx writes_inflight)"
+	same "$WORK/rand.img" "$WORK/d1.out"
+	rm -f "$WORK/d1.out"
+	log "random $size MiB, io_uring with 1 write in flight: verified"
+fi
 
 # --plain, into a fresh file made by --create
 rx plain-rx --plain --create "$WORK/plain.out"
