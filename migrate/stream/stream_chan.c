@@ -333,8 +333,8 @@ int chan_send(struct stream_chan *ch, int fd, const void *a, size_t alen,
 	return 0;
 }
 
-static int chan_recv_frame(struct stream_chan *ch, int fd, uint8_t *buf, size_t cap, size_t *ret_len,
-			   bool inplace)
+static int chan_recv_frame(struct stream_chan *ch, int fd, uint8_t *buf, size_t cap,
+			   size_t *ret_len, bool inplace)
 {
 	uint8_t pre[4];
 	uint32_t flen;
