@@ -13,13 +13,14 @@ CC        ?= cc
 PKG_CONFIG ?= pkg-config
 
 # Each binary links the libraries it uses, no more (docs/ARCHITECTURE.md):
-# the daemon netlink, libsodium, json-c, libcrypto and libxxhash (the disk
-# stream it serves: AES-256-GCM, block checks) (and loads libvirt at run time,
+# the daemon netlink, libsodium, json-c, libcrypto, libxxhash and liburing
+# (the disk stream it serves: AES-256-GCM, block checks, the receiver's
+# io_uring writes) (and loads libvirt at run time,
 # only for MigrateSource = libvirt:URI); bridgectl also libvirt, libxml2
 # (the domain XML), libparted, libblkid, libext2fs and the initramfs
 # decompressors for migrate. Unit tests get the daemon's set (and name
 # what else they link).
-PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c libcrypto libxxhash
+PKGS_DAEMON := libnl-3.0 libnl-route-3.0 libsodium json-c libcrypto libxxhash liburing
 # libsystemd: the daemon's sd_notify (READY, STATUS, WATCHDOG), daemon only.
 PKGS_NOTIFY := libsystemd
 # libcap-ng, libseccomp: the daemon's privilege drop and its system call

@@ -4,7 +4,7 @@
 # Idempotent and non-interactive. --if-missing: do nothing when all are there.
 set -e
 PKGS="build-essential pkg-config clang
-libnl-3-dev libnl-route-3-dev libsodium-dev libjson-c-dev libssl-dev libxxhash-dev
+libnl-3-dev libnl-route-3-dev libsodium-dev libjson-c-dev libssl-dev libxxhash-dev liburing-dev
 libcmocka-dev libparted-dev libvirt-dev libblkid-dev libxml2-dev
 libext2fs-dev comerr-dev zlib1g-dev liblzma-dev libzstd-dev libsystemd-dev libcap-ng-dev libseccomp-dev libfuse3-dev
 systemd mandoc

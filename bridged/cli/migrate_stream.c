@@ -358,6 +358,11 @@ static void report_print(struct out *o, const char *what, const struct stream_re
 			}
 			json_object_object_add(j, "window", json_object_new_int((int)rep->window));
 			json_object_object_add(j, "stages", st);
+			if (rep->writer[0]) {
+				json_object_object_add(j, "writer", json_object_new_string(rep->writer));
+				json_object_object_add(j, "writes_inflight",
+						       json_object_new_int((int)rep->writes_inflight));
+			}
 			json_object_object_add(j, !strcmp(o->role, "send") ? "seal_busy" : "open_busy",
 					       json_object_new_double(!strcmp(o->role, "send") ? rep->seal_busy :
 								      rep->open_busy));
@@ -417,6 +422,9 @@ static void report_print(struct out *o, const char *what, const struct stream_re
 		printf("  skipped     %s already on the receiver (resumed or unchanged)\n", e);
 		if (rep->readback_bytes)
 			printf("  read back   %llu bytes\n", (unsigned long long)rep->readback_bytes);
+		if (rep->writer[0])
+			printf("  writer      %s, up to %u block writes in flight\n", rep->writer,
+			       rep->writes_inflight);
 		printf("  duration    %.2f s, %s/s\n", rep->duration, f);
 		if (rep->reconnects || rep->ncuts) {
 			human_bytes(e, sizeof(e), (double)rep->resent_bytes);

@@ -155,6 +155,8 @@ struct stream_report {
 	} stages[STREAM_STAGES_MAX];
 	double seal_busy, open_busy;
 	unsigned window;		/* slots of the pipeline */
+	char writer[12];		/* receiver: "io_uring" or "threads" (the fallback) */
+	unsigned writes_inflight;	/* receiver: at most this many block writes at once */
 	/* --retry: connections that broke and were replaced in this run,
 	 * and (sender) the image bytes that travelled again because the
 	 * connection that carried them broke before the receiver had them. */

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <liburing.h>
+#include <pthread.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <stdarg.h>
@@ -345,6 +347,7 @@ void stream_dest_free(struct stream_dest *d)
 {
 	if (!d)
 		return;
+	dest_ring_stop(d);
 	if (d->dfd >= 0)
 		close(d->dfd);
 	if (d->fd >= 0)
@@ -456,4 +459,150 @@ void dest_drop_cache(struct stream_dest *d, uint64_t length)
 	if (d->is_blk)
 		ioctl(d->fd, BLKFLSBUF, 0);
 	posix_fadvise(d->fd, (off_t)d->o.offset, (off_t)length, POSIX_FADV_DONTNEED);
+}
+
+void dest_prealloc(struct stream_dest *d, uint64_t off, uint64_t len)
+{
+	if (d->is_blk || d->no_prealloc || !__atomic_load_n(&d->direct, __ATOMIC_RELAXED) || len == 0)
+		return;
+	if (fallocate(d->fd, FALLOC_FL_KEEP_SIZE, (off_t)(d->o.offset + off), (off_t)len) < 0)
+		d->no_prealloc = true;
+}
+
+struct dest_ring {
+	struct io_uring ring;
+	pthread_mutex_t mu;	/* the submission side, inflight, abort */
+	pthread_cond_t cv;
+	unsigned depth, inflight;
+	bool abort;
+};
+
+int dest_ring_start(struct stream_dest *d, unsigned depth)
+{
+	struct dest_ring *g;
+	int r;
+
+	if (d->ring)
+		return 0;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	/* One submitter and one reaper: the SQ and CQ rings are separate, the
+	 * CQ (twice the SQ) never overflows with depth writes in flight. */
+	r = io_uring_queue_init(depth, &g->ring, 0);
+	if (r < 0) {
+		free(g);
+		return r;
+	}
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	g->depth = depth;
+	d->ring = g;
+	return 0;
+}
+
+void dest_ring_stop(struct stream_dest *d)
+{
+	struct dest_ring *g = d->ring;
+
+	if (!g)
+		return;
+	/* Never with writes in flight: their buffers are about to go. */
+	while (g->inflight) {
+		void *tag;
+		int res;
+
+		if (dest_ring_reap(d, &tag, &res) < 0)
+			break;
+	}
+	io_uring_queue_exit(&g->ring);
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+	free(g);
+	d->ring = NULL;
+}
+
+int dest_ring_write(struct stream_dest *d, const void *buf, size_t len, uint64_t off, void *tag)
+{
+	struct dest_ring *g = d->ring;
+	uint64_t abs = d->o.offset + off;
+	struct io_uring_sqe *sqe;
+	int fd = d->fd, r;
+
+	if (!g || len > INT_MAX)
+		return -EINVAL;
+	/* The descriptor dest_write would choose; an O_DIRECT write the
+	 * filesystem refuses comes back as -EINVAL and is redone there. */
+	if (__atomic_load_n(&d->direct, __ATOMIC_RELAXED) && ((uintptr_t)buf % DEST_DIRECT_ALIGN) == 0 &&
+	    len % DEST_DIRECT_ALIGN == 0 && abs % DEST_DIRECT_ALIGN == 0)
+		fd = d->dfd;
+	pthread_mutex_lock(&g->mu);
+	while (g->inflight >= g->depth && !g->abort)
+		pthread_cond_wait(&g->cv, &g->mu);
+	if (g->abort) {
+		pthread_mutex_unlock(&g->mu);
+		return -ECANCELED;
+	}
+	sqe = io_uring_get_sqe(&g->ring);
+	if (!sqe) {
+		pthread_mutex_unlock(&g->mu);
+		return -EBUSY;
+	}
+	io_uring_prep_write(sqe, fd, buf, (unsigned)len, abs);
+	io_uring_sqe_set_data(sqe, tag);
+	do
+		r = io_uring_submit(&g->ring);
+	while (r == -EINTR || r == -EAGAIN);
+	if (r == 1)
+		g->inflight++;
+	pthread_mutex_unlock(&g->mu);
+	return r == 1 ? 0 : r < 0 ? r : -EIO;
+}
+
+int dest_ring_reap(struct stream_dest *d, void **tag, int *res)
+{
+	struct dest_ring *g = d->ring;
+	struct io_uring_cqe *cqe;
+	int r;
+
+	if (!g || !dest_ring_inflight(d))
+		return -ENOENT;
+	do
+		r = io_uring_wait_cqe(&g->ring, &cqe);
+	while (r == -EINTR || r == -EAGAIN);
+	if (r < 0)
+		return r;
+	*tag = io_uring_cqe_get_data(cqe);
+	*res = cqe->res;
+	io_uring_cqe_seen(&g->ring, cqe);
+	pthread_mutex_lock(&g->mu);
+	g->inflight--;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	return 0;
+}
+
+void dest_ring_cancel(struct stream_dest *d, bool on)
+{
+	struct dest_ring *g = d->ring;
+
+	if (!g)
+		return;
+	pthread_mutex_lock(&g->mu);
+	g->abort = on;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+unsigned dest_ring_inflight(struct stream_dest *d)
+{
+	struct dest_ring *g = d->ring;
+	unsigned n;
+
+	if (!g)
+		return 0;
+	pthread_mutex_lock(&g->mu);
+	n = g->inflight;
+	pthread_mutex_unlock(&g->mu);
+	return n;
 }

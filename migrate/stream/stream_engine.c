@@ -41,8 +41,17 @@
 #define WINDOW_MIN 4
 #define WINDOW_MAX 64
 #define CHECKPOINT_DEFAULT 16
-/* Threads of the receiver's write stage: O_DIRECT writes in flight. */
+/* Threads of the receiver's write stage when io_uring is not there (the
+ * fallback): O_DIRECT writes in flight. */
 #define WRITERS 4
+/* Block writes in flight through io_uring (docs/BENCHMARKS.md, "Issue 15:
+ * the write stage"). */
+#define RING_DEPTH 8
+/* A regular file destination is allocated ahead of the data (dest_prealloc)
+ * by as much as the run of consecutive data blocks so far, at most this:
+ * a 1 GiB copy takes about a dozen fallocate calls (each waits for the
+ * writes in flight), and a mostly-zero image at most twice its data. */
+#define PREALLOC_MAX (256ull << 20)
 #define RESULT_BUF (SMSG_RESULT_HDR + 8 * STREAM_BAD_MAX)
 
 static const char *const result_names[STREAM_RESULT_MAX] = {
@@ -586,7 +595,7 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
 		const struct stream_opts *o, struct stream_report *rep)
 {
 	static const struct pipe_stage stages[] = {
-		{ "read", send_read, 1 }, { "hash", send_hash, 1 }, { "send", send_block, 1 },
+		{ "read", send_read, 1, NULL }, { "hash", send_hash, 1, NULL }, { "send", send_block, 1, NULL },
 	};
 	struct sender x = { .ch = ch, .fd = fd, .src = src, .o = o, .rep = rep };
 	struct pipe_stats tot[3];
@@ -713,6 +722,9 @@ struct receiver {
 	uint64_t wire_base;		/* wire bytes of the connections before this one */
 	double open_base;
 	unsigned sessions;
+	bool ring;			/* the write stage queues to io_uring */
+	uint64_t pa_end;		/* dest_prealloc'd up to here (image offset) */
+	uint64_t run_end, run_len;	/* the run of consecutive data blocks */
 };
 
 static int recv_expect_block(struct receiver *x, const struct smsg_block *b, struct pipe_slot *s)
@@ -785,7 +797,7 @@ static int recv_one(struct receiver *x, struct pipe_slot *s)
 		if (r < 0)
 			return r;
 		memcpy(s->peer_hash, m.block.hash, STREAM_HASH_LEN);
-		r = chan_recv(x->ch, x->fd, s->buf, x->bs, &len);
+		r = chan_recv_inplace(x->ch, x->fd, s->buf, x->bs, &len);
 		if (r == -EBADMSG) {
 			snprintf(x->rep->message, sizeof(x->rep->message),
 				 "block at offset %llu failed authentication (corrupted in flight)",
@@ -829,6 +841,29 @@ static int recv_one(struct receiver *x, struct pipe_slot *s)
 	}
 }
 
+/* Allocates a regular file ahead of the writes, in order (one thread):
+ * by the length of the run of data blocks that ends here, so a long run
+ * gets few and large fallocate calls and a short one costs no more space
+ * than its own data. */
+static void recv_prealloc(struct receiver *x, const struct pipe_slot *s)
+{
+	uint64_t end = s->offset + s->len, n;
+
+	if (x->dst->no_prealloc)
+		return;
+	if (s->offset != x->run_end)
+		x->run_len = 0;
+	x->run_len += s->len;
+	x->run_end = end;
+	if (end <= x->pa_end)
+		return;
+	n = x->run_len < PREALLOC_MAX ? x->run_len : PREALLOC_MAX;
+	if (n > x->length - s->offset)
+		n = x->length - s->offset;
+	dest_prealloc(x->dst, s->offset, n);
+	x->pa_end = s->offset + n;
+}
+
 static int recv_hash(struct pipe_slot *s, void *arg)
 {
 	struct receiver *x = arg;
@@ -837,6 +872,8 @@ static int recv_hash(struct pipe_slot *s, void *arg)
 		block_hash(s->hash, s->buf, s->len);
 		if (memcmp(s->hash, s->peer_hash, STREAM_HASH_LEN) != 0)
 			s->kind = SLOT_BAD;
+		else
+			recv_prealloc(x, s);
 	} else if (s->kind == SLOT_ZERO) {
 		memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
 	}
@@ -956,6 +993,60 @@ static int recv_write(struct pipe_slot *s, void *arg)
 	return 0;
 }
 
+/* The write stage with io_uring: one thread queues each block's write and
+ * passes the slot on at once; the commit stage reaps the completions
+ * (recv_reap) before it claims the block. */
+static int recv_submit(struct pipe_slot *s, void *arg)
+{
+	struct receiver *x = arg;
+
+	s->pending = false;
+	if (s->kind == SLOT_DATA) {
+		/* Set before the write is queued: the slot belongs to the
+		 * reaper from then on. */
+		s->pending = true;
+		if (dest_ring_write(x->dst, s->buf, s->len, s->offset, s) < 0) {
+			s->pending = false;
+			s->err = dest_write(x->dst, s->buf, s->len, s->offset);
+		}
+	} else if (s->kind == SLOT_ZERO) {
+		s->err = dest_zero(x->dst, s->len, s->offset);
+	}
+	return 0;
+}
+
+/* Reaps completions until the write of s is done. A write that failed or
+ * came back short is redone with dest_write (idempotent; -EINVAL from an
+ * O_DIRECT write the filesystem refuses turns to buffered writes there). */
+static int recv_reap(struct receiver *x, struct pipe_slot *s)
+{
+	while (s->pending) {
+		struct pipe_slot *t;
+		void *tag;
+		int res, r;
+
+		r = dest_ring_reap(x->dst, &tag, &res);
+		if (r < 0)
+			return r;
+		t = tag;
+		t->pending = false;
+		if (res < 0 || (uint32_t)res != t->len)
+			t->err = dest_write(x->dst, t->buf, t->len, t->offset);
+	}
+	return 0;
+}
+
+/* After the run: no write may still be in flight on the slots' buffers. */
+static void recv_drain_ring(void *arg)
+{
+	struct receiver *x = arg;
+	void *tag;
+	int res;
+
+	while (dest_ring_reap(x->dst, &tag, &res) == 0)
+		((struct pipe_slot *)tag)->pending = false;
+}
+
 /* In order, one thread: the map (a block is claimed once written, and
  * saved as verified only after the checkpointer's flush), the counters,
  * the checkpoints and the progress. */
@@ -963,8 +1054,15 @@ static int recv_commit(struct pipe_slot *s, void *arg)
 {
 	struct receiver *x = arg;
 	struct stream_report *rep = x->rep;
-	int r = s->err;
+	int r;
 
+	r = recv_reap(x, s);
+	if (r < 0) {
+		snprintf(rep->message, sizeof(rep->message), "write %s: io_uring: %s", x->dst->path,
+			 strerror(-r));
+		return r;
+	}
+	r = s->err;
 	switch (s->kind) {
 	case SLOT_END:
 		return 0;
@@ -1013,6 +1111,8 @@ static void recv_abort(int err, void *arg)
 	(void)err;
 	if (!x->recv_failed)
 		shutdown(x->fd, SHUT_RD);
+	/* The commit stage (the reaper) may be the one that failed. */
+	dest_ring_cancel(x->dst, true);
 }
 
 static void recv_drain(int fd, int timeout_ms)
@@ -1289,6 +1389,8 @@ static int recv_session(struct receiver *x, const struct pipe_stage *stages, str
 	x->last_ckpt = now_s();
 	x->ckpt_busy = x->ckpt_stop = false;
 	x->ckpt_err = 0;
+	x->pa_end = x->run_end = x->run_len = 0;
+	dest_ring_cancel(x->dst, false);
 	smap_free(x->map);
 	smap_free(x->snap);
 	free(x->adv);
@@ -1304,7 +1406,8 @@ static int recv_session(struct receiver *x, const struct pipe_stage *stages, str
 		return r;
 	*window = window_slots(x->o, x->bs);
 	memset(stats, 0, sizeof(stats));
-	r = pipe_run(*window, x->bs, 4, stages, recv_abort, x, stats);
+	/* Room for a record's tag behind each block (chan_recv_inplace). */
+	r = pipe_run(*window, x->bs + CHAN_FRAME_OVERHEAD, 4, stages, recv_abort, x, stats);
 	stats_add(tot, stats, 4);
 	ckpt_stop(x);
 	rep->bytes_sent = x->wire_base + chan_bytes_in(x->ch);
@@ -1334,16 +1437,41 @@ static int recv_session(struct receiver *x, const struct pipe_stage *stages, str
 int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 		   const struct stream_opts *o, struct stream_report *rep)
 {
-	static const struct pipe_stage stages[] = {
-		{ "receive", recv_stage, 1 }, { "hash", recv_hash, 1 },
-		{ "write", recv_write, WRITERS }, { "commit", recv_commit, 1 },
+	static const struct pipe_stage stages_threads[] = {
+		{ "receive", recv_stage, 1, NULL }, { "hash", recv_hash, 1, NULL },
+		{ "write", recv_write, WRITERS, NULL }, { "commit", recv_commit, 1, NULL },
 	};
+	static const struct pipe_stage stages_ring[] = {
+		{ "receive", recv_stage, 1, NULL }, { "hash", recv_hash, 1, NULL },
+		{ "write", recv_submit, 1, NULL }, { "commit", recv_commit, 1, recv_drain_ring },
+	};
+	const struct pipe_stage *stages = stages_threads;
 	struct receiver x = { .ch = ch, .fd = fd, .dst = dst, .o = o, .rep = rep };
 	struct pipe_stats tot[4];
-	unsigned window = 0;
+	unsigned window = 0, depth;
+	const char *ev;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
+	/* io_uring unless it is not there (old kernel, seccomp, sysctl
+	 * kernel.io_uring_disabled) or BRIDGED_STREAM_WRITER=threads asks for
+	 * the fallback; BRIDGED_STREAM_RING_DEPTH: writes in flight (1-64);
+	 * BRIDGED_STREAM_PREALLOC=0: no allocation ahead (all three for tests
+	 * and comparisons, docs/STREAM.md). */
+	ev = getenv("BRIDGED_STREAM_RING_DEPTH");
+	depth = ev ? (unsigned)strtoul(ev, NULL, 10) : RING_DEPTH;
+	if (depth < 1 || depth > WINDOW_MAX)
+		depth = RING_DEPTH;
+	ev = getenv("BRIDGED_STREAM_WRITER");
+	if ((!ev || strcmp(ev, "threads") != 0) && dest_ring_start(dst, depth) == 0) {
+		stages = stages_ring;
+		x.ring = true;
+	}
+	snprintf(rep->writer, sizeof(rep->writer), "%s", x.ring ? "io_uring" : "threads");
+	rep->writes_inflight = x.ring ? depth : WRITERS;
+	ev = getenv("BRIDGED_STREAM_PREALLOC");
+	if (ev && !strcmp(ev, "0"))
+		dst->no_prealloc = true;
 	memset(tot, 0, sizeof(tot));
 	x.t0 = x.last_progress = x.last_ckpt = now_s();
 	x.ckpt_every = o->checkpoint_blocks ? o->checkpoint_blocks : CHECKPOINT_DEFAULT;
@@ -1405,6 +1533,7 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 	if (r < 0 && rep->result == STREAM_RESULT_MISMATCH)
 		r = -EBADMSG;
 	ckpt_stop(&x);
+	dest_ring_stop(dst);
 	smap_free(x.map);
 	smap_free(x.snap);
 	free(x.adv);

@@ -197,6 +197,9 @@ started:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
+	for (k = 0; k < nstages; k++)
+		if (stages[k].drain)
+			stages[k].drain(arg);
 	if (stats) {
 		memset(stats, 0, nstages * sizeof(*stats));
 		for (i = 0; i < started; i++) {

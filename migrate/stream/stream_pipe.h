@@ -43,6 +43,7 @@ struct pipe_slot {
 	uint64_t index, offset;
 	uint32_t len;
 	int err;		/* a stage's own result, for a later stage */
+	bool pending;		/* receiver: its write is in flight (io_uring) */
 	uint8_t hash[STREAM_HASH_LEN];		/* computed here */
 	uint8_t peer_hash[STREAM_HASH_LEN];	/* from the other side */
 	bool peer_valid;
@@ -59,6 +60,10 @@ struct pipe_stage {
 	const char *name;
 	pipe_stage_fn fn;
 	unsigned workers;	/* threads of this stage; 0 = 1 */
+	/* NULL, or called once after every thread of the run ended and
+	 * before the slots' buffers are freed (I/O still in flight on them
+	 * after a failure must complete first). */
+	void (*drain)(void *arg);
 };
 
 /* Where a stage's threads spent their time, summed over its workers:

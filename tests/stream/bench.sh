@@ -39,6 +39,11 @@
 # ours, seed; ...), so none always follows the same one. SETTLE=0: only
 # `sync` before each run (the bench before 2026-12-01).
 #
+# ALTS: variants of ours run in the same rounds (rotating with the others),
+# space-separated, each a comma-separated list of environment settings for
+# both sides, e.g. ALTS="BRIDGED_STREAM_WRITER=threads,BRIDGED_STREAM_PREALLOC=0"
+# (the receiver before io_uring and preallocation, docs/STREAM.md).
+#
 # Uses an optimised build of the stream tool ($WORK/src, make: -O2, no
 # sanitizers); the seed uses netcat-openbsd (-N: close on EOF; the seed's
 # `-q 15` would add 15 s of idle waiting to every copy).
@@ -49,6 +54,8 @@ REPS=${REPS:-3}
 PINS=${PINS:-1 0}
 SETTLE=${SETTLE:-1}
 PLAIN=${PLAIN:-0}
+read -r -a ALT <<<"${ALTS:-}"
+OURS_ENV=()	# environment of ours (an ALTS variant)
 RAND_MIB=${1:-1024}
 SPARSE_GIB=${2:-4}
 EXT4_MIB=${3:-1024}
@@ -153,14 +160,14 @@ ours() {	# ours SRC [DIR [ARG...]]: prints "total copy flush cpu_tx cpu_rx"
 	n=$(stat -c %s "$src")
 	rm -f "$out" "$dir"/.ours.out@*
 	settle "$src"
-	echo "r$r pin=$pin $img ours${*:+ $*} into $dir: $(state)" >>"$WORK/starts"
+	echo "r$r pin=$pin $img ours${OURS_ENV[*]:+ ${OURS_ENV[*]}}${*:+ $*} into $dir: $(state)" >>"$WORK/starts"
 	t0=$(now)
-	ip netns exec "$P-b" "${TB[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-rx" "$TOOL" receive \
+	ip netns exec "$P-b" "${TB[@]}" env "${OURS_ENV[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-rx" "$TOOL" receive \
 		--listen 198.18.0.2:$PORT --key "$WORK/b.key" --peer-key "$APUB" --create --json -q "$@" \
 		"$out" >"$WORK/ours-rx.json" 2>"$WORK/ours-rx.err" &
 	local rxp=$!
 	wait_listen $PORT	# as for the seed's nc -l
-	ip netns exec "$P-a" "${TA[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-tx" "$TOOL" send \
+	ip netns exec "$P-a" "${TA[@]}" env "${OURS_ENV[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-tx" "$TOOL" send \
 		--to 198.18.0.2:$PORT --key "$WORK/a.key" --peer-key "$BPUB" --json -q "$@" "$src" \
 		>"$WORK/ours-tx.json" 2>"$WORK/ours-tx.err" || fail "send $src: $(cat "$WORK/ours-tx.err")"
 	wait "$rxp" || fail "receive $src"
@@ -172,7 +179,8 @@ ours() {	# ours SRC [DIR [ARG...]]: prints "total copy flush cpu_tx cpu_rx"
 	wall=$(echo "$t1 - $t0" | bc)
 	fl=$(result ours-rx flush_duration)
 	for side in tx rx; do
-		jq -r --arg w "$wall" 'select(.event == "result") | "  r'$r' pin='$pin' '$img' ours'"${*:+ $*}"'-'$side' wall \($w): " +
+		jq -r --arg w "$wall" 'select(.event == "result") | "  r'$r' pin='$pin' '$img' ours'"${OURS_ENV[*]:+ ${OURS_ENV[*]}}${*:+ $*}"'-'$side' wall \($w)" +
+			(if .writer then " writer \(.writer)" else "" end) + ": " +
 			([.stages[] | "\(.name) \(.busy * 100 | round / 100)/\(.wait * 100 | round / 100)"] | join(", "))' \
 			"$WORK/ours-$side.json" >>"$WORK/stages"
 	done
@@ -191,11 +199,16 @@ for ((r = 1; r <= REPS; r++)); do
 		for img in $IMAGES; do
 			src=$WORK/$img.img
 			log "round $r, pin=$pin, $img"
-			for k in 0 1 2; do
-				case $(((k + r - 1) % 3)) in
+			nproc=$((3 + ${#ALT[@]}))
+			for ((k = 0; k < nproc; k++)); do
+				q=$(((k + r - 1) % nproc))
+				case $q in
 				0) seed "$src" >>"$WORK/r-$pin-$img-seed" ;;
 				1) seed "$src" conv=fdatasync >>"$WORK/r-$pin-$img-seedf" ;;
 				2) ours "$src" >>"$WORK/r-$pin-$img-ours" ;;
+				*) IFS=, read -r -a OURS_ENV <<<"${ALT[q - 3]}"
+				   ours "$src" >>"$WORK/r-$pin-$img-alt$((q - 3))"
+				   OURS_ENV=() ;;
 				esac
 			done
 			if [ "$PLAIN" = 1 ] && [ "$img" = random ]; then
@@ -229,7 +242,12 @@ for pin in $PINS; do
 	for img in $IMAGES; do
 		f=$WORK/r-$pin-$img
 		paste -d' ' <(awk '{print $1}' "$f-seed") <(awk '{print $1}' "$f-seedf") <(awk '{print $1}' "$f-ours") |
-			awk -v i="$img" '{printf "  %s: seed %.1f, seed+fdatasync %.1f, ours %.1f -> %.1fx\n", i, $1, $2, $3, $1 / $3}'
+			awk -v i="$img" '{printf "  %s: seed %.1f, seed+fdatasync %.1f, ours %.2f -> %.1fx\n", i, $1, $2, $3, $1 / $3}'
+		for ((a = 0; a < ${#ALT[@]}; a++)); do
+			paste -d' ' <(awk '{print $1}' "$f-seed") <(awk '{print $1}' "$f-alt$a") |
+				awk -v i="$img" -v v="${ALT[a]}" '{printf "  %s: ours with %s %.2f s -> %.1fx\n", i, v, $2, $1 / $2}'
+			echo "  $img: ours with ${ALT[a]}: median $(median 1 "$f-alt$a") s (ours: $(median 1 "$f-ours") s)"
+		done
 	done
 done
 if [ "$PLAIN" = 1 ]; then

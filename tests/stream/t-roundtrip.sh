@@ -6,6 +6,11 @@
 #   garbage where the source has zeros; an ext4 image made with mkfs.ext4 -d
 #   and written as a partition at its offset inside a bigger "disk".
 # Each: verified on both sides, same image hash, byte-identical (cmp).
+# The receiver's writer: io_uring by default (unless the kernel has it
+# disabled), the thread pool with BRIDGED_STREAM_WRITER=threads, io_uring
+# with one write in flight (BRIDGED_STREAM_RING_DEPTH=1), each
+# byte-identical; preallocation ahead of the writes leaves a mostly-zero
+# destination sparse.
 . "$(dirname "$0")/lib.sh"
 two_hosts
 
@@ -20,7 +25,32 @@ expect_verified rand-rx rand-tx
 [ "$(result rand-tx image_hash)" = "$(result rand-rx image_hash)" ] || fail "image hashes differ"
 [ "$(result rand-tx data_bytes)" = $((size * MiB)) ] || fail "random data: data_bytes $(result rand-tx data_bytes)"
 same "$WORK/rand.img" "$WORK/rand.out"
-log "random $size MiB: verified in $(result rand-tx duration) s"
+want=io_uring
+[ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ] || want=threads
+[ "$(result rand-rx writer)" = "$want" ] || fail "writer $(result rand-rx writer), expected $want"
+log "random $size MiB: verified in $(result rand-tx duration) s, writer $want"
+
+# the fallback writer (a pool of threads), into a new file
+BRIDGED_STREAM_WRITER=threads rx thr-rx --create "$WORK/thr.out"
+tx thr-tx "$WORK/rand.img" || fail "send (threads writer): exit $?"
+wait_pid "$RXPID" 30 || fail "receive (threads writer): exit $?"
+expect_verified thr-rx thr-tx
+[ "$(result thr-rx writer)" = threads ] || fail "BRIDGED_STREAM_WRITER=threads: writer $(result thr-rx writer)"
+same "$WORK/rand.img" "$WORK/thr.out"
+rm -f "$WORK/thr.out"
+log "random $size MiB, threads writer: verified"
+
+# io_uring with one write in flight: every write waits for room
+if [ "$want" = io_uring ]; then
+	BRIDGED_STREAM_RING_DEPTH=1 rx d1-rx --create "$WORK/d1.out"
+	tx d1-tx "$WORK/rand.img" || fail "send (1 write in flight): exit $?"
+	wait_pid "$RXPID" 30 || fail "receive (1 write in flight): exit $?"
+	expect_verified d1-rx d1-tx
+	[ "$(result d1-rx writes_inflight)" = 1 ] || fail "RING_DEPTH=1: writes_inflight $(result d1-rx writes_inflight)"
+	same "$WORK/rand.img" "$WORK/d1.out"
+	rm -f "$WORK/d1.out"
+	log "random $size MiB, io_uring with 1 write in flight: verified"
+fi
 
 # --plain, into a fresh file made by --create
 rx plain-rx --plain --create "$WORK/plain.out"
