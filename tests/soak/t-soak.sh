@@ -9,7 +9,7 @@
 # Pass: the stream arrives byte-identical; each disruption is recovered
 # within 2 s of its end (daemon events and ping); the daemons' RSS and open
 # descriptors after are within a small bound of before; no sanitizer report.
-# SOAK_SECONDS (default 60) of chaos; SOAK_SEED replays a run.
+# SOAK_SECONDS (default 45) of chaos; SOAK_SEED replays a run.
 # Topology: two_hosts (vm1 - a ==== b - vm2).
 # ASan keeps freed memory in a quarantine (256 MiB by default), which would
 # show as RSS growth: a 1 MiB one keeps the RSS comparison meaningful.
@@ -19,7 +19,7 @@ for t in iptables socat openssl cmp stdbuf; do
 	command -v $t >/dev/null || skip "$t missing"
 done
 
-SOAK_SECONDS=${SOAK_SECONDS:-60}
+SOAK_SECONDS=${SOAK_SECONDS:-45}
 [ -n "${SOAK_KEEP:-}" ] && on_cleanup 'mkdir -p "$SOAK_KEEP" && cp -a "$WORK"/. "$SOAK_KEEP"/ && rm -f "$SOAK_KEEP"/*.bin "$SOAK_KEEP"/*.key' # keep the logs
 SOAK_SEED=${SOAK_SEED:-$(( $(date +%s%N) % 1000000 ))}
 RECOVER_MS=${RECOVER_MS:-2000}    # each disruption recovered within this of its end
