@@ -88,8 +88,8 @@ done
 # veths cutting UDP GSO trains into their datagrams (as a NIC puts them on
 # a wire). The super-frames go as their segments, one datagram each, so a
 # datagram lost costs TCP one segment, not a super-frame of 40: the
-# transfer arrives intact, and the segments vm1 sends again stay within a
-# few per datagram lost on the way to b (sent whole, about 30).
+# transfer arrives intact, and the segments vm1 sends again stay within
+# 12 per datagram lost on the way to b (sent whole: about 30).
 P=gs$(printf '%04x' $((RANDOM % 65536)))
 NODE_EXTRA_b=
 two_hosts none
@@ -109,7 +109,9 @@ split=$(js a '.peers[0].tx_split_superframes') segs=$(js a '.peers[0].tx_split_s
 log "1 % loss: $MIB MiB intact; $lost datagrams lost on the way to b, $resent segments sent again by vm1; $split super-frames sent as $segs segments"
 [ "$split" -gt 0 ] || fail "loss: no super-frame sent as segments"
 [ "$lost" -ge 20 ] || fail "loss: only $lost datagrams lost, the case shows nothing"
-[ "$resent" -le $((lost * 4 + 20)) ] || fail "loss: $resent segments resent for $lost datagrams lost: super-frames lost whole?"
+# (2-3 per datagram lost with a plain build, 5 seen under ASan, about 30
+# when super-frames went whole)
+[ "$resent" -le $((lost * 12 + 20)) ] || fail "loss: $resent segments resent for $lost datagrams lost: super-frames lost whole?"
 ctl a status | grep -q "super-frames:   yes (both ends take GSO frames); $split sent as" ||
 	ctl a status | grep -q "super-frames:   yes .*sent as .* segments" || fail "loss: the human status does not say super-frames go as segments"
 teardown_hosts
