@@ -123,21 +123,24 @@ tests: $(BINS) $(UNIT_TESTS) $(TEST_TOOLS)
 deps:
 	$(Q)scripts/deps.sh
 
+# The build before the tests uses every CPU (BUILD_JOBS=1: one at a time).
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+
 # check: everything (the README's test command). check-unit: what needs
 # neither root nor a network (unit tests, fuzzers, golden and CLI tests).
 # check-root: the scenarios (namespaces, loop devices, libvirt, guests).
 check:
 	$(Q)scripts/deps.sh --if-missing
-	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory -j$(BUILD_JOBS) all tests
 	$(Q)tests/run.sh
 
 check-unit:
-	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory -j$(BUILD_JOBS) all tests
 	$(Q)SUITE=unit tests/run.sh
 
 check-root:
 	$(Q)scripts/deps.sh --if-missing
-	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory -j$(BUILD_JOBS) all tests
 	$(Q)SUITE=root tests/run.sh
 
 # The long fuzzing campaign: every target FUZZ_SECONDS (default 600), one

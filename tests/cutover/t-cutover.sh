@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # The centerpiece: `bridgectl cutover VM` moves one running "Xen" VM to the
 # real libvirtd on this machine, while a client on the new side pings it
 # across bridged's tunnel (topology in tests/cutover/lib.sh):

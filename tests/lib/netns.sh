@@ -26,10 +26,15 @@ skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
 [ -x "$BRIDGED" ] || fail "$BRIDGED not built (make)"
 # the daemons drop to the package's account after start-up (docs/SECURITY.md):
 # every scenario runs that way, as a host with the package would
+# (two scenarios may start at once, tests/run.sh's rows: a useradd that
+# finds /etc/passwd locked by the other is tried again)
 ensure_user() {
-	getent passwd bridged >/dev/null && return 0
-	useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
-		--user-group bridged 2>/dev/null
+	local _i
+	for _i in $(seq 20); do
+		getent passwd bridged >/dev/null && return 0
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+			--user-group bridged 2>/dev/null || sleep 0.2
+	done
 	getent passwd bridged >/dev/null || fail "cannot create the system user bridged"
 }
 ensure_user

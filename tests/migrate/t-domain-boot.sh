@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # A real boot of the domain `bridgectl migrate domain` defines (TCG guest,
 # the real libvirtd on qemu:///system):
 #

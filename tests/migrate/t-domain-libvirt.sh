@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # `bridgectl migrate domain` against the real libvirtd (qemu:///system):
 #  1. every golden XML of tests/migrate/domain/ is defined with
 #     `virsh define --validate` (under a per-run name) and undefined again;

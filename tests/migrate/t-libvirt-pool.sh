@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # `bridgectl migrate create --pool NAME` against a real libvirtd: a per-run
 # `dir` pool gets the volume VM-sda (virStorageVolCreateXML), libparted
 # partitions it, swap is recreated; a re-run reuses everything; a volume of

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # The storage guest (docs TESTING.md "LVM, inside a guest"): the host kernel
 # has no device-mapper, so a TCG guest (Debian cloud kernel, busybox
 # initramfs with lvm, parted, util-linux mkswap/blkid and bridgectl-migrate)

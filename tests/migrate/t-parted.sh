@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: early
 # `bridgectl migrate create --target` with real libparted, on image files and
 # on loop devices (512- and 4096-byte sectors), read back with
 # `parted -m -s DEV unit s print` and blkid. Also: idempotent re-run, refusal

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Bash completion of bridgectl (dist/bash-completion/bridgectl), driven
 # the way bash drives it (COMP_WORDS, COMP_CWORD, then the function that
 # `complete -p bridgectl` names): commands, migrate subcommands, options

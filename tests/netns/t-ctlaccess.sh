@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Who may use the control socket, and where the metrics listen.
 #   Without ControlGroup the socket is 0600 and a non-root user (uid 65534,
 #   setpriv) cannot connect; with the file opened to everyone (chmod 666)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Without -f the daemon detaches (daemon(3)); the detached daemon must still
 # stop on SIGTERM. It did not: its signalfd was registered in the epoll set
 # by the parent before the fork, so the child was never woken for it.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # bridgectl doctor, each condition provoked in a namespace and undone:
 # bad config, no daemon, key file mode, bridge-nf-call-*, STP and forward
 # delay on a segment bridge, strict rp_filter and small MTU on the

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # `bridgectl fdb`: where each MAC is. After traffic across, each host lists
 # its own VM's MAC as local on the VM's port and the other VM's MAC behind
 # the tunnel to the other host; the ports' own addresses and the loop

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # MAC-move watch: vm1's veth moves from a's bridge to b's bridge (a migrated
 # VM): exactly one move event on a names vm1's MAC and the old and new ports,
 # and no alarm. Then a MAC flapping between two ports raises the alarm.

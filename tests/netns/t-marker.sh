@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Scenario 3: in aead mode a marker sent VM to VM never appears in an
 # underlay capture; in none mode it does (so the capture is not blind).
 # Topology: two_hosts (vm1 - a ==== b - vm2).

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 #
 # netcfg's FDB notifications and dump, and its route lookup, against the
 # real kernel through tests/netns/netcfg-tool. Exit 0 pass, 77 skip,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 #
 # netcfg against the real kernel, in a network namespace of its own, through
 # tests/netns/netcfg-tool. Exit 0 pass, 77 skip, anything else fail.

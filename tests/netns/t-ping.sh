@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Scenario 1: VM-to-VM ARP and ping through the tunnel, in aead and in none
 # mode; status --json shows the session up with counters that grew.
 # Topology: two_hosts in tests/lib/netns.sh (vm1 - a ==== b - vm2).

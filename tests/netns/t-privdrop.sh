@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Least privilege (docs/SECURITY.md): after start-up the daemon that parses
 # network input runs as the user bridged with CAP_NET_ADMIN alone (uid,
 # gid and the capability sets read from /proc/PID/status and decoded), a

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Scenario 8: SIGHUP with an unchanged config loses no packet of a running
 # ping flood; adding a second segment (br-sv) on both sides brings it up.
 # Topology: two_hosts, then a second bridge and VM pair:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Scenario 5: captured data packets replayed into b, and bit-flipped ones,
 # are dropped and counted (replay, auth), and the tunnel keeps working.
 # Topology: two_hosts aead; the attacker is a process in host a's namespace

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Loop guard, layer 1: a second daemon with host b's key (host b2, another
 # address) connecting to a is refused with a clear log line; the first
 # session stays up and traffic never duplicates. A second daemon on the same

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # bridgectl top under tmux against a running pair of daemons: the peer,
 # its state and its tunnel's guard on screen, rx/tx rates that move while
 # a ping flood runs, a resize of the window redraws within the new width,

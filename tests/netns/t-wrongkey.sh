@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Scenario 4: a peer configured with the wrong public key gets no tunnel, a
 # clear log line, and no traffic reaches the bridge.
 # Topology: two_hosts, but b lists a random key for peer a.

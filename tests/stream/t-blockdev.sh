@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: early
 # Block devices on both ends (loop devices; skipped when none is free): a
 # mostly-zero source device into a destination device full of garbage, at
 # an offset (the zeros are written with BLKZEROOUT, never assumed), then a

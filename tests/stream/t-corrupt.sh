@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Corruption is detected and the block named, exit non-zero:
 #   one byte flipped in flight by tests/stream/flip-proxy (encrypted: the
 #   record fails authentication; --plain: the block hash differs), then one

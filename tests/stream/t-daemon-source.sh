@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: early
 # The old host's bridged serves the source side of a disk copy
 # (MigrateListen): the new host lists the disks of the VM "fileserver" and
 # fetches both by VM + vdev with `bridgectl migrate receive --from`;

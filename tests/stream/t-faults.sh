@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: early
 # The disk stream under faults (docs/RELIABILITY.md, "t-faults"):
 #
 # 1. Cuts: a copy of FAULTS_MIB MiB of random data (default 256; 1024 for

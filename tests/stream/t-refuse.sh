@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: early
 # Refusals before any write, each leaving the destination byte-identical
 # and creating no state: a destination one sector too small (also with
 # --offset), a peer with the wrong key, encrypted against --plain, a

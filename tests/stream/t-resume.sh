@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # kill -9 of the sender, then of the receiver, at a random point of a copy
 # of 256 MiB of random data (1 MiB blocks, rate-limited so that the kill
 # lands mid-way): the rerun of the same two commands completes verified,

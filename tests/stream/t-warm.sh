@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
+# row: side
 # Warm mode: a source open for writing (a running VM) is refused without
 # --warm and nothing is written; with --warm it is copied; then a few MiB of
 # it change and the --delta pass sends exactly the changed blocks. A delta
