@@ -117,7 +117,7 @@ async_done
 # the main row holds the ones that measure (rates, loss, timers, load). A
 # row runs its scripts one at a time; the side row's lines are printed when
 # both rows are done. The main row starts with its "# row: early" scripts
-# (the disk streams: they bound no time), so the side row's guest boots
+# (disk streams that bound no time), so the side row's guest boots
 # overlap them rather than the timers.
 ROWS=${ROWS:-2}
 [ "$JOBS" -le 1 ] && ROWS=1

@@ -37,7 +37,7 @@ wait $PING
 tmux resize-window -t "$S" -x 60 -y 20
 fits() { [ "$(screen | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')" -le 60 ] && shows '60x'; }
 wait_for 3 fits || { screen; fail "not redrawn for 60 columns"; }
-shows '^b +up' || fail "peer gone after the resize"
+wait_for 3 shows '^b +up' || { screen; fail "peer gone after the resize"; }
 log "after resize: $(screen | head -1)"
 
 # q quits

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# row: early
+# row: side
 # Disk stream round trips between two namespace hosts (tests/stream/lib.sh):
 #   random data (256 MiB, 1 GiB with STREAM_BIG=1), encrypted and --plain;
 #   a 4 GiB sparse image that is 95 % zeros, into a destination full of

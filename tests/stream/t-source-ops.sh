@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# row: early
+# row: side
 # The old host's side of a cutover, besides the disks: its bridged
 # (MigrateListen, MigrateSource = xl) serves a VM's Xen config, its state,
 # a graceful shutdown with a timeout (refused, or destroyed with --force),
