@@ -278,6 +278,11 @@ static json_object *status_json(struct daemon *d)
 
 			json_object_object_add(q, "queue", json_object_new_int((int)i));
 			json_object_object_add(q, "tap_reads", json_object_new_int64((int64_t)qs->tap_reads));
+			json_object_object_add(q, "tap_reader", json_object_new_string(
+				qs->tap_reader == TUNNEL_TAP_READER_URING ? "io_uring" :
+				qs->tap_reader == TUNNEL_TAP_READER_READ ? "read" : "none yet"));
+			json_object_object_add(q, "tap_ring_reads", json_object_new_int64((int64_t)qs->tap_ring_reads));
+			json_object_object_add(q, "tap_ring_calls", json_object_new_int64((int64_t)qs->tap_ring_calls));
 			json_object_object_add(q, "tap_frames", json_object_new_int64((int64_t)qs->tap_frames));
 			json_object_object_add(q, "tap_superframes", json_object_new_int64((int64_t)qs->tap_superframes));
 			json_object_object_add(q, "tap_writes", json_object_new_int64((int64_t)qs->tap_writes));

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The data path between TAPs, the tunnel engine and UDP (datapath.h). */
 #include <errno.h>
+#include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +21,8 @@
 #define ROUNDS_MAX 4
 /* A probe grows by one hop on its way: room kept when reading a TAP. */
 #define FRAME_GROWTH 64
+/* TAP reads on the ring once a batch holds this many frames */
+#define RING_MIN 8
 
 /* With the engine's lock held (or on the only thread). */
 static void pmtu_apply(struct tunnel_queue *q)
@@ -140,6 +143,11 @@ void tunnel_queue_free(struct tunnel_queue *q)
 	tunnel_batch_free(&q->batch);
 	free(q->buf);
 	q->buf = NULL;
+	if (q->ring) {
+		io_uring_queue_exit(q->ring);
+		free(q->ring);
+		q->ring = NULL;
+	}
 }
 
 void tunnel_queue_flush(struct tunnel_queue *q)
@@ -218,50 +226,179 @@ static bool vnet_in(struct tunnel_port *p, uint8_t *buf, size_t n, uint8_t **fra
 	return true;
 }
 
+/* The TAP reader: io_uring (the default) or read(2) per frame
+ * (BRIDGED_TAP_READER=read, or where io_uring is not to be had: an old
+ * kernel, kernel.io_uring_disabled). */
+static void ring_setup(struct tunnel_queue *q)
+{
+	const char *e = getenv("BRIDGED_TAP_READER");
+	struct io_uring *r;
+	int err;
+
+	q->ring_tried = true;
+	if (e && !strcmp(e, "read"))
+		return;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return;
+	err = io_uring_queue_init(TUNNEL_QUEUE_BATCH, r, 0);
+	if (err < 0) {
+		log_debug("tap reads: io_uring: %s, read(2) per frame", strerror(-err));
+		free(r);
+		return;
+	}
+	q->ring = r;
+}
+
+/* Up to TUNNEL_QUEUE_BATCH frames from fd, in their order: pointers in
+ * fb[], lengths in got[]. With io_uring, q->ring_want reads go in one
+ * io_uring_enter: the TAP is O_NONBLOCK, so a read finding no frame
+ * completes at once with -EAGAIN (never parked on the ring). *more:
+ * the TAP may hold more; *errs: failed reads. */
+struct tap_read_counts {
+	size_t errs;                   /* failed reads */
+	size_t ring_reads, ring_calls; /* reads on the ring (frames, -EAGAIN, errors), calls */
+};
+
+static size_t tap_read_frames(struct tunnel_queue *q, int fd, uint8_t *fb[], size_t got[],
+			      bool *more, struct tap_read_counts *c)
+{
+	size_t nr = 0, reads = 0;
+	ssize_t res[TUNNEL_QUEUE_BATCH];
+	unsigned want, done = 0, i;
+	int r;
+
+	*more = true;
+	if (!q->ring_tried)
+		ring_setup(q);
+	/* the ring for a backlog (the last batch held RING_MIN frames or
+	 * more): one or two frames at a time, read(2) costs less than a
+	 * batch that finds the TAP empty */
+	if (!q->ring || q->ring_want < RING_MIN) {
+		while (nr < TUNNEL_QUEUE_BATCH && reads++ < 2 * TUNNEL_QUEUE_BATCH) {
+			ssize_t n = read(fd, q->buf[nr], TUNNEL_FRAME_MAX - FRAME_GROWTH);
+
+			if (n < 0) {
+				if (errno != EAGAIN && errno != EINTR) {
+					c->errs++;
+					log_debug("tap fd %d: read: %s", fd, strerror(errno));
+				}
+				*more = false;
+				break;
+			}
+			fb[nr] = q->buf[nr];
+			got[nr++] = (size_t)n;
+		}
+		q->ring_want = nr >= RING_MIN ? (unsigned)nr : 0;
+		return nr;
+	}
+	want = q->ring_want;
+	for (i = 0; i < want; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(q->ring);
+
+		if (!sqe)
+			break;
+		io_uring_prep_read(sqe, fd, q->buf[i], TUNNEL_FRAME_MAX - FRAME_GROWTH, (__u64)-1);
+		/* never parked on the ring: no frame, -EAGAIN at once */
+		sqe->rw_flags = RWF_NOWAIT;
+		sqe->user_data = i;
+		res[i] = -EAGAIN;
+	}
+	want = i;
+	/* the reads run inline in the submitting call: every one has
+	 * completed when it returns */
+	do
+		r = io_uring_submit(q->ring);
+	while (r == -EINTR);
+	c->ring_calls++;
+	while (done < want) {
+		struct io_uring_cqe *cqe;
+
+		if (io_uring_peek_cqe(q->ring, &cqe) < 0)
+			break;
+		if (cqe->user_data < TUNNEL_QUEUE_BATCH)
+			res[cqe->user_data] = cqe->res;
+		c->ring_reads++;
+		if (cqe->res == -EOPNOTSUPP || cqe->res == -EINVAL)
+			r = cqe->res;
+		io_uring_cqe_seen(q->ring, cqe);
+		done++;
+	}
+	if (r < 0 || done < want) {
+		/* refused, or a read left in flight (a kernel that parks it):
+		 * read(2) from now on; what the ring read is kept */
+		log_warnx("tap reads: io_uring: %s, read(2) per frame from now on",
+			  r < 0 ? strerror(-r) : "a read did not complete at once");
+		io_uring_queue_exit(q->ring);   /* cancels and waits for what is left */
+		free(q->ring);
+		q->ring = NULL;
+		if (r < 0 && !done)
+			return tap_read_frames(q, fd, fb, got, more, c);
+	}
+	for (i = 0; i < want; i++) {
+		if (res[i] < 0) {
+			if (res[i] != -EAGAIN && res[i] != -EINTR) {
+				c->errs++;
+				log_debug("tap fd %d: read: %s", fd, strerror((int)-res[i]));
+			}
+			continue;
+		}
+		fb[nr] = q->buf[i];
+		got[nr++] = (size_t)res[i];
+	}
+	/* the TAP emptied before the batch did: the next batch is about the
+	 * size of this one; a full batch doubles the next */
+	*more = nr == want;
+	if (nr == want)
+		q->ring_want = want * 2 > TUNNEL_QUEUE_BATCH ? TUNNEL_QUEUE_BATCH : want * 2;
+	else
+		q->ring_want = nr + 4 > TUNNEL_QUEUE_BATCH ? TUNNEL_QUEUE_BATCH : (unsigned)nr + 4;
+	if (nr < RING_MIN)
+		q->ring_want = 0;
+	return nr;
+}
+
 void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 {
 	struct iovec iov[TUNNEL_QUEUE_BATCH];
 	bool vnet[TUNNEL_QUEUE_BATCH];
 	size_t got[TUNNEL_QUEUE_BATCH];
+	uint8_t *fb[TUNNEL_QUEUE_BATCH];
 	size_t n = 0, rounds = 0;
 	int fd = p->n_qfd > 1 && q->index < p->n_qfd ? p->qfd[q->index] : p->fd;
 
 	while (rounds++ < ROUNDS_MAX) {
-		size_t off = 0, reads = 0, k, nr = 0, rd_err = 0;
-		bool more = true, any_vnet = false;
+		size_t off = 0, k, nr;
+		struct tap_read_counts c = { 0 };
+		bool more, any_vnet = false;
 		uint64_t now = q->now = now_ns();
 
 		n = 0;
 		/* the reads first, without the lock: bounded in reads too
 		 * (dropped frames: a blocked port, a storm) */
-		while (nr < TUNNEL_QUEUE_BATCH && reads++ < 2 * TUNNEL_QUEUE_BATCH) {
-			ssize_t r = read(fd, q->buf[nr], TUNNEL_FRAME_MAX - FRAME_GROWTH);
-
-			if (r < 0) {
-				if (errno != EAGAIN && errno != EINTR) {
-					rd_err++;
-					log_debug("tap fd %d: read: %s", fd, strerror(errno));
-				}
-				more = false;
-				break;
-			}
-			got[nr++] = (size_t)r;
-		}
-		if (!nr && !more && !rd_err)
+		nr = tap_read_frames(q, fd, fb, got, &more, &c);
+		if (!nr && !more && !c.errs && !c.ring_calls)
 			break;
 		qlock(q);
-		p->read_drops += rd_err;
-		q->st.drops += rd_err;
+		p->read_drops += c.errs;
+		q->st.drops += c.errs;
+		q->st.tap_reads += nr;
+		q->st.tap_ring_reads += c.ring_reads;
+		q->st.tap_ring_calls += c.ring_calls;
+		q->st.tap_reader = q->ring ? TUNNEL_TAP_READER_URING : TUNNEL_TAP_READER_READ;
+		if (!nr && !more && !c.errs) {
+			qunlock(q);
+			break;
+		}
 		for (k = 0; k < nr; k++) {
-			uint8_t *frame = q->buf[k];
+			uint8_t *frame = fb[k];
 			size_t len = got[k];
 			bool v = false;
 
-			q->st.tap_reads++;
-			if (p->vnet && !vnet_in(p, q->buf[k], len, &frame, &len, &v))
+			if (p->vnet && !vnet_in(p, fb[k], len, &frame, &len, &v))
 				continue;
 			if (!q->ops->from_tap(p, frame, &len,
-					      TUNNEL_FRAME_MAX - (size_t)(frame - q->buf[k]), now))
+					      TUNNEL_FRAME_MAX - (size_t)(frame - fb[k]), now))
 				continue;
 			q->st.tap_frames++;
 			if (v) {

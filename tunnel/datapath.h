@@ -79,7 +79,15 @@ struct tunnel_queue_stats {
 	uint64_t udp_too_big;          /* of them, datagrams over the path MTU (EMSGSIZE) */
 	/* GRO on delivery (tunnel/gro.h): frames coalesced, the super-frames they made */
 	uint64_t gro_frames, gro_superframes;
+	/* TAP reads on the ring (frames and -EAGAIN alike) and the
+	 * io_uring_enter calls that made them; tap_reader: which reader the
+	 * queue's thread has (TUNNEL_TAP_READER_*) */
+	uint64_t tap_ring_reads, tap_ring_calls;
+	unsigned tap_reader;
 };
+enum { TUNNEL_TAP_READER_NONE, TUNNEL_TAP_READER_READ, TUNNEL_TAP_READER_URING };
+
+struct io_uring;
 
 struct tunnel_queue {
 	struct tunnel *tunnel;
@@ -118,6 +126,12 @@ struct tunnel_queue {
 	unsigned pmtu;
 	struct sockaddr_storage pmtu_dst;
 	socklen_t pmtu_dst_len;
+	/* Batched TAP reads: many read SQEs in one io_uring_enter (the
+	 * reading thread's; set up on its first read, NULL when io_uring is
+	 * not to be had, then read(2) per frame). */
+	struct io_uring *ring;
+	bool ring_tried;
+	unsigned ring_want;            /* reads to submit next (adapts) */
 };
 #define TUNNEL_WBUF_BYTES (1u << 20)
 #define TUNNEL_WBUF_FRAMES 256

@@ -62,10 +62,14 @@ void ctl_print_status(FILE *f, json_object *st)
 		for (size_t i = 0; i < alen(qs); i++) {
 			json_object *q = json_object_array_get_idx(qs, i);
 
-			fprintf(f, "  queue %zu:     tap %s frames in %s reads (%s super-frames), %s writes (%s super-frames,"
+			fprintf(f, "  queue %zu:     tap %s frames in %s reads (%s super-frames; reader %s, %s reads in"
+			       " %s io_uring calls), %s writes (%s super-frames,"
 			       " %s of them coalesced from %s frames);"
 			       " udp %.1f datagrams per send call, %.1f per message, %.1f per receive call; %s drops\n", i,
-			       js(q, "tap_frames"), js(q, "tap_reads"), js(q, "tap_superframes"), js(q, "tap_writes"),
+			       js(q, "tap_frames"), js(q, "tap_reads"), js(q, "tap_superframes"),
+			       jget(q, "tap_reader") ? js(q, "tap_reader") : "read",
+			       jget(q, "tap_ring_reads") ? js(q, "tap_ring_reads") : "0",
+			       jget(q, "tap_ring_calls") ? js(q, "tap_ring_calls") : "0", js(q, "tap_writes"),
 			       js(q, "tap_written_superframes"), js(q, "gro_superframes"), js(q, "gro_frames"),
 			       json_object_get_double(jget(q, "datagrams_per_send")),
 			       json_object_get_double(jget(q, "datagrams_per_message")),
