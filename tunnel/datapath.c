@@ -250,15 +250,16 @@ static void ring_setup(struct tunnel_queue *q)
 	q->ring = r;
 }
 
-/* Up to TUNNEL_QUEUE_BATCH frames from fd, in their order: pointers in
- * fb[], lengths in got[]. With io_uring, q->ring_want reads go in one
- * io_uring_enter: the TAP is O_NONBLOCK, so a read finding no frame
- * completes at once with -EAGAIN (never parked on the ring). *more:
- * the TAP may hold more; *errs: failed reads. */
 struct tap_read_counts {
 	size_t errs;                   /* failed reads */
 	size_t ring_reads, ring_calls; /* reads on the ring (frames, -EAGAIN, errors), calls */
 };
+
+/* Up to TUNNEL_QUEUE_BATCH frames from fd, in their order: pointers in
+ * fb[], lengths in got[]. On the ring, q->ring_want reads go in one
+ * io_uring_enter, each with RWF_NOWAIT: a read finding no frame
+ * completes at once with -EAGAIN (never parked on the ring). *more: the
+ * TAP may hold more; *c: what the reads did. */
 
 static size_t tap_read_frames(struct tunnel_queue *q, int fd, uint8_t *fb[], size_t got[],
 			      bool *more, struct tap_read_counts *c)
@@ -337,7 +338,9 @@ static size_t tap_read_frames(struct tunnel_queue *q, int fd, uint8_t *fb[], siz
 	}
 	for (i = 0; i < want; i++) {
 		if (res[i] < 0) {
-			if (res[i] != -EAGAIN && res[i] != -EINTR) {
+			/* a read the ring refused is no lost frame: the frame
+			 * stays in the TAP for read(2) */
+			if (res[i] != -EAGAIN && res[i] != -EINTR && !(r < 0 && res[i] == r)) {
 				c->errs++;
 				log_debug("tap fd %d: read: %s", fd, strerror((int)-res[i]));
 			}
@@ -365,7 +368,8 @@ void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 	size_t got[TUNNEL_QUEUE_BATCH];
 	uint8_t *fb[TUNNEL_QUEUE_BATCH];
 	size_t n = 0, rounds = 0;
-	int fd = p->n_qfd > 1 && q->index < p->n_qfd ? p->qfd[q->index] : p->fd;
+	unsigned qi = p->n_qfd > 1 && q->index < p->n_qfd ? q->index : 0;
+	int fd = p->n_qfd > 1 ? p->qfd[qi] : p->fd;
 
 	while (rounds++ < ROUNDS_MAX) {
 		size_t off = 0, k, nr;
@@ -397,6 +401,8 @@ void tunnel_queue_tap_ready(struct tunnel_queue *q, struct tunnel_port *p)
 
 			if (p->vnet && !vnet_in(p, fb[k], len, &frame, &len, &v))
 				continue;
+			if (p->n_qfd > 1)
+				tunnel_port_flow_read(p, qi, frame, len);
 			if (!q->ops->from_tap(p, frame, &len,
 					      TUNNEL_FRAME_MAX - (size_t)(frame - fb[k]), now))
 				continue;
@@ -696,7 +702,22 @@ uint32_t tunnel_frame_flow_hash(const uint8_t *f, size_t len)
 
 int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t len)
 {
+	uint32_t h;
+	unsigned slot;
+
 	if (p->n_qfd <= 1 || p->fd < 0)
 		return p->fd;
-	return p->qfd[tunnel_frame_flow_hash(frame, len) % p->n_qfd];
+	h = tunnel_frame_flow_hash(frame, len);
+	slot = __atomic_load_n(&p->flow_q[h % TUNNEL_FLOW_SLOTS], __ATOMIC_RELAXED);
+	if (slot && slot <= p->n_qfd)
+		return p->qfd[slot - 1];
+	return p->qfd[h % p->n_qfd];
+}
+
+void tunnel_port_flow_read(struct tunnel_port *p, unsigned qi, const uint8_t *frame, size_t len)
+{
+	uint8_t *slot = &p->flow_q[tunnel_frame_flow_hash(frame, len) % TUNNEL_FLOW_SLOTS];
+
+	if (__atomic_load_n(slot, __ATOMIC_RELAXED) != qi + 1)
+		__atomic_store_n(slot, (uint8_t)(qi + 1), __ATOMIC_RELAXED);
 }

@@ -29,6 +29,7 @@
 #define TUNNEL_QUEUE_BATCH 64
 /* queues of a multi-queue TAP (IFF_MULTI_QUEUE), one per worker */
 #define TUNNEL_QUEUES_MAX 8
+#define TUNNEL_FLOW_SLOTS 256
 /* a GSO super-frame with its virtio_net_hdr, or a UDP GRO train */
 #define TUNNEL_FRAME_MAX (65536 + 128)
 
@@ -66,6 +67,14 @@ struct tunnel_port {
 	uint64_t gso_read, gso_written; /* super-frames (gso_type set) each way */
 	uint64_t csum_completed;       /* partial checksums completed here */
 	uint64_t gso_drops;            /* super-frames for a peer that takes none */
+	/* A multi-queue TAP: the queue (+1; 0: none yet) each flow (by
+	 * tunnel_frame_flow_hash, which is the same both ways) was last read
+	 * from. Its other direction is written to that queue: the kernel steers
+	 * a flow to the queue its frames were last written to, so the flow
+	 * stays on the queue it started on instead of moving to our hash's
+	 * queue with its first answer (two workers would then read it at once,
+	 * out of order). Bytes read and written with relaxed atomics. */
+	uint8_t flow_q[TUNNEL_FLOW_SLOTS];
 };
 
 /* What one queue's syscalls carried: frames per read/write, datagrams per
@@ -145,10 +154,14 @@ void tunnel_queue_flush(struct tunnel_queue *q);
  * for the engine's timers. */
 struct tunnel_batch *tunnel_queue_batch(struct tunnel_queue *q, size_t n);
 /* The TAP fd that frame (an Ethernet frame) is written to: with several
- * queues the one of its flow (a symmetric hash of addresses and ports), so
- * that the kernel, which sends a flow out through the queue its other
- * direction was last written to, keeps each flow on one queue. */
+ * queues the one its flow was last read from (flow_q), else the one of
+ * its hash (symmetric in addresses and ports), so that the kernel, which
+ * sends a flow out through the queue its other direction was last
+ * written to, keeps each flow on one queue. */
 int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t len);
+/* A frame of its flow was read from queue qi of p: the flow's other
+ * direction is written to that queue from now on (flow_q). */
+void tunnel_port_flow_read(struct tunnel_port *p, unsigned qi, const uint8_t *frame, size_t len);
 /* A symmetric flow hash of an Ethernet frame (0 for what is not IP). */
 uint32_t tunnel_frame_flow_hash(const uint8_t *frame, size_t len);
 /* The port's TAP is readable: reads, filters, encapsulates and sends,

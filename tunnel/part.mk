@@ -8,11 +8,12 @@ TUNNEL_OBJS += $(TUNNEL_ENGINE_OBJS) tunnel/tap.o tunnel/udp.o tunnel/datapath.o
 UNIT_TESTS += tests/unit/test_tunnel_codec tests/unit/test_tunnel_aead \
 	      tests/unit/test_tunnel_replay tests/unit/test_tunnel_frag \
 	      tests/unit/test_tunnel_handshake tests/unit/test_tunnel_vnet \
-	      tests/unit/test_tunnel_gro tests/unit/test_tunnel_tso
+	      tests/unit/test_tunnel_gro tests/unit/test_tunnel_tso tests/unit/test_tunnel_steer
 test_tunnel_vnet_OBJS := tunnel/vnet.o tunnel/wire.o
 test_tunnel_gro_OBJS := tunnel/gro.o tunnel/vnet.o tunnel/wire.o tunnel/tso.o
 test_tunnel_tso_OBJS := tunnel/tso.o tunnel/gro.o tunnel/vnet.o
 test_tunnel_codec_OBJS := tunnel/wire.o
+test_tunnel_steer_OBJS = $(LIB_TUNNEL) $(LIB_COMMON)
 test_tunnel_aead_OBJS := tunnel/aead.o
 test_tunnel_replay_OBJS := tunnel/replay.o
 test_tunnel_frag_OBJS := tunnel/frag.o tunnel/wire.o
