@@ -83,7 +83,12 @@ page=$(ip netns exec "$P-a" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9587; printf "GE
 grep -q 'bridged_peer_health{peer="b",state="up"} 1' <<<"$page" || { echo "$page" | head; fail "metrics page lacks the peer's health"; }
 grep -q '^bridged_peer_rtt_seconds{peer="b",stat="p99"}' <<<"$page" || fail "metrics page lacks RTT"
 wait_for 3 grep -q 'bridged_port_guard{peer="b"' "$WORK/a.prom" || fail "no metrics textfile"
-# idle connections to the metrics port must not stall the daemon
+# idle connections to the metrics port must not stall the daemon: the
+# same three status calls without them first, for what this machine's
+# load costs (the scenarios run beside others, tests/run.sh's rows)
+t0=$(date +%s%N)
+for i in 1 2 3; do ctl a status --json >/dev/null || fail "status failed"; done
+base=$(( ($(date +%s%N) - t0) / 3000000 ))
 ip netns exec "$P-a" bash -c 'for i in 3 4 5 6 7; do eval "exec $i<>/dev/tcp/127.0.0.1/9587"; done; sleep 4' &
 IDLE=$!
 sleep 0.3
@@ -91,7 +96,8 @@ t0=$(date +%s%N)
 for i in 1 2 3; do ctl a status --json >/dev/null || fail "status failed with idle metrics clients"; done
 ms=$(( ($(date +%s%N) - t0) / 3000000 ))
 kill "$IDLE" 2>/dev/null; wait "$IDLE" 2>/dev/null
-log "status took $ms ms each with 5 idle metrics connections open"
-[ "$ms" -le 500 ] || fail "idle metrics connections stall the daemon ($ms ms per status)"
+log "status took $ms ms each with 5 idle metrics connections open, $base ms without"
+# a stall holds the first call for the clients' 4 s (over 1.3 s each)
+[ "$ms" -le $((base + 500)) ] || fail "idle metrics connections stall the daemon ($ms ms per status, $base without)"
 [ "$(ctl a status --json | jq -r '.peers[0].health')" = up ] || fail "the tunnel suffered from idle clients"
 echo ok
