@@ -247,7 +247,13 @@ bool ctl_events_feed(struct ctl_events *ev, size_t n)
 			return false;
 		}
 		e = json_tokener_parse(line);
-		if (e && json_object_is_type(e, json_type_object) && strcmp(js(e, "type"), "hello")) {
+		/* the daemon's hello says the subscription is live: a script
+		 * that starts the stream in the background waits for it
+		 * before it makes what it watches happen (not an event) */
+		if (e && json_object_is_type(e, json_type_object) && !strcmp(js(e, "type"), "hello")) {
+			if (ev->json)
+				fprintf(ev->out, "%s\n", line);
+		} else if (e && json_object_is_type(e, json_type_object)) {
 			if (ev->json)
 				fprintf(ev->out, "%s\n", line);
 			else

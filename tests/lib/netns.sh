@@ -303,7 +303,9 @@ events_bg() {
 	"$BRIDGECTL" --socket "$WORK/$1.sock" events --json > "$2" 2>&1 &
 	PIDS+=($!)
 	EVENTS_PID=$!
-	sleep 0.2
+	# the hello line: the subscription is live (a loaded machine took
+	# longer than the 0.2 s sleep that stood here, and an event was missed)
+	wait_for 10 has_event "$2" '.type=="hello"' || fail "events of $1: no hello"
 }
 
 # port_guard HOST PEER: the loop-guard state of HOST's (first) tunnel port to PEER
