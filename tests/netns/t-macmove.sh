@@ -21,8 +21,8 @@ ip -n "$P-a" link set vn-vm1 netns "$P-b"
 nsx "$P-b" ip link set vn-vm1 master br-dmz up
 # a VM that arrives announces itself (a booting guest ARPs, qemu sends
 # RARPs after a live migration): a fresh ARP request is flooded to a. Without
-# it vm1's unicast to vm2 stays in b's bridge and a sees vm1 only if an IPv6
-# multicast from the carrier change happens to cross in time (CI: it did not)
+# it vm1's unicast to vm2 would stay in b's bridge (the kernel flushes the
+# ARP cache on the carrier loss today; this does not lean on that)
 nsx "$P-vm1" ip neigh flush dev eth0
 nsx "$P-vm1" ping -c 3 -i 0.2 -W 2 198.19.1.2 >/dev/null || fail "vm1 cannot talk after the move"
 moved() { has_event "$WORK/events-a.json" ".type==\"mac-move\" and .mac==\"$mac1\""; }
