@@ -272,11 +272,14 @@ static json_object *status_json(struct daemon *d)
 		json_object_object_add(of, "uso", json_object_new_boolean(d->uso_probe == 1));
 		json_object_object_add(node, "offloads", of);
 		json_object_object_add(node, "workers", json_object_new_int((int)d->n_workers));
+		json_object_object_add(node, "steering", json_object_new_string(d->n_workers <= 1 ? "none" :
+											     d->cpu_steer ? "cpu" : "hash"));
 		for (unsigned i = 0; daemon_queue_at(d, i); i++) {
 			const struct tunnel_queue_stats *qs = &daemon_queue_at(d, i)->st;
 			json_object *q = json_object_new_object();
 
 			json_object_object_add(q, "queue", json_object_new_int((int)i));
+			json_object_object_add(q, "cpu", workers_cpu(d, i) >= 0 ? json_object_new_int(workers_cpu(d, i)) : NULL);
 			json_object_object_add(q, "tap_reads", json_object_new_int64((int64_t)qs->tap_reads));
 			json_object_object_add(q, "tap_reader", json_object_new_string(
 				qs->tap_reader == TUNNEL_TAP_READER_URING ? "io_uring" :

@@ -146,6 +146,7 @@ struct daemon {
 	 * own (timers, probes, handshakes) on the first worker's socket. */
 	struct tunnel_queue q;
 	unsigned n_workers;
+	bool cpu_steer;                /* workers keep to CPUs, datagrams to the receiving CPU's */
 	struct dp_worker *workers;     /* n_workers of them when n_workers > 1 */
 	pthread_rwlock_t dp_rw;        /* workers read; the main loop writes (but in epoll_wait) */
 	pthread_mutex_t dp_mu;         /* among workers: engine, guard, port counters */
@@ -213,6 +214,8 @@ void workers_port_add(struct daemon *d, struct tap_port *t);
 void workers_port_del(struct daemon *d, struct tap_port *t);
 /* The number of workers Workers = auto|N gives on this machine. */
 unsigned workers_count(const struct config *cfg);
+/* The CPU worker i keeps to (Steering = cpu), or -1. */
+int workers_cpu(const struct daemon *d, unsigned i);
 /* The per-queue statistics (one entry per worker). */
 struct tunnel_queue *daemon_queue_at(struct daemon *d, unsigned i);
 

@@ -35,6 +35,8 @@ static const char *const allowed[] = {
 	"mprotect", "munlock", "munmap", "newfstatat", "openat", "poll", "prctl", "pread64", "read",
 	"recvmmsg", "recvmsg", "rseq", "rt_sigaction", "rt_sigprocmask", "sendmmsg", "sendmsg",
 	"sendto", "set_robust_list", "setsockopt", "shutdown", "wait4", "write", "writev",
+	/* the workers keep to their CPUs (Steering = cpu, after the filter) */
+	"sched_setaffinity",
 	/* not seen in the scenarios, needed on paths they do not take: sd_notify
 	 * and syslog (socket, connect), stopping the MigrateListen workers (kill,
 	 * nanosleep), the SIGSYS handler and abort() (tgkill), glibc's fallbacks

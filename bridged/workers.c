@@ -27,6 +27,8 @@
  * path as it always did.
  */
 #include <errno.h>
+#include <linux/filter.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -61,6 +63,7 @@ struct dp_worker {
 	int epfd, wake_fd;
 	int udp_fd;
 	uint64_t gen;                  /* dp_gen when it last let go of the lock */
+	int cpu;                       /* the CPU it keeps to, or -1 */
 	struct tunnel_queue q;
 };
 
@@ -79,6 +82,11 @@ struct tunnel_queue *daemon_queue_at(struct daemon *d, unsigned i)
 	if (d->n_workers <= 1)
 		return i == 0 ? &d->q : NULL;
 	return i < d->n_workers ? &d->workers[i].q : NULL;
+}
+
+int workers_cpu(const struct daemon *d, unsigned i)
+{
+	return d->n_workers > 1 && i < d->n_workers ? d->workers[i].cpu : -1;
 }
 
 unsigned workers_count(const struct config *cfg)
@@ -163,6 +171,14 @@ static void *worker_main(void *arg)
 	struct epoll_event evs[16];
 
 	cur_worker = w;
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			log_warnx("worker %u: cannot keep to CPU %d: %s", w->idx, w->cpu, strerror(errno));
+	}
 	for (;;) {
 		int n = epoll_wait(w->epfd, evs, 16, -1);
 
@@ -248,6 +264,51 @@ static int open_udp(struct daemon *d, bool reuseport)
 	return r;
 }
 
+/* Steering = cpu (docs/PROTOCOL.md, "Workers (multi-queue) and steering"):
+ * worker i keeps to CPU i; the datagrams the kernel receives on CPU i go
+ * to worker i's socket (a classic BPF program on the SO_REUSEPORT group:
+ * the receiving CPU modulo the workers; the sockets joined the group in
+ * worker order); a worker writes the frames it delivers to its own TAP
+ * queue, so the kernel sends the flow's other direction through that
+ * queue, to the same worker. A packet's softirq then wakes a thread on
+ * its own CPU rather than another's. Only when the workers are as many as
+ * the CPUs this process may use, and those are 0..n-1; otherwise (or with
+ * Steering = hash) the 4-tuple's hash and flow_q, on any CPU. */
+static void cpu_steer(struct daemon *d)
+{
+	cpu_set_t set;
+	struct sock_filter code[] = {
+		{ BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU) },
+		{ BPF_ALU | BPF_MOD | BPF_K, 0, 0, d->n_workers },
+		{ BPF_RET | BPF_A, 0, 0, 0 },
+	};
+	struct sock_fprog prog = { .len = 3, .filter = code };
+
+	for (unsigned i = 0; i < d->n_workers; i++)
+		d->workers[i].cpu = -1;
+	if (d->cfg->node.steering_hash)
+		return;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || (unsigned)CPU_COUNT(&set) != d->n_workers) {
+		log_info("data path: %u workers on %d CPUs: steering by hash", d->n_workers,
+			 CPU_COUNT(&set));
+		return;
+	}
+	for (unsigned i = 0; i < d->n_workers; i++)
+		if (!CPU_ISSET(i, &set)) {
+			log_info("data path: CPU %u is not this process's: steering by hash", i);
+			return;
+		}
+	if (setsockopt(d->workers[0].udp_fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) < 0) {
+		log_warnx("data path: receiving CPU steering: %s (the 4-tuple's hash instead)", strerror(errno));
+		return;
+	}
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		d->workers[i].cpu = (int)i;
+		d->workers[i].q.own_queue = true;
+	}
+	d->cpu_steer = true;
+}
+
 void workers_start(struct daemon *d)
 {
 	pthread_rwlockattr_t ra;
@@ -301,6 +362,7 @@ void workers_start(struct daemon *d)
 		if (ep_add(w->epfd, w->udp_fd, &udp_tag) < 0 || ep_add(w->epfd, w->wake_fd, &wake_tag) < 0)
 			fatal("worker %u: epoll", i);
 	}
+	cpu_steer(d);
 	/* the main loop's own queue sends through the first socket */
 	d->udp.fd = -1;
 	if (tunnel_queue_init(&d->q, d->tunnel, d->workers[0].udp_fd, &daemon_port_ops) < 0)
@@ -328,7 +390,8 @@ void workers_launch(struct daemon *d)
 			fatalx("worker %u: %s", i, strerror(r));
 		w->started = true;
 	}
-	log_info("data path: %u workers, multi-queue TAPs, SO_REUSEPORT sockets", d->n_workers);
+	log_info("data path: %u workers, multi-queue TAPs, SO_REUSEPORT sockets, steering by %s", d->n_workers,
+		 d->cpu_steer ? "CPU (worker i on CPU i)" : "hash");
 }
 
 void workers_stop(struct daemon *d)

@@ -780,30 +780,32 @@ static int key_migrate_state_dir(struct parser *p, void *obj, const char *v)
 	return 0;
 }
 
+/* A key of two words: *out is false for the first (the default), true
+ * for the second. */
+static int key_two(struct parser *p, const char *v, const char *no, const char *yes, bool *out)
+{
+	if (!strcasecmp(v, no))
+		*out = false;
+	else if (!strcasecmp(v, yes))
+		*out = true;
+	else
+		return config_key_error(p, "not %s or %s: \"%s\"", no, yes, STR_ESCAPED(v));
+	return 0;
+}
+
 static int key_offload(struct parser *p, void *obj, const char *v)
 {
-	struct node_cfg *n = obj;
-
-	if (!strcasecmp(v, "auto"))
-		n->offload_off = false;
-	else if (!strcasecmp(v, "off"))
-		n->offload_off = true;
-	else
-		return config_key_error(p, "not auto or off: \"%s\"", STR_ESCAPED(v));
-	return 0;
+	return key_two(p, v, "auto", "off", &((struct node_cfg *)obj)->offload_off);
 }
 
 static int key_superframes(struct parser *p, void *obj, const char *v)
 {
-	struct node_cfg *n = obj;
+	return key_two(p, v, "segments", "whole", &((struct node_cfg *)obj)->superframes_whole);
+}
 
-	if (!strcasecmp(v, "segments"))
-		n->superframes_whole = false;
-	else if (!strcasecmp(v, "whole"))
-		n->superframes_whole = true;
-	else
-		return config_key_error(p, "not segments or whole: \"%s\"", STR_ESCAPED(v));
-	return 0;
+static int key_steering(struct parser *p, void *obj, const char *v)
+{
+	return key_two(p, v, "cpu", "hash", &((struct node_cfg *)obj)->steering_hash);
 }
 
 static int key_workers(struct parser *p, void *obj, const char *v)
@@ -860,6 +862,7 @@ const struct key_def key_table[_KEY_MAX] = {
 	[KEY_MIGRATE_STATE_DIR] = { SECT_NODE,  "MigrateStateDir", key_migrate_state_dir },
 	[KEY_OFFLOAD]          = { SECT_NODE,   "Offload",        key_offload },
 	[KEY_SUPERFRAMES]      = { SECT_NODE,   "SuperFrames",    key_superframes },
+	[KEY_STEERING]         = { SECT_NODE,   "Steering",       key_steering },
 	[KEY_WORKERS]          = { SECT_NODE,   "Workers",        key_workers },
 	[KEY_IDLE_KEEPALIVE]   = { SECT_NODE,   "IdleKeepalive",  key_idle_keepalive },
 	[KEY_CONTROL_GROUP]    = { SECT_NODE,   "ControlGroup",   key_control_group },

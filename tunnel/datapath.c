@@ -602,6 +602,16 @@ static unsigned gro_udp(const struct tunnel_port *p)
 	return ((p->offload & TAP_OFFLOAD_USO4) ? GRO_UDP4 : 0) | ((p->offload & TAP_OFFLOAD_USO6) ? GRO_UDP6 : 0);
 }
 
+/* The TAP fd a delivered frame goes to (tunnel_port_fd_for): a flow never
+ * read here goes to this worker's own queue when it keeps to a CPU
+ * (Steering = cpu: the kernel then sends the flow's other direction
+ * through that queue, to this worker, on this CPU). */
+static int deliver_fd(const struct tunnel_queue *q, const struct tunnel_port *p, const uint8_t *frame,
+		      size_t len)
+{
+	return tunnel_port_fd_for(p, frame, len, q->own_queue ? (int)q->index : -1);
+}
+
 void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const uint8_t *frame,
 			 size_t len)
 {
@@ -610,7 +620,7 @@ void tunnel_port_deliver(struct tunnel_queue *q, struct tunnel_port *p, const ui
 
 	if (!q->ops->to_tap(p, frame, len, q->now))
 		return;
-	fd = tunnel_port_fd_for(p, frame, len);
+	fd = deliver_fd(q, p, frame, len);
 	if (!p->vnet) {
 		q->st.tap_writes++;
 		if (fd >= 0 && write_later(q, p, fd, NULL, 0, frame, len, false))
@@ -637,7 +647,7 @@ void tunnel_port_deliver_vnet(struct tunnel_queue *q, struct tunnel_port *p, con
 		count_write_drop(q, p);
 		return;
 	}
-	fd = tunnel_port_fd_for(p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
+	fd = deliver_fd(q, p, frame + VNET_HDR_LEN, len - VNET_HDR_LEN);
 	/* a segment with a partial checksum is coalesced like the others; a
 	 * super-frame of the sender's goes after what is held of its flow */
 	if (q->in_round && gro_add(&q->gro, p, fd, frame, frame + VNET_HDR_LEN, len - VNET_HDR_LEN, gro_udp(p),
@@ -700,7 +710,7 @@ uint32_t tunnel_frame_flow_hash(const uint8_t *f, size_t len)
 	return h ? h : 1;
 }
 
-int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t len)
+int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t len, int own)
 {
 	uint32_t h;
 	unsigned slot;
@@ -711,6 +721,8 @@ int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t
 	slot = __atomic_load_n(&p->flow_q[h % TUNNEL_FLOW_SLOTS], __ATOMIC_RELAXED);
 	if (slot && slot <= p->n_qfd)
 		return p->qfd[slot - 1];
+	if (own >= 0 && (unsigned)own < p->n_qfd)
+		return p->qfd[own];
 	return p->qfd[h % p->n_qfd];
 }
 

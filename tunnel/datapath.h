@@ -113,6 +113,7 @@ struct tunnel_queue {
 	uint8_t (*buf)[TUNNEL_FRAME_MAX]; /* TUNNEL_QUEUE_BATCH frame / datagram buffers */
 	uint64_t now;                  /* monotonic time of the batch being handled */
 	unsigned index;                /* which queue of multi-queue TAPs it reads */
+	bool own_queue;                /* a flow never read goes to its own TAP queue (Steering = cpu) */
 	/* Shared with the other queues' threads: taken around the engine and
 	 * the ops, never around a syscall (delivered frames are written after
 	 * it, from wbuf). NULL: one thread, no lock, frames written at once. */
@@ -154,11 +155,12 @@ void tunnel_queue_flush(struct tunnel_queue *q);
  * for the engine's timers. */
 struct tunnel_batch *tunnel_queue_batch(struct tunnel_queue *q, size_t n);
 /* The TAP fd that frame (an Ethernet frame) is written to: with several
- * queues the one its flow was last read from (flow_q), else the one of
- * its hash (symmetric in addresses and ports), so that the kernel, which
- * sends a flow out through the queue its other direction was last
- * written to, keeps each flow on one queue. */
-int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t len);
+ * queues the one its flow was last read from (flow_q), else queue own
+ * (the writer's, when it is >= 0) or the one of its hash (symmetric in
+ * addresses and ports), so that the kernel, which sends a flow out
+ * through the queue its other direction was last written to, keeps each
+ * flow on one queue. */
+int tunnel_port_fd_for(const struct tunnel_port *p, const uint8_t *frame, size_t len, int own);
 /* A frame of its flow was read from queue qi of p: the flow's other
  * direction is written to that queue from now on (flow_q). */
 void tunnel_port_flow_read(struct tunnel_port *p, unsigned qi, const uint8_t *frame, size_t len);

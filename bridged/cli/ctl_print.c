@@ -59,13 +59,22 @@ void ctl_print_status(FILE *f, json_object *st)
 		       json_object_get_boolean(jget(of, "udp_segment")) ? "on" : "off",
 		       json_object_get_boolean(jget(of, "udp_gro")) ? "on" : "off",
 		       json_object_get_boolean(jget(of, "uso")) ? "on" : "off");
+		if (jget(node, "steering"))
+			fprintf(f, "  workers:     %s%s\n", js(node, "workers"),
+				!strcmp(js(node, "steering"), "cpu") ? ", steering by CPU (worker i on CPU i)" :
+				!strcmp(js(node, "steering"), "hash") ? ", steering by hash" : " (the main loop)");
 		for (size_t i = 0; i < alen(qs); i++) {
 			json_object *q = json_object_array_get_idx(qs, i);
+			char lbl[48];
 
-			fprintf(f, "  queue %zu:     tap %s frames in %s reads (%s super-frames; reader %s, %s reads in"
+			if (jget(q, "cpu"))
+				snprintf(lbl, sizeof(lbl), "queue %zu (CPU %s):", i, js(q, "cpu"));
+			else
+				snprintf(lbl, sizeof(lbl), "queue %zu:", i);
+			fprintf(f, "  %-13s tap %s frames in %s reads (%s super-frames; reader %s, %s reads in"
 			       " %s io_uring calls), %s writes (%s super-frames,"
 			       " %s of them coalesced from %s frames);"
-			       " udp %.1f datagrams per send call, %.1f per message, %.1f per receive call; %s drops\n", i,
+			       " udp %.1f datagrams per send call, %.1f per message, %.1f per receive call; %s drops\n", lbl,
 			       js(q, "tap_frames"), js(q, "tap_reads"), js(q, "tap_superframes"),
 			       jget(q, "tap_reader") ? js(q, "tap_reader") : "read",
 			       jget(q, "tap_ring_reads") ? js(q, "tap_ring_reads") : "0",

@@ -69,7 +69,7 @@ for c in "aead auto" "none auto" "aead off"; do
 	# the human status says the same
 	ctl a status | grep -q "^  offloads:    $([ "$(js a '.node.offloads.mode')" = off ] && echo off || echo auto) (UDP_SEGMENT" ||
 		fail "$c: the human status has no offloads line"
-	ctl a status | grep -q "^  queue 0: .* super-frames" || fail "$c: the human status has no queue line"
+	ctl a status | grep -Eq "^  queue 0( \(CPU 0\))?: .* super-frames" || fail "$c: the human status has no queue line"
 	log "$c: $MIB MiB intact; gso $gso_a, tap offloads '$tapo', super-frames read $rd / written $wr, $dps datagrams per send call, $dpm per message"
 	if [ "$boff" = auto ] && [ "$enc" = aead ]; then
 		# vm1 sends MTU-sized packets: nothing to coalesce, still intact

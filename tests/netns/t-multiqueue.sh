@@ -29,8 +29,23 @@ js() { ctl "$1" status --json | jq -r "$2"; }
 [ "$(js b '.node.workers')" = 1 ] && [ "$(js b '.node.queues | length')" = 1 ] ||
 	fail "b (Workers = 1) shows $(js b '.node.workers') workers, $(js b '.node.queues | length') queues"
 [ "$(js a '.node.queues[1] | has("drops")')" = true ] || fail "a's queues have no drops counter"
-ctl a status | grep -q "^  queue 1: .* drops" || fail "the human status has no line for queue 1"
+ctl a status | grep -Eq "^  queue 1( \(CPU [0-9]+\))?: .* drops" || fail "the human status has no line for queue 1"
 grep -q "data path: 2 workers" "$WORK/a.log" || fail "a did not log its 2 workers"
+# Steering = cpu (the default) when the 2 workers have CPUs 0 and 1 to
+# themselves: worker i keeps to CPU i (its thread's affinity) and says so
+if [ "$(nproc)" = 2 ] && grep -q "^Cpus_allowed_list:[[:space:]]*0-1$" /proc/self/status; then
+	[ "$(js a '.node.steering')" = cpu ] || fail "a steers by $(js a '.node.steering'), not cpu"
+	[ "$(js a '[.node.queues[].cpu] | join(",")')" = "0,1" ] ||
+		fail "a's queues keep to CPUs $(js a '[.node.queues[].cpu] | join(",")'), not 0,1"
+	pinned=$(grep -h "^Cpus_allowed_list" /proc/"$a_PID"/task/*/status | awk '{print $2}' | sort | tr '\n' ' ')
+	case "$pinned" in *"0 "*"1 "*) ;; *) fail "a's threads keep to CPUs: $pinned (no worker on 0 and 1)" ;; esac
+	ctl a status | grep -q "^  workers:     2, steering by CPU" || fail "the human status does not say CPU steering"
+	ctl a status | grep -Eq "^  queue 1 \(CPU 1\): " || fail "the human status does not say queue 1's CPU"
+else
+	log "not 2 CPUs 0-1 here: steering by hash expected"
+	[ "$(js a '.node.steering')" = hash ] || fail "a steers by $(js a '.node.steering'), not hash"
+fi
+[ "$(js b '.node.steering')" = none ] || fail "b (Workers = 1) steers by $(js b '.node.steering')"
 
 frames() { js a "[.node.queues[].tap_frames] | join(\" \")"; }
 

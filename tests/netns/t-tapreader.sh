@@ -40,7 +40,7 @@ for reader in io_uring read; do
 		[ "$ring_reads" -gt 0 ] || fail "no TAP read went on the ring"
 		[ "$ring_reads" -ge $((2 * ring_calls)) ] ||
 			fail "the ring made $ring_reads reads in $ring_calls calls: under 2 per call"
-		ctl a status | grep -q "^  queue [0-9]: .*reader io_uring" ||
+		ctl a status | grep -Eq "^  queue [0-9]( \(CPU [0-9]+\))?: .*reader io_uring" ||
 			fail "the human status does not name the io_uring reader: $(ctl a status | grep '^  queue')"
 	else
 		case "$readers" in read | read,"none yet" | "none yet",read) ;;

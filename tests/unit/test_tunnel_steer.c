@@ -3,7 +3,8 @@
  * (tunnel/datapath.c): the flow hash is the same both ways (IPv4, IPv6,
  * TCP, UDP), differs between flows, ignores what is not IP; a flow read
  * from a queue has its other direction written to that queue, whatever its
- * hash says; before that, the queue of its hash; a single-queue TAP its
+ * hash says; before that, the writer's own queue (Steering = cpu) or the
+ * queue of its hash; a single-queue TAP its
  * one fd. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,15 +70,20 @@ static void t_symmetric(void **state)
 }
 
 /* the queue a frame is written to, as an index */
-static unsigned queue_of(const struct tunnel_port *p, const uint8_t *f, size_t n)
+static unsigned queue_of_own(const struct tunnel_port *p, const uint8_t *f, size_t n, int own)
 {
-	int fd = tunnel_port_fd_for(p, f, n);
+	int fd = tunnel_port_fd_for(p, f, n, own);
 
 	for (unsigned i = 0; i < p->n_qfd; i++)
 		if (p->qfd[i] == fd)
 			return i;
 	fail_msg("fd %d is none of the port's queues", fd);
 	return 99;
+}
+
+static unsigned queue_of(const struct tunnel_port *p, const uint8_t *f, size_t n)
+{
+	return queue_of_own(p, f, n, -1);
 }
 
 static void t_steer(void **state)
@@ -116,9 +122,38 @@ static void t_steer(void **state)
 	assert_int_equal(queue_of(&p, out, n), tunnel_frame_flow_hash(out, n) % 2);
 	/* a single-queue TAP: its fd, whatever was read */
 	p.n_qfd = 1;
-	assert_int_equal(tunnel_port_fd_for(&p, out, n), 10);
+	assert_int_equal(tunnel_port_fd_for(&p, out, n, -1), 10);
+	assert_int_equal(tunnel_port_fd_for(&p, out, n, 1), 10);
 	p.fd = -1;
-	assert_int_equal(tunnel_port_fd_for(&p, out, n), -1);
+	assert_int_equal(tunnel_port_fd_for(&p, out, n, -1), -1);
+}
+
+/* Steering = cpu: a flow never read goes to the writer's own queue (the
+ * kernel then sends its other direction there, to the same worker); a
+ * flow read from a queue goes to that queue, whoever writes it. */
+static void t_steer_own(void **state)
+{
+	struct tunnel_port p;
+	uint8_t out[80], in[80];
+	size_t n;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.fd = p.qfd[0] = 10;
+	p.qfd[1] = 11;
+	p.n_qfd = 2;
+	for (uint16_t port = 41000; port < 41016; port++) {
+		n = frame4(out, 6, 0xc6130102, 0xc6130101, 5201, port);
+		frame4(in, 6, 0xc6130101, 0xc6130102, port, 5201);
+		assert_int_equal(queue_of_own(&p, out, n, 0), 0);
+		assert_int_equal(queue_of_own(&p, out, n, 1), 1);
+		tunnel_port_flow_read(&p, 1, in, n);
+		assert_int_equal(queue_of_own(&p, out, n, 0), 1);
+		assert_int_equal(queue_of_own(&p, out, n, 1), 1);
+	}
+	/* an own queue the port does not have: the hash's */
+	n = frame4(out, 17, 0xc6130102, 0xc6130101, 53, 2000);
+	assert_int_equal(queue_of_own(&p, out, n, 7), tunnel_frame_flow_hash(out, n) % 2);
 }
 
 int main(void)
@@ -126,6 +161,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_symmetric),
 		cmocka_unit_test(t_steer),
+		cmocka_unit_test(t_steer_own),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
