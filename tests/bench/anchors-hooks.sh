@@ -13,7 +13,8 @@
 # bridged-base-none and bridged-base-aead run the binaries of another
 # checkout, BASE_TOP=/path/to/it (built with make), with no key it may not
 # know (StateFile).
-# bridged-w1-none and bridged-w1-aead run this checkout with Workers = 1.
+# bridged-w1-none and bridged-w1-aead run this checkout with Workers = 1,
+# bridged-hash-none and bridged-hash-aead with Steering = hash.
 BRIDGED_TOP=${BRIDGED_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
 _bridged_start() { # SIDE ENCRYPTION
@@ -34,6 +35,7 @@ ControlSocket = $AB_DIR/bd-$s.sock
 ${BD_NO_STATE:-StateFile = $AB_DIR/bd-$s.state}
 ${BD_WORKERS:+Workers = $BD_WORKERS}
 ${BD_SUPERFRAMES:+SuperFrames = $BD_SUPERFRAMES}
+${BD_STEERING:+Steering = $BD_STEERING}
 
 [Bridge $AB_BR]
 
@@ -63,6 +65,10 @@ start_bridged_w1_aead() { BD_WORKERS=1 _bridged_start "$1" aead; }
 # as fragments of the whole, the way before segments), in the same run
 start_bridged_whole_none() { BD_SUPERFRAMES=whole _bridged_start "$1" none; }
 start_bridged_whole_aead() { BD_SUPERFRAMES=whole _bridged_start "$1" aead; }
+# bridged-hash-none, bridged-hash-aead: Steering = hash (workers by the
+# 4-tuple's hash, on any CPU), against the default (cpu) in the same run
+start_bridged_hash_none() { BD_STEERING=hash _bridged_start "$1" none; }
+start_bridged_hash_aead() { BD_STEERING=hash _bridged_start "$1" aead; }
 start_bridged_base_none() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" none; }
 start_bridged_base_aead() { BRIDGED_TOP=${BASE_TOP:?BASE_TOP} BD_NO_STATE="#" _bridged_start "$1" aead; }
 
