@@ -264,7 +264,8 @@ static int open_udp(struct daemon *d, bool reuseport)
 	return r;
 }
 
-/* Steering = cpu (docs/PROTOCOL.md, "Workers (multi-queue) and steering"):
+/* Steering = cpu (docs/PROTOCOL.md, "Workers (multi-queue) and steering";
+ * the default is hash: docs/BENCHMARKS.md, "CPU steering"):
  * worker i keeps to CPU i; the datagrams the kernel receives on CPU i go
  * to worker i's socket (a classic BPF program on the SO_REUSEPORT group:
  * the receiving CPU modulo the workers; the sockets joined the group in
@@ -272,7 +273,7 @@ static int open_udp(struct daemon *d, bool reuseport)
  * queue, so the kernel sends the flow's other direction through that
  * queue, to the same worker. A packet's softirq then wakes a thread on
  * its own CPU rather than another's. Only when the workers are as many as
- * the CPUs this process may use, and those are 0..n-1; otherwise (or with
+ * the CPUs this process may use, and those are 0..n-1; otherwise (and with
  * Steering = hash) the 4-tuple's hash and flow_q, on any CPU. */
 static void cpu_steer(struct daemon *d)
 {
@@ -286,7 +287,7 @@ static void cpu_steer(struct daemon *d)
 
 	for (unsigned i = 0; i < d->n_workers; i++)
 		d->workers[i].cpu = -1;
-	if (d->cfg->node.steering_hash)
+	if (!d->cfg->node.steering_cpu)
 		return;
 	if (sched_getaffinity(0, sizeof(set), &set) < 0 || (unsigned)CPU_COUNT(&set) != d->n_workers) {
 		log_info("data path: %u workers on %d CPUs: steering by hash", d->n_workers,

@@ -102,7 +102,7 @@ struct node_cfg {
 	unsigned storm_limit;            /* frames/s, 0: none */
 	bool offload_off;                /* Offload = off: no TAP/UDP offloads, no GSO frames */
 	bool superframes_whole;          /* SuperFrames = whole: GSO frames as fragments of the whole */
-	bool steering_hash;              /* Steering = hash: workers by the 4-tuple's hash, on any CPU */
+	bool steering_cpu;               /* Steering = cpu: worker i on CPU i, datagrams by receiving CPU */
 	unsigned workers;                /* Workers = N data path threads, 0: auto (CPUs, at most CONFIG_WORKERS_MAX) */
 	bool has_metrics_listen;
 	struct sockaddr_storage metrics_listen;

@@ -805,7 +805,7 @@ static int key_superframes(struct parser *p, void *obj, const char *v)
 
 static int key_steering(struct parser *p, void *obj, const char *v)
 {
-	return key_two(p, v, "cpu", "hash", &((struct node_cfg *)obj)->steering_hash);
+	return key_two(p, v, "hash", "cpu", &((struct node_cfg *)obj)->steering_cpu);
 }
 
 static int key_workers(struct parser *p, void *obj, const char *v)

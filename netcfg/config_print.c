@@ -90,7 +90,7 @@ void config_print(const struct config *c, FILE *f)
 	fprintf(f, "StormLimit = %u\n", n->storm_limit);
 	fprintf(f, "Offload = %s\n", n->offload_off ? "off" : "auto");
 	fprintf(f, "SuperFrames = %s\n", n->superframes_whole ? "whole" : "segments");
-	fprintf(f, "Steering = %s\n", n->steering_hash ? "hash" : "cpu");
+	fprintf(f, "Steering = %s\n", n->steering_cpu ? "cpu" : "hash");
 	if (n->workers)
 		fprintf(f, "Workers = %u\n", n->workers);
 	else

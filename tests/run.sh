@@ -51,24 +51,30 @@ run() { # name cmd...
 # (root) run one at a time: they measure time.
 JOBS=${JOBS:-$(nproc)}
 ASYNC=()
+logged() { # name cmd...: runs cmd into name's log, its status and time into log.rc
+	local name=$1 log t0=$SECONDS; shift
+	log="$LOGDIR/${name//\//_}.log"
+	"$@" >"$log" 2>&1
+	echo "$? $((SECONDS - t0))" >"$log.rc"
+}
+report_logged() { # name: reports what logged wrote
+	local rc t
+	read -r rc t <"$LOGDIR/${1//\//_}.log.rc" || { rc=1 t=0; }
+	report "$1" "$rc" "$t"
+}
 run_async() { # name cmd...
 	local name=$1; shift
 	# shellcheck disable=SC2053
 	[[ $name == $ONLY ]] || return 0
 	[ "$JOBS" -le 1 ] && { run "$name" "$@"; return; }
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
-	local log="$LOGDIR/${name//\//_}.log"
-	( t0=$SECONDS; "$@" >"$log" 2>&1; echo "$? $((SECONDS - t0))" >"$log.rc" ) &
+	logged "$name" "$@" &
 	ASYNC+=("$name")
 }
 async_done() { # reports the async runs in the order they started
-	local name log rc t
+	local name
 	wait
-	for name in "${ASYNC[@]}"; do
-		log="$LOGDIR/${name//\//_}.log"
-		read -r rc t <"$log.rc" || { rc=1 t=0; }
-		report "$name" "$rc" "$t"
-	done
+	for name in "${ASYNC[@]}"; do report_logged "$name"; done
 	ASYNC=()
 }
 
@@ -139,23 +145,13 @@ done
 main_row=("${early[@]}" "${main_row[@]}")
 side_pid=
 if [ ${#side_row[@]} -gt 0 ]; then
-	(
-		for s in "${side_row[@]}"; do
-			log="$LOGDIR/${s//\//_}.log" t0=$SECONDS
-			bash "$s" >"$log" 2>&1
-			echo "$? $((SECONDS - t0))" >"$log.rc"
-		done
-	) &
+	( for s in "${side_row[@]}"; do logged "$s" bash "$s"; done ) &
 	side_pid=$!
 fi
 for s in "${main_row[@]}"; do run "$s" bash "$s"; done
 if [ -n "$side_pid" ]; then
 	wait "$side_pid"
-	for s in "${side_row[@]}"; do
-		log="$LOGDIR/${s//\//_}.log"
-		read -r rc t <"$log.rc" || { rc=1 t=0; }
-		report "$s" "$rc" "$t"
-	done
+	for s in "${side_row[@]}"; do report_logged "$s"; done
 fi
 
 echo

@@ -264,7 +264,7 @@ struct tap_read_counts {
 static size_t tap_read_frames(struct tunnel_queue *q, int fd, uint8_t *fb[], size_t got[],
 			      bool *more, struct tap_read_counts *c)
 {
-	size_t nr = 0, reads = 0;
+	size_t nr = 0;
 	ssize_t res[TUNNEL_QUEUE_BATCH];
 	unsigned want, done = 0, i;
 	int r;
@@ -276,7 +276,8 @@ static size_t tap_read_frames(struct tunnel_queue *q, int fd, uint8_t *fb[], siz
 	 * more): one or two frames at a time, read(2) costs less than a
 	 * batch that finds the TAP empty */
 	if (!q->ring || q->ring_want < RING_MIN) {
-		while (nr < TUNNEL_QUEUE_BATCH && reads++ < 2 * TUNNEL_QUEUE_BATCH) {
+		/* each read either adds a frame or ends the batch */
+		while (nr < TUNNEL_QUEUE_BATCH) {
 			ssize_t n = read(fd, q->buf[nr], TUNNEL_FRAME_MAX - FRAME_GROWTH);
 
 			if (n < 0) {

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The data path's workers (Workers = 2, docs/CONFIG.md): multi-queue TAPs,
 # one UDP socket per worker on the shared port.
-#   - status says 2 workers and shows one entry per queue;
+#   - status says 2 workers and shows one entry per queue; with
+#     Steering = cpu on 2 CPUs, worker i keeps to CPU i and status says so
+#     (the flows below then run with the CPU steering, and b, Workers = 1,
+#     is a sender whose thread moves between CPUs);
 #   - 8 parallel TCP flows vm1 -> vm2: both of a's queues read frames from
 #     the TAP (the flows are spread over the workers);
 #   - one TCP flow: (almost) all of its frames go through one queue of a,
@@ -18,7 +21,7 @@
 command -v iperf3 >/dev/null || skip "iperf3 is not installed (make deps)"
 command -v nstat >/dev/null || skip "nstat is not installed (iproute2)"
 unset WORKERS
-NODE_EXTRA_a="Workers = 2"
+NODE_EXTRA_a=$'Workers = 2\nSteering = cpu'
 NODE_EXTRA_b="Workers = 1"
 two_hosts aead
 wait_for 10 session_up a b || fail "no session"
@@ -31,8 +34,8 @@ js() { ctl "$1" status --json | jq -r "$2"; }
 [ "$(js a '.node.queues[1] | has("drops")')" = true ] || fail "a's queues have no drops counter"
 ctl a status | grep -Eq "^  queue 1( \(CPU [0-9]+\))?: .* drops" || fail "the human status has no line for queue 1"
 grep -q "data path: 2 workers" "$WORK/a.log" || fail "a did not log its 2 workers"
-# Steering = cpu (the default) when the 2 workers have CPUs 0 and 1 to
-# themselves: worker i keeps to CPU i (its thread's affinity) and says so
+# Steering = cpu when the 2 workers have CPUs 0 and 1 to themselves:
+# worker i keeps to CPU i (its thread's affinity) and says so
 if [ "$(nproc)" = 2 ] && grep -q "^Cpus_allowed_list:[[:space:]]*0-1$" /proc/self/status; then
 	[ "$(js a '.node.steering')" = cpu ] || fail "a steers by $(js a '.node.steering'), not cpu"
 	[ "$(js a '[.node.queues[].cpu] | join(",")')" = "0,1" ] ||

@@ -699,6 +699,7 @@ static const char classic_canon[] =
 	"StormLimit = 2000\n"
 	"Offload = auto\n"
 	"SuperFrames = segments\n"
+	"Steering = hash\n"
 	"Workers = auto\n"
 	"MetricsListen = none\n"
 	"MetricsFile = none\n"
@@ -827,11 +828,12 @@ static void test_guard_keys(void **state)
 		"[Node]\nPrivateKeyFile = /k\nDeadAfter = 0.5\nProbeInterval = 100ms\n"
 		"LoopRetryMin = 1s\nLoopRetryMax = 4s\nMacFlapMoves = 3\nMacFlapWindow = 5s\n"
 		"StormLimit = 0\nMetricsListen = 127.0.0.1:9587\nMetricsFile = /tmp/m.prom\nOffload = off\n"
-		"SuperFrames = whole\n";
+		"SuperFrames = whole\nSteering = cpu\n";
 	static const char bad[] =
 		"[Node]\nPrivateKeyFile = /k\nDeadAfter = 10ms\nMacFlapMoves = 1\n"
 		"StormLimit = -1\nMetricsListen = localhost\nProbeInterval = 1h\nOffload = maybe\n"
-		"SuperFrames = halves\n";
+		"SuperFrames = halves\nSteering = rss\n";
+	static const char plain[] = "[Node]\nPrivateKeyFile = /k\n";
 	char addr[64];
 
 	assert_int_equal(config_parse_buffer("g.conf", good, strlen(good), &c, &errs), 0);
@@ -847,11 +849,17 @@ static void test_guard_keys(void **state)
 	assert_string_equal(c->node.metrics_file, "/tmp/m.prom");
 	assert_true(c->node.offload_off);
 	assert_true(c->node.superframes_whole);
+	assert_true(c->node.steering_cpu);
+	config_free(c);
+	c = NULL;
+	/* the default steering is hash */
+	assert_int_equal(config_parse_buffer("p.conf", plain, strlen(plain), &c, &errs), 0);
+	assert_false(c->node.steering_cpu);
 	config_free(c);
 	c = NULL;
 	assert_int_equal(config_parse_buffer("b.conf", bad, strlen(bad), &c, &errs), -EINVAL);
 	assert_null(c);
-	assert_int_equal(errs.n, 7);
+	assert_int_equal(errs.n, 8);
 	assert_non_null(strstr(errs.msgs[0], "b.conf:3: [Node] DeadAfter: too short"));
 	assert_non_null(strstr(errs.msgs[1], "b.conf:4: [Node] MacFlapMoves"));
 	assert_non_null(strstr(errs.msgs[2], "b.conf:5: [Node] StormLimit"));
@@ -859,6 +867,7 @@ static void test_guard_keys(void **state)
 	assert_non_null(strstr(errs.msgs[4], "b.conf:7: [Node] ProbeInterval"));
 	assert_non_null(strstr(errs.msgs[5], "b.conf:8: [Node] Offload: not auto or off: \"maybe\""));
 	assert_non_null(strstr(errs.msgs[6], "b.conf:9: [Node] SuperFrames: not segments or whole: \"halves\""));
+	assert_non_null(strstr(errs.msgs[7], "b.conf:10: [Node] Steering: not hash or cpu: \"rss\""));
 	config_errors_clear(&errs);
 }
 
