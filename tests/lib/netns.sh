@@ -317,6 +317,11 @@ port_guard() {
 # (jq 1.6's -e looks at the last input only, hence the slurp)
 has_event() { jq -s -e "[.[] | select($2)] | length > 0" "$1" >/dev/null 2>&1; }
 
+# pcap_has FILE N [FILTER]: the capture FILE (being written, tcpdump -U)
+# holds at least N packets (matching FILTER): wait for it before stopping
+# a capture, a loaded machine's tcpdump reads late
+pcap_has() { [ "$(tcpdump -nn -r "$1" ${3:+"$3"} 2>/dev/null | wc -l)" -ge "$2" ]; }
+
 # side_by_side VAR VALUE...: runs this script once per VALUE, all at the
 # same time, each with VAR=VALUE and SBS_INDEX=i in its environment and its
 # own name prefix (so its own namespaces); prints each one's output tagged

@@ -15,7 +15,7 @@ for mode in aead none; do
 	TD=$BG_PID
 	wait_for 5 grep -q "listening on" "$WORK/tcpdump.log" || fail "tcpdump did not start"
 	nsx "$P-vm1" ping -c 5 -i 0.1 -W 2 -p "$MARK" 198.19.1.2 >/dev/null || fail "$mode: ping failed"
-	sleep 0.2
+	wait_for 5 pcap_has "$WORK/$mode.pcap" 10 || true   # judged below
 	kill "$TD"; wait "$TD" 2>/dev/null
 	n=$(grep -a -o "MARKER-BRIDGED!!" "$WORK/$mode.pcap" | wc -l)
 	pk=$(tcpdump -nn -r "$WORK/$mode.pcap" 2>/dev/null | wc -l)

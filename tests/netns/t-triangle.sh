@@ -71,7 +71,8 @@ for v in vm-b vm-c; do
 	wait_for 5 grep -q "listening on" "$WORK/td-$v.log" || fail "tcpdump in $v did not start"
 done
 nsx "$P-vm-a" ping -b -c 1 -W 1 198.19.1.255 >/dev/null 2>&1 || true
-sleep 0.5
+for v in vm-b vm-c; do wait_for 5 pcap_has "$WORK/$v.pcap" 1 'icmp[icmptype] == icmp-echo' || true; done
+sleep 0.5   # a loop would bring copies within this
 kill "$TD_vm_b" "$TD_vm_c"; wait "$TD_vm_b" "$TD_vm_c" 2>/dev/null
 for v in vm-b vm-c; do
 	n=$(tcpdump -nn -r "$WORK/$v.pcap" 'icmp[icmptype] == icmp-echo' 2>/dev/null | wc -l)
