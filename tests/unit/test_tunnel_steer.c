@@ -86,6 +86,15 @@ static unsigned queue_of(const struct tunnel_port *p, const uint8_t *f, size_t n
 	return queue_of_own(p, f, n, -1);
 }
 
+/* a TAP with two queues, fds 10 and 11 */
+static void two_queues(struct tunnel_port *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->fd = p->qfd[0] = 10;
+	p->qfd[1] = 11;
+	p->n_qfd = 2;
+}
+
 static void t_steer(void **state)
 {
 	struct tunnel_port p;
@@ -94,10 +103,7 @@ static void t_steer(void **state)
 	unsigned by_hash, other, moved = 0;
 
 	(void)state;
-	memset(&p, 0, sizeof(p));
-	p.fd = p.qfd[0] = 10;
-	p.qfd[1] = 11;
-	p.n_qfd = 2;
+	two_queues(&p);
 	/* several flows: before any is read, each goes to its hash's queue;
 	 * once read from the other queue, its answers go there */
 	for (uint16_t port = 40000; port < 40016; port++) {
@@ -138,10 +144,7 @@ static void t_steer_own(void **state)
 	size_t n;
 
 	(void)state;
-	memset(&p, 0, sizeof(p));
-	p.fd = p.qfd[0] = 10;
-	p.qfd[1] = 11;
-	p.n_qfd = 2;
+	two_queues(&p);
 	for (uint16_t port = 41000; port < 41016; port++) {
 		n = frame4(out, 6, 0xc6130102, 0xc6130101, 5201, port);
 		frame4(in, 6, 0xc6130101, 0xc6130102, port, 5201);
