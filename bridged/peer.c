@@ -143,28 +143,6 @@ static void uso_probe(struct daemon *d, int fd)
 
 static void tap_port_close(struct tap_port *t);
 
-/* Frames a TAP queue holds for its reader before the kernel drops them
- * (the tun ring follows the device's txqueuelen; 1000 by default). With
- * the VMs' TSO off, one TCP flow's bursts overran 1000 and every drop was
- * a retransmission (15 800 in 5 s, docs/BENCHMARKS.md, "The TAP's
- * queue"); from 3000 none. What it may cost: this many frames per queue
- * in kernel memory while the reader is behind (of MTU size, a few MiB;
- * of 64 KiB super-frames, which TCP's window bounds per flow, more). */
-#define TAP_QUEUE_LEN 4096
-
-static void tap_port_queue_len(struct tap_port *t)
-{
-	struct netcfg_link l;
-	int r;
-
-	r = netcfg_get_link(t->peer->d->nc, t->name, &l);
-	if (r >= 0)
-		r = netcfg_set_txqlen(t->peer->d->nc, l.ifindex, TAP_QUEUE_LEN);
-	if (r < 0)
-		log_warnx("%s: queue length %u: %s (the kernel's default stays)", t->name, TAP_QUEUE_LEN,
-			  strerror(-r));
-}
-
 /* With several workers a multi-queue TAP, one queue per worker. */
 static int tap_port_open(struct tap_port *t)
 {
@@ -193,7 +171,6 @@ static int tap_port_open(struct tap_port *t)
 		t->tport.qfd[t->tport.n_qfd++] = fd;
 	}
 	tap_port_sync_offload(t);
-	tap_port_queue_len(t);
 	if (mq) {
 		workers_port_add(d, t);
 		return 0;

@@ -154,8 +154,6 @@ int netcfg_enslave(struct netcfg *nc, int port_ifindex, int bridge_ifindex);
 int netcfg_release(struct netcfg *nc, int port_ifindex);
 int netcfg_set_up(struct netcfg *nc, int ifindex, bool up);
 int netcfg_set_mtu(struct netcfg *nc, int ifindex, unsigned mtu);
-/* The transmit queue's length (a TAP: the frames its reader may be behind). */
-int netcfg_set_txqlen(struct netcfg *nc, int ifindex, unsigned len);
 /*
  * Sets a bridge port's STP state (IFLA_BRPORT_STATE through AF_BRIDGE), then
  * verifies it. Kernel rules: the port must be enslaved (else -EOPNOTSUPP),

@@ -936,13 +936,6 @@ int netcfg_set_mtu(struct netcfg *nc, int ifindex, unsigned mtu)
 	return set_link_u32(nc, ifindex, IFLA_MTU, mtu);
 }
 
-int netcfg_set_txqlen(struct netcfg *nc, int ifindex, unsigned len)
-{
-	if (len == 0)
-		return -EINVAL;
-	return set_link_u32(nc, ifindex, IFLA_TXQLEN, len);
-}
-
 /* Moves port into master (0: out of any), then verifies by re-reading: a
  * kernel that silently ignores IFLA_MASTER is an error, not a success. */
 static int set_master(struct netcfg *nc, int port, int master)
