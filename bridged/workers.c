@@ -269,10 +269,10 @@ static int open_udp(struct daemon *d, bool reuseport)
  * worker i keeps to CPU i; the datagrams the kernel receives on CPU i go
  * to worker i's socket (a classic BPF program on the SO_REUSEPORT group:
  * the receiving CPU modulo the workers; the sockets joined the group in
- * worker order); a worker writes the frames it delivers to its own TAP
- * queue, so the kernel sends the flow's other direction through that
- * queue, to the same worker. A packet's softirq then wakes a thread on
- * its own CPU rather than another's. Only when the workers are as many as
+ * worker order); a flow never read from the TAP goes to the delivering
+ * worker's own TAP queue (flow_q as ever once read), so the kernel sends
+ * its other direction through that queue, to the same worker. A packet's
+ * softirq then wakes a thread on its own CPU rather than another's. Only when the workers are as many as
  * the CPUs this process may use, and those are 0..n-1; otherwise (and with
  * Steering = hash) the 4-tuple's hash and flow_q, on any CPU. */
 static void cpu_steer(struct daemon *d)
@@ -289,9 +289,12 @@ static void cpu_steer(struct daemon *d)
 		d->workers[i].cpu = -1;
 	if (!d->cfg->node.steering_cpu)
 		return;
-	if (sched_getaffinity(0, sizeof(set), &set) < 0 || (unsigned)CPU_COUNT(&set) != d->n_workers) {
-		log_info("data path: %u workers on %d CPUs: steering by hash", d->n_workers,
-			 CPU_COUNT(&set));
+	if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+		log_warnx("data path: the CPUs of this process: %s: steering by hash", strerror(errno));
+		return;
+	}
+	if ((unsigned)CPU_COUNT(&set) != d->n_workers) {
+		log_info("data path: %u workers on %d CPUs: steering by hash", d->n_workers, CPU_COUNT(&set));
 		return;
 	}
 	for (unsigned i = 0; i < d->n_workers; i++)
