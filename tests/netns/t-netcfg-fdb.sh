@@ -119,6 +119,16 @@ ip netns exec "$NSA" ip link set ea up
 ip netns exec "$NSB" ip link set eb up
 wait_for "pa forwarding" forwarding sh -c "ip netns exec $NS bridge -j link show dev pa | jq -r '.[0].state'"
 wait_for "pb forwarding" forwarding sh -c "ip netns exec $NS bridge -j link show dev pb | jq -r '.[0].state'"
+# Fixed neighbours on every side: no ARP at all, so the hosts send frames
+# only when this script pings (an ARP probe 5 s after a ping re-taught the
+# bridge a deleted entry on a loaded CI machine)
+brmac=$(nsx cat /sys/class/net/brf/address)
+for ns in "$NSA" "$NSB"; do
+	dev=$([ "$ns" = "$NSA" ] && echo ea || echo eb)
+	ip netns exec "$ns" ip neigh replace 198.18.40.1 lladdr "$brmac" dev "$dev" nud permanent
+done
+nsx ip neigh replace 198.18.40.2 lladdr "$MAC" dev brf nud permanent
+nsx ip neigh replace 198.18.40.3 lladdr "$MAC" dev brf nud permanent
 # Anything learned while setting up (nothing should be) goes away first.
 nsx bridge fdb flush dev brf dynamic 2>/dev/null || true
 expect "nothing learned yet" "$(fdb_port)" ""
