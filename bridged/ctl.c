@@ -272,8 +272,7 @@ static json_object *status_json(struct daemon *d)
 		json_object_object_add(of, "uso", json_object_new_boolean(d->uso_probe == 1));
 		json_object_object_add(node, "offloads", of);
 		json_object_object_add(node, "workers", json_object_new_int((int)d->n_workers));
-		json_object_object_add(node, "steering", json_object_new_string(d->n_workers <= 1 ? "none" :
-											     d->cpu_steer ? "cpu" : "hash"));
+		json_object_object_add(node, "steering", json_object_new_string(workers_steering(d)));
 		for (unsigned i = 0; daemon_queue_at(d, i); i++) {
 			const struct tunnel_queue_stats *qs = &daemon_queue_at(d, i)->st;
 			json_object *q = json_object_new_object();

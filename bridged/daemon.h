@@ -146,7 +146,6 @@ struct daemon {
 	 * own (timers, probes, handshakes) on the first worker's socket. */
 	struct tunnel_queue q;
 	unsigned n_workers;
-	bool cpu_steer;                /* workers keep to CPUs, datagrams to the receiving CPU's */
 	struct dp_worker *workers;     /* n_workers of them when n_workers > 1 */
 	pthread_rwlock_t dp_rw;        /* workers read; the main loop writes (but in epoll_wait) */
 	pthread_mutex_t dp_mu;         /* among workers: engine, guard, port counters */
@@ -216,6 +215,8 @@ void workers_port_del(struct daemon *d, struct tap_port *t);
 unsigned workers_count(const struct config *cfg);
 /* The CPU worker i keeps to (Steering = cpu), or -1. */
 int workers_cpu(const struct daemon *d, unsigned i);
+/* The steering in use: "none" (one thread), "cpu" or "hash". */
+const char *workers_steering(const struct daemon *d);
 /* The per-queue statistics (one entry per worker). */
 struct tunnel_queue *daemon_queue_at(struct daemon *d, unsigned i);
 

@@ -89,6 +89,11 @@ int workers_cpu(const struct daemon *d, unsigned i)
 	return d->n_workers > 1 && i < d->n_workers ? d->workers[i].cpu : -1;
 }
 
+const char *workers_steering(const struct daemon *d)
+{
+	return d->n_workers <= 1 ? "none" : workers_cpu(d, 0) >= 0 ? "cpu" : "hash";
+}
+
 unsigned workers_count(const struct config *cfg)
 {
 	long n;
@@ -310,7 +315,6 @@ static void cpu_steer(struct daemon *d)
 		d->workers[i].cpu = (int)i;
 		d->workers[i].q.own_queue = true;
 	}
-	d->cpu_steer = true;
 }
 
 void workers_start(struct daemon *d)
@@ -395,7 +399,7 @@ void workers_launch(struct daemon *d)
 		w->started = true;
 	}
 	log_info("data path: %u workers, multi-queue TAPs, SO_REUSEPORT sockets, steering by %s", d->n_workers,
-		 d->cpu_steer ? "CPU (worker i on CPU i)" : "hash");
+		 workers_cpu(d, 0) >= 0 ? "CPU (worker i on CPU i)" : "hash");
 }
 
 void workers_stop(struct daemon *d)

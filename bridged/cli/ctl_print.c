@@ -259,15 +259,15 @@ bool ctl_events_feed(struct ctl_events *ev, size_t n)
 		/* the daemon's hello says the subscription is live: a script
 		 * that starts the stream in the background waits for it
 		 * before it makes what it watches happen (not an event) */
-		if (e && json_object_is_type(e, json_type_object) && !strcmp(js(e, "type"), "hello")) {
+		if (e && json_object_is_type(e, json_type_object)) {
+			bool hello = !strcmp(js(e, "type"), "hello");
+
 			if (ev->json)
 				fprintf(ev->out, "%s\n", line);
-		} else if (e && json_object_is_type(e, json_type_object)) {
-			if (ev->json)
-				fprintf(ev->out, "%s\n", line);
-			else
+			else if (!hello)
 				ctl_print_event(ev->out, e);
-			ev->seen++;
+			if (!hello)
+				ev->seen++;
 		}
 		json_object_put(e);
 		line = nl + 1;
