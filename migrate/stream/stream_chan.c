@@ -32,6 +32,7 @@
 #include "migrate/stream/stream_chan.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -88,6 +89,7 @@ static const char *const cipher_names[CHAN_CIPHER_MAX] = {
 struct stream_chan {
 	struct chan_dir tx, rx;
 	bool encrypted;
+	bool frame_lowat;	/* io_read_frame's wake-up mark (BRIDGED_STREAM_RCVLOWAT=0: none) */
 	enum chan_cipher cipher;
 };
 
@@ -194,6 +196,57 @@ int io_read_full(int fd, void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* A frame's payload, len bytes, from a TCP socket: the reader is woken
+ * once the whole payload is there, not at every segment's arrival (about
+ * 16 wake-ups per 1 MiB block on a veth, each a context switch on a core
+ * the pipeline's other stages share). SO_RCVLOWAT with poll(): the kernel
+ * wakes a poller when that much is unread (or at an error, the end, or
+ * when its buffer can take no more), and the read after it does not wait.
+ * A blocking read would not do: its wake-up needs the mark's worth beyond
+ * what the same read has already copied, and the end of a stream never
+ * brings it. The mark goes back to 1 before the next frame's prefix, so a
+ * short message (a verdict, an ack) wakes the reader at once. Anything
+ * but a TCP socket, or a kernel that refuses the option, reads as
+ * io_read_full. */
+#define FRAME_LOWAT_MIN (64 * 1024)
+
+static int io_read_frame(int fd, void *buf, size_t len, bool lowat)
+{
+	uint8_t *p = buf;
+	int one = 1, mark = 1, r = 0;
+
+	if (!lowat || len < FRAME_LOWAT_MIN)
+		return io_read_full(fd, buf, len);
+	while (len > 0) {
+		int want = len > INT_MAX ? INT_MAX : (int)len;
+		int flags = 0;
+		ssize_t n;
+
+		if (want == mark || setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want)) == 0) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			mark = want;
+			if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+				r = -errno;
+				break;
+			}
+			flags = MSG_DONTWAIT;
+		}
+		n = flags ? recv(fd, p, len, flags) : read(fd, p, len);
+		if (n < 0 && (errno == EINTR || (flags && errno == EAGAIN)))
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? (errno == EAGAIN ? -ETIMEDOUT : -errno) : -ECONNRESET;
+			break;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (mark != 1)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
+	return r;
 }
 
 int io_pread_full(int fd, void *buf, size_t len, uint64_t off)
@@ -352,7 +405,7 @@ static int chan_recv_frame(struct stream_chan *ch, int fd, uint8_t *buf, size_t 
 
 		if (flen < GCM_TAG || flen - GCM_TAG > cap || flen > SMSG_MAX_LEN + GCM_TAG)
 			return -EBADMSG;
-		r = io_read_full(fd, buf, flen);
+		r = io_read_frame(fd, buf, flen, ch->frame_lowat);
 		if (r < 0)
 			return r;
 		ch->rx.bytes += 4 + (uint64_t)flen;
@@ -368,7 +421,7 @@ static int chan_recv_frame(struct stream_chan *ch, int fd, uint8_t *buf, size_t 
 	if (!ch->encrypted) {
 		if (flen > cap || flen > SMSG_MAX_LEN)
 			return -EBADMSG;
-		r = io_read_full(fd, buf, flen);
+		r = io_read_frame(fd, buf, flen, ch->frame_lowat);
 		if (r < 0)
 			return r;
 		ch->rx.bytes += 4 + (uint64_t)flen;
@@ -384,7 +437,7 @@ static int chan_recv_frame(struct stream_chan *ch, int fd, uint8_t *buf, size_t 
 	r = dir_reserve(&ch->rx, flen);
 	if (r < 0)
 		return r;
-	r = io_read_full(fd, ch->rx.buf, flen);
+	r = io_read_frame(fd, ch->rx.buf, flen, ch->frame_lowat);
 	if (r < 0)
 		return r;
 	ch->rx.bytes += 4 + (uint64_t)flen;
@@ -654,6 +707,11 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 	ch->cipher = auth->plain ? CHAN_PLAIN :
 		     (ours[10] & theirs[10] & HS_FLAG_AESGCM) ? CHAN_AESGCM : CHAN_XCHACHA;
 	ch->tx.bytes = ch->rx.bytes = 2 * HS_HELLO_LEN;
+	{
+		const char *ev = getenv("BRIDGED_STREAM_RCVLOWAT");
+
+		ch->frame_lowat = !(ev && !strcmp(ev, "0"));
+	}
 	if (!auth->plain) {
 		s = sodium_malloc(sizeof(*s));
 		if (!s) {

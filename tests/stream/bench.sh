@@ -15,8 +15,11 @@
 #   tests/stream/bench.sh [RANDOM_MIB [SPARSE_GIB [EXT4_MIB]]]   (default 1024 4 1024)
 #
 # Knobs (environment): IMAGES ["random sparse ext4"], REPS [3] rounds,
-# PLAIN [0]: 1 = also ours with --plain on the random image, once into the
-# disk's $WORK and once into /dev/shm (without the disk), after each round
+# PLAIN [0]: 1 = also ours with --plain on the random image, into the
+# disk's $WORK, into a new file in /dev/shm (without the disk), and over an
+# existing file there (the destination's memory already in place, as a
+# volume's blocks are: in this guest the host supplies memory at first
+# touch, and a new 1 GiB tmpfs file costs 0.2-4 s of that), after each round
 # (interleaved: round r of every procedure before round r+1; the table
 # shows medians), PINS ["1 0"]: 1 = "one core per host" (every sender-side
 # process of both procedures on CPU 0 with taskset -c 0, every receiver-side
@@ -119,6 +122,7 @@ state() { echo "dirty+writeback $(dirty) kB, load $(cut -d' ' -f1-3 /proc/loadav
 SHM=
 if [ "$PLAIN" = 1 ]; then
 	SHM=$(mktemp -d /dev/shm/$P.XXXXXX) || fail "mktemp in /dev/shm"
+	mkdir "$SHM/keep"
 	CLEANUP+=("rm -rf $SHM")
 fi
 TA=() TB=()	# taskset prefixes of the two hosts (pinned runs)
@@ -156,14 +160,20 @@ seed() {	# seed SRC [DDOPT]: prints "total copy verify cpu_tx cpu_rx"
 ours() {	# ours SRC [DIR [ARG...]]: prints "total copy flush cpu_tx cpu_rx"
 	local src=$1 dir=${2:-$WORK} n t0 t1
 	shift $(($# < 2 ? $# : 2))
-	local out=$dir/ours.out
+	local out=$dir/ours.out create=(--create)
 	n=$(stat -c %s "$src")
-	rm -f "$out" "$dir"/.ours.out@*
+	rm -f "$dir"/.ours.out@*
+	if [ -n "${OURS_KEEP:-}" ]; then	# into an existing destination
+		[ "$(stat -c %s "$out" 2>/dev/null)" = "$n" ] || head -c "$n" /dev/zero >"$out"
+		create=()
+	else
+		rm -f "$out"
+	fi
 	settle "$src"
 	echo "r$r pin=$pin $img ours${OURS_ENV[*]:+ ${OURS_ENV[*]}}${*:+ $*} into $dir: $(state)" >>"$WORK/starts"
 	t0=$(now)
 	ip netns exec "$P-b" "${TB[@]}" env "${OURS_ENV[@]}" /usr/bin/time -f "%U %S" -o "$WORK/time-rx" "$TOOL" receive \
-		--listen 198.18.0.2:$PORT --key "$WORK/b.key" --peer-key "$APUB" --create --json -q "$@" \
+		--listen 198.18.0.2:$PORT --key "$WORK/b.key" --peer-key "$APUB" "${create[@]}" --json -q "$@" \
 		"$out" >"$WORK/ours-rx.json" 2>"$WORK/ours-rx.err" &
 	local rxp=$!
 	wait_listen $PORT	# as for the seed's nc -l
@@ -187,7 +197,8 @@ ours() {	# ours SRC [DIR [ARG...]]: prints "total copy flush cpu_tx cpu_rx"
 	echo "$wall $(echo "$wall - $fl" | bc) $fl" \
 		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-tx")" \
 		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-rx")"
-	rm -f "$out" "$dir"/.ours.out@*
+	rm -f "$dir"/.ours.out@*
+	[ -n "${OURS_KEEP:-}" ] || rm -f "$out"
 }
 
 # median COLUMN FILE: the median of column COLUMN over the lines of FILE
@@ -214,6 +225,7 @@ for ((r = 1; r <= REPS; r++)); do
 			if [ "$PLAIN" = 1 ] && [ "$img" = random ]; then
 				ours "$src" "$WORK" --plain >>"$WORK/r-$pin-$img-plain"
 				ours "$src" "$SHM" --plain >>"$WORK/r-$pin-$img-plainm"
+				OURS_KEEP=1 ours "$src" "$SHM/keep" --plain >>"$WORK/r-$pin-$img-plaink"
 			fi
 		done
 	done
@@ -253,10 +265,11 @@ done
 if [ "$PLAIN" = 1 ]; then
 	n=$(stat -c %s "$WORK/random.img")
 	echo
-	echo "--plain, random data, $((n / MiB)) MiB (GB/s = 10^9 bytes per second of the whole run, to the disk / to /dev/shm):"
+	echo "--plain, random data, $((n / MiB)) MiB (GB/s = 10^9 bytes per second of the whole run, to the disk / to a new file in /dev/shm / over an existing one):"
 	for pin in $PINS; do
-		paste -d' ' <(awk '{print $1}' "$WORK/r-$pin-random-plain") <(awk '{print $1}' "$WORK/r-$pin-random-plainm") |
-			awk -v n="$n" -v p="$pin" '{printf "  pin=%s: %.2f s = %.2f GB/s to the disk, %.2f s = %.2f GB/s to /dev/shm\n", p, $1, n / $1 / 1e9, $2, n / $2 / 1e9}'
+		paste -d' ' <(awk '{print $1}' "$WORK/r-$pin-random-plain") <(awk '{print $1}' "$WORK/r-$pin-random-plainm") \
+			<(awk '{print $1}' "$WORK/r-$pin-random-plaink") |
+			awk -v n="$n" -v p="$pin" '{printf "  pin=%s: %.2f s = %.2f GB/s to the disk, %.2f s = %.2f GB/s to a new /dev/shm file, %.2f s = %.2f GB/s over an existing one\n", p, $1, n / $1 / 1e9, $2, n / $2 / 1e9, $3, n / $3 / 1e9}'
 	done
 fi
 echo
