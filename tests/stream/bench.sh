@@ -196,7 +196,8 @@ ours() {	# ours SRC [DIR [ARG...]]: prints "total copy flush cpu_tx cpu_rx"
 	done
 	echo "$wall $(echo "$wall - $fl" | bc) $fl" \
 		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-tx")" \
-		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-rx")"
+		"$(awk -v w="$wall" '{printf "%.2f", ($1 + $2) / w}' "$WORK/time-rx")" \
+		"$(result ours-rx duration)"
 	rm -f "$dir"/.ours.out@*
 	[ -n "${OURS_KEEP:-}" ] || rm -f "$out"
 }
@@ -268,9 +269,11 @@ if [ "$PLAIN" = 1 ]; then
 	echo "--plain, random data, $((n / MiB)) MiB (GB/s = 10^9 bytes per second of the whole run, to the disk / to a new file in /dev/shm / over an existing one):"
 	for pin in $PINS; do
 		paste -d' ' <(awk '{print $1}' "$WORK/r-$pin-random-plain") <(awk '{print $1}' "$WORK/r-$pin-random-plainm") \
-			<(awk '{print $1}' "$WORK/r-$pin-random-plaink") |
-			awk -v n="$n" -v p="$pin" '{printf "  pin=%s: %.2f s = %.2f GB/s to the disk, %.2f s = %.2f GB/s to a new /dev/shm file, %.2f s = %.2f GB/s over an existing one\n", p, $1, n / $1 / 1e9, $2, n / $2 / 1e9, $3, n / $3 / 1e9}'
+			<(awk '{print $1}' "$WORK/r-$pin-random-plaink") <(awk '{print $6}' "$WORK/r-$pin-random-plaink") |
+			awk -v n="$n" -v p="$pin" '{printf "  pin=%s: %.2f s = %.2f GB/s to the disk, %.2f s = %.2f GB/s to a new /dev/shm file, %.2f s = %.2f GB/s over an existing one (the receiver'"'"'s own duration %.2f s = %.2f GB/s)\n", p, $1, n / $1 / 1e9, $2, n / $2 / 1e9, $3, n / $3 / 1e9, $4, n / $4 / 1e9}'
 	done
+	echo "  (the whole run: from the receiver's start to both sides' exit, as for the seed; the receiver's own"
+	echo "  duration: its --json report's, from the end of the handshake to its verdict)"
 fi
 echo
 echo "at each start (load average: 1, 5, 15 min):"
