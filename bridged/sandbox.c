@@ -48,6 +48,8 @@ static const char *const allowed[] = {
 	"gettimeofday", "epoll_pwait", "fstat", "statx", "mremap", "rt_sigreturn",
 	"restart_syscall", "readv", "fadvise64", "sched_yield", "sched_getaffinity", "recvfrom",
 	"getsockopt", "waitid",
+	/* poll() where the architecture has no poll syscall (arm64: glibc's ppoll) */
+	"ppoll",
 	/* sd_notify's credentials (seen by t-notify: started outside start_bridged) */
 	"getuid", "geteuid", "getgid", "getegid",
 	/* glibc's qsort asks sysconf(_SC_PHYS_PAGES) (seen by t-cutover: a MAC move) */

@@ -199,52 +199,62 @@ int io_read_full(int fd, void *buf, size_t len)
 }
 
 /* A frame's payload, len bytes, from a TCP socket: the reader is woken
- * once the whole payload is there, not at every segment's arrival (about
- * 16 wake-ups per 1 MiB block on a veth, each a context switch on a core
- * the pipeline's other stages share). SO_RCVLOWAT with poll(): the kernel
- * wakes a poller when that much is unread (or at an error, the end, or
- * when its buffer can take no more), and the read after it does not wait.
- * A blocking read would not do: its wake-up needs the mark's worth beyond
- * what the same read has already copied, and the end of a stream never
- * brings it. The mark goes back to 1 before the next frame's prefix, so a
- * short message (a verdict, an ack) wakes the reader at once. Anything
- * but a TCP socket, or a kernel that refuses the option, reads as
- * io_read_full. */
+ * once the whole payload is there (or as much of it as the kernel lets
+ * the mark ask for: tcp_rmem's maximum / 2), not at every segment's
+ * arrival (about 16 wake-ups per 1 MiB block on a veth, each a context
+ * switch on a core the pipeline's other stages share). SO_RCVLOWAT with
+ * poll(): the kernel wakes a poller when that much is unread (or at an
+ * error, the end, or when its buffer can take no more), and the read
+ * after it does not wait. A blocking read would not do: its wake-up needs
+ * the mark's worth beyond what the same read has already copied, and the
+ * end of a stream never brings it. The mark goes back to 1 after the
+ * frame, so a short message (a verdict, an ack) wakes the reader at once.
+ * A descriptor that refuses the option (not a socket) reads as
+ * io_read_full; an AF_UNIX socket takes it but its poll ignores it, so
+ * it reads correctly without the gain. These reads wait without the
+ * socket's receive timeout (SO_RCVTIMEO): after the handshake there is
+ * none (stream_handshake), and callers with a timeout read frames under
+ * FRAME_LOWAT_MIN. */
 #define FRAME_LOWAT_MIN (64 * 1024)
 
 static int io_read_frame(int fd, void *buf, size_t len, bool lowat)
 {
 	uint8_t *p = buf;
-	int one = 1, mark = 1, r = 0;
+	int one = 1, mark = 0, r = 0;	/* mark 0: not set by us */
 
 	if (!lowat || len < FRAME_LOWAT_MIN)
 		return io_read_full(fd, buf, len);
 	while (len > 0) {
 		int want = len > INT_MAX ? INT_MAX : (int)len;
-		int flags = 0;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
-		if (want == mark || setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want)) == 0) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-			mark = want;
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
-				r = -errno;
+		/* a partial read lowers the mark to what is left: never
+		 * more than the rest of this frame is waited for */
+		if (want != mark) {
+			if (setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &want, sizeof(want)) < 0) {
+				if (!mark)
+					return io_read_full(fd, p, len);
+				r = -errno;	/* a larger mark stays: reading on could hang */
 				break;
 			}
-			flags = MSG_DONTWAIT;
+			mark = want;
 		}
-		n = flags ? recv(fd, p, len, flags) : read(fd, p, len);
-		if (n < 0 && (errno == EINTR || (flags && errno == EAGAIN)))
+		if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+		n = recv(fd, p, len, MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0) {
-			r = n < 0 ? (errno == EAGAIN ? -ETIMEDOUT : -errno) : -ECONNRESET;
+			r = n < 0 ? -errno : -ECONNRESET;
 			break;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
-	if (mark != 1)
+	if (mark)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &one, sizeof(one));
 	return r;
 }

@@ -185,7 +185,7 @@ int pipe_run(unsigned nslots, size_t bufsize, unsigned nstages, const struct pip
 		size_t stride = (bufsize + 4095) & ~(size_t)4095;
 		const char *ev;
 
-		if (nslots > SIZE_MAX / stride || posix_memalign(&p.region, PIPE_REGION_ALIGN, stride * nslots) != 0) {
+		if (bufsize > SIZE_MAX - 4095 || nslots > SIZE_MAX / stride || posix_memalign(&p.region, PIPE_REGION_ALIGN, stride * nslots) != 0) {
 			r = -ENOMEM;
 			goto out;
 		}
