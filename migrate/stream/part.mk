@@ -21,6 +21,11 @@ tests/stream/stream-tool: tests/stream/stream-tool.o bridged/cli/migrate_stream.
 		common/libcommon.a
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# io_read_frame's end-of-stream case over real TCP (t-frame-read).
+STREAM_TOOLS += tests/stream/frame-read
+tests/stream/frame-read: tests/stream/frame-read.o migrate/libmigrate-stream.a common/libcommon.a
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 tests/stream/flip-proxy: tests/stream/flip-proxy.o
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

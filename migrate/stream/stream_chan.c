@@ -217,7 +217,7 @@ int io_read_full(int fd, void *buf, size_t len)
  * FRAME_LOWAT_MIN. */
 #define FRAME_LOWAT_MIN (64 * 1024)
 
-static int io_read_frame(int fd, void *buf, size_t len, bool lowat)
+int io_read_frame(int fd, void *buf, size_t len, bool lowat)
 {
 	uint8_t *p = buf;
 	int one = 1, mark = 0, r = 0;	/* mark 0: not set by us */

@@ -8,6 +8,7 @@
 #ifndef BRIDGED_MIGRATE_STREAM_CHAN_H
 #define BRIDGED_MIGRATE_STREAM_CHAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,9 @@ double chan_open_time(const struct stream_chan *ch);
 /* Low-level helpers, shared with the engine. */
 int io_write_all(int fd, const void *buf, size_t len);
 int io_read_full(int fd, void *buf, size_t len);
+/* A frame's payload of len bytes (lowat: woken once it is all there,
+ * SO_RCVLOWAT + poll, for len >= 64 KiB; stream_chan.c). 0 or -errno. */
+int io_read_frame(int fd, void *buf, size_t len, bool lowat);
 int io_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int io_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 
