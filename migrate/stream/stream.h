@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "common/keys.h"
 
@@ -212,5 +213,14 @@ int stream_send(struct stream_chan *ch, int fd, struct stream_source *src,
  * image (length, block size, source id) or is refused. */
 int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 		   const struct stream_opts *o, struct stream_report *rep);
+
+/* A comparison knob of the environment (BRIDGED_STREAM_PREALLOC,
+ * _HUGEPAGES, _RCVLOWAT) set to "0": what it names is turned off (docs/STREAM.md). */
+static inline bool stream_knob_off(const char *name)
+{
+	const char *ev = getenv(name);
+
+	return ev && ev[0] == '0' && ev[1] == '\0';
+}
 
 #endif

@@ -717,11 +717,7 @@ int stream_handshake(int fd, enum stream_role role, const struct stream_auth *au
 	ch->cipher = auth->plain ? CHAN_PLAIN :
 		     (ours[10] & theirs[10] & HS_FLAG_AESGCM) ? CHAN_AESGCM : CHAN_XCHACHA;
 	ch->tx.bytes = ch->rx.bytes = 2 * HS_HELLO_LEN;
-	{
-		const char *ev = getenv("BRIDGED_STREAM_RCVLOWAT");
-
-		ch->frame_lowat = !(ev && !strcmp(ev, "0"));
-	}
+	ch->frame_lowat = !stream_knob_off("BRIDGED_STREAM_RCVLOWAT");
 	if (!auth->plain) {
 		s = sodium_malloc(sizeof(*s));
 		if (!s) {

@@ -1469,8 +1469,7 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 	}
 	snprintf(rep->writer, sizeof(rep->writer), "%s", x.ring ? "io_uring" : "threads");
 	rep->writes_inflight = x.ring ? depth : WRITERS;
-	ev = getenv("BRIDGED_STREAM_PREALLOC");
-	if (ev && !strcmp(ev, "0"))
+	if (stream_knob_off("BRIDGED_STREAM_PREALLOC"))
 		dst->no_prealloc = true;
 	memset(tot, 0, sizeof(tot));
 	x.t0 = x.last_progress = x.last_ckpt = now_s();

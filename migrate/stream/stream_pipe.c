@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* In-order pipeline of stage threads over a ring of slots (stream_pipe.h). */
 #include "migrate/stream/stream_pipe.h"
+#include "migrate/stream/stream.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -183,14 +184,12 @@ int pipe_run(unsigned nslots, size_t bufsize, unsigned nstages, const struct pip
 		 * in a guest whose memory the host supplies at first touch
 		 * (docs/BENCHMARKS.md); 16 faults in 2 MiB ones. */
 		size_t stride = (bufsize + 4095) & ~(size_t)4095;
-		const char *ev;
 
 		if (bufsize > SIZE_MAX - 4095 || nslots > SIZE_MAX / stride || posix_memalign(&p.region, PIPE_REGION_ALIGN, stride * nslots) != 0) {
 			r = -ENOMEM;
 			goto out;
 		}
-		ev = getenv("BRIDGED_STREAM_HUGEPAGES");
-		if (!(ev && !strcmp(ev, "0")))
+		if (!stream_knob_off("BRIDGED_STREAM_HUGEPAGES"))
 			(void)madvise(p.region, stride * nslots, MADV_HUGEPAGE);
 		for (i = 0; i < nslots; i++)
 			p.slots[i].buf = (uint8_t *)p.region + i * stride;
