@@ -103,9 +103,10 @@ static const char receive_help[] =
 "\n"
 "Resume: a map of verified blocks is kept in a state file (next to a file\n"
 "DEST as .NAME@OFFSET.stream-state, in /var/lib/bridged/stream for a\n"
-"device, or in --state DIR), checkpointed every 16 blocks or second\n"
-"after the written data is flushed. Rerun the same two commands after an\n"
-"interruption and only what is missing travels.\n"
+"device, or in --state DIR), checkpointed every 16 blocks of data (a block\n"
+"of zeros counts 1/16) or every second, after the written data is flushed.\n"
+"Rerun the same two commands after an interruption and only what is\n"
+"missing travels.\n"
 "\n"
 "Options:\n"
 "  --listen ADDR:PORT    where to listen (e.g. 0.0.0.0:5000, [::]:5000)\n"
@@ -115,7 +116,9 @@ static const char receive_help[] =
 "  --state DIR           keep the resume map in DIR\n"
 "  --verify-readback     at the end, re-read every block from DEST and\n"
 "                        compare it with the sender's hash\n"
-"  --checkpoint N        save the map at least every N blocks (default 16)\n"
+"  --checkpoint N        save the map at least every N blocks of data\n"
+"                        (default 16; a block of zeros or an unchanged one\n"
+"                        counts 1/16: it costs a record to resend)\n"
 "  --key FILE            our private key (default " DEFAULT_KEY ")\n"
 "  --peer-key BASE64     the sender's public key; any other is refused\n"
 "  --plain               no authentication and no encryption (see send)\n"
@@ -363,6 +366,8 @@ static void report_print(struct out *o, const char *what, const struct stream_re
 				json_object_object_add(j, "writer", json_object_new_string(rep->writer));
 				json_object_object_add(j, "writes_inflight",
 						       json_object_new_int((int)rep->writes_inflight));
+				json_object_object_add(j, "checkpoints",
+						       json_object_new_int64(rep->checkpoints));
 			}
 			json_object_object_add(j, !strcmp(o->role, "send") ? "seal_busy" : "open_busy",
 					       json_object_new_double(!strcmp(o->role, "send") ? rep->seal_busy :

@@ -142,6 +142,7 @@ struct stream_report {
 	uint64_t readback_bytes;	/* receiver: bytes re-read for verification */
 	double duration;		/* seconds */
 	double flush_duration;		/* receiver: final flush before the verdict, s */
+	unsigned checkpoints;		/* receiver: resume maps saved during the copy */
 	bool have_hash, have_peer_hash;
 	uint8_t image_hash[STREAM_HASH_LEN];
 	uint8_t peer_image_hash[STREAM_HASH_LEN];
@@ -195,7 +196,7 @@ struct stream_opts {
 	bool verify_readback;		/* receiver: re-read the destination at the end */
 	uint64_t max_rate;		/* sender: bytes/s on the wire, 0 = unlimited */
 	unsigned window;		/* blocks in flight in the pipeline, 0 = 32 MiB worth */
-	unsigned checkpoint_blocks;	/* receiver: save the map every N blocks (and 1 s) */
+	unsigned checkpoint_blocks;	/* receiver: save the map every N data blocks (and 1 s) */
 	stream_progress_fn progress;	/* called about once a second, and at the end */
 	void *progress_arg;
 	volatile sig_atomic_t *cancel;	/* set non-zero to stop (checked per block) */

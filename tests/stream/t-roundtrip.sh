@@ -5,7 +5,8 @@
 #   random data (256 MiB, 1 GiB with STREAM_BIG=1), encrypted and --plain;
 #   a 4 GiB sparse image that is 95 % zeros, into a destination full of
 #   garbage where the source has zeros; an ext4 image made with mkfs.ext4 -d
-#   and written as a partition at its offset inside a bigger "disk".
+#   and written as a partition at its offset inside a bigger "disk"; a
+#   small image of holes and data at offsets that are not the blocks'.
 # Each: verified on both sides, same image hash, byte-identical (cmp).
 # The receiver's writer: io_uring by default (unless the kernel has it
 # disabled), the thread pool with BRIDGED_STREAM_WRITER=threads, io_uring
@@ -53,6 +54,26 @@ if [ "$want" = io_uring ]; then
 	log "random $size MiB, io_uring with 1 write in flight: verified"
 fi
 
+# holes and data at odd offsets (4 KiB pieces, 64 KiB blocks): a block is
+# sent as zeros only when all of it is a hole, whatever extent the sender
+# found for an earlier block (it asks once per extent, not per block)
+bs64=65536
+truncate -s $((64 * bs64)) "$WORK/holes.img"
+for at in 0 $((3 * bs64 - 4096)) $((3 * bs64)) $((10 * bs64 + 8192)) $((40 * bs64 + 61440)) $((50 * bs64 + 4096)); do
+	head -c 4096 /dev/urandom | dd of="$WORK/holes.img" bs=4096 seek=$((at / 4096)) conv=notrunc status=none
+done
+head -c $((2 * bs64)) /dev/urandom | dd of="$WORK/holes.img" bs=$bs64 seek=20 conv=notrunc status=none
+# data in blocks 0, 2, 3, 10, 20, 21, 40 and 50; the other 56 and the end are holes
+rx holes-rx --create "$WORK/holes.out"
+tx holes-tx --block-size $bs64 "$WORK/holes.img" || fail "holes send: exit $?"
+wait_pid "$RXPID" 30 || fail "holes receive: exit $?"
+expect_verified holes-rx holes-tx
+same "$WORK/holes.img" "$WORK/holes.out"
+[ "$(result holes-tx data_bytes)" = $((8 * bs64)) ] || fail "holes: data_bytes $(result holes-tx data_bytes), want $((8 * bs64))"
+[ "$(result holes-tx zero_bytes)" = $((56 * bs64)) ] || fail "holes: zero_bytes $(result holes-tx zero_bytes), want $((56 * bs64))"
+rm -f "$WORK/holes.img" "$WORK/holes.out"
+log "holes at odd offsets: verified, 8 data blocks of 64"
+
 # --plain, into a fresh file made by --create
 rx plain-rx --plain --create "$WORK/plain.out"
 nsx "$P-a" "$TOOL" send --to "198.18.0.2:$PORT" --plain --json "$WORK/rand.img" \
@@ -85,10 +106,15 @@ data=$(result sparse-tx data_bytes)
 [ "$zero" -ge $((3700 * MiB)) ] || fail "sparse: only $zero zero bytes skipped"
 [ $(($(result sparse-tx bytes_sent) - data)) -lt $MiB ] || fail "sparse: zeros crossed the wire"
 same "$sparse" "$WORK/sparse.out"
+# checkpoints: every 16 data blocks, a block of zeros weighing 1/16 of one,
+# plus one a second and the final flush's (256 of them when zeros counted whole)
+ck=$(result sparse-rx checkpoints) dur=$(result sparse-rx duration)
+ckmax=$(((data / MiB * 16 + zero / MiB) / 256 + ${dur%.*} + 3))
+[ "$ck" -ge 1 ] && [ "$ck" -le $ckmax ] || fail "sparse: $ck checkpoints in ${dur} s, want 1..$ckmax"
 used=$(du -k "$WORK/sparse.out" | cut -f1)
 [ "$used" -lt $((600 * 1024)) ] || fail "sparse: destination not sparse ($used KiB used)"
 rm -f "$WORK/sparse.out"
-log "sparse 4 GiB: verified, $((zero / MiB)) MiB of zeros skipped, $((data / MiB)) MiB sent in $(result sparse-tx duration) s"
+log "sparse 4 GiB: verified, $((zero / MiB)) MiB of zeros skipped, $((data / MiB)) MiB sent in $(result sparse-tx duration) s, $ck checkpoints"
 
 # ext4 image with files, written at 1 MiB inside a 600 MiB "disk"
 command -v mkfs.ext4 >/dev/null || skip "mkfs.ext4 missing"
