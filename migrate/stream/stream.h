@@ -33,6 +33,8 @@
 #define STREAM_HASH_LEN 32
 #define STREAM_BLOCK_MIN (64u * 1024)
 #define STREAM_BLOCK_MAX (16u * 1024 * 1024)
+/* A ZERO record covers a run of blocks of zeros up to this many bytes. */
+#define STREAM_ZERO_RUN_MAX (1u << 30)
 #define STREAM_BLOCK_DEFAULT (1u * 1024 * 1024)
 #define STREAM_BLOCK_DEFAULT_BIG (4u * 1024 * 1024)	/* images above STREAM_BIG_IMAGE */
 #define STREAM_BIG_IMAGE (256ull << 30)

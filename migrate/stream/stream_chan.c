@@ -52,7 +52,9 @@
 #include "migrate/stream/stream_wire.h"
 
 #define HS_MAGIC "BRSTRM01"
-#define HS_VERSION 3		/* 1: the handshake before Noise KK; 2: BLAKE2b block checks */
+/* 1: the handshake before Noise KK; 2: BLAKE2b block checks; 3: XXH3-128
+ * block checks; 4: a ZERO record may cover a run of blocks. */
+#define HS_VERSION 4
 #define HS_HELLO_LEN 16
 #define HS_MSG_LEN NOISE_KK_MSG_LEN(0)	/* E, and the tag of an empty payload */
 #define HS_FLAG_PLAIN 0x0001

@@ -204,6 +204,20 @@ static uint32_t block_len(uint64_t length, uint32_t bs, uint64_t i)
 	return (uint32_t)(length - off < bs ? length - off : bs);
 }
 
+/* A slot holds one block, or a run of blocks of zeros (one ZERO record):
+ * blocks s->index to slot_end() - 1. */
+static uint64_t slot_end(uint32_t bs, const struct pipe_slot *s)
+{
+	return s->index + (s->len + (uint64_t)bs - 1) / bs;
+}
+
+/* The check of block i of slot s. */
+static const uint8_t *slot_hash(const struct zero_hashes *z, uint64_t length,
+				const struct pipe_slot *s, uint64_t i)
+{
+	return s->kind == SLOT_ZERO ? zero_hash(z, block_len(length, z->bs, i)) : s->hash;
+}
+
 /* The errors of a connection that broke (reset, closed, timed out,
  * unreachable), as opposed to a refusal, a mismatch or a local failure:
  * with --retry the run goes on over a new connection. */
@@ -329,9 +343,21 @@ static int send_read(struct pipe_slot *s, void *arg)
 		return 0;
 	}
 	if (!x->src->is_blk && source_hole(x, s->offset, s->len)) {
-		/* A hole in a sparse image file: zeros without reading them. */
+		/* A hole in a sparse image file: zeros without reading them,
+		 * with the blocks after it in the same hole in one ZERO record
+		 * (up to STREAM_ZERO_RUN_MAX bytes; not those the receiver
+		 * already has, nor in delta mode, where each block's hash is
+		 * compared with the receiver's). */
 		s->kind = SLOT_ZERO;
 		memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
+		while (!x->o->delta && x->next < x->nblocks && !x->have[x->next * SMAP_ENTRY]) {
+			uint32_t l = block_len(x->length, x->bs, x->next);
+
+			if (s->len > STREAM_ZERO_RUN_MAX - l || !source_hole(x, x->next * x->bs, l))
+				break;
+			s->len += l;
+			x->next++;
+		}
 		return 0;
 	}
 	r = io_pread_full(x->src->fd, s->buf, s->len, s->offset);
@@ -404,7 +430,8 @@ static int send_block(struct pipe_slot *s, void *arg)
 		x->peer_spoke = true;
 		return -EREMOTEIO;
 	}
-	crypto_generichash_update(&x->img, s->hash, STREAM_HASH_LEN);
+	for (uint64_t i = s->index; i < slot_end(x->bs, s); i++)
+		crypto_generichash_update(&x->img, slot_hash(&x->zh, x->length, s, i), STREAM_HASH_LEN);
 	switch (s->kind) {
 	case SLOT_RESUMED:
 		/* Counted once: the blocks a later connection finds on the
@@ -439,10 +466,12 @@ static int send_block(struct pipe_slot *s, void *arg)
 	if (r < 0)
 		return r;
 	if (s->kind == SLOT_DATA || s->kind == SLOT_ZERO) {
-		uint8_t *e = x->sent + s->index * SMAP_ENTRY;
+		for (uint64_t i = s->index; i < slot_end(x->bs, s); i++) {
+			uint8_t *e = x->sent + i * SMAP_ENTRY;
 
-		e[0] = 1;
-		memcpy(e + 1, s->hash, STREAM_HASH_LEN);
+			e[0] = 1;
+			memcpy(e + 1, slot_hash(&x->zh, x->length, s, i), STREAM_HASH_LEN);
+		}
 	}
 	rep->bytes_done += s->len;
 	rep->bytes_sent = x->wire_base + chan_bytes_out(x->ch);
@@ -763,20 +792,25 @@ struct receiver {
 	uint64_t run_end, run_len;	/* the run of consecutive data blocks */
 };
 
-static int recv_expect_block(struct receiver *x, const struct smsg_block *b, struct pipe_slot *s)
+/* A block's record, in order; a ZERO record (run) may cover several
+ * blocks: whole ones, the last possibly the image's short tail. */
+static int recv_expect_block(struct receiver *x, const struct smsg_block *b, bool run,
+			     struct pipe_slot *s)
 {
 	uint64_t idx = b->offset / x->bs;
+	bool len_ok = idx < x->nblocks &&
+		      (b->len == block_len(x->length, x->bs, idx) ||
+		       (run && b->len <= x->length - b->offset &&
+			(b->len % x->bs == 0 || b->offset + b->len == x->length)));
 
-	if (b->offset % x->bs || idx >= x->nblocks ||
-	    b->len != (x->length - b->offset < x->bs ? x->length - b->offset : x->bs) ||
-	    (x->any_block && b->offset <= x->last_offset)) {
+	if (b->offset % x->bs || !len_ok || (x->any_block && b->offset <= x->last_offset)) {
 		snprintf(x->rep->message, sizeof(x->rep->message),
 			 "protocol error: unexpected block offset %llu length %u",
 			 (unsigned long long)b->offset, b->len);
 		return -EPROTO;
 	}
 	x->any_block = true;
-	x->last_offset = b->offset;
+	x->last_offset = b->offset + (b->len - 1) / x->bs * x->bs;
 	s->index = idx;
 	s->offset = b->offset;
 	s->len = b->len;
@@ -829,7 +863,7 @@ static int recv_one(struct receiver *x, struct pipe_slot *s)
 	}
 	switch (m.type) {
 	case SMSG_DATA:
-		r = recv_expect_block(x, &m.block, s);
+		r = recv_expect_block(x, &m.block, false, s);
 		if (r < 0)
 			return r;
 		memcpy(s->peer_hash, m.block.hash, STREAM_HASH_LEN);
@@ -849,7 +883,7 @@ static int recv_one(struct receiver *x, struct pipe_slot *s)
 		return 0;
 	case SMSG_ZERO:
 	case SMSG_SAME:
-		r = recv_expect_block(x, &m.block, s);
+		r = recv_expect_block(x, &m.block, m.type == SMSG_ZERO, s);
 		if (r < 0)
 			return r;
 		if (m.type == SMSG_SAME) {
@@ -910,9 +944,8 @@ static int recv_hash(struct pipe_slot *s, void *arg)
 			s->kind = SLOT_BAD;
 		else
 			recv_prealloc(x, s);
-	} else if (s->kind == SLOT_ZERO) {
-		memcpy(s->hash, zero_hash(&x->zh, s->len), STREAM_HASH_LEN);
 	}
+	/* A ZERO slot's checks are its blocks' own (slot_hash). */
 	return 0;
 }
 
@@ -1128,8 +1161,9 @@ static int recv_commit(struct pipe_slot *s, void *arg)
 		return r;
 	}
 	if (s->kind != SLOT_BAD) {
-		smap_set(x->map, s->index, s->hash);
-		x->since_ckpt += s->kind == SLOT_DATA ? CKPT_LIGHT : 1;
+		for (uint64_t i = s->index; i < slot_end(x->bs, s); i++)
+			smap_set(x->map, i, slot_hash(&x->zh, x->length, s, i));
+		x->since_ckpt += s->kind == SLOT_DATA ? CKPT_LIGHT : (unsigned)(slot_end(x->bs, s) - s->index);
 	}
 	rep->bytes_done += s->len;
 	rep->bytes_sent = x->wire_base + chan_bytes_in(x->ch);

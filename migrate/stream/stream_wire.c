@@ -123,11 +123,6 @@ uint64_t smsg_result_offset(const struct smsg_result *m, uint32_t i)
 	return get_le64(m->offsets + 8 * (size_t)i);
 }
 
-static bool block_len_ok(uint32_t len)
-{
-	return len > 0 && len <= STREAM_BLOCK_MAX;
-}
-
 int smsg_decode(const uint8_t *buf, size_t len, struct smsg *ret)
 {
 	struct smsg m;
@@ -158,7 +153,10 @@ int smsg_decode(const uint8_t *buf, size_t len, struct smsg *ret)
 		m.block.offset = get_le64(buf + 8);
 		if (m.type == SMSG_DATA)
 			memcpy(m.block.hash, buf + 16, STREAM_HASH_LEN);
-		if (!block_len_ok(m.block.len) || m.block.offset > UINT64_MAX - m.block.len)
+		/* A ZERO record may cover a run of blocks. */
+		if (m.block.len == 0 ||
+		    m.block.len > (m.type == SMSG_ZERO ? STREAM_ZERO_RUN_MAX : STREAM_BLOCK_MAX) ||
+		    m.block.offset > UINT64_MAX - m.block.len)
 			return -EBADMSG;
 		break;
 	case SMSG_END:

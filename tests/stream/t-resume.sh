@@ -10,6 +10,8 @@
 #   receiver killed: resent <= (checkpoint + window + 1) blocks plus what
 #                    sat in the TCP buffers (tcp_wmem + tcp_rmem maxima)
 # where resent = data bytes of the killed run + of the rerun - image size.
+# Then a sparse source, receiver killed: the rerun completes verified,
+# byte-identical over a destination of garbage.
 . "$(dirname "$0")/lib.sh"
 two_hosts
 bs=$MiB
@@ -64,4 +66,30 @@ rmem=$(awk '{print $3}' /proc/sys/net/ipv4/tcp_rmem)
 kill_run receiver
 bound=$(((ckpt + win + 1) * bs + wmem + rmem))
 [ $RESENT -le $bound ] || fail "receiver killed: resent $RESENT bytes > $bound"
+
+# a sparse source (1 MiB of data, then a 3 MiB hole, 32 times) into a
+# destination of garbage: each hole travels as one ZERO record; the rerun
+# after the receiver's death builds its runs around the blocks the
+# receiver already has, and the result is byte-identical
+truncate -s $((128 * MiB)) "$WORK/sp.img"
+for ((i = 0; i < 32; i++)); do
+	head -c $MiB /dev/urandom | dd of="$WORK/sp.img" bs=$MiB seek=$((i * 4)) conv=notrunc status=none
+done
+head -c $((128 * MiB)) /dev/urandom >"$WORK/sp.out"
+rx sp-1-rx --checkpoint 2 --window $win "$WORK/sp.out"
+txbg sp-1-tx --block-size $bs --window $win --max-rate 4M "$WORK/sp.img"
+wait_done sp-1-rx $((32 * MiB))
+kill -9 "$RXPID"
+wait "$RXPID" 2>/dev/null
+wait_pid "$TXPID" 20; rc=$?
+[ $rc = 4 ] || fail "sparse: sender after the receiver's death: exit $rc, want 4"
+rx sp-2-rx --checkpoint 2 --window $win "$WORK/sp.out"
+tx sp-2-tx --block-size $bs --window $win "$WORK/sp.img" || fail "sparse: rerun send exit $?"
+wait_pid "$RXPID" 30 || fail "sparse: rerun receive exit $?"
+expect_verified sp-2-rx sp-2-tx
+same "$WORK/sp.img" "$WORK/sp.out"
+[ "$(result sp-2-tx resumed_bytes)" -gt 0 ] || fail "sparse: the rerun resumed nothing"
+[ $(($(result sp-2-tx zero_bytes) + $(result sp-2-tx data_bytes) + $(result sp-2-tx resumed_bytes))) = $((128 * MiB)) ] ||
+	fail "sparse: zero + data + resumed bytes of the rerun != 128 MiB"
+log "sparse, receiver killed: rerun resumed $(($(result sp-2-tx resumed_bytes) / MiB)) MiB, zeros $(($(result sp-2-tx zero_bytes) / MiB)) MiB, data $(($(result sp-2-tx data_bytes) / MiB)) MiB"
 echo ok

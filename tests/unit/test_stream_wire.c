@@ -68,6 +68,18 @@ static void test_blocks(void **state)
 	smsg_encode_zero(buf, &b);
 	assert_int_equal(smsg_decode(buf, SMSG_ZERO_LEN, &m), -EBADMSG);
 	b.len = STREAM_BLOCK_MAX + 1;
+	smsg_encode_same(buf, &b);
+	assert_int_equal(smsg_decode(buf, SMSG_ZERO_LEN, &m), -EBADMSG);
+	smsg_encode_data(buf, &b);
+	assert_int_equal(smsg_decode(buf, SMSG_DATA_LEN, &m), -EBADMSG);
+	/* a ZERO record may cover a run of blocks, up to STREAM_ZERO_RUN_MAX */
+	smsg_encode_zero(buf, &b);
+	assert_int_equal(smsg_decode(buf, SMSG_ZERO_LEN, &m), 0);
+	b.len = STREAM_ZERO_RUN_MAX;
+	smsg_encode_zero(buf, &b);
+	assert_int_equal(smsg_decode(buf, SMSG_ZERO_LEN, &m), 0);
+	assert_int_equal(m.block.len, STREAM_ZERO_RUN_MAX);
+	b.len = STREAM_ZERO_RUN_MAX + 1;
 	smsg_encode_zero(buf, &b);
 	assert_int_equal(smsg_decode(buf, SMSG_ZERO_LEN, &m), -EBADMSG);
 	b.len = 4096;
