@@ -33,8 +33,10 @@
 #define STREAM_HASH_LEN 32
 #define STREAM_BLOCK_MIN (64u * 1024)
 #define STREAM_BLOCK_MAX (16u * 1024 * 1024)
-/* A ZERO record covers a run of blocks of zeros up to this many bytes. */
-#define STREAM_ZERO_RUN_MAX (1u << 30)
+/* A ZERO record covers a run of blocks of zeros up to this many bytes (or
+ * one block, when blocks are larger): 32 slots of runs on a receiver whose
+ * device writes zeros by hand are 2 GiB of writes to finish, not 32 GiB. */
+#define STREAM_ZERO_RUN_MAX (64u << 20)
 #define STREAM_BLOCK_DEFAULT (1u * 1024 * 1024)
 #define STREAM_BLOCK_DEFAULT_BIG (4u * 1024 * 1024)	/* images above STREAM_BIG_IMAGE */
 #define STREAM_BIG_IMAGE (256ull << 30)
@@ -197,11 +199,11 @@ struct stream_opts {
 	bool delta;			/* sender: compare hashes, send changed blocks */
 	bool verify_readback;		/* receiver: re-read the destination at the end */
 	uint64_t max_rate;		/* sender: bytes/s on the wire, 0 = unlimited */
-	unsigned window;		/* blocks in flight in the pipeline, 0 = 32 MiB worth */
+	unsigned window;		/* slots of the pipeline (a block, or a run of zero blocks), 0 = 32 MiB worth */
 	unsigned checkpoint_blocks;	/* receiver: save the map every N data blocks (and 1 s) */
 	stream_progress_fn progress;	/* called about once a second, and at the end */
 	void *progress_arg;
-	volatile sig_atomic_t *cancel;	/* set non-zero to stop (checked per block) */
+	volatile sig_atomic_t *cancel;	/* set non-zero to stop (checked per slot) */
 	stream_reconnect_fn reconnect;	/* NULL: a broken connection ends the run */
 	void *reconnect_arg;
 };

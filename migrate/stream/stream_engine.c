@@ -12,6 +12,7 @@
  *   END (image hash)                 ->
  *                                     <- RESULT (verdict, differing offsets)
  */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -41,6 +42,7 @@
 #define WINDOW_MIN 4
 #define WINDOW_MAX 64
 #define CHECKPOINT_DEFAULT 16
+#define CHECKPOINT_MAX (1u << 20)	/* as the CLI's --checkpoint */
 /* A block of zeros or an unchanged block (delta) weighs 1/CKPT_LIGHT of a
  * data block toward the next checkpoint: resent after an interruption, it
  * costs a record, not its bytes. A mostly-zero 4 GiB image was otherwise
@@ -150,8 +152,11 @@ static int zero_hashes_init(struct zero_hashes *z, uint64_t length, uint32_t bs)
 	return 0;
 }
 
+/* The check of one block of zeros of len bytes: a whole block or the
+ * image's tail (a run's are per block: slot_hash). */
 static const uint8_t *zero_hash(const struct zero_hashes *z, uint32_t len)
 {
+	assert(len == z->bs || len == z->tail_len);
 	return len == z->bs ? z->full : z->tail;
 }
 
@@ -620,6 +625,9 @@ static int send_session(struct sender *x, const struct pipe_stage *stages, unsig
 
 	x->peer_spoke = false;
 	x->next = 0;
+	/* The source's extents are asked again: a reconnect may come after
+	 * a long outage. */
+	x->ext_start = x->ext_end = 0;
 	x->session_t0 = now_s();
 	rep->bytes_done = 0;
 	image_hash_init(&x->img, x->length, x->bs);
@@ -1549,6 +1557,8 @@ int stream_receive(struct stream_chan *ch, int fd, struct stream_dest *dst,
 	memset(tot, 0, sizeof(tot));
 	x.t0 = x.last_progress = x.last_ckpt = now_s();
 	x.ckpt_every = o->checkpoint_blocks ? o->checkpoint_blocks : CHECKPOINT_DEFAULT;
+	if (x.ckpt_every > CHECKPOINT_MAX)
+		x.ckpt_every = CHECKPOINT_MAX;
 	struct stream_cut *cut = NULL;
 	double cut_t = 0;
 

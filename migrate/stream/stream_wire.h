@@ -18,7 +18,7 @@ enum smsg_type {
 	SMSG_REFUSE,	/* either side: why not */
 	SMSG_HASHES,	/* receiver: which blocks it has, with their hashes */
 	SMSG_DATA,	/* sender: a block header; its bytes follow in the next frame */
-	SMSG_ZERO,	/* sender: a block of zeros */
+	SMSG_ZERO,	/* sender: a block of zeros, or a run of them */
 	SMSG_END,	/* sender: no more blocks, the image hash */
 	SMSG_RESULT,	/* receiver: the verdict */
 	SMSG_SAME,	/* sender: delta, this block's hash matched, nothing to write */

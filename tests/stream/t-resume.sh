@@ -69,8 +69,8 @@ bound=$(((ckpt + win + 1) * bs + wmem + rmem))
 
 # a sparse source (1 MiB of data, then a 3 MiB hole, 32 times) into a
 # destination of garbage: each hole travels as one ZERO record; the rerun
-# after the receiver's death builds its runs around the blocks the
-# receiver already has, and the result is byte-identical
+# after the receiver's death completes verified and byte-identical; a
+# block of zeros spoilt at rest is then sent again alone
 truncate -s $((128 * MiB)) "$WORK/sp.img"
 for ((i = 0; i < 32; i++)); do
 	head -c $MiB /dev/urandom | dd of="$WORK/sp.img" bs=$MiB seek=$((i * 4)) conv=notrunc status=none
@@ -92,4 +92,22 @@ same "$WORK/sp.img" "$WORK/sp.out"
 [ $(($(result sp-2-tx zero_bytes) + $(result sp-2-tx data_bytes) + $(result sp-2-tx resumed_bytes))) = $((128 * MiB)) ] ||
 	fail "sparse: zero + data + resumed bytes of the rerun != 128 MiB"
 log "sparse, receiver killed: rerun resumed $(($(result sp-2-tx resumed_bytes) / MiB)) MiB, zeros $(($(result sp-2-tx zero_bytes) / MiB)) MiB, data $(($(result sp-2-tx data_bytes) / MiB)) MiB"
+
+# a block of zeros gone bad at rest in the middle of a hole (block 2 of the
+# hole 1-3): --verify-readback names it and forgets it; the next rerun sends
+# that block alone, a run cut short by the blocks the receiver still has
+printf x | dd of="$WORK/sp.out" bs=1 seek=$((2 * MiB + 100)) conv=notrunc status=none
+rx sp-3-rx --verify-readback "$WORK/sp.out"
+tx sp-3-tx --block-size $bs "$WORK/sp.img"; txrc=$?
+wait_pid "$RXPID" 20; rxrc=$?
+[ $txrc = 1 ] && [ $rxrc = 1 ] || fail "sparse at rest: exit statuses send $txrc receive $rxrc, want 1 and 1"
+[ "$(result sp-3-rx nbad)" = 1 ] && [ "$(result sp-3-rx 'bad_blocks[0]')" = $((2 * MiB)) ] ||
+	fail "sparse at rest: named $(result sp-3-rx bad_blocks), want [$((2 * MiB))]"
+rx sp-4-rx "$WORK/sp.out"
+tx sp-4-tx --block-size $bs "$WORK/sp.img" || fail "sparse at rest rerun: exit $?"
+wait_pid "$RXPID" 20 || fail "sparse at rest rerun receive: exit $?"
+expect_verified sp-4-rx sp-4-tx
+[ "$(result sp-4-tx zero_bytes)" = $MiB ] && [ "$(result sp-4-tx data_bytes)" = 0 ] ||
+	fail "sparse at rest rerun: zeros $(result sp-4-tx zero_bytes), data $(result sp-4-tx data_bytes), want one block of zeros"
+same "$WORK/sp.img" "$WORK/sp.out"
 echo ok
