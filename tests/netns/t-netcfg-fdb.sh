@@ -86,6 +86,7 @@ events() { sed -n '2,$p' "$WORK/watch" | grep -v '^links$' || true; }
 dump_line() { tool fdb-dump brf | grep -i "^$MAC " | sed 's/ age_ms=[0-9]*$//'; }
 # Waits until the watcher has printed n FDB lines.
 wait_events() { # n
+	kill -0 "$WATCH_PID" 2>/dev/null || die "the FDB watcher has ended: $(tail -n2 "$WORK/watch" | tr '\n' ' ')"
 	wait_for "watcher printed $1 FDB event(s)" "$1" sh -c "sed -n '2,\$p' '$WORK/watch' | grep -vc '^links\$'"
 }
 # A learned entry as iproute2 sees it: the port of MAC on brf, or nothing.
@@ -134,7 +135,12 @@ nsx bridge fdb flush dev brf dynamic 2>/dev/null || true
 expect "nothing learned yet" "$(fdb_port)" ""
 
 echo "== FDB: learned on pa, moved to pb, deleted"
-tool fdb-watch 20 >"$WORK/watch" 2>&1 &
+# 300 s, stopped by its PID below: a loaded CI run once took more than 20 s
+# from here to the last event (a ping heard 4 s before the dump that
+# followed it), and a watcher of 20 s had ended before it. Started without
+# the shell function, so that its PID is the watcher's own (ip netns exec
+# execs it), not a subshell's.
+ip netns exec "$NS" "$TOOL" fdb-watch 300 >"$WORK/watch" 2>&1 &
 WATCH_PID=$!
 wait_for "watcher ready" ready head -n1 "$WORK/watch"
 
